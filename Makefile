@@ -1,0 +1,36 @@
+# Two commands for a newcomer: `make run` and `make test`. Both create .venv when needed and
+# reinstall only when requirements*.txt or pyproject.toml changed.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.se_viz-installed
+PORT   ?= 8501
+
+.PHONY: run test install bench train-demo screenshots clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+test: install
+	HF_HUB_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(VENV)/bin/se-viz bench
+
+train-demo: install
+	$(VENV)/bin/se-viz train-demo
+
+screenshots: install
+	SE_VIZ_SCREENSHOTS=docs/screenshots HF_HUB_OFFLINE=1 $(PY) -m pytest tests/e2e -k screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,49 @@
+"""se_viz — see what Squeeze-and-Excitation blocks do.
+
+The public API: find the SE blocks of a model, load a model or an image, and capture what every
+SE block computed (squeeze ``z`` and excitation ``s``) in one forward pass::
+
+    import se_viz
+    lm = se_viz.load_model("legacy_seresnet50.in1k")
+    img = se_viz.load_image("cat.jpg")
+    cap = se_viz.capture(lm.model, lm.preprocess([img]))
+    cap.gates["SE_5_2"]            # (1, 2048) sigmoid gates s
+"""
+
+from .blocks import BlockInfo, NoSEBlocksError, find_se_blocks, paper_name
+from .capture import Capture, SEHooks, capture
+from .images import InputError, load_image
+from .models import (
+    DEFAULT_MODEL,
+    MINI_MODEL,
+    CatalogEntry,
+    LoadedModel,
+    ModelLoadError,
+    catalog,
+    catalog_entry,
+    load_model,
+    read_weights,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BlockInfo",
+    "Capture",
+    "CatalogEntry",
+    "DEFAULT_MODEL",
+    "InputError",
+    "LoadedModel",
+    "MINI_MODEL",
+    "ModelLoadError",
+    "NoSEBlocksError",
+    "SEHooks",
+    "capture",
+    "catalog",
+    "catalog_entry",
+    "find_se_blocks",
+    "load_image",
+    "load_model",
+    "paper_name",
+    "read_weights",
+]

@@ -1,0 +1,226 @@
+"""Capturing what every SE block computed during one forward pass.
+
+``capture(model, batch)`` is the one entry point. Internally :class:`SEHooks` is a context
+manager that registers hooks on named child modules (the reduce layer's input is the squeeze
+``z``, the gate's output is the excitation ``s``), copies detached values to NumPy *inside* the
+hooks, and removes every handle in ``finally`` — after a normal run and after an exception.
+
+A model cached by a web app is shared by every browser session, and hooks registered by one
+thread would fire during another thread's forward pass. ``capture`` therefore serialises
+passes through a per-model lock: concurrent callers get exactly what a sequential call gives.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from .blocks import BlockInfo, find_se_blocks
+
+__all__ = ["Capture", "SEHooks", "capture", "model_lock"]
+
+# Replaces a block's gate values: array (C,) or (N, C), or a function of the (N, C) gate tensor.
+GateEdit = Union[np.ndarray, Callable[[torch.Tensor], torch.Tensor]]
+
+
+@dataclass
+class Capture:
+    """What one forward pass computed, as plain NumPy arrays.
+
+    ``gates[name]`` and ``squeeze[name]`` are float32 arrays of shape (N, C): the excitation
+    ``s`` (gate output) and the squeezed descriptor ``z`` (input of the reduce layer).
+    ``logits`` has shape (N, K). ``maps_in`` / ``maps_out`` hold spatial maps (N, C, H, W) of
+    the blocks asked for: the block input ``u`` and the recalibrated output ``s · u``.
+    """
+
+    blocks: list[BlockInfo]
+    gates: dict[str, np.ndarray]
+    squeeze: dict[str, np.ndarray]
+    logits: np.ndarray
+    maps_in: dict[str, np.ndarray] = field(default_factory=dict)
+    maps_out: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def block_names(self) -> list[str]:
+        """Block names in forward order (``SE_2_1`` … for ResNets, module paths otherwise)."""
+        return [b.name for b in self.blocks]
+
+    @property
+    def num_images(self) -> int:
+        """Number of images N in the captured batch."""
+        return int(self.logits.shape[0])
+
+    def block(self, name: str) -> BlockInfo:
+        """The :class:`BlockInfo` of the block called ``name``."""
+        for b in self.blocks:
+            if b.name == name:
+                return b
+        raise KeyError(f"No SE block named {name!r}; blocks are {self.block_names}")
+
+    def probabilities(self) -> np.ndarray:
+        """Softmax of the logits, shape (N, K), float64 for stable sums."""
+        x = self.logits.astype(np.float64)
+        x = x - x.max(axis=1, keepdims=True)
+        e = np.exp(x)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def select(self, index: int) -> "Capture":
+        """A capture holding only image ``index`` (keeps N = 1 shapes)."""
+        sl = slice(index, index + 1)
+        return Capture(
+            blocks=self.blocks,
+            gates={k: v[sl] for k, v in self.gates.items()},
+            squeeze={k: v[sl] for k, v in self.squeeze.items()},
+            logits=self.logits[sl],
+            maps_in={k: v[sl] for k, v in self.maps_in.items()},
+            maps_out={k: v[sl] for k, v in self.maps_out.items()},
+        )
+
+
+def _to_numpy(t: torch.Tensor, n: int) -> np.ndarray:
+    # Copy inside the hook: later in-place ops in the network must not change what we keep.
+    return t.detach().reshape(n, -1).to(dtype=torch.float32, device="cpu").numpy().copy()
+
+
+class SEHooks:
+    """Context manager that records z, s (and optionally maps) of SE blocks during forwards.
+
+    ``edits`` maps block names to replacement gate values (an array broadcast to (N, C), or a
+    function of the gate tensor); the network then runs with those gates, which is how
+    interventions are computed. Hooks are removed on exit, whatever happened inside.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        blocks: Optional[Sequence[BlockInfo]] = None,
+        *,
+        maps: Iterable[str] = (),
+        edits: Optional[Mapping[str, GateEdit]] = None,
+    ) -> None:
+        self.model = model
+        self.blocks = list(blocks) if blocks is not None else find_se_blocks(model)
+        names = {b.name for b in self.blocks}
+        self.map_names = set(maps)
+        unknown = (self.map_names | set(edits or {})) - names
+        if unknown:
+            raise KeyError(f"Unknown SE block(s) {sorted(unknown)}; blocks are {sorted(names)}")
+        self.edits = dict(edits or {})
+        self.gates: dict[str, np.ndarray] = {}
+        self.squeeze: dict[str, np.ndarray] = {}
+        self.maps_in: dict[str, np.ndarray] = {}
+        self.maps_out: dict[str, np.ndarray] = {}
+        self.order: list[str] = []  # block names in the order their gates fired
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+
+    def __enter__(self) -> "SEHooks":
+        try:
+            for block in self.blocks:
+                self._attach(block)
+        except BaseException:
+            self.remove()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()  # never swallow the exception: returning None re-raises it
+
+    def remove(self) -> None:
+        """Remove every hook this object registered (safe to call twice)."""
+        while self._handles:
+            self._handles.pop().remove()
+
+    def _attach(self, block: BlockInfo) -> None:
+        name = block.name
+        reduce = self.model.get_submodule(block.reduce_path)
+        gate = self.model.get_submodule(block.gate_path)
+
+        def on_squeeze(_module: nn.Module, args: tuple) -> None:
+            x = args[0]
+            self.squeeze[name] = _to_numpy(x, x.shape[0])
+
+        def on_gate(_module: nn.Module, _args: tuple, out: torch.Tensor) -> Optional[torch.Tensor]:
+            n = out.shape[0]
+            if name in self.edits:
+                out = self._apply_edit(self.edits[name], out)
+            if name not in self.gates:
+                self.order.append(name)
+            self.gates[name] = _to_numpy(out, n)
+            return out if name in self.edits else None
+
+        self._handles.append(reduce.register_forward_pre_hook(on_squeeze))
+        self._handles.append(gate.register_forward_hook(on_gate))
+        if name in self.map_names:
+            module = self.model.get_submodule(block.path)
+
+            def on_block(_module: nn.Module, args: tuple, out: torch.Tensor) -> None:
+                self.maps_in[name] = args[0].detach().to(torch.float32).cpu().numpy().copy()
+                self.maps_out[name] = out.detach().to(torch.float32).cpu().numpy().copy()
+
+            self._handles.append(module.register_forward_hook(on_block))
+
+    @staticmethod
+    def _apply_edit(edit: GateEdit, out: torch.Tensor) -> torch.Tensor:
+        if callable(edit):
+            new = edit(out)
+        else:
+            values = torch.as_tensor(np.asarray(edit), dtype=out.dtype, device=out.device)
+            n, c = out.shape[0], out.reshape(out.shape[0], -1).shape[1]
+            new = values.reshape(-1, c).expand(n, c).reshape(out.shape)
+        return new.reshape(out.shape).to(out.dtype)
+
+
+_locks: "weakref.WeakKeyDictionary[nn.Module, threading.Lock]" = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def model_lock(model: nn.Module) -> threading.Lock:
+    """The lock that serialises hooked forward passes through ``model`` (one per model)."""
+    with _locks_guard:
+        lock = _locks.get(model)
+        if lock is None:
+            lock = _locks[model] = threading.Lock()
+        return lock
+
+
+def capture(
+    model: nn.Module,
+    batch: torch.Tensor,
+    *,
+    blocks: Optional[Sequence[BlockInfo]] = None,
+    maps: Iterable[str] = (),
+    edits: Optional[Mapping[str, GateEdit]] = None,
+) -> Capture:
+    """Run one forward pass of ``batch`` (N, 3, H, W) and return what every SE block computed.
+
+    Only the vectors z and s are kept by default; name blocks in ``maps`` to also keep their
+    spatial maps before and after scaling. ``edits`` replaces gate values during the pass (see
+    :class:`SEHooks`). The model must already be in the mode you want (``load_model`` returns it
+    in eval mode); gradients are never recorded. Safe to call from many threads on one model.
+    """
+    if batch.ndim != 4:
+        raise ValueError(f"capture expects a batch of shape (N, C, H, W), got {tuple(batch.shape)}")
+    blocks = list(blocks) if blocks is not None else find_se_blocks(model)
+    hooks = SEHooks(model, blocks, maps=maps, edits=edits)
+    with model_lock(model), torch.inference_mode(), hooks:
+        logits = model(batch)
+    missing = [b.name for b in blocks if b.name not in hooks.gates or b.name not in hooks.squeeze]
+    if missing:
+        raise RuntimeError(f"SE blocks {missing} did not run during the forward pass")
+    # Report blocks in the order they actually ran, whatever order the modules were defined in.
+    rank = {name: i for i, name in enumerate(hooks.order)}
+    blocks = sorted(blocks, key=lambda b: rank[b.name])
+    return Capture(
+        blocks=blocks,
+        gates=hooks.gates,
+        squeeze=hooks.squeeze,
+        logits=_to_numpy(logits, logits.shape[0]),
+        maps_in=hooks.maps_in,
+        maps_out=hooks.maps_out,
+    )

@@ -1,0 +1,139 @@
+"""Decoding user images safely into RGB ``PIL.Image`` objects.
+
+Every failure becomes one :class:`InputError` with a plain one-line message; no other exception
+type escapes :func:`load_image`, whatever bytes it is given. Sizes are checked from the header
+before any pixel is decoded, so a decompression bomb costs nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["InputError", "MAX_PIXELS", "load_image", "SUPPORTED_FORMATS"]
+
+MAX_PIXELS = 50_000_000  # 50 megapixels
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO", "PPM", "ICO")
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+class InputError(ValueError):
+    """A user input (an image or weights file) that se_viz cannot use, with a plain message."""
+
+
+def _describe(data: bytes) -> str:
+    head = data[:512].lstrip().lower()
+    if head.startswith(b"%pdf"):
+        return "a PDF document, not an image; export the page as PNG or JPEG first"
+    if head.startswith(b"<?xml") or head.startswith(b"<svg") or b"<svg" in head:
+        return "an SVG vector drawing; rasterise it to PNG first"
+    if head.startswith(b"<!doctype html") or head.startswith(b"<html"):
+        return "a web page (HTML), not an image"
+    return "not an image se_viz can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)"
+
+
+def _read(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) -> tuple[bytes, str]:
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        label = path.name
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"{label}: cannot open the file ({exc.strerror or exc}).") from None
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{label}: the file is {size / 1e6:.0f} MB; the limit is "
+                             f"{MAX_FILE_BYTES / 1e6:.0f} MB.")
+        try:
+            return path.read_bytes(), label
+        except OSError as exc:
+            raise InputError(f"{label}: cannot read the file ({exc.strerror or exc}).") from None
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data), "image"
+    raise InputError(f"Expected image bytes or a file path, got {type(data).__name__}.")
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode == "P":
+        # Palette images may carry transparency; go through RGBA so it is composited on white.
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "RGBa", "La", "PA"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # High bit depth and float: scale the actual range into 0…255 instead of clipping.
+        arr = np.asarray(img, dtype=np.float64)
+        finite = np.isfinite(arr)
+        if not finite.any():
+            raise InputError("the image holds no finite pixel values.")
+        lo, hi = float(arr[finite].min()), float(arr[finite].max())
+        if mode.startswith("I;16") or (mode == "I" and lo >= 0 and hi <= 65535 and hi > 255):
+            lo, hi = (0.0, 65535.0) if mode.startswith("I;16") else (lo, hi)
+        elif mode == "F" and lo >= 0.0 and hi <= 1.0:
+            lo, hi = 0.0, 1.0
+        scale = (hi - lo) or 1.0
+        arr = np.where(finite, (arr - lo) / scale, 0.0)
+        gray = Image.fromarray(np.clip(arr * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        return gray.convert("RGB")
+    return img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
+
+
+def load_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) -> Image.Image:
+    """Decode ``data`` (bytes or a path) into an RGB image with its EXIF orientation applied.
+
+    Grayscale, palette, RGBA/LA (composited on white), CMYK, 16-bit and float images are
+    converted; animated images give their first frame. Empty, corrupt, truncated, non-image
+    (SVG, PDF, …) and oversize (over 50 megapixels, checked before decoding) inputs raise
+    :class:`InputError` with a one-line message; no other exception type escapes.
+    """
+    raw, label = _read(data)
+    if not raw:
+        raise InputError(f"{label}: the file is empty (0 bytes).")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns, then raises, on bombs; we check the size ourselves before decoding.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))
+            width, height = img.size
+            if width <= 0 or height <= 0:
+                raise InputError(f"{label}: the image has no pixels ({width}×{height}).")
+            if width * height > MAX_PIXELS:
+                raise InputError(
+                    f"{label}: the image is {width}×{height} = {width * height / 1e6:.0f} "
+                    f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first."
+                )
+            if getattr(img, "n_frames", 1) > 1:
+                img.seek(0)
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            rgb = _to_rgb(img)
+            rgb.load()
+            return rgb
+    except InputError as exc:
+        msg = str(exc)
+        raise InputError(msg if msg.startswith(label) else f"{label}: {msg}") from None
+    except UnidentifiedImageError:
+        raise InputError(f"{label}: {_describe(raw)}.") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{label}: the image is too large to decode safely (over "
+                         f"{MAX_PIXELS / 1e6:.0f} megapixels).") from None
+    except (OSError, SyntaxError, EOFError) as exc:
+        text = str(exc).lower()
+        if "truncat" in text or isinstance(exc, EOFError):
+            raise InputError(f"{label}: the file is truncated (it ends before the image does); "
+                             "upload it again.") from None
+        raise InputError(f"{label}: the file is damaged and cannot be decoded ({exc}).") from None
+    except MemoryError:
+        raise InputError(f"{label}: not enough memory to decode this image.") from None
+    except Exception as exc:  # noqa: BLE001 — any decoder failure is a bad input, never a crash
+        raise InputError(f"{label}: cannot decode this image ({type(exc).__name__}: {exc}).") from None
