@@ -1,0 +1,42 @@
+"""Shared test set-up: no network, no hub retries, small deterministic torch."""
+
+import os
+
+# Set before anything imports huggingface_hub: a failed download would otherwise retry ~46 s.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def legacy_r50():
+    """An untrained legacy SE-ResNet-50 (the paper's architecture), loaded through load_model."""
+    import se_viz
+
+    return se_viz.load_model("legacy_seresnet50.in1k", pretrained=False)
+
+
+@pytest.fixture(scope="session")
+def sample_images():
+    """Three real photos from scikit-image's bundled data (offline), as RGB PIL images."""
+    from PIL import Image
+    from skimage import data
+
+    return [Image.fromarray(data.chelsea()), Image.fromarray(data.astronaut()), Image.fromarray(data.coffee())]
+
+
+@pytest.fixture
+def hf_cache(tmp_path, monkeypatch):
+    """An empty, private Hugging Face cache for tests that write checkpoints into it."""
+    cache = tmp_path / "hf"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    import huggingface_hub.constants as c
+
+    monkeypatch.setattr(c, "HF_HUB_CACHE", str(cache))
+    return cache
