@@ -24,6 +24,7 @@ __all__ = [
     "check_image",
     "gate_entropy",
     "long_table",
+    "normalise_sort",
     "top_channels",
     "topk_predictions",
 ]
@@ -134,6 +135,18 @@ def block_summary(cap: Capture, image: int = 0) -> pd.DataFrame:
     return df
 
 
+def normalise_sort(sort: str) -> str:
+    """The canonical name (one of :data:`SORT_OPTIONS`) of channel order ``sort``.
+
+    Accepts the UI's labels and the ASCII spellings "desc"/"asc"; anything else raises
+    :class:`ValueError` listing the valid choices, so a typo never silently shows natural order.
+    """
+    key = _SORT_ALIASES.get(sort)
+    if key is None:
+        raise ValueError(f"Unknown channel order {sort!r}; choose one of {list(SORT_OPTIONS)}.")
+    return key
+
+
 def channel_order(values: np.ndarray, sort: str) -> np.ndarray:
     """The permutation of channel indices that displays ``values`` (C,) in order ``sort``.
 
@@ -142,9 +155,7 @@ def channel_order(values: np.ndarray, sort: str) -> np.ndarray:
     The sort is stable, so equal gates keep their channel order and the result is
     deterministic. ``values[channel_order(values, sort)]`` is the displayed row.
     """
-    key = _SORT_ALIASES.get(sort)
-    if key is None:
-        raise ValueError(f"Unknown channel order {sort!r}; choose one of {list(SORT_OPTIONS)}.")
+    key = normalise_sort(sort)
     v = np.asarray(values).ravel()
     if key == "natural":
         return np.arange(v.size)
