@@ -12,7 +12,8 @@ __all__ = ["main"]
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    run_bench(model_name=args.model, batches=tuple(args.batch), rounds=args.rounds, out=sys.stdout)
+    run_bench(model_name=args.model, batches=tuple(args.batch), rounds=args.rounds, out=sys.stdout,
+              memory=not args.no_memory)
     return 0
 
 
@@ -28,9 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     bench = sub.add_parser("bench", help="overhead of capture() against a plain forward pass")
-    bench.add_argument("--model", default="seresnet50", help="timm model (random init; default seresnet50)")
+    bench.add_argument("--model", default="legacy_seresnet50", help="timm model, random init (default legacy_seresnet50, the paper's SE-ResNet-50)")
     bench.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="batch sizes (default 1 8)")
-    bench.add_argument("--rounds", type=int, default=15, help="paired rounds per batch size (default 15)")
+    bench.add_argument("--rounds", type=int, default=21, help="paired rounds per batch size (default 21)")
+    bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     bench.set_defaults(func=_cmd_bench)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")

@@ -1,0 +1,203 @@
+"""How much does capturing cost? ``se-viz bench`` measures it.
+
+Timing on a shared CPU is noisy, so the benchmark never compares absolute times across runs:
+it interleaves a plain forward pass and a ``capture`` of the same batch in one process,
+alternating which goes first, and reports the median of the per-pair ratios.
+
+Peak memory is measured in fresh child processes (one for the plain pass, one for the capture),
+because an allocator that already holds freed memory from earlier passes hides what a pass
+needs. Each child loads the model, resets its peak resident set size (``VmHWM``, through
+``/proc/self/clear_refs``), runs exactly one pass and reports how far the peak rose.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, TextIO
+
+import torch
+
+from .capture import capture
+from .models import load_model
+
+__all__ = ["BenchResult", "run_bench", "peak_rss_delta"]
+
+RATIO_TARGET = 1.03
+MEMORY_TARGET_MB_PER_IMAGE = 5.0
+
+
+@dataclass
+class BenchResult:
+    """One batch size's numbers: median times (ms), median paired ratio, peak memory (MB)."""
+
+    batch: int
+    plain_ms: float
+    capture_ms: float
+    ratio: float
+    peak_plain_mb: Optional[float]
+    peak_capture_mb: Optional[float]
+    kept_mb: float
+
+    @property
+    def extra_mb_per_image(self) -> Optional[float]:
+        """Extra peak memory of a capture over a plain forward, per image (MB)."""
+        if self.peak_plain_mb is None or self.peak_capture_mb is None:
+            return None
+        return (self.peak_capture_mb - self.peak_plain_mb) / self.batch
+
+
+def _read_hwm_kb() -> Optional[int]:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_hwm() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_delta(fn: Callable[[], object]) -> Optional[float]:
+    """Peak resident memory (MB) reached while ``fn`` runs, above the RSS before it (Linux only)."""
+    gc.collect()
+    if not _reset_hwm():
+        return None
+    before = _read_hwm_kb()
+    fn()
+    after = _read_hwm_kb()
+    if before is None or after is None:
+        return None
+    return (after - before) / 1024.0
+
+
+def _bench_batch(model: torch.nn.Module, blocks, batch: torch.Tensor, rounds: int) -> BenchResult:
+    def plain() -> object:
+        with torch.inference_mode():
+            return model(batch)
+
+    def hooked() -> object:
+        return capture(model, batch, blocks=blocks)
+
+    for _ in range(3):  # warm up allocator and kernels for both paths
+        plain()
+        hooked()
+    plain_times, capture_times, ratios = [], [], []
+    for r in range(rounds):
+        order = (plain, hooked) if r % 2 == 0 else (hooked, plain)
+        times = {}
+        for fn in order:
+            t0 = time.perf_counter()
+            fn()
+            times[fn] = time.perf_counter() - t0
+        plain_times.append(times[plain])
+        capture_times.append(times[hooked])
+        ratios.append(times[hooked] / times[plain])
+    kept = hooked()
+    kept_bytes = sum(a.nbytes for a in kept.gates.values()) + sum(a.nbytes for a in kept.squeeze.values())
+    kept_bytes += kept.logits.nbytes
+    del kept
+    return BenchResult(
+        batch=int(batch.shape[0]),
+        plain_ms=statistics.median(plain_times) * 1e3,
+        capture_ms=statistics.median(capture_times) * 1e3,
+        ratio=statistics.median(ratios),
+        peak_plain_mb=None,
+        peak_capture_mb=None,
+        kept_mb=kept_bytes / 2**20,
+    )
+
+
+def _child_peak(model_name: str, batch: int, size: int, mode: str) -> Optional[float]:
+    """Run one pass in a fresh interpreter and return its peak-RSS rise in MB (None if unknown)."""
+    code = (
+        "import json, sys, torch; from se_viz.bench import _peak_main; "
+        f"print(json.dumps(_peak_main({model_name!r}, {batch}, {size}, {mode!r})))"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                              timeout=600, check=True)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, OSError, ValueError, IndexError):
+        return None
+
+
+def _peak_main(model_name: str, batch: int, size: int, mode: str) -> Optional[float]:
+    """Child-process body of :func:`_child_peak`: one plain or captured pass, peak RSS rise in MB."""
+    torch.manual_seed(0)
+    lm = load_model(model_name, pretrained=False)
+    x = torch.randn(batch, 3, size, size)
+    if mode == "plain":
+        def run() -> object:
+            with torch.inference_mode():
+                return lm.model(x)
+    else:
+        def run() -> object:
+            return capture(lm.model, x, blocks=lm.blocks)
+    return peak_rss_delta(run)
+
+
+def run_bench(
+    model_name: str = "legacy_seresnet50",
+    batches: tuple[int, ...] = (1, 8),
+    rounds: int = 15,
+    size: int = 224,
+    out: TextIO = sys.stdout,
+    memory: bool = True,
+) -> list[BenchResult]:
+    """Benchmark ``capture`` against a plain forward pass and print a table to ``out``.
+
+    Uses an untrained network (timing and memory do not depend on the weights), seeded inputs
+    at ``size``×``size``, and ``rounds`` paired, alternating runs per batch size. With
+    ``memory`` the peak memory of one plain and one captured pass is measured in child processes.
+    """
+    torch.manual_seed(0)
+    lm = load_model(model_name, pretrained=False)
+    print(
+        f"se-viz bench: {lm.name} ({len(lm.blocks)} SE blocks), {size}x{size}, "
+        f"{torch.get_num_threads()} threads, {rounds} paired rounds per batch size",
+        file=out,
+    )
+    print(
+        f"{'batch':>5} {'plain ms':>9} {'capture ms':>10} {'ratio':>7} {'ok':>3} "
+        f"{'peak plain MB':>13} {'peak capture MB':>15} {'extra MB/img':>12} {'kept MB':>8}",
+        file=out,
+    )
+    results = []
+    for n in batches:
+        batch = torch.randn(n, 3, size, size)
+        res = _bench_batch(lm.model, lm.blocks, batch, rounds)
+        if memory:
+            res.peak_plain_mb = _child_peak(model_name, n, size, "plain")
+            res.peak_capture_mb = _child_peak(model_name, n, size, "capture")
+        results.append(res)
+        extra = res.extra_mb_per_image
+        fmt = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
+        print(
+            f"{res.batch:>5} {res.plain_ms:>9.1f} {res.capture_ms:>10.1f} {res.ratio:>7.3f} "
+            f"{'yes' if res.ratio <= RATIO_TARGET else 'NO':>3} {fmt(res.peak_plain_mb):>13} "
+            f"{fmt(res.peak_capture_mb):>15} {fmt(extra):>12} {res.kept_mb:>8.3f}",
+            file=out,
+        )
+        out.flush()
+    print(
+        f"ratio = median over rounds of capture time / plain time in the same round (target <= {RATIO_TARGET}); "
+        f"memory target: within {MEMORY_TARGET_MB_PER_IMAGE:.0f} MB per image.",
+        file=out,
+    )
+    return results
