@@ -1,0 +1,330 @@
+"""Tests for se_viz.figures: the figures show exactly the captured numbers, labelled and scaled."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import se_viz
+from se_viz import analysis as A
+from se_viz import figures as F
+from se_viz.blocks import BlockInfo
+from se_viz.capture import Capture
+
+R50_WIDTHS = [256, 512, 1024, 2048]
+EFF_MAP_BLOCK = "blocks.2.0.se"
+
+
+@pytest.fixture(scope="module")
+def cap(legacy_r50, sample_images):
+    """Two real photos through the untrained legacy SE-ResNet-50, with SE_3_1's maps."""
+    return se_viz.capture(legacy_r50.model, legacy_r50.preprocess(sample_images[:2]), maps=["SE_3_1"])
+
+
+@pytest.fixture(scope="module")
+def cap_eff(sample_images):
+    """A non-ResNet model: untrained EfficientNet-B0, block names are module paths, no stages."""
+    lm = se_viz.load_model("efficientnet_b0", pretrained=False)
+    return se_viz.capture(lm.model, lm.preprocess(sample_images[:1]), maps=[EFF_MAP_BLOCK])
+
+
+@pytest.fixture(scope="module")
+def cap_154() -> Capture:
+    """A capture shaped like SENet-154 (50 blocks: 3/8/36/3 × 256…2048), random gates."""
+    rng = np.random.default_rng(1)
+    blocks, gates, squeeze = [], {}, {}
+    for stage, (n, c) in enumerate(zip([3, 8, 36, 3], R50_WIDTHS), start=2):
+        for b in range(n):
+            name, path = f"SE_{stage}_{b + 1}", f"layer{stage - 1}.{b}.se_module"
+            blocks.append(BlockInfo(name, path, c, c // 16, "sigmoid", name, f"{path}.fc1",
+                                    f"{path}.sigmoid", "SEModule", len(blocks)))
+            gates[name] = rng.random((1, c), dtype=np.float32)
+            squeeze[name] = rng.normal(size=(1, c)).astype(np.float32)
+    return Capture(blocks, gates, squeeze, rng.normal(size=(1, 1000)).astype(np.float32))
+
+
+def _runs(widths: list[int]) -> list[int]:
+    """Lengths of runs of equal consecutive values, recomputed independently of the code."""
+    out: list[int] = []
+    for i, w in enumerate(widths):
+        if i and w == widths[i - 1]:
+            out[-1] += 1
+        else:
+            out.append(1)
+    return out
+
+
+def _axis_title(axis) -> str:
+    return axis.title.text or ""
+
+
+def _all_axis_titles(fig: go.Figure) -> list[str]:
+    layout = fig.layout.to_plotly_json()
+    return [v.get("title", {}).get("text", "") for k, v in layout.items()
+            if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict)]
+
+
+# ---------------------------------------------------------------------------------------------
+# gate_heatmap
+
+
+def test_heatmap_has_one_panel_per_stage_with_that_stages_width(cap):
+    fig = F.gate_heatmap(cap)
+    assert [type(t) for t in fig.data] == [go.Heatmap] * 4
+    assert [t.z.shape for t in fig.data] == [(3, 256), (4, 512), (6, 1024), (3, 2048)]
+    for k, (trace, width) in enumerate(zip(fig.data, R50_WIDTHS), start=1):
+        xaxis = fig.layout[f"xaxis{'' if k == 1 else k}"]
+        assert tuple(xaxis.range) == (-0.5, width - 0.5)
+        assert trace.xaxis == f"x{'' if k == 1 else k}"
+    assert [a.text.split(" · ")[0] for a in fig.layout.annotations] == ["stage 2", "stage 3", "stage 4", "stage 5"]
+
+
+def test_heatmap_values_are_the_captured_gates_and_squeeze(cap):
+    fig = F.gate_heatmap(cap, image=1)
+    labels = [y for t in fig.data for y in t.y]
+    assert labels[0] == "SE_2_1 · layer1.0.se_module"
+    assert labels == [f"{b.paper_name} · {b.path}" for b in cap.blocks]
+    rows = [(row, custom) for t in fig.data for row, custom in zip(np.asarray(t.z), np.asarray(t.customdata))]
+    for b, (row, custom) in zip(cap.blocks, rows):
+        assert np.array_equal(row, cap.gates[b.name][1])
+        assert np.array_equal(custom[:, 0], np.arange(b.channels))
+        assert np.array_equal(custom[:, 1], cap.squeeze[b.name][1])
+    # Image 1 really differs from image 0 (the index is honoured).
+    assert not np.array_equal(np.asarray(F.gate_heatmap(cap, image=0).data[0].z), np.asarray(fig.data[0].z))
+
+
+@pytest.mark.parametrize("sort", ["gate ↓", "gate ↑"])
+def test_sorted_heatmap_rows_are_sorted_and_hover_keeps_true_channels(cap, sort):
+    fig = F.gate_heatmap(cap, sort=sort)
+    rows = [(row, custom) for t in fig.data for row, custom in zip(np.asarray(t.z), np.asarray(t.customdata))]
+    for b, (row, custom) in zip(cap.blocks, rows):
+        diffs = np.diff(row)
+        assert np.all(diffs <= 0) if sort == "gate ↓" else np.all(diffs >= 0)
+        channels = custom[:, 0].astype(int)
+        assert sorted(channels.tolist()) == list(range(b.channels))
+        assert np.array_equal(row, cap.gates[b.name][0][channels])
+        assert np.array_equal(custom[:, 1], cap.squeeze[b.name][0][channels])
+    assert "rank" in _axis_title(fig.layout[f"xaxis{len(fig.data)}"])
+    assert "rank" in fig.data[0].hovertemplate
+
+
+def test_heatmap_colour_scale_titles_and_hover(cap):
+    fig = F.gate_heatmap(cap)
+    assert fig.layout.template == pio.templates["plotly_white"]
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0.0, 1.0)
+    # Viridis: dark purple at 0, yellow at 1 (perceptually uniform).
+    scale = fig.layout.coloraxis.colorscale
+    assert (scale[0][1].lower(), scale[-1][1].lower()) == ("#440154", "#fde725")
+    assert all(t.coloraxis == "coloraxis" for t in fig.data)
+    assert "gate s" in fig.layout.coloraxis.colorbar.title.text
+    assert fig.layout.title.text and "gate" in fig.layout.title.text.lower()
+    assert _axis_title(fig.layout[f"xaxis{len(fig.data)}"]) == "channel index"
+    assert _axis_title(fig.layout.yaxis) == "SE block"
+    for t in fig.data:
+        for part in ("%{y}", "channel %{customdata[0]", "s = %{z:.3f}", "z = %{customdata[1]:.3f}"):
+            assert part in t.hovertemplate
+    assert fig.layout.font.size >= 12
+
+
+def test_heatmap_rejects_an_unknown_sort(cap):
+    with pytest.raises(ValueError):
+        F.gate_heatmap(cap, sort="shuffle")
+
+
+def test_heatmap_of_a_model_without_stages_groups_by_channel_count(cap_eff):
+    fig = F.gate_heatmap(cap_eff)
+    widths = [b.channels for b in cap_eff.blocks]
+    assert all(b.stage is None for b in cap_eff.blocks)
+    assert [t.z.shape[0] for t in fig.data] == _runs(widths)
+    assert [t.z.shape[1] for t in fig.data] == [widths[sum(_runs(widths)[:k])] for k in range(len(fig.data))]
+    labels = [y for t in fig.data for y in t.y]
+    assert labels == [b.path for b in cap_eff.blocks]  # no paper name: the module path alone
+    row = np.asarray(fig.data[-1].z)[-1]
+    assert np.array_equal(row, cap_eff.gates[cap_eff.blocks[-1].name][0])
+
+
+def test_heatmap_height_grows_with_the_number_of_blocks(cap, cap_154):
+    small, big = F.gate_heatmap(cap), F.gate_heatmap(cap_154)
+    assert [t.z.shape[0] for t in big.data] == [3, 8, 36, 3]
+    assert big.layout.height > small.layout.height + 400
+    # Every block row still gets at least ~15 px, so 50 rows stay legible.
+    assert big.layout.height / 50 >= 15
+
+
+# ---------------------------------------------------------------------------------------------
+# distribution_figure
+
+
+@pytest.mark.parametrize("kind,trace_type", [("violin", go.Violin), ("box", go.Box), ("histogram", go.Histogram)])
+@pytest.mark.parametrize("quantity", ["s", "z"])
+def test_distribution_has_one_trace_per_block_with_its_values(cap, kind, trace_type, quantity):
+    fig = F.distribution_figure(cap, image=1, quantity=quantity, kind=kind)
+    source = cap.gates if quantity == "s" else cap.squeeze
+    assert len(fig.data) == len(cap.blocks) == 16
+    assert all(isinstance(t, trace_type) for t in fig.data)
+    assert [t.name for t in fig.data] == cap.block_names
+    for t, b in zip(fig.data, cap.blocks):
+        assert np.array_equal(np.asarray(t.x), source[b.name][1])
+    unit = "gate s (0–1)" if quantity == "s" else "squeeze z (mean activation)"
+    titles = _all_axis_titles(fig)
+    assert unit in titles
+    if kind == "histogram":
+        # One row per block, labelled with the block names top to bottom, on one shared y range.
+        ys = [fig.layout[f"yaxis{'' if k == 1 else k}"] for k in range(1, 17)]
+        assert [_axis_title(y) for y in ys] == cap.block_names
+        assert len({tuple(y.range) for y in ys}) == 1
+        tops = [y.domain[1] for y in ys]
+        assert tops == sorted(tops, reverse=True)
+        assert all(t.histnorm == "percent" for t in fig.data)
+    else:
+        assert fig.layout.yaxis.title.text.startswith("SE block")
+        assert list(fig.layout.yaxis.categoryarray) == cap.block_names
+        assert fig.layout.yaxis.autorange == "reversed"
+    if quantity == "s" and kind != "histogram":
+        assert tuple(fig.layout.xaxis.range) == (0, 1)
+
+
+def test_distribution_rejects_unknown_options(cap):
+    with pytest.raises(ValueError):
+        F.distribution_figure(cap, quantity="w")
+    with pytest.raises(ValueError):
+        F.distribution_figure(cap, kind="pie")
+
+
+# ---------------------------------------------------------------------------------------------
+# One block
+
+
+def test_gate_bar_shows_the_blocks_gates(cap):
+    fig = F.gate_bar(cap, "SE_4_2", image=1)
+    (bar,) = fig.data
+    assert isinstance(bar, go.Bar)
+    assert np.array_equal(np.asarray(bar.y), cap.gates["SE_4_2"][1])
+    assert np.array_equal(np.asarray(bar.customdata)[:, 0], np.arange(1024))
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+    assert _axis_title(fig.layout.yaxis) == "gate s (0–1)"
+    assert _axis_title(fig.layout.xaxis) == "channel index"
+    assert "SE_4_2" in fig.layout.title.text
+
+
+def test_sorted_gate_bar_x_is_rank_and_hover_names_the_channel(cap):
+    fig = F.gate_bar(cap, "SE_4_2", sort="gate ↓")
+    bar = fig.data[0]
+    y, channels = np.asarray(bar.y), np.asarray(bar.customdata)[:, 0].astype(int)
+    assert np.all(np.diff(y) <= 0)
+    assert np.array_equal(y, cap.gates["SE_4_2"][0][channels])
+    assert np.array_equal(np.asarray(bar.customdata)[:, 1], cap.squeeze["SE_4_2"][0][channels])
+    assert "rank" in _axis_title(fig.layout.xaxis)
+    assert "channel %{customdata[0]" in bar.hovertemplate
+
+
+def test_squeeze_vs_gate_plots_z_against_s(cap):
+    fig = F.squeeze_vs_gate(cap, "SE_5_3", image=1)
+    (pts,) = fig.data
+    assert isinstance(pts, go.Scatter) and pts.mode == "markers"
+    assert np.array_equal(np.asarray(pts.x), cap.squeeze["SE_5_3"][1])
+    assert np.array_equal(np.asarray(pts.y), cap.gates["SE_5_3"][1])
+    assert np.array_equal(np.asarray(pts.customdata), np.arange(2048))
+    assert _axis_title(fig.layout.xaxis) == "squeeze z (mean activation)"
+    assert _axis_title(fig.layout.yaxis) == "gate s (0–1)"
+    assert "channel" in pts.hovertemplate
+
+
+def test_feature_maps_share_one_colour_scale(cap):
+    channels = [3, 100, 511]
+    fig = F.feature_maps(cap, "SE_3_1", channels, image=1)
+    assert len(fig.data) == 2 * len(channels)
+    assert all(isinstance(t, go.Heatmap) for t in fig.data)
+    assert len({(t.zmin, t.zmax, t.coloraxis) for t in fig.data}) == 1
+    u, out, s = cap.maps_in["SE_3_1"][1], cap.maps_out["SE_3_1"][1], cap.gates["SE_3_1"][1]
+    lo = min(u[channels].min(), out[channels].min())
+    hi = max(u[channels].max(), out[channels].max())
+    ca = fig.layout.coloraxis
+    assert ca.cmin <= lo and ca.cmax >= hi and (ca.cmin, ca.cmax) == (fig.data[0].zmin, fig.data[0].zmax)
+    for k, c in enumerate(channels):
+        before, after = fig.data[2 * k], fig.data[2 * k + 1]
+        assert np.array_equal(np.asarray(before.z), u[c])
+        assert np.array_equal(np.asarray(after.z), out[c])
+        # The right column really is s_c · u_c, as its title claims.
+        assert np.allclose(out[c], s[c] * u[c], atol=1e-5)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0].startswith("channel 3") and "before SE: u_c" in titles[0]
+    assert "after SE: s_c · u_c" in titles[1] and f"{s[3]:.3f}" in titles[1]
+    assert f"channel 511" in titles[4] and f"{s[511]:.3f}" in titles[5]
+
+
+def test_feature_maps_errors_are_clear(cap):
+    with pytest.raises(KeyError, match="maps="):
+        F.feature_maps(cap, "SE_4_1", [0])
+    with pytest.raises(IndexError, match="512"):
+        F.feature_maps(cap, "SE_3_1", [512])
+    with pytest.raises(ValueError):
+        F.feature_maps(cap, "SE_3_1", [])
+
+
+def test_predictions_bar_shows_percent_with_top_class_first(cap, legacy_r50):
+    table = A.topk_predictions(cap, legacy_r50.labels, k=5)
+    fig = F.predictions_bar(table)
+    (bar,) = fig.data
+    assert isinstance(bar, go.Bar) and bar.orientation == "h"
+    assert np.allclose(np.asarray(bar.x), table["probability"] * 100)
+    assert list(fig.layout.yaxis.ticktext) == table["label"].tolist()
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert "%" in _axis_title(fig.layout.xaxis)
+
+
+def test_predictions_bar_keeps_duplicate_class_names_apart():
+    table = pd.DataFrame({"rank": [1, 2], "class_index": [134, 517], "label": ["crane", "crane"],
+                          "probability": [0.6, 0.3]})
+    fig = F.predictions_bar(table)
+    assert len(set(np.asarray(fig.data[0].y).tolist())) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Any model, any size
+
+
+def _builders(cap: Capture, block: str):
+    return {
+        "heatmap": lambda: F.gate_heatmap(cap),
+        "heatmap sorted": lambda: F.gate_heatmap(cap, sort="gate ↑"),
+        "violin": lambda: F.distribution_figure(cap),
+        "box z": lambda: F.distribution_figure(cap, quantity="z", kind="box"),
+        "histogram": lambda: F.distribution_figure(cap, kind="histogram"),
+        "bar": lambda: F.gate_bar(cap, block, sort="gate ↓"),
+        "scatter": lambda: F.squeeze_vs_gate(cap, block),
+    }
+
+
+def test_every_figure_works_for_a_model_without_paper_names(cap_eff):
+    block = EFF_MAP_BLOCK
+    for name, build in _builders(cap_eff, block).items():
+        fig = build()
+        assert fig.data, name
+        assert fig.layout.title.text, name
+        assert any(_all_axis_titles(fig)), name
+    fig = F.feature_maps(cap_eff, block, [0, 7])
+    assert len(fig.data) == 4
+    assert F.gate_bar(cap_eff, block).layout.title.text.startswith(f"Gates s of {block}")
+
+
+def test_senet154_sized_figures_build_quickly(cap_154):
+    for name, build in _builders(cap_154, "SE_5_3").items():
+        started = time.perf_counter()
+        fig = build()
+        elapsed = time.perf_counter() - started
+        # Generous for a shared 2-core machine; typical is 0.1–0.4 s.
+        assert elapsed < 2.5, f"{name} took {elapsed:.2f} s"
+        assert fig.layout.height >= 400, name
+
+
+def test_figures_module_imports_neither_torch_nor_streamlit():
+    source = open(F.__file__, encoding="utf-8").read()
+    assert "import torch" not in source and "streamlit" not in source
+    assert "torch" not in {m.split(".")[0] for m in vars(F) if isinstance(vars(F)[m], type(sys))}
