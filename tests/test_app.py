@@ -1,0 +1,410 @@
+"""The Streamlit app driven by AppTest: start, inputs, every view's figures, exports, errors.
+
+Models are offline: the app starts from a local weights file (SE_VIZ_MODEL + SE_VIZ_WEIGHTS),
+which is exactly the path an operator without network uses. Most tests use SE-ResNet mini
+(fast); one uses an untrained SE-ResNet-50 to check the honest per-stage heatmap widths.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import se_viz
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 180
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _decode(value):
+    """A Plotly JSON array: plain list, or a base64 typed array {dtype, bdata, shape}."""
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            arr = arr.reshape([int(x) for x in str(value["shape"]).split(",")])
+        return arr
+    return np.asarray(value)
+
+
+def _figures(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _axis_titles(fig: dict) -> list[str]:
+    out = []
+    for key, val in fig["layout"].items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(val, dict) and "title" in val:
+            out.append(val["title"].get("text", ""))
+    return out
+
+
+def _png(name: str = "chelsea", size=None) -> bytes:
+    from PIL import Image
+    from skimage import data
+
+    img = Image.fromarray(getattr(data, name)()).convert("RGB")
+    if size:
+        img = img.resize(size)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def _assert_clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _view(at, name: str):
+    at.session_state["view"] = name
+    at.run()
+    _assert_clean(at)
+    return at
+
+
+# --------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def mini_ckpt(tmp_path_factory) -> Path:
+    """SE-ResNet mini weights in a local file (the bundled ones if present, else untrained)."""
+    from safetensors.torch import save_file
+
+    path = tmp_path_factory.mktemp("mini") / "mini.safetensors"
+    try:
+        lm = se_viz.load_model(se_viz.MINI_MODEL)
+    except se_viz.ModelLoadError:
+        lm = se_viz.load_model(se_viz.MINI_MODEL, pretrained=False)
+    save_file(lm.model.state_dict(), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def mini_lm(mini_ckpt):
+    return se_viz.load_model(se_viz.MINI_MODEL, weights=mini_ckpt)
+
+
+@pytest.fixture(scope="module")
+def r50_ckpt(tmp_path_factory) -> Path:
+    """An untrained legacy SE-ResNet-50 (the paper's architecture) written to .safetensors."""
+    import timm
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("r50") / "legacy_seresnet50_untrained.safetensors"
+    save_file(timm.create_model("legacy_seresnet50").state_dict(), str(path))
+    return path
+
+
+@pytest.fixture
+def app_env(monkeypatch, hf_cache):
+    def use(model: str | None, weights: Path | None = None) -> None:
+        for var, val in (("SE_VIZ_MODEL", model), ("SE_VIZ_WEIGHTS", weights)):
+            if val is None:
+                monkeypatch.delenv(var, raising=False)
+            else:
+                monkeypatch.setenv(var, str(val))
+
+    return use
+
+
+@pytest.fixture
+def mini_app(app_env, mini_ckpt):
+    """The app started on SE-ResNet mini from a local file."""
+    from streamlit.testing.v1 import AppTest
+
+    app_env(se_viz.MINI_MODEL, mini_ckpt)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    _assert_clean(at)
+    return at
+
+
+@pytest.fixture
+def mini_with_cat(mini_app):
+    mini_app.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea"), "image/png"))
+    mini_app.run()
+    _assert_clean(mini_app)
+    return mini_app
+
+
+def _expected_capture(lm, data: bytes):
+    return se_viz.capture(lm.model, lm.preprocess([se_viz.load_image(data)]))
+
+
+# --------------------------------------------------------------------------------------------
+# start and inputs
+
+
+def test_start_shows_title_equations_status_and_empty_state(mini_app):
+    at = mini_app
+    assert "Squeeze-and-Excitation" in at.title[0].value
+    latex = " ".join(el.value for el in at.latex)
+    assert len(at.latex) == 3
+    assert r"z_c = \frac{1}{H \cdot W}" in latex and r"\sigma" in latex and r"s_c \cdot u_c" in latex
+    assert any("Loaded" in s.value and "local file" in s.value for s in at.sidebar.success)
+    assert any("No image yet" in i.value for i in at.info)
+    assert at.sidebar.file_uploader[0].accept_multiple_files
+    assert set(at.sidebar.file_uploader[0].allowed_type) >= {".jpg", ".png", ".webp", ".bmp", ".gif",
+                                                             ".tiff"}
+
+
+def test_picker_lists_every_catalog_model_and_untrained_variants(mini_app):
+    box = mini_app.sidebar.selectbox[0]
+    labels = list(box.options)  # AppTest shows the formatted labels
+    text = "\n".join(labels)
+    for entry in se_viz.catalog():
+        assert any(lbl.startswith(entry.name) for lbl in labels), entry.name
+    assert sum("UNTRAINED, structure only" in lbl for lbl in labels) == len(se_viz.catalog())
+    assert "local weights file mini.safetensors" in text
+
+
+def test_default_model_offline_fails_clearly_and_offers_alternatives(app_env):
+    """No env: the paper's SE-ResNet-50 cannot download here; the app says so and stays usable."""
+    from streamlit.testing.v1 import AppTest
+
+    app_env(None, None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    _assert_clean(at)
+    msg = " ".join(_errors(at))
+    assert "could not be loaded" in msg and "HF_HUB_OFFLINE" in msg
+    keys = {b.key for b in at.button}
+    assert "use_untrained" in keys and "retry_main" in keys
+    from se_viz.ui.sidebar import mini_available
+
+    assert ("use_mini" in keys) == mini_available()
+    # The rest of the app is usable: uploads and the gallery are still there.
+    assert at.sidebar.file_uploader and at.sidebar.multiselect
+    at.button(key="use_mini" if mini_available() else "use_untrained").click().run()
+    _assert_clean(at)
+    assert not any("could not be loaded" in e for e in _errors(at))
+    assert any("Loaded" in s.value for s in list(at.sidebar.success) + list(at.sidebar.warning))
+    if not mini_available():
+        assert any("Untrained network" in w.value for w in at.warning)
+
+
+def test_upload_shows_predictions_matching_the_model_and_names_a_bad_file(mini_with_cat, mini_lm):
+    at = mini_with_cat
+    good = _png("coffee")
+    at.sidebar.file_uploader[0].set_value([
+        ("coffee.png", good, "image/png"),
+        ("broken.jpg", b"this is not a jpeg", "image/jpeg"),
+        ("empty.webp", b"", "image/webp"),
+    ])
+    at.run()
+    _assert_clean(at)
+    errors = _errors(at)
+    assert any("broken.jpg" in e and "cannot be used" in e for e in errors)
+    assert any("empty.webp" in e for e in errors)
+    # The good file still works: its top-5 table equals the model's own top-5.
+    tables = [d.value for d in at.dataframe]
+    assert len(tables) == 1
+    table = tables[0]
+    probs = _expected_capture(mini_lm, good).probabilities()[0]
+    order = np.argsort(-probs)[:5]
+    assert list(table["class_index"]) == [int(i) for i in order]
+    assert np.allclose(table["probability"].to_numpy(), probs[order] * 100, atol=1e-3)
+    assert list(table["label"]) == [mini_lm.labels[i] for i in order]
+    assert len(at.image) >= 1
+
+
+def test_sample_gallery_is_one_click_away(mini_app):
+    at = mini_app
+    at.button(key="use_photos").click().run()
+    _assert_clean(at)
+    from se_viz.samples import sample_photos
+
+    assert at.sidebar.multiselect[0].value == [s.name for s in sample_photos()]
+    assert len(at.dataframe) == len(sample_photos())
+
+
+# --------------------------------------------------------------------------------------------
+# views
+
+
+def test_heatmap_figure_matches_the_capture(mini_with_cat, mini_lm):
+    at = _view(mini_with_cat, "Gate heatmap")
+    (fig,) = _figures(at)
+    cap = _expected_capture(mini_lm, _png("chelsea"))
+    heat = [t for t in fig["data"] if t["type"] == "heatmap"]
+    stages = sorted({b.stage for b in cap.blocks})
+    assert len(heat) == len(stages)
+    for trace, stage in zip(heat, stages):
+        blocks = [b for b in cap.blocks if b.stage == stage]
+        z = _decode(trace["z"])
+        assert z.shape == (len(blocks), blocks[0].channels)
+        expected = np.stack([cap.gates[b.name][0] for b in blocks])
+        assert np.allclose(z, expected, atol=1e-5)
+        custom = _decode(trace["customdata"]).reshape(z.shape + (2,))  # (channel, z) per cell
+        assert np.array_equal(custom[0, :, 0], np.arange(z.shape[1]))
+        assert np.allclose(custom[..., 1], np.stack([cap.squeeze[b.name][0] for b in blocks]),
+                           atol=1e-4)
+        assert (trace.get("zmin"), trace.get("zmax")) in ((0, 1), (0.0, 1.0), (None, None))
+        ticks = " ".join(map(str, trace["y"]))
+        assert blocks[0].paper_name in ticks and blocks[0].path in ticks
+    assert "channel index" in " ".join(_axis_titles(fig))
+    # Sorting by gate reorders each row: first column is the largest gate.
+    at.segmented_control(key="heat_sort").set_value("gate ↓").run()
+    _assert_clean(at)
+    (fig,) = _figures(at)
+    z = _decode(fig["data"][0]["z"])
+    assert np.allclose(z[:, 0], z.max(axis=1))
+
+
+def test_distributions_and_summary_table(mini_with_cat, mini_lm):
+    at = _view(mini_with_cat, "Distributions")
+    figs = _figures(at)
+    assert len(figs) == 2
+    cap = _expected_capture(mini_lm, _png("chelsea"))
+    for fig, quantity in zip(figs, ("s", "z")):
+        assert {t["type"] for t in fig["data"]} == {"violin"}
+        assert len(fig["data"]) == len(cap.blocks)
+    for kind, trace_type in (("box", "box"), ("histogram", "histogram")):
+        at.segmented_control(key="dist_kind").set_value(kind).run()
+        _assert_clean(at)
+        assert {t["type"] for f in _figures(at) for t in f["data"]} == {trace_type}
+    summary = at.dataframe[0].value
+    assert list(summary["block"]) == cap.block_names
+    for col in ("mean", "std", "min", "max", "frac_below_0.1", "frac_above_0.9", "entropy"):
+        assert col in summary.columns
+    first = cap.gates[cap.block_names[0]][0]
+    assert summary["mean"].iloc[0] == pytest.approx(first.mean(), abs=1e-5)
+    assert summary["max"].iloc[0] == pytest.approx(first.max(), abs=1e-6)
+    assert summary["frac_below_0.1"].iloc[0] == pytest.approx((first < 0.1).mean())
+
+
+def test_drilldown_bar_scatter_topk_and_feature_maps(mini_with_cat, mini_lm):
+    at = _view(mini_with_cat, "Block drill-down")
+    cap = _expected_capture(mini_lm, _png("chelsea"))
+    block = cap.block_names[-1]
+    assert at.selectbox(key="drill_block").value == block
+    bar, scatter, maps = _figures(at)
+    s = cap.gates[block][0]
+    assert bar["data"][0]["type"] == "bar"
+    assert np.allclose(_decode(bar["data"][0]["y"]), np.sort(s)[::-1], atol=1e-6)  # default gate ↓
+    assert scatter["data"][0]["type"] == "scatter"
+    assert np.allclose(_decode(scatter["data"][0]["x"]), cap.squeeze[block][0], atol=1e-5)
+    assert np.allclose(_decode(scatter["data"][0]["y"]), s, atol=1e-6)
+    up = at.dataframe[0].value
+    down = at.dataframe[1].value
+    assert list(up["channel"]) == [int(i) for i in np.argsort(-s, kind="stable")[:3]]
+    assert list(down["channel"]) == [int(i) for i in np.argsort(s, kind="stable")[:3]]
+    heat = [t for t in maps["data"] if t["type"] == "heatmap"]
+    assert len(heat) == 2 * 6  # (3 up + 3 down) channels × (before, after)
+    scales = {(t.get("coloraxis"), t.get("zmin"), t.get("zmax")) for t in heat}
+    assert len(scales) == 1, "all feature maps must share one colour scale"
+    # Another block, natural order: bars in channel order.
+    first = cap.block_names[0]
+    at.selectbox(key="drill_block").set_value(first).run()
+    at.segmented_control(key="drill_sort").set_value("natural").run()
+    _assert_clean(at)
+    bar = _figures(at)[0]
+    assert np.allclose(_decode(bar["data"][0]["y"]), cap.gates[first][0], atol=1e-6)
+
+
+def test_view_block_and_sort_changes_run_no_forward_pass(mini_with_cat):
+    from se_viz.ui import cache
+
+    at = mini_with_cat
+    before = cache.FORWARD_PASSES
+    for view in ("Gate heatmap", "Distributions", "Block drill-down", "Export", "Predictions"):
+        _view(at, view)
+    _view(at, "Gate heatmap")
+    at.segmented_control(key="heat_sort").set_value("gate ↑").run()
+    _view(at, "Distributions")
+    at.segmented_control(key="dist_kind").set_value("histogram").run()
+    _view(at, "Block drill-down")
+    for block in at.selectbox(key="drill_block").options[:3]:
+        at.selectbox(key="drill_block").set_value(block).run()
+    at.segmented_control(key="drill_sort").set_value("gate ↑").run()
+    at.slider(key="drill_k").set_value(5).run()
+    _assert_clean(at)
+    assert cache.FORWARD_PASSES == before
+
+
+def test_exports_parse_with_the_right_rows(mini_with_cat, mini_lm, monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    at = mini_with_cat
+    at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
+                                           ("coffee.png", _png("coffee"), "image/png")])
+    _view(at, "Export")
+    csv_name = next(n for n in made if n.endswith(".csv") and n.startswith("se_capture"))
+    npz_name = next(n for n in made if n.endswith(".npz"))
+    summary_name = next(n for n in made if n.startswith("se_summary"))
+    channels = sum(b.channels for b in mini_lm.blocks)
+    df = pd.read_csv(io.BytesIO(made[csv_name]()))
+    assert list(df.columns) == ["image", "block", "paper_name", "module_path", "channel", "z", "s"]
+    assert len(df) == 2 * channels
+    assert set(df["image"]) == {"cat.png", "coffee.png"}
+    cap = _expected_capture(mini_lm, _png("coffee"))
+    last = cap.block_names[-1]
+    rows = df[(df["image"] == "coffee.png") & (df["block"] == last)].sort_values("channel")
+    assert np.allclose(rows["s"].to_numpy(), cap.gates[last][0], atol=1e-5)
+    npz = np.load(io.BytesIO(made[npz_name]()))
+    assert npz[f"gates/{last}"].shape == (2, cap.block(last).channels)
+    assert list(npz["image_names"]) == ["cat.png", "coffee.png"]
+    summary = pd.read_csv(io.BytesIO(made[summary_name]()))
+    assert len(summary) == len(mini_lm.blocks) and "entropy" in summary.columns
+    # Every chart offers a standalone HTML download that works offline (plotly.js inlined).
+    made.clear()
+    _view(at, "Gate heatmap")
+    html = made[next(n for n in made if n.endswith(".html"))]()
+    assert b"<html" in html[:500].lower() and b"plotly" in html.lower() and len(html) > 1_000_000
+
+
+def test_detail_view_follows_the_chosen_image(mini_with_cat, mini_lm):
+    at = mini_with_cat
+    coffee = _png("coffee")
+    at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
+                                           ("coffee.png", coffee, "image/png")])
+    at.run()
+    at.selectbox(key="detail_image").set_value("coffee.png").run()
+    _view(at, "Gate heatmap")
+    z = _decode(_figures(at)[0]["data"][0]["z"])
+    cap = _expected_capture(mini_lm, coffee)
+    assert np.allclose(z[0], cap.gates[cap.block_names[0]][0], atol=1e-5)
+
+
+def test_seresnet50_heatmap_shows_honest_stage_widths(app_env, r50_ckpt):
+    """The paper's network from a local file: panels 256, 512, 1024 and 2048 channels wide."""
+    from streamlit.testing.v1 import AppTest
+
+    app_env("legacy_seresnet50.in1k", r50_ckpt)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    _assert_clean(at)
+    assert any("local file" in s.value and "16 SE blocks" in s.value for s in at.sidebar.success)
+    at.sidebar.file_uploader[0].set_value(("cat.jpg", _png("chelsea"), "image/png"))
+    _view(at, "Gate heatmap")
+    (fig,) = _figures(at)
+    widths = [_decode(t["z"]).shape for t in fig["data"] if t["type"] == "heatmap"]
+    assert widths == [(3, 256), (4, 512), (6, 1024), (3, 2048)]
+    ranges = [v["range"] for k, v in fig["layout"].items() if k.startswith("xaxis") and "range" in v]
+    assert [round(r[1] - r[0]) for r in ranges] == [256, 512, 1024, 2048]
+    ticks = " ".join(map(str, fig["data"][0]["y"]))
+    assert "SE_2_1" in ticks and "layer1.0.se_module" in ticks
