@@ -43,7 +43,7 @@ __all__ = [
 MODELS_DIR = Path(os.environ.get("SE_VIZ_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
 DEFAULT_MODEL = "legacy_seresnet50.in1k"
 MINI_MODEL = "se_resnet_mini.synthetic"
-NETWORK_PROBE_SECONDS = 1.5
+NETWORK_PROBE_SECONDS = 1.0
 
 
 class ModelLoadError(RuntimeError):
@@ -383,8 +383,21 @@ def load_model(
     else:
         arch = entry.architecture if entry else name.split(".", 1)[0]
         tag_name = entry.id if entry else name
+        import timm
+
+        if not timm.is_model(arch):
+            raise ModelLoadError(
+                f"Unknown model '{name}': it is neither in the se_viz catalog nor a timm model name. "
+                "Pick a catalog model or a timm SE model such as 'seresnet50'."
+            )
         kwargs: dict[str, Any] = {}
         state = None
+        hub_file: Optional[Path] = None
+        repo = None
+        if weights_path is None and pretrained:
+            # Find the weights before building the network, so that a missing network fails fast.
+            repo = (entry.hf_hub_id if entry else None) or _default_repo(tag_name)
+            hub_file = _hub_file(repo, entry.name if entry else name)
         if weights_path is not None:
             state = read_weights(weights_path)
             probe = _create_timm(arch)
@@ -403,11 +416,9 @@ def load_model(
         if state is not None:
             _load_state(model, state, f"The weights in {weights_path.name}", arch)
             source = f"local file {weights_path}"
-        elif pretrained:
-            repo = (entry.hf_hub_id if entry else None) or _default_repo(tag_name)
-            file = _hub_file(repo, entry.name if entry else name)
-            _load_state(model, read_weights(file), f"The hub weights of {repo}", arch)
-            source = f"Hugging Face hub {repo} (cached at {file.parent})"
+        elif hub_file is not None:
+            _load_state(model, read_weights(hub_file), f"The hub weights of {repo}", arch)
+            source = f"Hugging Face hub {repo} (cached at {hub_file.parent})"
         else:
             source = "untrained (random init) — structure only"
     model.eval()
@@ -438,7 +449,9 @@ def load_model(
 def _default_repo(name: str) -> str:
     from timm.models import get_pretrained_cfg
 
-    cfg = get_pretrained_cfg(name if "." in name else name)
+    cfg = get_pretrained_cfg(name)
     if cfg is not None and cfg.hf_hub_id:
         return cfg.hf_hub_id
+    # timm hosts every pretrained tag as timm/<arch>.<tag>, including legacy ports whose
+    # config still points at a GitHub release URL.
     return f"timm/{name}"
