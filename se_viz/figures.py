@@ -434,7 +434,9 @@ def feature_maps(cap: Capture, block: str, channels: Sequence[int], image: int =
     _layout(
         fig,
         f"Feature maps of {block_label(info)} before and after SE ({h}×{w} px, image {i})",
-        height=rows * 300 + 140,
+        # Smaller rows when many channels are compared (the UI shows up to 2 × 8), so the grid
+        # stays scrollable rather than several screens tall per channel.
+        height=rows * (300 if rows <= 4 else 240 if rows <= 8 else 200) + 140,
         coloraxis=dict(colorscale=scale, cmin=zmin, cmax=zmax,
                        colorbar=dict(title=dict(text="activation (shared scale)", side="right"),
                                      thickness=16)),
