@@ -11,7 +11,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -38,10 +38,10 @@ def _describe(data: bytes) -> str:
     return "not an image se_viz can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)"
 
 
-def _read(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) -> tuple[bytes, str]:
+def _read(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]) -> tuple[bytes, str]:
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
-        label = path.name
+        label = name or path.name
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -54,7 +54,7 @@ def _read(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) -> tuple[
         except OSError as exc:
             raise InputError(f"{label}: cannot read the file ({exc.strerror or exc}).") from None
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data), "image"
+        return bytes(data), name or "image"
     raise InputError(f"Expected image bytes or a file path, got {type(data).__name__}.")
 
 
@@ -88,21 +88,25 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
 
 
-def load_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) -> Image.Image:
+def load_image(
+    data: Union[bytes, bytearray, memoryview, str, os.PathLike], *, name: Optional[str] = None
+) -> Image.Image:
     """Decode ``data`` (bytes or a path) into an RGB image with its EXIF orientation applied.
 
+    ``name`` (for example the uploaded file's name) starts every error message.
     Grayscale, palette, RGBA/LA (composited on white), CMYK, 16-bit and float images are
     converted; animated images give their first frame. Empty, corrupt, truncated, non-image
     (SVG, PDF, …) and oversize (over 50 megapixels, checked before decoding) inputs raise
     :class:`InputError` with a one-line message; no other exception type escapes.
     """
-    raw, label = _read(data)
+    raw, label = _read(data, name)
     if not raw:
         raise InputError(f"{label}: the file is empty (0 bytes).")
     try:
         with warnings.catch_warnings():
-            # Pillow warns, then raises, on bombs; we check the size ourselves before decoding.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow warns about bombs and damaged metadata; we check the size ourselves before
+            # decoding and turn real failures into InputError, so its warnings are only noise.
+            warnings.simplefilter("ignore")
             img = Image.open(io.BytesIO(raw))
             width, height = img.size
             if width <= 0 or height <= 0:

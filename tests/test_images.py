@@ -1,0 +1,181 @@
+"""load_image: every mode and format becomes RGB; every bad input becomes one InputError."""
+
+import io
+import random
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from se_viz import InputError, load_image
+
+
+def encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kwargs)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def photo():
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    arr[:, :32] = (200, 30, 30)  # a red left half, to check colours survive
+    return Image.fromarray(arr, "RGB")
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF"])
+def test_formats(photo, fmt):
+    img = load_image(encode(photo, fmt))
+    assert img.mode == "RGB" and img.size == (64, 48)
+    r, g, b = img.getpixel((5, 5))
+    assert r > 150 and g < 90 and b < 90
+
+
+def test_path_and_missing_path(tmp_path, photo):
+    path = tmp_path / "cat.png"
+    path.write_bytes(encode(photo, "PNG"))
+    assert load_image(path).size == (64, 48)
+    assert load_image(str(path)).size == (64, 48)
+    with pytest.raises(InputError, match="missing.png: cannot open"):
+        load_image(tmp_path / "missing.png")
+
+
+def test_exif_orientation_is_applied(photo):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    data = encode(photo, "JPEG", exif=exif.tobytes())
+    assert Image.open(io.BytesIO(data)).size == (64, 48)
+    img = load_image(data)
+    assert img.size == (48, 64)
+    # The red half was on the left; after a 90° clockwise turn it is at the top.
+    r, g, _ = img.getpixel((24, 5))
+    assert r > 150 and g < 90
+
+
+def test_grayscale_palette_and_alpha():
+    gray = load_image(encode(Image.new("L", (10, 8), 77), "PNG"))
+    assert gray.mode == "RGB" and gray.getpixel((0, 0)) == (77, 77, 77)
+
+    pal = Image.new("P", (10, 8), 1)
+    pal.putpalette([0, 0, 0, 0, 0, 255] + [0] * 762)
+    assert load_image(encode(pal, "PNG")).getpixel((3, 3)) == (0, 0, 255)
+
+    # Transparent pixels are composited on white, half-transparent ones blended.
+    rgba = Image.new("RGBA", (10, 8), (255, 0, 0, 0))
+    rgba.putpixel((1, 1), (255, 0, 0, 255))
+    rgba.putpixel((2, 2), (0, 0, 0, 128))
+    img = load_image(encode(rgba, "PNG"))
+    assert img.getpixel((0, 0)) == (255, 255, 255)
+    assert img.getpixel((1, 1)) == (255, 0, 0)
+    assert all(120 <= c <= 135 for c in img.getpixel((2, 2)))
+
+    la = Image.new("LA", (4, 4), (0, 0))
+    assert load_image(encode(la, "PNG")).getpixel((0, 0)) == (255, 255, 255)
+
+    trans_pal = Image.new("P", (4, 4), 0)
+    trans_pal.putpalette([10, 20, 30] + [0] * 765)
+    trans_pal.info["transparency"] = 0
+    assert load_image(encode(trans_pal, "PNG", transparency=0)).getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_cmyk_sixteen_bit_float_and_animated():
+    cmyk = Image.new("CMYK", (6, 6), (0, 255, 255, 0))  # pure red in CMYK
+    for fmt in ("JPEG", "TIFF"):
+        r, g, b = load_image(encode(cmyk, fmt)).getpixel((2, 2))
+        assert r > 200 and g < 60 and b < 60
+
+    ramp = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000).astype(np.uint16)
+    sixteen = Image.fromarray(ramp)  # uint16 -> mode I;16
+    assert sixteen.mode == "I;16"
+    img = load_image(encode(sixteen, "PNG"))
+    assert img.mode == "RGB" and img.getpixel((0, 0))[0] == 0 and img.getpixel((7, 7))[0] > 200
+
+    flt = Image.fromarray(np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8), "F")
+    img = load_image(encode(flt, "TIFF"))
+    assert img.getpixel((0, 0)) == (0, 0, 0) and img.getpixel((7, 7)) == (255, 255, 255)
+
+    frames = [Image.new("RGB", (8, 8), c) for c in ((0, 200, 0), (200, 0, 0), (0, 0, 200))]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    r, g, b = load_image(buf.getvalue()).getpixel((4, 4))
+    assert g > 150 and r < 60  # the first frame, green
+
+
+def _png_with_size(width: int, height: int) -> bytes:
+    """A PNG whose header claims width × height (valid CRCs), with almost no data behind it."""
+    small = encode(Image.new("RGB", (1, 1)), "PNG")
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    patched = struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk) & 0xFFFFFFFF)
+    return small[:8] + patched + small[8 + 25:]
+
+
+def test_oversize_is_refused_before_decoding():
+    data = _png_with_size(10_000, 6_000)  # 60 megapixels, ~70 bytes
+    with pytest.raises(InputError, match="60 megapixels; the limit is 50"):
+        load_image(data)
+
+
+@pytest.mark.parametrize(
+    "data, pattern",
+    [
+        (b"", "empty"),
+        (b"%PDF-1.7\n1 0 obj <<>> endobj", "PDF"),
+        (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>', "SVG"),
+        (b"<svg width='10'></svg>", "SVG"),
+        (b"<!DOCTYPE html><html></html>", "web page"),
+        (b"hello, this is a text file", "not an image"),
+    ],
+)
+def test_non_images(data, pattern):
+    with pytest.raises(InputError, match=pattern) as info:
+        load_image(data)
+    assert "\n" not in str(info.value)
+
+
+def test_truncated_images(photo):
+    for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"):
+        data = encode(photo, fmt)
+        for cut in (len(data) // 3, len(data) // 2, len(data) * 9 // 10):
+            with pytest.raises(InputError) as info:
+                load_image(data[:cut])
+            assert "\n" not in str(info.value)
+
+
+def test_name_starts_the_message():
+    with pytest.raises(InputError, match=r"^holiday\.jpg: the file is empty"):
+        load_image(b"", name="holiday.jpg")
+
+
+def test_wrong_type():
+    with pytest.raises(InputError, match="bytes or a file path"):
+        load_image(12345)  # type: ignore[arg-type]
+
+
+def test_no_other_exception_escapes(photo):
+    """Random and mutated bytes: either an RGB image or an InputError, nothing else."""
+    rng = random.Random(1234)
+    seeds = [encode(photo, fmt) for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")]
+    seeds.append(encode(Image.new("CMYK", (5, 5)), "TIFF"))
+    cases = [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 300))) for _ in range(150)]
+    for seed in seeds:
+        for _ in range(60):
+            data = bytearray(seed)
+            for _ in range(rng.randint(1, 12)):
+                data[rng.randrange(len(data))] = rng.getrandbits(8)
+            if rng.random() < 0.3:
+                data = data[: rng.randrange(1, len(data))]
+            cases.append(bytes(data))
+    ok = 0
+    for data in cases:
+        try:
+            img = load_image(data)
+        except InputError as exc:
+            assert str(exc) and "\n" not in str(exc)
+        else:
+            assert img.mode == "RGB"
+            ok += 1
+    assert ok > 0  # some mutations still decode: the loop exercised both outcomes
