@@ -1,0 +1,62 @@
+"""The synthetic image generator behind the bundled mini model: deterministic, balanced, fast."""
+
+import time
+
+import numpy as np
+from PIL import Image
+
+from se_viz import synthetic
+
+
+def test_generate_shapes_and_dtypes():
+    images, labels = synthetic.generate(30, seed=3)
+    assert images.shape == (30, 64, 64, 3) and images.dtype == np.uint8
+    assert labels.shape == (30,) and labels.dtype == np.int64
+    assert labels.min() >= 0 and labels.max() < len(synthetic.CLASSES)
+
+
+def test_generate_is_deterministic_per_seed():
+    a_img, a_lab = synthetic.generate(20, seed=11)
+    b_img, b_lab = synthetic.generate(20, seed=11)
+    c_img, _ = synthetic.generate(20, seed=12)
+    assert np.array_equal(a_img, b_img) and np.array_equal(a_lab, b_lab)
+    assert not np.array_equal(a_img, c_img)
+
+
+def test_generate_is_class_balanced():
+    _, labels = synthetic.generate(10 * len(synthetic.CLASSES), seed=0)
+    assert np.bincount(labels, minlength=len(synthetic.CLASSES)).tolist() == [10] * len(synthetic.CLASSES)
+
+
+def test_images_are_not_trivial():
+    # Backgrounds, clutter and noise vary: no two images alike, none flat.
+    images, _ = synthetic.generate(20, seed=5)
+    assert all(img.std() > 10 for img in images)
+    flat = images.reshape(len(images), -1).astype(np.int32)
+    assert len({row.tobytes() for row in flat}) == len(images)
+
+
+def test_generation_is_fast():
+    started = time.perf_counter()
+    synthetic.generate(200, seed=1)
+    # ~1–2 ms per image on one core; generous because CI machines are shared.
+    assert time.perf_counter() - started < 10
+
+
+def test_example_images_one_per_class_deterministic():
+    ex = synthetic.example_images(seed=0, per_class=1)
+    assert [name for name, _ in ex] == synthetic.CLASSES
+    for _, img in ex:
+        assert isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (64, 64)
+    again = synthetic.example_images(seed=0, per_class=1)
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for (_, a), (_, b) in zip(ex, again))
+    other = synthetic.example_images(seed=1, per_class=1)
+    assert not np.array_equal(np.asarray(ex[0][1]), np.asarray(other[0][1]))
+
+
+def test_example_images_more_per_class_keeps_the_first():
+    three = synthetic.example_images(seed=0, per_class=3)
+    one = synthetic.example_images(seed=0, per_class=1)
+    assert len(three) == 3 * len(synthetic.CLASSES)
+    assert [n for n, _ in three[::3]] == synthetic.CLASSES
+    assert np.array_equal(np.asarray(three[3][1]), np.asarray(one[1][1]))
