@@ -144,7 +144,7 @@ def render_predictions(rows: Sequence[tuple[str, bytes, Capture]], lm: LoadedMod
     st.caption("The network's five most likely classes for each image. Probabilities are the "
                "softmax of the logits, in percent.")
     for i, (name, thumb, cap) in enumerate(rows):
-        left, right = st.columns([1, 3], vertical_alignment="center")
+        left, right = st.columns([1, 3])
         left.image(thumb, caption=name, width="stretch")
         table = analysis.topk_predictions(cap, lm.labels, image=0, k=5)
         shown = table.assign(probability=table["probability"] * 100.0)
@@ -155,7 +155,7 @@ def render_predictions(rows: Sequence[tuple[str, bytes, Capture]], lm: LoadedMod
             width="stretch", key=f"pred_{i}",
             column_config={
                 "rank": st.column_config.NumberColumn("rank", width="small"),
-                "label": st.column_config.TextColumn("class", width="large"),
+                "label": st.column_config.TextColumn("class", width="medium"),
                 "probability": st.column_config.ProgressColumn(
                     "probability (%)", min_value=0.0, max_value=100.0, format="%.1f %%"),
                 "class_index": st.column_config.NumberColumn("class index", width="small"),

@@ -1,0 +1,191 @@
+"""The app in a real browser: `streamlit run app.py` + Debian Chromium driven by Playwright.
+
+* a photo uploaded to SE-ResNet-50 (local weights file) gives predictions and the heatmap;
+* ten browser sessions at once, each with its own image, each see their own top-1;
+* the README screenshots of the main views (written to $SE_VIZ_SCREENSHOTS by
+  `make screenshots`, to a temporary directory otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+VIEWPORT = {"width": 1400, "height": 2400}
+TIMEOUT_MS = 180_000
+PHOTOS = ["chelsea", "coffee", "astronaut", "rocket", "camera", "coins", "moon",
+          "hubble_deep_field", "retina", "immunohistochemistry"]
+
+
+def _photo(folder: Path, name: str = "chelsea", fmt: str = "JPEG") -> Path:
+    from PIL import Image
+    from skimage import data
+
+    img = Image.fromarray(getattr(data, name)())
+    out = folder / f"{name}.{ 'jpg' if fmt == 'JPEG' else fmt.lower()}"
+    img.convert("RGB").save(out, format=fmt)
+    return out
+
+
+def _open(browser, url: str, viewport=VIEWPORT):
+    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stApp]")
+    page.get_by_text("1 · Model").wait_for()
+    return context, page
+
+
+def _idle(page) -> None:
+    """Wait until the script run has finished (Streamlit's 'Running…' widget is gone)."""
+    time.sleep(0.5)
+    page.wait_for_function(
+        "() => { const w = document.querySelector('[data-testid=stStatusWidget]');"
+        " return !w || !/Running/.test(w.innerText); }",
+        timeout=TIMEOUT_MS,
+    )
+    time.sleep(0.3)
+
+
+def _no_exception(page) -> None:
+    boxes = page.locator("[data-testid=stException]")
+    assert boxes.count() == 0, boxes.first.inner_text()
+    assert "Traceback (most recent call last)" not in page.content()
+
+
+def _tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    _idle(page)
+
+
+def _wait_plots(page, n: int = 1) -> None:
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {n}",
+        timeout=TIMEOUT_MS,
+    )
+    time.sleep(1.0)  # let Plotly finish drawing before a screenshot
+
+
+def test_upload_photo_shows_predictions_and_heatmap(browser, r50_server, tmp_path, shots_dir):
+    """SE-ResNet-50 from a local weights file: upload, predictions, per-stage heatmap."""
+    server = r50_server
+    context, page = _open(browser, server.url)
+    try:
+        page.get_by_text("Loaded").first.wait_for()
+        page.set_input_files("input[type=file]", str(_photo(tmp_path)))
+        page.get_by_text(re.compile(r"chelsea\.jpg — top-1:")).wait_for()
+        _tab(page, "Gate heatmap")
+        _wait_plots(page)
+        text = page.locator(".js-plotly-plot").first.inner_text()
+        assert "SE_2_1 · layer1.0.se_module" in text and "SE_5_3 · layer4.2.se_module" in text
+        assert "2048 channels" in text and "256 channels" in text
+        _no_exception(page)
+        page.screenshot(path=str(shots_dir / "e2e_seresnet50_heatmap.png"))
+    finally:
+        context.close()
+
+
+def _expected_top1(env: dict[str, str], paths: list[Path]) -> dict[str, tuple[str, float]]:
+    import se_viz
+
+    lm = se_viz.load_model(env["SE_VIZ_MODEL"], weights=env.get("SE_VIZ_WEIGHTS") or None)
+    out = {}
+    for path in paths:
+        cap = se_viz.capture(lm.model, lm.preprocess([se_viz.load_image(path)]))
+        p = cap.probabilities()[0]
+        out[path.name] = (lm.labels[int(p.argmax())], float(p.max() * 100))
+    return out
+
+
+def test_ten_sessions_each_see_their_own_results(browser, mini_server, mini_env, tmp_path):
+    """Ten browser sessions upload ten different images at once; each sees its own top-1."""
+    server = mini_server
+    paths = [_photo(tmp_path, name, "PNG") for name in PHOTOS]
+    expected = _expected_top1(mini_env, paths)
+    sessions = []
+    for _ in paths:  # open all ten without waiting for each page: they load concurrently
+        context = browser.new_context(viewport={"width": 1000, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server.url, wait_until="commit")
+        sessions.append((context, page))
+    try:
+        for (_, page), path in zip(sessions, paths):
+            page.get_by_text("Loaded").first.wait_for()
+        for (_, page), path in zip(sessions, paths):  # all uploads first: the server runs them together
+            page.set_input_files("input[type=file]", str(path))
+        for (_, page), path in zip(sessions, paths):
+            line = page.get_by_text(re.compile(r"— top-1:")).first
+            line.wait_for()
+            _idle(page)
+            text = line.inner_text()
+            label, prob = expected[path.name]
+            assert text.startswith(f"{path.name} — top-1: {label} ("), (text, expected[path.name])
+            shown = float(re.search(r"\(([\d.]+) %\)", text).group(1))
+            assert shown == pytest.approx(prob, abs=0.11)
+            other = [p.name for p in paths if p != path]
+            assert not any(page.get_by_text(f"{n} — top-1").count() for n in other)
+            _no_exception(page)
+    finally:
+        for context, _ in sessions:
+            context.close()
+
+
+def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, tmp_path, shots_dir):
+    """The README screenshots: predictions, heatmap, distributions, drill-down, offline fallback.
+
+    With SE-ResNet mini's bundled (trained) weights the app analyses the generated examples of
+    its classes, so the pictures show a trained network; without them, an untrained
+    SE-ResNet-50 (clearly labelled in the app) analyses the sample photos.
+    """
+    trained_mini = not mini_env.get("SE_VIZ_WEIGHTS")
+    if trained_mini:
+        server = request.getfixturevalue("mini_server")
+        button = "Analyse the synthetic examples"
+    else:
+        server = request.getfixturevalue("r50_server")
+        button = "Analyse the sample photos"
+    context, page = _open(browser, server.url)
+    try:
+        page.get_by_text("Loaded").first.wait_for()
+        page.get_by_role("button", name=re.compile(button)).click()
+        page.get_by_text(re.compile(r"— top-1:")).first.wait_for()
+        _idle(page)
+        page.locator("[data-testid=stImage] img").last.wait_for()
+        page.locator("[data-testid=stDataFrame] canvas").last.wait_for()
+        time.sleep(1.5)  # the data grids paint after layout
+        _no_exception(page)
+        page.screenshot(path=str(shots_dir / "01_predictions.png"))
+        for n_plots, (tab, name) in enumerate([("Gate heatmap", "02_gate_heatmap.png"),
+                                               ("Distributions", "03_distributions.png"),
+                                               ("Block drill-down", "04_block_drilldown.png")]):
+            _tab(page, tab)
+            _wait_plots(page, min(n_plots + 1, 3))
+            _no_exception(page)
+            page.screenshot(path=str(shots_dir / name))
+        _tab(page, "Export")
+        page.get_by_role("button", name=re.compile("Capture as CSV")).wait_for()
+        _no_exception(page)
+    finally:
+        context.close()
+
+    # Offline with the default model (the paper's SE-ResNet-50, not cached): the fallback offer.
+    offline = app_server({"SE_VIZ_MODEL": "", "SE_VIZ_WEIGHTS": "",
+                          "HF_HUB_CACHE": str(tmp_path / "empty_hf_cache")})
+    context, page = _open(browser, offline.url, {"width": 1400, "height": 1300})
+    try:
+        page.get_by_text("could not be loaded").first.wait_for()
+        _idle(page)
+        assert page.get_by_role("button", name=re.compile("UNTRAINED")).count() == 1
+        if trained_mini:
+            assert page.get_by_role("button", name=re.compile("SE-ResNet mini")).count() == 1
+        _no_exception(page)
+        page.screenshot(path=str(shots_dir / "05_offline_fallback.png"))
+    finally:
+        context.close()
