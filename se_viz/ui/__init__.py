@@ -47,12 +47,12 @@ def _decode(items: list[sidebar.ImageItem]) -> list[tuple[sidebar.ImageItem, byt
             if msg.startswith("image: "):
                 msg = msg[len("image: "):]
             st.error(f"**{item.name}** cannot be used: {msg} The other images are unaffected.",
-                     icon="🖼️")
+                     icon=":material/broken_image:")
             continue
         except Exception as exc:  # noqa: BLE001
             log.exception("decoding %s failed", item.name)
             st.error(f"**{item.name}** cannot be used: the file could not be read "
-                     f"({type(exc).__name__}).", icon="🖼️")
+                     f"({type(exc).__name__}).", icon=":material/broken_image:")
             continue
         good.append((item, thumb))
     return good
@@ -76,13 +76,13 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str) -> list[Analysed]:
         try:
             cap = cache.capture_cached(item.data, key, lm, maps=maps)
         except se_viz.InputError as exc:
-            st.error(f"**{item.name}** cannot be used: {exc}", icon="🖼️")
+            st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
             continue
         except Exception as exc:  # noqa: BLE001
             log.exception("capture of %s failed", item.name)
             st.error(f"**{item.name}**: the network could not process this image "
                      f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).",
-                     icon="⚠️")
+                     icon=":material/warning:")
             continue
         if (digest, key, maps) not in seen:
             seen.add((digest, key, maps))

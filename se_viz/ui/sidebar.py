@@ -193,12 +193,12 @@ def model_ui() -> ModelState:
                     f"{len(lm.labels)} classes · input {lm.data_config['input_size'][1]}×"
                     f"{lm.data_config['input_size'][2]} px")
             if lm.pretrained:
-                st.success(text, icon="✅")
+                st.success(text, icon=":material/check_circle:")
             else:
-                st.warning(text + "  \n**Untrained — structure only.**", icon="⚠️")
+                st.warning(text + "  \n**Untrained — structure only.**", icon=":material/warning:")
         else:
-            st.error("**Failed to load** — see the message on the right.", icon="🚫")
-            st.button("Try again", on_click=retry, args=(option,), key="retry_sidebar")
+            st.error("**Failed to load** — see the message on the right.", icon=":material/error:")
+            st.button("Try again", icon=":material/refresh:", on_click=retry, args=(option,), key="retry_sidebar")
     return state
 
 

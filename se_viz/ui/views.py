@@ -35,12 +35,12 @@ def friendly_errors(what: str) -> Iterator[None]:
     try:
         yield
     except se_viz.InputError as exc:
-        st.error(str(exc), icon="🖼️")
+        st.error(str(exc), icon=":material/broken_image:")
     except Exception as exc:  # noqa: BLE001 — the browser gets a sentence, the log the trace
         log.exception("rendering %s failed", what)
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         st.error(f"Sorry — the {what} could not be drawn ({msg}). The other views still work.",
-                 icon="⚠️")
+                 icon=":material/warning:")
 
 
 def _slug(text: str) -> str:
@@ -55,7 +55,7 @@ def chart(fig: go.Figure, key: str, filename: str) -> None:
                                                         "filename": filename}}
     st.plotly_chart(fig, key=key, config=config, width="stretch")
     st.download_button(
-        "⬇ Chart as HTML (interactive, works offline)", data=lambda: export.figure_html(fig),
+        "Chart as HTML (interactive, works offline)", icon=":material/download:", data=lambda: export.figure_html(fig),
         file_name=f"{filename}.html", mime="text/html", key=f"{key}_html",
         help="The camera icon in the chart's toolbar saves it as PNG.",
     )
@@ -68,13 +68,14 @@ def chart(fig: go.Figure, key: str, filename: str) -> None:
 def render_model_problem(model: sidebar.ModelState) -> None:
     """The load error with one-click alternatives, or the 'untrained' warning banner."""
     if model.error:
-        st.error(f"**The model “{model.label}” could not be loaded.**\n\n{model.error}", icon="🚫")
+        st.error(f"**The model “{model.label}” could not be loaded.**\n\n{model.error}", icon=":material/cloud_off:")
         st.markdown("**What you can do right now:**")
-        cols = st.columns(3)
+        row = st.container(horizontal=True, gap="small")
         mini = f"{se_viz.MINI_MODEL}::{sidebar.PRETRAINED}"
         if sidebar.mini_available() and model.option != mini:
-            cols[0].button(
+            row.button(
                 "Use SE-ResNet mini — synthetic shapes, works offline", type="primary",
+                icon=":material/offline_bolt:",
                 on_click=sidebar.select_option, args=(mini,), key="use_mini",
                 help="A small SE-ResNet trained by this project on generated shapes; its weights "
                      "ship with se_viz. Try it with the synthetic sample images.",
@@ -82,33 +83,33 @@ def render_model_problem(model: sidebar.ModelState) -> None:
         model_id = model.choice.model_id
         untrained = f"{model_id}::{sidebar.UNTRAINED}"
         if untrained in sidebar.model_options() and model.option != untrained:
-            cols[1].button(
-                f"Use {sidebar.option_label(untrained)}", on_click=sidebar.select_option,
+            row.button(
+                f"Use {sidebar.option_label(untrained)}", icon=":material/science:", on_click=sidebar.select_option,
                 args=(untrained,), key="use_untrained",
                 help="Random weights: the block structure is real, the gate values mean nothing.",
             )
-        cols[2].button("Try again", on_click=sidebar.retry, args=(model.option,), key="retry_main")
+        row.button("Try again", icon=":material/refresh:", on_click=sidebar.retry, args=(model.option,), key="retry_main")
     elif model.untrained:
         st.warning(
             "**Untrained network — structure only.** Its weights are random: the gates of an "
             "untrained network sit near 0.5 and mean nothing, and its predictions are noise. "
-            "The blocks, their names and channel counts are real.", icon="⚠️",
+            "The blocks, their names and channel counts are real.", icon=":material/warning:",
         )
 
 
 def render_empty_state(model: sidebar.ModelState, gallery: Sequence[Sample]) -> None:
     """No image yet: point to the uploader and offer the sample gallery in one click."""
     st.info("**No image yet.** Upload photos in the sidebar (drag and drop works; several at "
-            "once), or start with the sample gallery below.", icon="👈")
+            "once), or start with the sample gallery below.", icon=":material/upload:")
     photos = [s for s in gallery if s.kind == "photo"]
     synthetic = [s for s in gallery if s.kind == "synthetic"]
     mini = model.lm is not None and model.lm.name == se_viz.MINI_MODEL
-    b1, b2 = st.columns(2)
-    b1.button("Analyse the sample photos", type="secondary" if mini else "primary",
+    row = st.container(horizontal=True, gap="small")
+    row.button("Analyse the sample photos", type="secondary" if mini else "primary",
               on_click=_pick_samples, args=([s.name for s in photos],), key="use_photos",
               disabled=not photos)
     if synthetic:
-        b2.button("Analyse the synthetic examples (for SE-ResNet mini)",
+        row.button("Analyse the synthetic examples (for SE-ResNet mini)",
                   type="primary" if mini else "secondary",
                   on_click=_pick_samples, args=([s.name for s in synthetic],), key="use_synthetic")
     _gallery_grid(photos, 5)
@@ -296,15 +297,15 @@ def render_export(all_caps: Capture, names: list[str], cap: Capture, image_name:
                 f"block, channel): {n_rows:,} rows with columns image, block, paper_name, "
                 "module_path, channel, z, s.")
     c1, c2 = st.columns(2)
-    c1.download_button("⬇ Capture as CSV", data=lambda: export.capture_csv(all_caps, names),
+    c1.download_button("Capture as CSV", icon=":material/download:", data=lambda: export.capture_csv(all_caps, names),
                        file_name=f"se_capture_{stem}.csv", mime="text/csv", key="dl_csv",
                        type="primary")
-    c2.download_button("⬇ Capture as NPZ (NumPy)", data=lambda: export.capture_npz(all_caps, names),
+    c2.download_button("Capture as NPZ (NumPy)", icon=":material/download:", data=lambda: export.capture_npz(all_caps, names),
                        file_name=f"se_capture_{stem}.npz", mime="application/octet-stream",
                        key="dl_npz", help="Arrays gates/<block> and squeeze/<block> (N, C), logits, "
                                           "image_names, block_names, module_paths.")
     st.markdown(f"**Summary table of {image_name}** — one row per block.")
     summary = analysis.block_summary(cap, image=0)
-    st.download_button("⬇ Summary as CSV", data=lambda: export.summary_csv(summary),
+    st.download_button("Summary as CSV", icon=":material/download:", data=lambda: export.summary_csv(summary),
                        file_name=f"se_summary_{_slug(image_name)}_{stem}.csv", mime="text/csv",
                        key="dl_summary")

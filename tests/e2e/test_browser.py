@@ -53,6 +53,13 @@ def _idle(page) -> None:
     time.sleep(0.3)
 
 
+def _images_loaded(page) -> None:
+    page.wait_for_function(
+        "() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)",
+        timeout=TIMEOUT_MS,
+    )
+
+
 def _no_exception(page) -> None:
     boxes = page.locator("[data-testid=stException]")
     assert boxes.count() == 0, boxes.first.inner_text()
@@ -160,6 +167,7 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         page.locator("[data-testid=stImage] img").last.wait_for()
         page.locator("[data-testid=stDataFrame] canvas").last.wait_for()
         time.sleep(1.5)  # the data grids paint after layout
+        _images_loaded(page)
         _no_exception(page)
         page.screenshot(path=str(shots_dir / "01_predictions.png"))
         for n_plots, (tab, name) in enumerate([("Gate heatmap", "02_gate_heatmap.png"),
@@ -185,6 +193,7 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         assert page.get_by_role("button", name=re.compile("UNTRAINED")).count() == 1
         if trained_mini:
             assert page.get_by_role("button", name=re.compile("SE-ResNet mini")).count() == 1
+        _images_loaded(page)
         _no_exception(page)
         page.screenshot(path=str(shots_dir / "05_offline_fallback.png"))
     finally:
