@@ -1,0 +1,108 @@
+"""The bundled SE-ResNet mini: committed weights load offline, fast, and classify correctly."""
+
+import math
+import time
+
+import pytest
+import torch
+from PIL import Image
+
+import se_viz
+from se_viz import synthetic
+from se_viz.models import MINI_MODEL, MODELS_DIR
+from se_viz.specificity import class_specificity
+
+WEIGHTS = MODELS_DIR / "se_resnet_mini.safetensors"
+HELD_OUT_SEED = 777  # not the card's seed (20240) and never a training batch ([seed, step, 1])
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return se_viz.load_model(MINI_MODEL)
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    return synthetic.generate(300, seed=HELD_OUT_SEED)
+
+
+def test_weights_are_committed_and_small():
+    assert WEIGHTS.is_file(), "run `se-viz train-demo` to create the bundled weights"
+    assert WEIGHTS.stat().st_size <= 5 * 1024 * 1024
+    assert (MODELS_DIR / "se_resnet_mini.json").is_file()
+    assert (MODELS_DIR / "se_resnet_mini.md").is_file()
+
+
+def test_catalog_lists_it_as_offline():
+    entry = se_viz.catalog_entry(MINI_MODEL)
+    assert entry is not None and entry.offline and "offline" in entry.name
+
+
+def test_loads_offline_in_under_a_second():
+    import timm  # noqa: F401 — time only the load, not the first import of timm
+    import timm.data  # noqa: F401
+
+    started = time.perf_counter()
+    lm = se_viz.load_model(MINI_MODEL)
+    assert time.perf_counter() - started < 1.0
+    assert lm.pretrained and "bundled" in lm.weights_source
+
+
+def test_architecture(mini):
+    assert mini.labels == synthetic.CLASSES
+    assert [b.name for b in mini.blocks] == [f"SE_{s}_{b}" for s in (2, 3, 4, 5) for b in (1, 2)]
+    assert sum(p.numel() for p in mini.model.parameters()) <= 1_100_000
+    assert tuple(mini.data_config["input_size"]) == (3, 64, 64)
+
+
+def test_training_preprocessing_matches_load_model(mini, held_out):
+    images, _ = held_out
+    pil = [Image.fromarray(img) for img in images[:8]]
+    cfg = mini.data_config
+    torch.testing.assert_close(synthetic.make_batch(images[:8], cfg["mean"], cfg["std"]), mini.preprocess(pil))
+
+
+def test_held_out_accuracy_at_least_95_percent(mini, held_out):
+    images, labels = held_out
+    x = mini.preprocess([Image.fromarray(img) for img in images])
+    with torch.inference_mode():
+        preds = mini.model(x).argmax(1).numpy()
+    accuracy = float((preds == labels).mean())
+    assert accuracy >= 0.95, f"held-out accuracy {accuracy:.3f}"
+
+
+def test_example_images_are_predicted_correctly(mini):
+    examples = synthetic.example_images(seed=0, per_class=1)
+    with torch.inference_mode():
+        preds = mini.model(mini.preprocess([img for _, img in examples])).argmax(1).tolist()
+    assert [mini.labels[p] for p in preds] == [name for name, _ in examples]
+
+
+def test_specificity_on_the_real_model_is_finite(mini, held_out):
+    images, labels = held_out
+    cap = se_viz.capture(mini.model, synthetic.make_batch(images[:200]), blocks=mini.blocks)
+    res = class_specificity(cap.gates, labels[:200], cap.blocks)
+    assert [s.stage for s in res.stages] == [2, 3, 4, 5]
+    for b in res.blocks:
+        assert all(math.isfinite(v) for v in (b.between, b.within, b.ratio, b.mean_gate))
+        assert b.within > 0
+    # Trained gates differ between classes in at least one stage (which one is not asserted).
+    assert max(s.ratio for s in res.stages) > 1.0
+
+
+def test_train_demo_cli_end_to_end_tiny(tmp_path):
+    from se_viz.cli import main
+
+    out = tmp_path / "mini"
+    argv = ["train-demo", "--steps", "2", "--batch-size", "8", "--eval-size", "20", "--out-dir", str(out),
+            "--no-progress"]
+    assert main(argv) == 0
+    for name in ("se_resnet_mini.safetensors", "se_resnet_mini.json", "se_resnet_mini.md",
+                 "se_resnet_mini_examples.png"):
+        assert (out / name).is_file(), name
+    card = (out / "se_resnet_mini.md").read_text(encoding="utf-8")
+    assert "--steps 2 --batch-size 8" in card and "Class specificity" in card
+    lm = se_viz.load_model(MINI_MODEL, weights=out / "se_resnet_mini.safetensors")
+    assert len(lm.labels) == len(synthetic.CLASSES)
+    # The card can be rebuilt from the saved files alone.
+    assert main(["train-demo", "--report-only", "--eval-size", "20", "--out-dir", str(out)]) == 0
