@@ -115,7 +115,10 @@ def train_demo_cli(args: argparse.Namespace) -> int:
           f"trained in {result.train_seconds / 60:.1f} min")
     for s in result.specificity.stages:
         print(f"  stage {s.stage}: class specificity ratio {s.ratio:.2f}, mean gate {s.mean_gate:.2f}")
-    print(f"wrote {result.weights}, {result.config_path.name}, {result.card.name}")
+    if getattr(args, "report_only", False):
+        print(f"rewrote {result.card} from {result.weights.name}")
+    else:
+        print(f"wrote {result.weights}, {result.config_path.name}, {result.card.name}")
     return 0
 
 
@@ -406,13 +409,13 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
         "",
         "### Interpretation",
         "",
-        _interpretation(r.specificity),
+        _interpretation(r.specificity, baseline),
         "",
     ]
     return "\n".join(lines)
 
 
-def _interpretation(spec: SpecificityResult) -> str:
+def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResult] = None) -> str:
     """Plain sentences stating what the measured per-stage numbers show (no claim beyond them)."""
     stages = [s for s in spec.stages if s.stage is not None]
     if not stages:
@@ -420,24 +423,35 @@ def _interpretation(spec: SpecificityResult) -> str:
     ratios = ", ".join(f"stage {s.stage} {s.ratio:.2f}" for s in stages)
     top = max(stages, key=lambda s: s.ratio)
     low = min(stages, key=lambda s: s.ratio)
-    rising = all(a.ratio <= b.ratio for a, b in zip(stages, stages[1:]))
-    text = [f"Between-class over within-class spread of the gates, by stage: {ratios}."]
-    if rising:
-        text.append("Specificity rises with every stage, the trend the SE paper reports for ImageNet.")
+    text = [f"Ratio of between-class to within-class spread of the gates, by stage: {ratios}."]
+    if all(a.ratio <= b.ratio for a, b in zip(stages, stages[1:])):
+        text.append("It rises with every stage, the trend the SE paper reports for ImageNet.")
     else:
         text.append(
-            f"The most class-specific gates sit in stage {top.stage}, the least in stage {low.stage}; "
-            "the rise is not monotonic, so this network only partly follows the SE paper's picture "
+            f"It does not rise steadily with depth (highest in stage {top.stage}, lowest in stage "
+            f"{low.stage}), so on this measure the network does not reproduce the SE paper's picture "
             "of class-agnostic early and class-specific late blocks."
         )
-    last = stages[-1]
+    first, last = stages[0], stages[-1]
+    if all(a.between <= b.between for a, b in zip(stages, stages[1:])) and last.between > 2 * first.between:
+        text.append(
+            f"In absolute terms the class-mean gates do drift apart with depth (between = "
+            f"{first.between:.3f} in stage {first.stage}, {last.between:.3f} in stage {last.stage}, "
+            "RMS per channel), but the variation among images of one class grows about as fast."
+        )
+    if baseline is not None:
+        base = [b for b in baseline.stages if b.stage is not None]
+        if len(base) == len(stages) and all(s.ratio > b.ratio for s, b in zip(stages, base)):
+            text.append(
+                "Every stage is more class-specific than in the same network with random weights "
+                f"(ratios {min(b.ratio for b in base):.2f}–{max(b.ratio for b in base):.2f})."
+            )
     if last.saturated >= 0.5 or last.mean_gate >= 0.9:
         text.append(
             f"The last stage's gates are largely saturated (mean {last.mean_gate:.2f}, "
             f"{last.saturated * 100:.0f} % within 0.05 of 0 or 1), much as the paper saw in SE_5_2."
         )
     text.append(
-        "These numbers come from one small network on a synthetic task; they describe this model, "
-        "not SE networks in general."
+        "These numbers describe one small network on a synthetic task, not SE networks in general."
     )
     return " ".join(text)

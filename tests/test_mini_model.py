@@ -42,9 +42,13 @@ def test_loads_offline_in_under_a_second():
     import timm  # noqa: F401 — time only the load, not the first import of timm
     import timm.data  # noqa: F401
 
-    started = time.perf_counter()
-    lm = se_viz.load_model(MINI_MODEL)
-    assert time.perf_counter() - started < 1.0
+    # Best of three: the cost of loading, not of whatever else a shared CI machine is doing.
+    seconds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        lm = se_viz.load_model(MINI_MODEL)
+        seconds.append(time.perf_counter() - started)
+    assert min(seconds) < 1.0, f"load times {seconds}"
     assert lm.pretrained and "bundled" in lm.weights_source
 
 
@@ -106,3 +110,16 @@ def test_train_demo_cli_end_to_end_tiny(tmp_path):
     assert len(lm.labels) == len(synthetic.CLASSES)
     # The card can be rebuilt from the saved files alone.
     assert main(["train-demo", "--report-only", "--eval-size", "20", "--out-dir", str(out)]) == 0
+
+
+def test_training_is_reproducible_for_a_seed(tmp_path):
+    from safetensors.torch import load_file
+
+    from se_viz.train import train_demo
+
+    states = []
+    for run in ("a", "b"):
+        train_demo(tmp_path / run, seed=3, steps=3, batch_size=8, eval_size=10, progress=False)
+        states.append(load_file(str(tmp_path / run / "se_resnet_mini.safetensors")))
+    assert states[0].keys() == states[1].keys()
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
