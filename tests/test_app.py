@@ -170,7 +170,11 @@ def test_picker_lists_every_catalog_model_and_untrained_variants(mini_app):
     text = "\n".join(labels)
     for entry in se_viz.catalog():
         assert any(lbl.startswith(entry.name) for lbl in labels), entry.name
-    assert sum("UNTRAINED, structure only" in lbl for lbl in labels) == len(se_viz.catalog())
+    # Streamlit keeps a selectbox's value by its label: labels must be unique, or picking one
+    # model silently loads another (this happened with the three SE-ResNet-50 variants).
+    assert len(set(labels)) == len(labels)
+    architectures = {e.architecture for e in se_viz.catalog()}
+    assert sum("UNTRAINED, structure only" in lbl for lbl in labels) == len(architectures)
     assert "local weights file mini.safetensors" in text
 
 
@@ -197,6 +201,26 @@ def test_default_model_offline_fails_clearly_and_offers_alternatives(app_env):
     assert any("Loaded" in s.value for s in list(at.sidebar.success) + list(at.sidebar.warning))
     if not mini_available():
         assert any("Untrained network" in w.value for w in at.warning)
+    assert at.session_state["model_option"] == (
+        "se_resnet_mini.synthetic::pretrained" if mini_available()
+        else "legacy_seresnet50.in1k::untrained")
+
+
+def test_untrained_offer_loads_the_same_architecture(app_env):
+    """The one-click 'untrained' offer loads the paper's network, not another SE-ResNet-50."""
+    from streamlit.testing.v1 import AppTest
+
+    app_env(None, None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.button(key="use_untrained").click().run()
+    _assert_clean(at)
+    assert at.session_state["model_option"] == "legacy_seresnet50.in1k::untrained"
+    assert any("Untrained network" in w.value for w in at.warning)
+    at.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea", (320, 240)), "image/png"))
+    _view(at, "Gate heatmap")
+    ticks = " ".join(map(str, _figures(at)[0]["data"][0]["y"]))
+    assert "SE_2_1 · layer1.0.se_module" in ticks  # the legacy (paper) module names
 
 
 def test_upload_shows_predictions_matching_the_model_and_names_a_bad_file(mini_with_cat, mini_lm):

@@ -94,8 +94,26 @@ def model_options() -> list[str]:
     if se_viz.catalog_entry(model) is None:
         opts.insert(1 if weights else 0, f"{model}::{PRETRAINED}")
         opts.append(f"{model}::{UNTRAINED}")
-    opts += [f"{i}::{UNTRAINED}" for i in ids]
+    # One untrained option per architecture: the a1 and ra2 SE-ResNet-50s share one structure.
+    seen_arch = set()
+    for entry in entries:
+        if entry.architecture not in seen_arch:
+            seen_arch.add(entry.architecture)
+            opts.append(f"{entry.id}::{UNTRAINED}")
     return opts
+
+
+def untrained_option(model_id: str) -> Optional[str]:
+    """The picker's untrained option with the same architecture as ``model_id``, if any."""
+    entry = se_viz.catalog_entry(model_id)
+    arch = entry.architecture if entry else model_id.split(".", 1)[0]
+    for opt in model_options():
+        other, mode = opt.rsplit("::", 1)
+        other_entry = se_viz.catalog_entry(other)
+        other_arch = other_entry.architecture if other_entry else other.split(".", 1)[0]
+        if mode == UNTRAINED and other_arch == arch:
+            return opt
+    return None
 
 
 def default_option() -> str:
@@ -118,7 +136,9 @@ def option_label(option: str) -> str:
     model_id, mode = option.rsplit("::", 1)
     entry = se_viz.catalog_entry(model_id)
     if mode == UNTRAINED:
-        name = _short(entry.name) if entry else model_id
+        # Labels must be unique (Streamlit keeps a selectbox's value by its label), and several
+        # catalog models share a short name, so the architecture is part of the label.
+        name = f"{_short(entry.name)} ({entry.architecture})" if entry else model_id
         return f"{name} — UNTRAINED, structure only"
     if mode == FILE:
         name = _short(entry.name) if entry else model_id

@@ -80,9 +80,8 @@ def render_model_problem(model: sidebar.ModelState) -> None:
                 help="A small SE-ResNet trained by this project on generated shapes; its weights "
                      "ship with se_viz. Try it with the synthetic sample images.",
             )
-        model_id = model.choice.model_id
-        untrained = f"{model_id}::{sidebar.UNTRAINED}"
-        if untrained in sidebar.model_options() and model.option != untrained:
+        untrained = sidebar.untrained_option(model.choice.model_id)
+        if untrained is not None and model.option != untrained:
             row.button(
                 f"Use {sidebar.option_label(untrained)}", icon=":material/science:", on_click=sidebar.select_option,
                 args=(untrained,), key="use_untrained",

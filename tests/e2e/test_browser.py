@@ -60,6 +60,19 @@ def _images_loaded(page) -> None:
     )
 
 
+def _shot(page, path: Path, max_height: int = 3200) -> None:
+    """Screenshot the whole app: grow the viewport to the content (Streamlit scrolls inside)."""
+    page.mouse.move(5, 5)  # no hover highlight or focus ring in the picture
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    height = page.evaluate(
+        "() => { const el = document.querySelector('[data-testid=stMainBlockContainer]');"
+        " return el ? Math.ceil(el.scrollHeight + el.getBoundingClientRect().top + 40) : 0; }")
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": max(900, min(int(height), max_height))})
+    time.sleep(1.0)  # let Plotly relayout to the new size
+    page.screenshot(path=str(path))
+
+
 def _no_exception(page) -> None:
     boxes = page.locator("[data-testid=stException]")
     assert boxes.count() == 0, boxes.first.inner_text()
@@ -147,7 +160,8 @@ def test_ten_sessions_each_see_their_own_results(browser, mini_server, mini_env,
 
 
 def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, tmp_path, shots_dir):
-    """The README screenshots: predictions, heatmap, distributions, drill-down, offline fallback.
+    """The README screenshots: predictions, heatmap, distributions, drill-down, offline fallback,
+    and the paper's SE-ResNet-50 (untrained — the only way offline) in the heatmap.
 
     With SE-ResNet mini's bundled (trained) weights the app analyses the generated examples of
     its classes, so the pictures show a trained network; without them, an untrained
@@ -171,14 +185,20 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         time.sleep(1.5)  # the data grids paint after layout
         _images_loaded(page)
         _no_exception(page)
-        page.screenshot(path=str(shots_dir / "01_predictions.png"))
-        for n_plots, (tab, name) in enumerate([("Gate heatmap", "02_gate_heatmap.png"),
-                                               ("Distributions", "03_distributions.png"),
-                                               ("Block drill-down", "04_block_drilldown.png")]):
+        _shot(page, shots_dir / "predictions.png", max_height=2000)
+        for n_plots, (tab, name) in enumerate([("Gate heatmap", "heatmap.png"),
+                                               ("Distributions", "distributions.png"),
+                                               ("Block drill-down", "drilldown.png")]):
             _tab(page, tab)
             _wait_plots(page, min(n_plots + 1, 3))
+            if tab == "Block drill-down":
+                # An early block: its maps are large enough to see the recalibration.
+                page.get_by_test_id("stSelectbox").filter(has_text="SE block").click()
+                page.get_by_role("option", name=re.compile(r"^SE_3_1")).click()
+                _idle(page)
+                _wait_plots(page, 3)
             _no_exception(page)
-            page.screenshot(path=str(shots_dir / name))
+            _shot(page, shots_dir / name)
         _tab(page, "Export")
         page.get_by_role("button", name=re.compile("Capture as CSV")).wait_for()
         _no_exception(page)
@@ -194,9 +214,19 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         _idle(page)
         assert page.get_by_role("button", name=re.compile("UNTRAINED")).count() == 1
         if trained_mini:
-            assert page.get_by_role("button", name=re.compile("SE-ResNet mini")).count() == 1
+            assert page.get_by_role("button", name=re.compile("Use SE-ResNet mini")).count() == 1
         _images_loaded(page)
         _no_exception(page)
-        page.screenshot(path=str(shots_dir / "05_offline_fallback.png"))
+        _shot(page, shots_dir / "offline_fallback.png", max_height=1600)
+        # One click to the untrained paper network: clearly labelled, honest stage widths.
+        page.get_by_role("button", name=re.compile("UNTRAINED")).click()
+        page.get_by_text("Untrained network — structure only").wait_for()
+        page.set_input_files("input[type=file]", str(_photo(tmp_path)))
+        page.get_by_text(re.compile(r"chelsea\.jpg — top-1:")).wait_for()
+        _tab(page, "Gate heatmap")
+        _wait_plots(page)
+        assert "2048 channels" in page.locator(".js-plotly-plot").first.inner_text()
+        _no_exception(page)
+        _shot(page, shots_dir / "heatmap_seresnet50_untrained.png", max_height=2200)
     finally:
         context.close()
