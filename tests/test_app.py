@@ -432,3 +432,17 @@ def test_seresnet50_heatmap_shows_honest_stage_widths(app_env, r50_ckpt):
     assert [round(r[1] - r[0]) for r in ranges] == [256, 512, 1024, 2048]
     ticks = " ".join(map(str, fig["data"][0]["y"]))
     assert "SE_2_1" in ticks and "layer1.0.se_module" in ticks
+
+
+def test_a_failing_view_shows_a_sentence_not_a_traceback(mini_with_cat, monkeypatch):
+    from se_viz import figures
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug in a figure builder")
+
+    monkeypatch.setattr(figures, "gate_heatmap", broken)
+    at = _view(mini_with_cat, "Gate heatmap")
+    assert any("gate heatmap could not be drawn" in e and "simulated bug" in e for e in _errors(at))
+    assert not any("Traceback" in e for e in _errors(at))
+    at = _view(at, "Distributions")  # the other views still work
+    assert len(_figures(at)) == 2 and not _errors(at)

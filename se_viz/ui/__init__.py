@@ -94,7 +94,17 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str) -> list[Analysed]:
 
 
 def main() -> None:
-    """Run one pass of the app script (after ``st.set_page_config`` and the intro)."""
+    """Run one pass of the app script (after ``st.set_page_config`` and the intro).
+
+    Everything runs under :func:`views.friendly_errors`: whatever fails, the user reads a
+    sentence, never a traceback (the views have their own guards, so one broken view leaves the
+    others working).
+    """
+    with views.friendly_errors("page"):
+        _main()
+
+
+def _main() -> None:
     inputs = sidebar.inputs_ui()
     model = inputs.model
     views.render_model_problem(model)
@@ -113,10 +123,11 @@ def main() -> None:
     names = [item.name for item, _ in decoded]
     if st.session_state.get(DETAIL_KEY) not in names:
         st.session_state[DETAIL_KEY] = names[0]
-    detail = st.selectbox(
-        "Image for the heatmap, distributions and drill-down", names, key=DETAIL_KEY,
-        disabled=len(names) == 1,
-    )
+    if len(names) > 1:
+        detail = st.selectbox("Image for the heatmap, distributions and drill-down", names,
+                              key=DETAIL_KEY)
+    else:
+        detail = names[0]
     analysed = _analyse(decoded, model, detail)
     if not analysed:
         st.warning("None of the images could be analysed.")
