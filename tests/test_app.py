@@ -446,3 +446,51 @@ def test_a_failing_view_shows_a_sentence_not_a_traceback(mini_with_cat, monkeypa
     assert not any("Traceback" in e for e in _errors(at))
     at = _view(at, "Distributions")  # the other views still work
     assert len(_figures(at)) == 2 and not _errors(at)
+
+
+def test_every_upload_format_works_side_by_side(mini_app):
+    from PIL import Image
+    from skimage import data
+
+    img = Image.fromarray(data.astronaut()).resize((200, 200))
+    files = []
+    for fmt, ext, mime in (("JPEG", "jpg", "image/jpeg"), ("PNG", "png", "image/png"),
+                           ("WEBP", "webp", "image/webp"), ("BMP", "bmp", "image/bmp"),
+                           ("GIF", "gif", "image/gif"), ("TIFF", "tiff", "image/tiff")):
+        buf = io.BytesIO()
+        img.save(buf, format=fmt)
+        files.append((f"astronaut.{ext}", buf.getvalue(), mime))
+    at = mini_app
+    at.sidebar.file_uploader[0].set_value(files)
+    at.run()
+    _assert_clean(at)
+    assert not _errors(at)
+    assert len(at.dataframe) == len(files)
+    assert at.selectbox(key="detail_image").options == [f[0] for f in files]
+
+
+def test_timm_name_from_the_environment_offline(app_env):
+    """SE_VIZ_MODEL may be any timm name; offline it fails clearly and offers its untrained twin."""
+    from streamlit.testing.v1 import AppTest
+
+    app_env("seresnet18", None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    _assert_clean(at)
+    assert any("could not be loaded" in e for e in _errors(at))
+    at.button(key="use_untrained").click().run()
+    _assert_clean(at)
+    assert at.session_state["model_option"] == "seresnet18::untrained"
+    assert any("Untrained network" in w.value for w in at.warning)
+
+
+def test_missing_weights_file_says_so(app_env, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    app_env(se_viz.MINI_MODEL, tmp_path / "nowhere.safetensors")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    _assert_clean(at)
+    msg = " ".join(_errors(at))
+    assert "could not be loaded" in msg and "nowhere.safetensors" in msg
+    assert at.sidebar.file_uploader  # the rest of the app is still there
