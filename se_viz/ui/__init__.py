@@ -41,7 +41,7 @@ def _decode(items: list[sidebar.ImageItem]) -> list[tuple[sidebar.ImageItem, byt
     good = []
     for item in items:
         try:
-            thumb, _ = cache.thumbnail_png(cache.image_digest(item.data), item.data)
+            thumb, _ = cache.thumbnail_png(item.digest, item.data)
         except se_viz.InputError as exc:
             msg = str(exc)
             if msg.startswith("image: "):
@@ -63,18 +63,18 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str) -> list[Analysed]:
     lm = model.lm
     key = model.choice.key
     seen: set = st.session_state.setdefault(SEEN_KEY, set())
-    todo = [(item.name, cache.image_digest(item.data), item.name == detail) for item, _ in decoded]
+    todo = [(item.name, item.digest, item.name == detail) for item, _ in decoded]
     missing = [t for t in todo if (t[1], key, t[2]) not in seen]
     bar = st.progress(0.0, text="Running the network …") if missing else None
     out: list[Analysed] = []
     done = 0
     for item, thumb in decoded:
         maps = item.name == detail
-        digest = cache.image_digest(item.data)
+        digest = item.digest
         if bar is not None and (digest, key, maps) not in seen:
             bar.progress(done / max(len(missing), 1), text=f"Running the network on {item.name} …")
         try:
-            cap = cache.capture_cached(item.data, key, lm, maps=maps)
+            cap = cache.capture_cached(item.data, key, lm, maps=maps, digest=digest)
         except se_viz.InputError as exc:
             st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
             continue

@@ -123,13 +123,14 @@ def _capture_maps(digest: str, model_key: str, _data: bytes, _lm: LoadedModel) -
     return _run(_data, _lm, maps=True)
 
 
-def capture_cached(data: bytes, model_key: str, lm: LoadedModel, *, maps: bool = False) -> Capture:
+def capture_cached(data: bytes, model_key: str, lm: LoadedModel, *, maps: bool = False,
+                   digest: Optional[str] = None) -> Capture:
     """The capture of one image (N = 1): from the cache, or one forward pass.
 
     ``maps=True`` also keeps the maps of every SE block (float16). Raises ``InputError`` for
-    an image that cannot be decoded (failures are not cached).
+    an image that cannot be decoded (failures are not cached). ``digest`` saves re-hashing.
     """
-    digest = image_digest(data)
+    digest = digest or image_digest(data)
     if maps:
         return _capture_maps(digest, model_key, data, lm)
     return _capture(digest, model_key, data, lm)

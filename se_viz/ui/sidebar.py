@@ -19,7 +19,7 @@ import se_viz
 from se_viz import LoadedModel, ModelLoadError
 from se_viz.samples import LICENSE_NOTE, all_samples
 
-from .cache import ModelChoice, load_model_cached
+from .cache import ModelChoice, image_digest, load_model_cached
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,11 @@ class ImageItem:
     name: str
     data: bytes
     source: str  # "upload" or "sample"
+    digest: str = ""  # SHA-256 of data: the cache key (computed once per run)
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            self.digest = image_digest(self.data)
 
 
 @dataclass
