@@ -98,8 +98,11 @@ def test_upload_photo_shows_predictions_and_heatmap(browser, r50_server, tmp_pat
     context, page = _open(browser, server.url)
     try:
         page.get_by_text("Loaded").first.wait_for()
-        page.set_input_files("input[type=file]", str(_photo(tmp_path)))
+        broken = tmp_path / "broken.png"
+        broken.write_bytes(b"this is not a PNG")
+        page.set_input_files("input[type=file]", [str(_photo(tmp_path)), str(broken)])
         page.get_by_text(re.compile(r"chelsea\.jpg — top-1:")).wait_for()
+        page.get_by_text(re.compile(r"broken\.png cannot be used")).wait_for()
         _tab(page, "Gate heatmap")
         _wait_plots(page)
         text = page.locator(".js-plotly-plot").first.inner_text()
@@ -107,6 +110,14 @@ def test_upload_photo_shows_predictions_and_heatmap(browser, r50_server, tmp_pat
         assert "2048 channels" in text and "256 channels" in text
         _no_exception(page)
         page.screenshot(path=str(shots_dir / "e2e_seresnet50_heatmap.png"))
+        _tab(page, "Export")
+        page.get_by_role("button", name=re.compile("Capture as CSV")).wait_for()
+        with page.expect_download() as download:
+            page.get_by_role("button", name=re.compile("Summary as CSV")).click()
+        path = download.value.path()
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("block,") and len(lines) == 1 + 16  # header + 16 SE blocks
+        _no_exception(page)
     finally:
         context.close()
 
