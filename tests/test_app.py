@@ -494,3 +494,23 @@ def test_missing_weights_file_says_so(app_env, tmp_path):
     msg = " ".join(_errors(at))
     assert "could not be loaded" in msg and "nowhere.safetensors" in msg
     assert at.sidebar.file_uploader  # the rest of the app is still there
+
+
+def test_efficientnet_untrained_every_view_renders(app_env):
+    """A non-ResNet SE network (no paper names): module paths label the blocks in every view."""
+    from streamlit.testing.v1 import AppTest
+
+    app_env("efficientnet_b0.ra_in1k", None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.button(key="use_untrained").click().run()
+    at.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea", (320, 240)), "image/png"))
+    at.run()
+    _assert_clean(at)
+    counts = {"Gate heatmap": 1, "Distributions": 2, "Block drill-down": 3, "Export": 0}
+    for view, n in counts.items():
+        at = _view(at, view)
+        assert len(_figures(at)) == n and not _errors(at), view
+    at = _view(at, "Gate heatmap")
+    ticks = [str(y) for t in _figures(at)[0]["data"] for y in t["y"]]
+    assert len(ticks) == 16 and all(t.startswith("blocks.") for t in ticks)
