@@ -514,3 +514,27 @@ def test_efficientnet_untrained_every_view_renders(app_env):
     at = _view(at, "Gate heatmap")
     ticks = [str(y) for t in _figures(at)[0]["data"] for y in t["y"]]
     assert len(ticks) == 16 and all(t.startswith("blocks.") for t in ticks)
+
+
+def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
+    from streamlit.testing.v1 import AppTest
+    from se_viz.samples import synthetic_samples
+    from se_viz.ui.sidebar import mini_available
+
+    if not mini_available():
+        pytest.skip("the bundled SE-ResNet mini weights are not in this checkout")
+    app_env(se_viz.MINI_MODEL, None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea"), "image/png"))
+    at.run()
+    _assert_clean(at)
+    assert any("generated classes" in i.value for i in at.info)
+    at.button(key="use_synthetic_hint").click().run()
+    _assert_clean(at)
+    tables = [d.value for d in at.dataframe]
+    examples = synthetic_samples()
+    assert len(tables) == 1 + len(examples)
+    # The trained mini model gets its own generated examples right (they are its classes).
+    for table, sample in zip(tables[1:], examples):
+        assert f"synthetic: {table['label'].iloc[0]}" == sample.title

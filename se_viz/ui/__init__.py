@@ -134,8 +134,9 @@ def _main() -> None:
         return
     current = next((a for a in analysed if a.name == detail), analysed[0])
 
-    tabs = st.tabs(VIEWS, key=VIEW_KEY, on_change="rerun")
     lm = model.lm
+    views.render_mini_hint(lm, [a.name for a in analysed], gallery)
+    tabs = st.tabs(VIEWS, key=VIEW_KEY, on_change="rerun")
     render = {
         "Predictions": lambda: views.render_predictions(
             [(a.name, a.thumb, a.cap) for a in analysed], lm),

@@ -118,6 +118,19 @@ def render_empty_state(model: sidebar.ModelState, gallery: Sequence[Sample]) -> 
         _gallery_grid(synthetic, 8)
 
 
+def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Sequence[Sample]) -> None:
+    """SE-ResNet mini knows only its synthetic classes: say so when it is shown other images."""
+    synthetic = [s.name for s in gallery if s.kind == "synthetic"]
+    if lm.name != se_viz.MINI_MODEL or all(n in synthetic for n in image_names):
+        return
+    st.info(f"SE-ResNet mini was trained on {len(lm.labels)} generated classes "
+            f"({', '.join(lm.labels)}); on other images its predictions mean little.",
+            icon=":material/info:")
+    if synthetic:
+        st.button("Add the synthetic examples", key="use_synthetic_hint",
+                  on_click=_pick_samples, args=(synthetic,))
+
+
 def _pick_samples(names: list[str]) -> None:
     st.session_state[sidebar.SAMPLES_KEY] = list(names)
 
