@@ -214,7 +214,7 @@ def model_ui() -> ModelState:
         if state.lm is not None:
             lm = state.lm
             where = lm.weights_source
-            text = (f"**Loaded** — weights: {where}  \n{len(lm.blocks)} SE blocks · "
+            text = (f"**Loaded:** {lm.display_name}  \nweights: {where}  \n{len(lm.blocks)} SE blocks · "
                     f"{len(lm.labels)} classes · input {lm.data_config['input_size'][1]}×"
                     f"{lm.data_config['input_size'][2]} px")
             if lm.pretrained:

@@ -308,11 +308,11 @@ def render_export(all_caps: Capture, names: list[str], cap: Capture, image_name:
     st.markdown(f"**Capture of all {len(names)} image(s)** — long format, one row per (image, "
                 f"block, channel): {n_rows:,} rows with columns image, block, paper_name, "
                 "module_path, channel, z, s.")
-    c1, c2 = st.columns(2)
-    c1.download_button("Capture as CSV", icon=":material/download:", data=lambda: export.capture_csv(all_caps, names),
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("Capture as CSV", icon=":material/download:", data=lambda: export.capture_csv(all_caps, names),
                        file_name=f"se_capture_{stem}.csv", mime="text/csv", key="dl_csv",
                        type="primary")
-    c2.download_button("Capture as NPZ (NumPy)", icon=":material/download:", data=lambda: export.capture_npz(all_caps, names),
+    row.download_button("Capture as NPZ (NumPy)", icon=":material/download:", data=lambda: export.capture_npz(all_caps, names),
                        file_name=f"se_capture_{stem}.npz", mime="application/octet-stream",
                        key="dl_npz", help="Arrays gates/<block> and squeeze/<block> (N, C), logits, "
                                           "image_names, block_names, module_paths.")
