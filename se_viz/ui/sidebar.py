@@ -44,6 +44,7 @@ class ModelState:
 
     @property
     def untrained(self) -> bool:
+        """True when the loaded model has random weights (structure only)."""
         return self.lm is not None and not self.lm.pretrained
 
 
@@ -122,6 +123,7 @@ def untrained_option(model_id: str) -> Optional[str]:
 
 
 def default_option() -> str:
+    """The option the app starts with: SE_VIZ_MODEL / SE_VIZ_WEIGHTS, else the paper's network."""
     model, weights = env_model()
     if weights:
         return f"{model}::{FILE}"
@@ -130,6 +132,7 @@ def default_option() -> str:
 
 
 def option_choice(option: str) -> ModelChoice:
+    """What to load for a picker option ("<model id>::pretrained|untrained|file")."""
     model_id, mode = option.rsplit("::", 1)
     if mode == FILE:
         return ModelChoice(model_id, weights=env_model()[1], pretrained=True)
@@ -246,6 +249,7 @@ def images_ui(model: ModelState) -> list[ImageItem]:
     used: dict[str, int] = {}
 
     def unique(name: str) -> str:
+        """Two uploads called photo.jpg become "photo.jpg" and "photo.jpg (2)"."""
         used[name] = used.get(name, 0) + 1
         return name if used[name] == 1 else f"{name} ({used[name]})"
 
