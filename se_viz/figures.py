@@ -121,6 +121,10 @@ def _gate_colorbar(title: str = GATE_AXIS) -> dict:
 # Gate heatmap
 
 
+def _image_label(index: int, name: Optional[str]) -> str:
+    return name if name else f"image {index}"
+
+
 def gate_heatmap(
     cap: Capture, image: int = 0, sort: str = "natural", title: Optional[str] = None
 ) -> go.Figure:
@@ -207,7 +211,7 @@ def gate_heatmap(
 
 
 def distribution_figure(
-    cap: Capture, image: int = 0, quantity: str = "s", kind: str = "violin"
+    cap: Capture, image: int = 0, quantity: str = "s", kind: str = "violin", image_name: Optional[str] = None
 ) -> go.Figure:
     """Distribution over channels of the gates s (or squeeze z) of every block, one trace each.
 
@@ -229,7 +233,7 @@ def distribution_figure(
         for b in g:
             colour[b.name] = _GROUP_COLOURS[gi % len(_GROUP_COLOURS)]
     n = len(cap.blocks)
-    title = f"Distribution of {what} over channels, per SE block (image {i})"
+    title = f"Distribution of {what} over channels, per SE block<br><sup>{_image_label(i, image_name)}</sup>"
     fmt = ".3f"
 
     if kind == "histogram":
@@ -310,7 +314,9 @@ def distribution_figure(
 # One block
 
 
-def gate_bar(cap: Capture, block: str, image: int = 0, sort: str = "natural") -> go.Figure:
+def gate_bar(
+    cap: Capture, block: str, image: int = 0, sort: str = "natural", image_name: Optional[str] = None
+) -> go.Figure:
     """Bar chart of the gates s of one block, one bar per channel, y fixed to 0…1.
 
     Bars are coloured by s on the same Viridis 0…1 scale as the heatmap; a dashed line marks the
@@ -341,12 +347,13 @@ def gate_bar(cap: Capture, block: str, image: int = 0, sort: str = "natural") ->
                   annotation_text=f"mean s = {mean:.3f}", annotation_position="top right")
     fig.update_xaxes(title_text=_sort_axis_title(sort), range=[-0.5, s.size - 0.5])
     fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
-    _layout(fig, f"Gates s of {block_label(info)} ({s.size} channels, image {i})", height=420,
+    _layout(fig, f"Gates s of {block_label(info)}<br><sup>{s.size} channels · {_image_label(i, image_name)}</sup>",
+            height=420,
             bargap=0 if s.size > 200 else 0.1, margin=dict(l=10, r=10, t=80, b=60))
     return fig
 
 
-def squeeze_vs_gate(cap: Capture, block: str, image: int = 0) -> go.Figure:
+def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Optional[str] = None) -> go.Figure:
     """Scatter of squeeze z (x) against gate s (y) for every channel of one block.
 
     Shows how far the excitation is a simple function of the channel's own mean activation (a
@@ -371,12 +378,15 @@ def squeeze_vs_gate(cap: Capture, block: str, image: int = 0) -> go.Figure:
     )
     fig.update_xaxes(title_text=SQUEEZE_AXIS, zeroline=True)
     fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
-    _layout(fig, f"Squeeze z vs gate s — {block_label(info)} (image {i})", height=480,
+    _layout(fig, f"Squeeze z vs gate s — {block_label(info)}<br><sup>{_image_label(i, image_name)}</sup>",
+            height=480,
             margin=dict(l=10, r=10, t=80, b=60))
     return fig
 
 
-def feature_maps(cap: Capture, block: str, channels: Sequence[int], image: int = 0) -> go.Figure:
+def feature_maps(
+    cap: Capture, block: str, channels: Sequence[int], image: int = 0, image_name: Optional[str] = None
+) -> go.Figure:
     """Spatial maps of chosen channels before and after the SE scaling, on one shared colour scale.
 
     One row per channel, two columns: the block input u_c and the output s_c · u_c. Every panel
@@ -433,7 +443,8 @@ def feature_maps(cap: Capture, block: str, channels: Sequence[int], image: int =
     h, w = u.shape[-2:]
     _layout(
         fig,
-        f"Feature maps of {block_label(info)} before and after SE ({h}×{w} px, image {i})",
+        f"Feature maps of {block_label(info)} before and after SE<br><sup>{h}×{w} px · "
+        f"{_image_label(i, image_name)}</sup>",
         # Smaller rows when many channels are compared (the UI shows up to 2 × 8), so the grid
         # stays scrollable rather than several screens tall per channel.
         height=rows * (300 if rows <= 4 else 240 if rows <= 8 else 200) + 140,

@@ -328,3 +328,15 @@ def test_figures_module_imports_neither_torch_nor_streamlit():
     source = open(F.__file__, encoding="utf-8").read()
     assert "import torch" not in source and "streamlit" not in source
     assert "torch" not in {m.split(".")[0] for m in vars(F) if isinstance(vars(F)[m], type(sys))}
+
+
+def test_titles_name_the_image_and_fall_back_to_its_index(cap):
+    block = cap.block_names[-1]
+    named = [
+        F.distribution_figure(cap, image=1, image_name="chelsea_cat.png"),
+        F.gate_bar(cap, block, image=1, image_name="chelsea_cat.png"),
+        F.squeeze_vs_gate(cap, block, image=1, image_name="chelsea_cat.png"),
+    ]
+    for fig in named:
+        assert "chelsea_cat.png" in fig.layout.title.text and "image 1" not in fig.layout.title.text
+    assert "image 1" in F.gate_bar(cap, block, image=1).layout.title.text

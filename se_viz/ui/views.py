@@ -210,9 +210,9 @@ def render_distributions(cap: Capture, image_name: str) -> None:
     )
     kind = st.segmented_control("Chart type", ["violin", "box", "histogram"], default="violin",
                                 key="dist_kind", required=True) or "violin"
-    fig_s = figures.distribution_figure(cap, image=0, quantity="s", kind=kind)
+    fig_s = figures.distribution_figure(cap, image=0, quantity="s", kind=kind, image_name=image_name)
     chart(fig_s, "dist_s", f"gate_distribution_{kind}_{_slug(image_name)}")
-    fig_z = figures.distribution_figure(cap, image=0, quantity="z", kind=kind)
+    fig_z = figures.distribution_figure(cap, image=0, quantity="z", kind=kind, image_name=image_name)
     chart(fig_z, "dist_z", f"squeeze_distribution_{kind}_{_slug(image_name)}")
     render_summary_table(cap)
 
@@ -270,10 +270,10 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
                 f"the block, {info.gate_kind} gate.")
     left, right = st.columns(2)
     with left:
-        chart(figures.gate_bar(cap, block, image=0, sort=sort), "drill_bar",
+        chart(figures.gate_bar(cap, block, image=0, sort=sort, image_name=image_name), "drill_bar",
               f"gates_{block}_{_slug(image_name)}")
     with right:
-        chart(figures.squeeze_vs_gate(cap, block, image=0), "drill_scatter",
+        chart(figures.squeeze_vs_gate(cap, block, image=0, image_name=image_name), "drill_scatter",
               f"z_vs_s_{block}_{_slug(image_name)}")
     up, down = analysis.top_channels(cap, block, image=0, k=k)
     t1, t2 = st.columns(2)
@@ -286,7 +286,7 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
     if block in view.maps_in:
         st.markdown("**Feature maps before and after the SE scaling** — rows: the channels above "
                     "(up-weighted first); one shared colour scale.")
-        chart(figures.feature_maps(view, block, channels, image=0), "drill_maps",
+        chart(figures.feature_maps(view, block, channels, image=0, image_name=image_name), "drill_maps",
               f"feature_maps_{block}_{_slug(image_name)}")
     else:
         st.info("Feature maps are not available for this block.")
