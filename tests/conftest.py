@@ -7,6 +7,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -40,3 +42,16 @@ def hf_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(c, "HF_HUB_CACHE", str(cache))
     return cache
+
+
+@pytest.fixture(scope="session")
+def r50_checkpoint(tmp_path_factory) -> Path:
+    """An untrained legacy SE-ResNet-50 state dict written to a local .safetensors file."""
+    import timm
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "legacy_seresnet50_untrained.safetensors"
+    save_file(timm.create_model("legacy_seresnet50").state_dict(), str(path))
+    return path

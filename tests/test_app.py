@@ -98,19 +98,6 @@ def mini_lm(mini_ckpt):
     return se_viz.load_model(se_viz.MINI_MODEL, weights=mini_ckpt)
 
 
-@pytest.fixture(scope="module")
-def r50_ckpt(tmp_path_factory) -> Path:
-    """An untrained legacy SE-ResNet-50 (the paper's architecture) written to .safetensors."""
-    import timm
-    import torch
-    from safetensors.torch import save_file
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("r50") / "legacy_seresnet50_untrained.safetensors"
-    save_file(timm.create_model("legacy_seresnet50").state_dict(), str(path))
-    return path
-
-
 @pytest.fixture
 def app_env(monkeypatch, hf_cache):
     def use(model: str | None, weights: Path | None = None) -> None:
@@ -414,11 +401,11 @@ def test_detail_view_follows_the_chosen_image(mini_with_cat, mini_lm):
     assert np.allclose(z[0], cap.gates[cap.block_names[0]][0], atol=1e-5)
 
 
-def test_seresnet50_heatmap_shows_honest_stage_widths(app_env, r50_ckpt):
+def test_seresnet50_heatmap_shows_honest_stage_widths(app_env, r50_checkpoint):
     """The paper's network from a local file: panels 256, 512, 1024 and 2048 channels wide."""
     from streamlit.testing.v1 import AppTest
 
-    app_env("legacy_seresnet50.in1k", r50_ckpt)
+    app_env("legacy_seresnet50.in1k", r50_checkpoint)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     _assert_clean(at)

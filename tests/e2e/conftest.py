@@ -107,19 +107,6 @@ def mini_bundled() -> bool:
 
 
 @pytest.fixture(scope="session")
-def r50_checkpoint(tmp_path_factory) -> Path:
-    """An untrained legacy SE-ResNet-50 state dict written to a local .safetensors file."""
-    import timm
-    import torch
-    from safetensors.torch import save_file
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "legacy_seresnet50_untrained.safetensors"
-    save_file(timm.create_model("legacy_seresnet50").state_dict(), str(path))
-    return path
-
-
-@pytest.fixture(scope="session")
 def mini_env(tmp_path_factory) -> dict[str, str]:
     """Env that starts the app with SE-ResNet mini: bundled weights, else an untrained checkpoint."""
     import se_viz
