@@ -59,6 +59,7 @@ class CatalogEntry:
     source: str
     hf_hub_id: Optional[str] = None
     top1: Optional[float] = None
+    top1_size: Optional[int] = None
     paper: bool = False
     bundled: Optional[str] = None
 
@@ -75,7 +76,10 @@ class CatalogEntry:
     @property
     def label(self) -> str:
         """Picker label: name, top-1 and an offline marker."""
-        extra = f" — ImageNet top-1 {self.top1:.1f} %" if self.top1 is not None else ""
+        extra = ""
+        if self.top1 is not None:
+            at = f" at {self.top1_size} px" if self.top1_size else ""
+            extra = f" — ImageNet top-1 {self.top1:.1f} %{at}"
         return f"{self.name}{extra}"
 
 
