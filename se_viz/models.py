@@ -9,6 +9,7 @@ the hub client's long retry loop.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import socket
@@ -74,6 +75,17 @@ class CatalogEntry:
         return self.bundled is not None
 
     @property
+    def bundled_path(self) -> Optional[Path]:
+        """Where the bundled weights of an offline model live (None for hub models)."""
+        return MODELS_DIR / self.bundled if self.bundled else None
+
+    @property
+    def bundled_available(self) -> bool:
+        """True when this entry's bundled weights file is present in this checkout."""
+        path = self.bundled_path
+        return path is not None and path.is_file()
+
+    @property
     def label(self) -> str:
         """Picker label: name, top-1 and an offline marker."""
         extra = ""
@@ -83,12 +95,21 @@ class CatalogEntry:
         return f"{self.name}{extra}"
 
 
-def catalog() -> list[CatalogEntry]:
-    """All catalog entries, default first, as listed in ``models/catalog.toml``."""
-    path = MODELS_DIR / "catalog.toml"
+@functools.lru_cache(maxsize=4)
+def _read_catalog(path: Path, mtime_ns: int) -> tuple[CatalogEntry, ...]:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
-    return [CatalogEntry(**item) for item in data.get("model", [])]
+    return tuple(CatalogEntry(**item) for item in data.get("model", []))
+
+
+def catalog() -> list[CatalogEntry]:
+    """All catalog entries, default first, as listed in ``models/catalog.toml``.
+
+    The file is parsed once per version (keyed on its modification time): the app's picker
+    looks entries up dozens of times on every rerun.
+    """
+    path = MODELS_DIR / "catalog.toml"
+    return list(_read_catalog(path, path.stat().st_mtime_ns))
 
 
 def catalog_entry(name: str) -> Optional[CatalogEntry]:
@@ -343,7 +364,7 @@ def _create_timm(arch: str, **kwargs: Any) -> nn.Module:
 def _build_mini(entry: CatalogEntry, weights: Optional[Path], pretrained: bool):
     from .mini import DEFAULT_CONFIG, build_mini, read_config
 
-    bundled = MODELS_DIR / (entry.bundled or "")
+    bundled = entry.bundled_path or MODELS_DIR
     config_path = bundled.with_suffix(".json")
     config = read_config(config_path) if config_path.is_file() else dict(DEFAULT_CONFIG)
     model = build_mini(config)
@@ -352,7 +373,7 @@ def _build_mini(entry: CatalogEntry, weights: Optional[Path], pretrained: bool):
         _load_state(model, read_weights(weights), f"The weights in {weights.name}", entry.id)
         source = f"local file {weights}"
     elif pretrained:
-        if not bundled.is_file():
+        if not entry.bundled_available:
             raise ModelLoadError(
                 f"The bundled weights {bundled} are missing. Run 'se-viz train-demo' to train them."
             )

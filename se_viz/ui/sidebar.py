@@ -155,8 +155,7 @@ def option_label(option: str) -> str:
         return f"{model_id} (timm)"
     label = entry.label
     if entry.offline:
-        bundled = se_viz.models.MODELS_DIR / (entry.bundled or "")
-        if not bundled.is_file():
+        if not entry.bundled_available:
             label += " (weights not bundled yet)"
     elif entry.paper and entry.id == se_viz.DEFAULT_MODEL:
         label += " · default, the paper's network"
@@ -166,7 +165,7 @@ def option_label(option: str) -> str:
 def mini_available() -> bool:
     """True when the offline mini model's weights ship with this checkout."""
     entry = se_viz.catalog_entry(se_viz.MINI_MODEL)
-    return bool(entry and entry.bundled and (se_viz.models.MODELS_DIR / entry.bundled).is_file())
+    return bool(entry and entry.bundled_available)
 
 
 def select_option(option: str) -> None:

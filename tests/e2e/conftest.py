@@ -103,7 +103,7 @@ def mini_bundled() -> bool:
     import se_viz
 
     entry = se_viz.catalog_entry(se_viz.MINI_MODEL)
-    return bool(entry and entry.bundled and (se_viz.models.MODELS_DIR / entry.bundled).is_file())
+    return bool(entry and entry.bundled_available)
 
 
 @pytest.fixture(scope="session")
