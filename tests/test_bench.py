@@ -25,9 +25,17 @@ def test_bench_reports_ratio_and_memory():
 
 
 def test_peak_rss_delta_sees_an_allocation():
-    import numpy as np
+    import mmap
 
-    grew = peak_rss_delta(lambda: np.ones(64 * 2**20 // 8).sum())  # touches 64 MB
+    def touch_64_mb() -> None:
+        # Fresh pages straight from the kernel: a malloc'd buffer may reuse memory that earlier
+        # tests freed but the allocator kept resident, which would not raise the peak.
+        buf = mmap.mmap(-1, 64 * 2**20)
+        for offset in range(0, len(buf), mmap.PAGESIZE):
+            buf[offset] = 1
+        buf.close()
+
+    grew = peak_rss_delta(touch_64_mb)
     assert grew is not None and grew > 40
 
 
