@@ -347,20 +347,6 @@ def _hub_file(entry_or_repo: str, model_label: str) -> Path:
 # Loading
 
 
-def _create_timm(arch: str, **kwargs: Any) -> nn.Module:
-    import timm
-
-    try:
-        return timm.create_model(arch, pretrained=False, **kwargs)
-    except RuntimeError as exc:
-        if "Unknown model" in str(exc):
-            raise ModelLoadError(
-                f"Unknown model '{arch}': it is neither in the se_viz catalog nor a timm model name. "
-                "Pick a catalog model or a timm SE model such as 'seresnet50'."
-            ) from None
-        raise
-
-
 def _build_mini(entry: CatalogEntry, weights: Optional[Path], pretrained: bool):
     from .mini import DEFAULT_CONFIG, build_mini, read_config
 
@@ -415,7 +401,6 @@ def load_model(
                 f"Unknown model '{name}': it is neither in the se_viz catalog nor a timm model name. "
                 "Pick a catalog model or a timm SE model such as 'seresnet50'."
             )
-        kwargs: dict[str, Any] = {}
         state = None
         hub_file: Optional[Path] = None
         repo = None
@@ -425,12 +410,12 @@ def load_model(
             hub_file = _hub_file(repo, entry.name if entry else name)
         if weights_path is not None:
             state = read_weights(weights_path)
-            probe = _create_timm(arch)
-            n = _num_classes_in(state, probe.pretrained_cfg.get("classifier"))
-            if n is not None and n != probe.pretrained_cfg.get("num_classes", 1000):
-                kwargs["num_classes"] = n
-            del probe
-        model = _create_timm(arch, **kwargs)
+        model = timm.create_model(arch, pretrained=False)
+        if state is not None:
+            # A checkpoint fine-tuned on other classes: give the network a head of that size.
+            n = _num_classes_in(state, model.pretrained_cfg.get("classifier"))
+            if n is not None and n != model.num_classes:
+                model.reset_classifier(n)
         if "." in tag_name:
             # Keep the tag's pretrained config (mean/std, crop) for preprocessing.
             from timm.models import get_pretrained_cfg
