@@ -281,7 +281,6 @@ def distribution_figure(
                                title=dict(text=value_title))
         layout.update(axes)
         return go.Figure(traces, layout=layout)
-        return fig
 
     fig = go.Figure()
     traces = []

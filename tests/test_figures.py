@@ -256,7 +256,7 @@ def test_feature_maps_share_one_colour_scale(cap):
     titles = [a.text for a in fig.layout.annotations]
     assert titles[0].startswith("channel 3") and "before SE: u_c" in titles[0]
     assert "after SE: s_c · u_c" in titles[1] and f"{s[3]:.3f}" in titles[1]
-    assert f"channel 511" in titles[4] and f"{s[511]:.3f}" in titles[5]
+    assert "channel 511" in titles[4] and f"{s[511]:.3f}" in titles[5]
 
 
 def test_feature_maps_errors_are_clear(cap):

@@ -5,7 +5,6 @@ import socket
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import timm
 import torch

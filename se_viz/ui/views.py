@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Iterator, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,13 +17,14 @@ import streamlit as st
 
 import se_viz
 from se_viz import Capture, LoadedModel
+from se_viz.analysis import SORT_OPTIONS
 from se_viz.samples import LICENSE_NOTE, Sample
 
 from . import cache, sidebar
 
 log = logging.getLogger(__name__)
 
-SORTS = ["natural", "gate ↓", "gate ↑"]
+SORTS = list(SORT_OPTIONS)
 SORT_HELP = ("natural: channel index order · gate ↓: most up-weighted first · "
              "gate ↑: most suppressed first")
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -202,7 +203,7 @@ def render_heatmap(cap: Capture, image_name: str) -> None:
 
 def render_distributions(cap: Capture, image_name: str) -> None:
     """Per-block distributions of s and z, and the per-block summary table."""
-    from se_viz import analysis, figures
+    from se_viz import figures
 
     st.caption(
         "How the gates s (top) and the squeezed values z (bottom) spread across the channels of "
