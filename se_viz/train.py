@@ -273,13 +273,14 @@ def write_report(
 
 def _specificity(model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any]
                  ) -> SpecificityResult:
+    from .blocks import find_se_blocks
     from .capture import capture
 
     gates: dict[str, list[np.ndarray]] = {}
-    blocks = None
+    blocks = find_se_blocks(model)  # once, not per batch
     for i in range(0, len(images), 250):
-        cap = capture(model, synthetic.make_batch(images[i:i + 250], config["mean"], config["std"]))
-        blocks = cap.blocks
+        cap = capture(model, synthetic.make_batch(images[i:i + 250], config["mean"], config["std"]),
+                      blocks=blocks)
         for name, g in cap.gates.items():
             gates.setdefault(name, []).append(g)
     return class_specificity({k: np.concatenate(v) for k, v in gates.items()}, labels, blocks)
