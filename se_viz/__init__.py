@@ -10,10 +10,10 @@ SE block computed (squeeze ``z`` and excitation ``s``) in one forward pass::
     cap.gates["SE_5_2"]            # (1, 2048) sigmoid gates s
 """
 
-from .blocks import BlockInfo, NoSEBlocksError, find_se_blocks, paper_name
-from .capture import Capture, SEHooks, capture
-from .images import InputError, load_image
-from .models import (
+from .engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks, paper_name
+from .engine.capture import Capture, SEHooks, capture
+from .loading.images import InputError, load_image
+from .loading.models import (
     DEFAULT_MODEL,
     MINI_MODEL,
     CatalogEntry,

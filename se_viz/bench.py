@@ -25,8 +25,8 @@ from typing import Callable, Optional, TextIO
 
 import torch
 
-from .capture import capture
-from .models import load_model
+from .engine.capture import capture
+from .loading.models import load_model
 
 __all__ = ["BenchResult", "run_bench", "peak_rss_delta"]
 

@@ -18,7 +18,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_demo(args: argparse.Namespace) -> int:
-    from .train import train_demo_cli
+    from .demo.train import train_demo_cli
 
     return int(train_demo_cli(args) or 0)
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
     try:
-        from .train import add_arguments
+        from .demo.train import add_arguments
     except ImportError:  # the training module is optional until the demo model exists
         add_arguments = None
     if add_arguments is not None:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .analysis import long_table
-from .capture import Capture
+from .analysis.stats import long_table
+from .engine.capture import Capture
 
 __all__ = ["capture_csv", "capture_npz", "figure_html", "summary_csv"]
 

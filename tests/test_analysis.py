@@ -10,8 +10,8 @@ import pytest
 
 import se_viz
 from se_viz import analysis as A
-from se_viz.blocks import BlockInfo
-from se_viz.capture import Capture
+from se_viz.engine.blocks import BlockInfo
+from se_viz.engine.capture import Capture
 
 SUMMARY_COLUMNS = [
     "block", "paper_name", "module_path", "stage", "channels", "mean", "std", "min", "max",

@@ -239,7 +239,7 @@ def test_sample_gallery_is_one_click_away(mini_app):
     at = mini_app
     at.button(key="use_photos").click().run()
     _assert_clean(at)
-    from se_viz.samples import sample_photos
+    from se_viz.loading.samples import sample_photos
 
     assert at.sidebar.multiselect[0].value == [s.name for s in sample_photos()]
     assert len(at.dataframe) == len(sample_photos())
@@ -505,7 +505,7 @@ def test_efficientnet_untrained_every_view_renders(app_env):
 
 def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
     from streamlit.testing.v1 import AppTest
-    from se_viz.samples import synthetic_samples
+    from se_viz.loading.samples import synthetic_samples
     from se_viz.ui.sidebar import mini_available
 
     if not mini_available():

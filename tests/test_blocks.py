@@ -7,7 +7,7 @@ import torchvision
 from torch import nn
 
 import se_viz
-from se_viz.blocks import NoSEBlocksError, paper_name
+from se_viz.engine.blocks import NoSEBlocksError, paper_name
 
 
 class LinearSE(nn.Module):

@@ -15,8 +15,8 @@ import se_viz
 from se_viz import analysis as A
 from se_viz import export as E
 from se_viz import figures as F
-from se_viz.blocks import BlockInfo
-from se_viz.capture import Capture
+from se_viz.engine.blocks import BlockInfo
+from se_viz.engine.capture import Capture
 
 NAMES = ["chelsea, the cat.jpg", "astronaut – “Eileen”.png"]  # comma, quotes and non-ASCII on purpose
 

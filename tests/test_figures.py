@@ -14,8 +14,8 @@ import pytest
 import se_viz
 from se_viz import analysis as A
 from se_viz import figures as F
-from se_viz.blocks import BlockInfo
-from se_viz.capture import Capture
+from se_viz.engine.blocks import BlockInfo
+from se_viz.engine.capture import Capture
 
 R50_WIDTHS = [256, 512, 1024, 2048]
 EFF_MAP_BLOCK = "blocks.2.0.se"

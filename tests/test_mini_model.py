@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 
 import se_viz
-from se_viz import synthetic
-from se_viz.models import MINI_MODEL, MODELS_DIR
-from se_viz.specificity import class_specificity
+from se_viz.demo import synthetic
+from se_viz.loading.models import MINI_MODEL, MODELS_DIR
+from se_viz.analysis.specificity import class_specificity
 
 WEIGHTS = MODELS_DIR / "se_resnet_mini.safetensors"
 HELD_OUT_SEED = 777  # not the card's seed (20240) and never a training batch ([seed, step, 1])
@@ -115,7 +115,7 @@ def test_train_demo_cli_end_to_end_tiny(tmp_path):
 def test_training_is_reproducible_for_a_seed(tmp_path):
     from safetensors.torch import load_file
 
-    from se_viz.train import train_demo
+    from se_viz.demo.train import train_demo
 
     states = []
     for run in ("a", "b"):

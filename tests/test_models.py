@@ -11,8 +11,8 @@ import torch
 from safetensors.torch import save_file
 
 import se_viz
-from se_viz import models as models_mod
-from se_viz.models import ModelLoadError
+from se_viz.loading import models as models_mod
+from se_viz.loading.models import ModelLoadError
 
 
 @pytest.fixture(scope="module")

@@ -53,6 +53,8 @@ def test_streamlit_only_in_the_ui_layer():
 
 
 def test_figures_and_export_do_not_touch_torch():
-    for name in ("figures.py", "export.py", "analysis.py"):
-        src = (ROOT / "se_viz" / name).read_text()
-        assert not re.search(r"^\s*(import|from)\s+torch", src, re.M), name
+    paths = [ROOT / "se_viz" / "export.py", *(ROOT / "se_viz" / "figures").rglob("*.py"),
+             *(ROOT / "se_viz" / "analysis").rglob("*.py")]
+    for path in paths:
+        src = path.read_text()
+        assert not re.search(r"^\s*(import|from)\s+torch", src, re.M), path

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import se_viz
-from se_viz import samples
+from se_viz.loading import samples
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ def test_every_photo_licence_matches_scikit_image_and_is_noted_in_the_repo():
 
 
 def test_synthetic_examples_follow_the_mini_model_classes():
-    synthetic = pytest.importorskip("se_viz.synthetic")
+    synthetic = pytest.importorskip("se_viz.demo.synthetic")
     items = samples.synthetic_samples()
     expected = synthetic.example_images(seed=0, per_class=1)
     assert [s.title for s in items] == [f"synthetic: {label}" for label, _ in expected]

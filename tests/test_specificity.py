@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from se_viz.specificity import block_specificity, class_mean_gates, class_specificity
+from se_viz.analysis.specificity import block_specificity, class_mean_gates, class_specificity
 
 
 def test_class_mean_gates_by_hand():

@@ -5,7 +5,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from se_viz import synthetic
+from se_viz.demo import synthetic
 
 
 def test_generate_shapes_and_dtypes():

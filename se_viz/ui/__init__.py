@@ -12,7 +12,7 @@ import streamlit as st
 
 import se_viz
 from se_viz import Capture
-from se_viz.samples import all_samples
+from se_viz.loading.samples import all_samples
 
 from . import cache, sidebar, views
 

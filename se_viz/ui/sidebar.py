@@ -17,7 +17,7 @@ import streamlit as st
 
 import se_viz
 from se_viz import LoadedModel, ModelLoadError
-from se_viz.samples import LICENSE_NOTE, all_samples
+from se_viz.loading.samples import LICENSE_NOTE, all_samples
 
 from .cache import ModelChoice, image_digest, load_model_cached
 

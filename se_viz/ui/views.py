@@ -18,7 +18,7 @@ import streamlit as st
 import se_viz
 from se_viz import Capture, LoadedModel
 from se_viz.analysis import SORT_OPTIONS
-from se_viz.samples import LICENSE_NOTE, Sample
+from se_viz.loading.samples import LICENSE_NOTE, Sample
 
 from . import cache, sidebar
 

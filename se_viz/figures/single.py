@@ -17,9 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .analysis import channel_order, check_image, normalise_sort
-from .blocks import BlockInfo
-from .capture import Capture
+from ..analysis.stats import channel_order, check_image, normalise_sort
+from ..engine.blocks import BlockInfo
+from ..engine.capture import Capture
 
 __all__ = [
     "GATE_COLORSCALE",

@@ -27,7 +27,7 @@ from torch import nn
 
 from . import synthetic
 from .mini import DEFAULT_CONFIG, build_mini
-from .specificity import SpecificityResult, class_specificity
+from ..analysis.specificity import SpecificityResult, class_specificity
 
 __all__ = ["TrainResult", "add_arguments", "evaluate", "train_demo", "train_demo_cli", "write_report"]
 
@@ -62,7 +62,7 @@ class TrainResult:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``se-viz train-demo`` options to ``parser`` (defaults reproduce the bundled model)."""
-    from .models import MODELS_DIR
+    from ..loading.models import MODELS_DIR
 
     d = DEFAULTS
     parser.add_argument("--seed", type=int, default=d["seed"], help=f"training seed (default {d['seed']})")
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _command(args: argparse.Namespace) -> str:
     """The full ``se-viz train-demo`` command equivalent to ``args`` (every option spelled out)."""
-    from .models import MODELS_DIR
+    from ..loading.models import MODELS_DIR
 
     parts = ["se-viz", "train-demo", "--seed", str(args.seed), "--steps", str(args.steps),
              "--batch-size", str(args.batch_size), "--lr", repr(args.lr),
@@ -224,7 +224,7 @@ def write_report(
     from safetensors import safe_open
 
     from .mini import read_config
-    from .models import read_weights
+    from ..loading.models import read_weights
 
     out_dir = Path(out_dir)
     weights = out_dir / f"{STEM}.safetensors"
@@ -273,8 +273,8 @@ def write_report(
 
 def _specificity(model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any]
                  ) -> SpecificityResult:
-    from .blocks import find_se_blocks
-    from .capture import capture
+    from ..engine.blocks import find_se_blocks
+    from ..engine.capture import capture
 
     gates: dict[str, list[np.ndarray]] = {}
     blocks = find_se_blocks(model)  # once, not per batch
@@ -306,7 +306,7 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
     import safetensors
     import timm
 
-    from .blocks import find_se_blocks
+    from ..engine.blocks import find_se_blocks
 
     blocks = find_se_blocks(model)
     size_mb = r.weights.stat().st_size / 1e6

@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from .capture import Capture
+from ..engine.capture import Capture
 
 __all__ = [
     "ENTROPY_DEFINITION",

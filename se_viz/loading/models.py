@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .blocks import BlockInfo, NoSEBlocksError, find_se_blocks
+from ..engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks
 
 __all__ = [
     "CatalogEntry",
@@ -41,7 +41,7 @@ __all__ = [
     "load_model",
 ]
 
-MODELS_DIR = Path(os.environ.get("SE_VIZ_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
+MODELS_DIR = Path(os.environ.get("SE_VIZ_MODELS_DIR", Path(__file__).resolve().parents[2] / "models"))
 DEFAULT_MODEL = "legacy_seresnet50.in1k"
 MINI_MODEL = "se_resnet_mini.synthetic"
 NETWORK_PROBE_SECONDS = 1.0
@@ -348,7 +348,7 @@ def _hub_file(entry_or_repo: str, model_label: str) -> Path:
 
 
 def _build_mini(entry: CatalogEntry, weights: Optional[Path], pretrained: bool):
-    from .mini import DEFAULT_CONFIG, build_mini, read_config
+    from ..demo.mini import DEFAULT_CONFIG, build_mini, read_config
 
     bundled = entry.bundled_path or MODELS_DIR
     config_path = bundled.with_suffix(".json")

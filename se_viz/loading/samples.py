@@ -100,7 +100,7 @@ def sample_photos() -> tuple[Sample, ...]:
 def synthetic_samples(seed: int = 0, per_class: int = 1) -> tuple[Sample, ...]:
     """Generated examples of the mini model's classes (empty if ``se_viz.synthetic`` is absent)."""
     try:
-        from . import synthetic  # type: ignore[attr-defined]
+        from ..demo import synthetic  # type: ignore[attr-defined]
     except ImportError:
         return ()
     try:
