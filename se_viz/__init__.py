@@ -8,22 +8,20 @@ SE block computed (squeeze ``z`` and excitation ``s``) in one forward pass::
     img = se_viz.load_image("cat.jpg")
     cap = se_viz.capture(lm.model, lm.preprocess([img]))
     cap.gates["SE_5_2"]            # (1, 2048) sigmoid gates s
+
+The package is laid out as the data flows (see docs/architecture.md): ``engine`` (blocks,
+capture), ``loading`` (catalog, weights, hub, build, images), ``analysis`` and ``figures`` (pure),
+``export``, ``demo`` (the bundled mini model) and ``ui`` (the only Streamlit code).
 """
 
 from .engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks, paper_name
 from .engine.capture import Capture, SEHooks, capture
-from .loading.images import InputError, load_image
-from .loading.models import (
-    DEFAULT_MODEL,
-    MINI_MODEL,
-    CatalogEntry,
-    LoadedModel,
-    ModelLoadError,
-    catalog,
-    catalog_entry,
-    load_model,
-    read_weights,
-)
+from .errors import InputError, ModelLoadError
+from .loading.catalog import DEFAULT_MODEL, MINI_MODEL, CatalogEntry, catalog, catalog_entry
+from .loading.images import load_image
+from .loading.load import LoadedModel, load_model
+from .loading.source import WeightsSource
+from .loading.weights import read_weights
 
 __version__ = "0.1.0"
 
@@ -38,6 +36,7 @@ __all__ = [
     "ModelLoadError",
     "NoSEBlocksError",
     "SEHooks",
+    "WeightsSource",
     "capture",
     "catalog",
     "catalog_entry",

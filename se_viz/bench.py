@@ -26,7 +26,7 @@ from typing import Callable, Optional, TextIO
 import torch
 
 from .engine.capture import capture
-from .loading.models import load_model
+from .loading.load import load_model
 
 __all__ = ["BenchResult", "run_bench", "peak_rss_delta"]
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 import se_viz
 from se_viz.demo import synthetic
-from se_viz.loading.models import MINI_MODEL, MODELS_DIR
+from se_viz.loading.catalog import MINI_MODEL, MODELS_DIR
 from se_viz.analysis.specificity import class_specificity
 
 WEIGHTS = MODELS_DIR / "se_resnet_mini.safetensors"

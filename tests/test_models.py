@@ -11,8 +11,8 @@ import torch
 from safetensors.torch import save_file
 
 import se_viz
-from se_viz.loading import models as models_mod
-from se_viz.loading.models import ModelLoadError
+from se_viz.loading import hub
+from se_viz import ModelLoadError
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +208,7 @@ def test_no_network_without_offline_flag_fails_within_two_seconds(hf_cache, monk
 def test_download_path_uses_hub_client(hf_cache, monkeypatch, r50_state, tmp_path):
     """When the hub is reachable, weights are fetched with hf_hub_download into the cache."""
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(models_mod, "_hub_reachable", lambda timeout=1.5: True)
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=1.5: True)
     calls = []
     file = tmp_path / "dl" / "model.safetensors"
     file.parent.mkdir()

@@ -62,7 +62,7 @@ class TrainResult:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``se-viz train-demo`` options to ``parser`` (defaults reproduce the bundled model)."""
-    from ..loading.models import MODELS_DIR
+    from ..loading.catalog import MODELS_DIR
 
     d = DEFAULTS
     parser.add_argument("--seed", type=int, default=d["seed"], help=f"training seed (default {d['seed']})")
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _command(args: argparse.Namespace) -> str:
     """The full ``se-viz train-demo`` command equivalent to ``args`` (every option spelled out)."""
-    from ..loading.models import MODELS_DIR
+    from ..loading.catalog import MODELS_DIR
 
     parts = ["se-viz", "train-demo", "--seed", str(args.seed), "--steps", str(args.steps),
              "--batch-size", str(args.batch_size), "--lr", repr(args.lr),
@@ -224,7 +224,7 @@ def write_report(
     from safetensors import safe_open
 
     from .mini import read_config
-    from ..loading.models import read_weights
+    from ..loading.weights import read_weights
 
     out_dir = Path(out_dir)
     weights = out_dir / f"{STEM}.safetensors"

@@ -16,15 +16,13 @@ from typing import Optional, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..errors import InputError
+
 __all__ = ["InputError", "MAX_PIXELS", "load_image", "SUPPORTED_FORMATS"]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO", "PPM", "ICO")
 MAX_FILE_BYTES = 200 * 1024 * 1024
-
-
-class InputError(ValueError):
-    """A user input (an image or weights file) that se_viz cannot use, with a plain message."""
 
 
 def _describe(data: bytes) -> str:

@@ -1,0 +1,120 @@
+"""The model shelf: which SE networks se_viz knows by name, and where its files live.
+
+``models/catalog.toml`` (shipped inside the package as ``se_viz/model_files``) lists every entry
+with the facts a picker needs and the name of the builder that makes it (``timm`` or ``mini``), so
+no code anywhere compares model ids to decide how to build one.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from timm.models import get_arch_name
+
+__all__ = ["CatalogEntry", "DEFAULT_MODEL", "MINI_MODEL", "MODELS_DIR", "catalog", "catalog_entry"]
+
+
+def _models_dir() -> Path:
+    """The folder holding the catalog and bundled weights.
+
+    In a wheel the repository's top-level ``models/`` is mapped into the package as
+    ``se_viz/model_files`` at build time; in a checkout (editable install, tests) it is the
+    top-level folder itself. ``SE_VIZ_MODELS_DIR`` overrides both.
+    """
+    env = os.environ.get("SE_VIZ_MODELS_DIR")
+    if env:
+        return Path(env)
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "model_files"
+    return installed if installed.is_dir() else package.parent / "models"
+
+
+MODELS_DIR = _models_dir()
+DEFAULT_MODEL = "legacy_seresnet50.in1k"
+MINI_MODEL = "se_resnet_mini.synthetic"
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One model on the shelf (an ``[[model]]`` table of ``catalog.toml``)."""
+
+    id: str
+    name: str
+    source: str
+    builder: str = "timm"
+    hf_hub_id: Optional[str] = None
+    top1: Optional[float] = None
+    top1_size: Optional[int] = None
+    paper: bool = False
+    bundled: Optional[str] = None
+
+    @property
+    def architecture(self) -> str:
+        """The architecture name: the id without its pretrained tag (timm's ``get_arch_name``)."""
+        return get_arch_name(self.id)
+
+    @property
+    def offline(self) -> bool:
+        """True when the weights ship with the project, so no network is ever needed."""
+        return self.bundled is not None
+
+    @property
+    def bundled_path(self) -> Optional[Path]:
+        """Where the bundled weights of an offline model live (None for hub models)."""
+        return MODELS_DIR / self.bundled if self.bundled else None
+
+    @property
+    def bundled_available(self) -> bool:
+        """True when this entry's bundled weights file is present in this installation."""
+        path = self.bundled_path
+        return path is not None and path.is_file()
+
+    @property
+    def short_name(self) -> str:
+        """The name without its parenthesised or dashed details: "SE-ResNet-50"."""
+        name = self.name
+        for sep in (" (", " — "):
+            name = name.split(sep, 1)[0]
+        return name
+
+    @property
+    def label(self) -> str:
+        """Picker label: name and ImageNet top-1 where known."""
+        if self.top1 is None:
+            return self.name
+        at = f" at {self.top1_size} px" if self.top1_size else ""
+        return f"{self.name} — ImageNet top-1 {self.top1:.1f} %{at}"
+
+
+@functools.lru_cache(maxsize=4)
+def _read_catalog(path: Path, mtime_ns: int) -> tuple[CatalogEntry, ...]:
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    return tuple(CatalogEntry(**item) for item in data.get("model", []))
+
+
+def catalog() -> list[CatalogEntry]:
+    """All catalog entries, default first, as listed in ``catalog.toml``.
+
+    The file is parsed once per version (keyed on its modification time): the app's picker
+    looks entries up dozens of times on every rerun.
+    """
+    path = MODELS_DIR / "catalog.toml"
+    return list(_read_catalog(path, path.stat().st_mtime_ns))
+
+
+def catalog_entry(name: str) -> Optional[CatalogEntry]:
+    """The catalog entry whose id (or, failing that, architecture name) is ``name``, if any."""
+    entries = catalog()
+    for entry in entries:
+        if entry.id == name:
+            return entry
+    for entry in entries:
+        if entry.architecture == name:
+            return entry
+    return None

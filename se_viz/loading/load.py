@@ -1,0 +1,147 @@
+"""``load_model``: a named SE network, ready to use, in a short sequence of named steps.
+
+look up the catalog → resolve the weights source → read the weights → build the network →
+load the weights → find the SE blocks → resolve preprocessing and labels.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from PIL import Image
+from timm.data import ImageNetInfo, create_transform, resolve_model_data_config
+from timm.models import get_arch_name
+from torch import nn
+
+from ..engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks
+from ..errors import ModelLoadError
+from .build import build, fit_head
+from .catalog import DEFAULT_MODEL, CatalogEntry, catalog_entry
+from .source import WeightsSource, resolve_source
+from .weights import load_state, read_weights
+
+__all__ = ["LoadedModel", "load_model"]
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to use: eval mode, its SE blocks, preprocessing and class labels.
+
+    ``data_config`` is timm's resolved data config (input size, interpolation, mean, std,
+    crop_pct, crop_mode); ``source`` says where the weights came from.
+    """
+
+    name: str
+    model: nn.Module
+    data_config: dict[str, Any]
+    labels: list[str]
+    blocks: list[BlockInfo]
+    source: WeightsSource
+    entry: Optional[CatalogEntry] = None
+    load_seconds: float = 0.0
+    transform: Callable[[Image.Image], torch.Tensor] = field(repr=False, default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.transform is None:
+            self.transform = create_transform(**self.data_config, is_training=False)
+
+    @property
+    def pretrained(self) -> bool:
+        """False for an untrained (random-init) network."""
+        return self.source.trained
+
+    @property
+    def weights_source(self) -> str:
+        """Where the weights came from, in words."""
+        return self.source.describe()
+
+    @property
+    def display_name(self) -> str:
+        """Human name of the architecture, never a claim about weights that are not loaded.
+
+        The catalog name describes the published weights ("paper authors' weights"), so it is
+        used only when those are what is loaded; otherwise the short name.
+        """
+        if self.entry is None:
+            return self.name
+        if self.source.kind in ("hub cache", "hub download", "bundled"):
+            return self.entry.name
+        return self.entry.short_name
+
+    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """Turn RGB images into the normalised batch (N, 3, H, W) the model expects."""
+        return torch.stack([self.transform(img.convert("RGB")) for img in images])
+
+    def input_view(self, image: Image.Image) -> Image.Image:
+        """The image as the network sees it (resized and cropped, not normalised), for display."""
+        x = self.transform(image.convert("RGB"))
+        mean = torch.tensor(self.data_config["mean"]).view(3, 1, 1)
+        std = torch.tensor(self.data_config["std"]).view(3, 1, 1)
+        arr = ((x * std + mean).clamp(0, 1) * 255).byte().permute(1, 2, 0).numpy()
+        return Image.fromarray(np.ascontiguousarray(arr))
+
+
+def _labels(num_classes: int, classes: Optional[Sequence[str]]) -> list[str]:
+    if classes and len(classes) == num_classes:
+        return list(classes)
+    if num_classes == 1000:
+        info = ImageNetInfo()
+        return [info.index_to_description(i) for i in range(info.num_classes())]
+    return [f"class {i}" for i in range(num_classes)]
+
+
+def _num_classes(model: nn.Module, data_config: dict[str, Any]) -> int:
+    n = int(getattr(model, "num_classes", 0) or data_config.get("num_classes", 0) or 0)
+    if not n:  # a model that does not say: ask it
+        with torch.inference_mode():
+            n = int(model(torch.zeros(1, *data_config["input_size"])).shape[1])
+    return n
+
+
+def load_model(
+    name: str = DEFAULT_MODEL,
+    *,
+    weights: Union[str, os.PathLike, None] = None,
+    pretrained: bool = True,
+) -> LoadedModel:
+    """Load an SE network in eval mode with its preprocessing, class labels and SE blocks.
+
+    ``name`` is a catalog id (``legacy_seresnet50.in1k``, the default: the network the SE paper
+    analysed) or any timm model name. Weights come from, in order: ``weights`` (a local
+    ``.safetensors`` or ``.pth`` file), the bundled file of an offline catalog model, or the
+    Hugging Face hub through the standard cache. ``pretrained=False`` gives an untrained network
+    (structure only). Every failure raises :class:`ModelLoadError` with a message saying why and
+    what to do; a model without SE blocks raises it too.
+    """
+    started = time.perf_counter()
+    entry = catalog_entry(name)
+    source = resolve_source(name, entry, Path(weights).expanduser() if weights else None, pretrained)
+    state = read_weights(source.path) if source.path is not None else None
+    built = build(name, entry)
+    model = built.model
+    if state is not None:
+        fit_head(model, state)
+        what = f"The weights in {source.path.name}" if source.repo is None else f"The hub weights of {source.repo}"
+        load_state(model, state, what, get_arch_name(entry.id if entry else name))
+    model.eval()
+    try:
+        blocks = find_se_blocks(model, name)
+    except NoSEBlocksError as exc:
+        raise ModelLoadError(str(exc)) from None
+    data_config = dict(resolve_model_data_config(model))
+    return LoadedModel(
+        name=entry.id if entry else name,
+        model=model,
+        data_config=data_config,
+        labels=_labels(_num_classes(model, data_config), built.classes),
+        blocks=blocks,
+        source=source,
+        entry=entry,
+        load_seconds=time.perf_counter() - started,
+    )

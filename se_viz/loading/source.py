@@ -1,0 +1,94 @@
+"""Where a model's weights come from, resolved to a small record before anything is built.
+
+Like timm's ``_resolve_pretrained_source``: first decide the source (a local file, the bundled
+file, the hub cache or a download, or none at all), then act on it. The record is also what the
+app shows and what every export's manifest names, so a label can never claim weights that are not
+loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ..errors import ModelLoadError
+from .catalog import CatalogEntry
+from .hub import default_repo, fetch_weights
+from .weights import file_sha256
+
+__all__ = ["LOCAL_FILE", "BUNDLED", "HUB_CACHE", "HUB_DOWNLOAD", "RANDOM_INIT", "WeightsSource",
+           "resolve_source"]
+
+LOCAL_FILE, BUNDLED, HUB_CACHE, HUB_DOWNLOAD, RANDOM_INIT = (
+    "local file", "bundled", "hub cache", "hub download", "random init")
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """Where the weights of a loaded model came from.
+
+    ``kind`` is one of ``"local file"`` (a file the operator gave: its contents are unknown to
+    se_viz), ``"bundled"`` (shipped with se_viz), ``"hub cache"`` / ``"hub download"`` (a
+    catalog or timm model's published weights) or ``"random init"`` (untrained, structure only).
+    """
+
+    kind: str
+    path: Optional[Path] = None
+    repo: Optional[str] = None
+
+    @property
+    def trained(self) -> bool:
+        """False only for random initialisation."""
+        return self.kind != RANDOM_INIT
+
+    @property
+    def known(self) -> bool:
+        """True when se_viz knows what the weights are (published or bundled, or none)."""
+        return self.kind != LOCAL_FILE
+
+    @functools.cached_property
+    def sha256(self) -> Optional[str]:
+        """SHA-256 of the weights file (None for random init); computed once, on first use."""
+        return file_sha256(self.path) if self.path is not None else None
+
+    def describe(self) -> str:
+        """One phrase for people: where the weights came from."""
+        if self.kind == LOCAL_FILE:
+            return f"local file {self.path} (contents unknown to se_viz)"
+        if self.kind == BUNDLED:
+            return f"bundled with se_viz ({self.path.name})"
+        if self.kind == HUB_CACHE:
+            return f"Hugging Face hub {self.repo} (from the local cache at {self.path.parent})"
+        if self.kind == HUB_DOWNLOAD:
+            return f"Hugging Face hub {self.repo} (downloaded now, cached at {self.path.parent})"
+        return "untrained (random init) — structure only"
+
+    def manifest(self) -> dict[str, Optional[str]]:
+        """The record as plain strings, for export manifests."""
+        return {"kind": self.kind, "path": str(self.path) if self.path else None, "repo": self.repo,
+                "sha256": self.sha256, "description": self.describe()}
+
+
+def resolve_source(name: str, entry: Optional[CatalogEntry], weights: Optional[Path],
+                   pretrained: bool) -> WeightsSource:
+    """Decide where the weights of ``name`` come from; find or fetch the file.
+
+    Order: an explicit ``weights`` file, then (when ``pretrained``) the entry's bundled file, then
+    the hub (cache first). Raises :class:`ModelLoadError` when the source cannot be had — before
+    the network is built, so a missing download fails fast.
+    """
+    if weights is not None:
+        return WeightsSource(LOCAL_FILE, path=weights)
+    if not pretrained:
+        return WeightsSource(RANDOM_INIT)
+    if entry is not None and entry.offline:
+        if not entry.bundled_available:
+            raise ModelLoadError(
+                f"The bundled weights {entry.bundled_path} are missing. Run 'se-viz train-demo' to "
+                "train them.")
+        return WeightsSource(BUNDLED, path=entry.bundled_path)
+    repo = (entry.hf_hub_id if entry else None) or default_repo(entry.id if entry else name)
+    path, cached = fetch_weights(repo, entry.name if entry else name)
+    return WeightsSource(HUB_CACHE if cached else HUB_DOWNLOAD, path=path, repo=repo)
