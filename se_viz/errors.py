@@ -6,7 +6,7 @@ happened and what to do; the UI and the CLI print the message and never a traceb
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ModelLoadError", "first_line"]
+__all__ = ["DownloadUnavailable", "InputError", "ModelLoadError", "first_line"]
 
 
 class InputError(ValueError):
@@ -15,6 +15,11 @@ class InputError(ValueError):
 
 class ModelLoadError(RuntimeError):
     """A model or its weights could not be loaded; the message says why and what to do."""
+
+
+class DownloadUnavailable(ModelLoadError):
+    """The weights must be downloaded, and no download is possible now (offline, hub unreachable
+    or failing). Apps offer a model that works offline instead."""
 
 
 def first_line(exc: BaseException) -> str:

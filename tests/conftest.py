@@ -55,3 +55,32 @@ def r50_checkpoint(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "legacy_seresnet50_untrained.safetensors"
     save_file(timm.create_model("legacy_seresnet50").state_dict(), str(path))
     return path
+
+
+def write_hub_cache(cache: Path, repo: str, state) -> Path:
+    """Lay out a Hugging Face cache entry exactly as huggingface_hub writes one."""
+    from safetensors.torch import save_file
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    root = cache / f"models--{repo.replace('/', '--')}"
+    (root / "refs").mkdir(parents=True)
+    (root / "refs" / "main").write_text(commit)
+    snap = root / "snapshots" / commit
+    snap.mkdir(parents=True)
+    save_file(state, str(snap / "model.safetensors"))
+    return snap / "model.safetensors"
+
+
+@pytest.fixture
+def app_env(monkeypatch, hf_cache):
+    """Set (or clear) SE_VIZ_MODEL / SE_VIZ_WEIGHTS for an app started in this test."""
+    def use(model: str | None, weights: Path | None = None) -> None:
+        for var, val in (("SE_VIZ_MODEL", model), ("SE_VIZ_WEIGHTS", weights)):
+            if val is None:
+                monkeypatch.delenv(var, raising=False)
+            else:
+                monkeypatch.setenv(var, str(val))
+
+    return use
+
+

@@ -99,18 +99,6 @@ def mini_lm(mini_ckpt):
 
 
 @pytest.fixture
-def app_env(monkeypatch, hf_cache):
-    def use(model: str | None, weights: Path | None = None) -> None:
-        for var, val in (("SE_VIZ_MODEL", model), ("SE_VIZ_WEIGHTS", weights)):
-            if val is None:
-                monkeypatch.delenv(var, raising=False)
-            else:
-                monkeypatch.setenv(var, str(val))
-
-    return use
-
-
-@pytest.fixture
 def mini_app(app_env, mini_ckpt):
     """The app started on SE-ResNet mini from a local file."""
     from streamlit.testing.v1 import AppTest
@@ -143,8 +131,9 @@ def test_start_shows_title_equations_status_and_empty_state(mini_app):
     assert "Squeeze-and-Excitation" in at.title[0].value
     latex = " ".join(el.value for el in at.latex)
     assert len(at.latex) == 3
-    assert r"z_c = \frac{1}{H \cdot W}" in latex and r"\sigma" in latex and r"s_c \cdot u_c" in latex
-    assert any("Loaded" in s.value and "local file" in s.value for s in at.sidebar.success)
+    assert r"z_c = \frac{1}{H W}" in latex and r"\sigma" in latex and r"s_c \cdot u_c" in latex
+    assert at.expander[0].proto.expanded  # the introduction is open until an image is analysed
+    assert any("Loaded" in s.value and "local file" in s.value for s in at.sidebar.info)
     assert any("No image yet" in i.value for i in at.info)
     assert at.sidebar.file_uploader[0].accept_multiple_files
     assert set(at.sidebar.file_uploader[0].allowed_type) >= {".jpg", ".png", ".webp", ".bmp", ".gif",
@@ -162,52 +151,71 @@ def test_picker_lists_every_catalog_model_and_untrained_variants(mini_app):
     assert len(set(labels)) == len(labels)
     architectures = {e.architecture for e in se_viz.catalog()}
     assert sum("UNTRAINED, structure only" in lbl for lbl in labels) == len(architectures)
-    assert "local weights file mini.safetensors" in text
+    assert "weights from local file mini.safetensors" in text
+    # Every option says what it needs: offline here, the hub models need a download.
+    assert all(("works offline" in lbl) or ("needs a download" in lbl) or ("local file" in lbl)
+               for lbl in labels)
+    for entry in se_viz.catalog():
+        label = next(lbl for lbl in labels if lbl.startswith(entry.name))
+        assert label.endswith("works offline" if entry.offline else "needs a download"), label
 
 
-def test_default_model_offline_fails_clearly_and_offers_alternatives(app_env):
-    """No env: the paper's SE-ResNet-50 cannot download here; the app says so and stays usable."""
+def test_offline_start_uses_what_works_and_says_why_in_plain_words(app_env):
+    """No env, no network: the app starts on the bundled model and says in one sentence why; the
+    paper's network, picked anyway, explains itself plainly with the operator details tucked away."""
     from streamlit.testing.v1 import AppTest
+
+    from se_viz.ui.sidebar import mini_choice
+    from se_viz.ui.state import ModelChoice, Weights
 
     app_env(None, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     _assert_clean(at)
-    msg = " ".join(_errors(at))
-    assert "could not be loaded" in msg and "HF_HUB_OFFLINE" in msg
-    keys = {b.key for b in at.button}
-    assert "use_untrained" in keys and "retry_main" in keys
-    from se_viz.ui.sidebar import mini_available
-
-    assert ("use_mini" in keys) == mini_available()
-    # The rest of the app is usable: uploads and the gallery are still there.
-    assert at.sidebar.file_uploader and at.sidebar.multiselect
-    at.button(key="use_mini" if mini_available() else "use_untrained").click().run()
+    assert mini_choice() is not None, "the bundled SE-ResNet mini must ship with se_viz"
+    assert at.session_state["model"] == ModelChoice(se_viz.MINI_MODEL)
+    assert any("no network here" in i.value and "needs a download" in i.value for i in at.info)
+    assert not _errors(at)
+    at.sidebar.selectbox[0].set_value(ModelChoice(se_viz.DEFAULT_MODEL)).run()
     _assert_clean(at)
-    assert not any("could not be loaded" in e for e in _errors(at))
-    assert any("Loaded" in s.value for s in list(at.sidebar.success) + list(at.sidebar.warning))
-    if not mini_available():
-        assert any("Untrained network" in w.value for w in at.warning)
-    assert at.session_state["model_option"] == (
-        "se_resnet_mini.synthetic::pretrained" if mini_available()
-        else "legacy_seresnet50.in1k::untrained")
+    msg = " ".join(_errors(at))
+    assert "needs a download" in msg and "HF_HUB_OFFLINE" not in msg and "SE_VIZ_WEIGHTS" not in msg
+    assert any("HF_HUB_OFFLINE" in m.value for m in at.expander[-1].markdown)  # operator details
+    keys = [b.key for b in at.button]
+    assert {"use_mini", "use_untrained"} <= set(keys) and keys.count("retry") == 1
+    assert at.sidebar.file_uploader and at.sidebar.multiselect  # the rest of the app is usable
+    at.button(key="use_mini").click().run()
+    _assert_clean(at)
+    assert not _errors(at)
+    assert any("bundled with se_viz" in s.value for s in at.sidebar.success)
 
 
 def test_untrained_offer_loads_the_same_architecture(app_env):
     """The one-click 'untrained' offer loads the paper's network, not another SE-ResNet-50."""
     from streamlit.testing.v1 import AppTest
 
-    app_env(None, None)
+    from se_viz.ui.state import ModelChoice, Weights
+
+    app_env(se_viz.DEFAULT_MODEL, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.button(key="use_untrained").click().run()
     _assert_clean(at)
-    assert at.session_state["model_option"] == "legacy_seresnet50.in1k::untrained"
+    assert at.session_state["model"] == ModelChoice(se_viz.DEFAULT_MODEL, Weights.UNTRAINED)
     assert any("Untrained network" in w.value for w in at.warning)
+    assert any("untrained, random weights" in w.value for w in at.sidebar.warning)
+    assert not any("paper authors" in w.value for w in at.sidebar.warning)
     at.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea", (320, 240)), "image/png"))
+    at.run()
+    assert any("Near chance" in w.value for w in at.warning)
     _view(at, "Gate heatmap")
     ticks = " ".join(map(str, _figures(at)[0]["data"][0]["y"]))
     assert "SE_2_1 · layer1.0.se_module" in ticks  # the legacy (paper) module names
+
+
+def _top5(table) -> pd.DataFrame:
+    df = table.value
+    return df.assign(**{"probability (%)": df["probability (%)"].astype(float)})
 
 
 def test_upload_shows_predictions_matching_the_model_and_names_a_bad_file(mini_with_cat, mini_lm):
@@ -224,14 +232,14 @@ def test_upload_shows_predictions_matching_the_model_and_names_a_bad_file(mini_w
     assert any("broken.jpg" in e and "cannot be used" in e for e in errors)
     assert any("empty.webp" in e for e in errors)
     # The good file still works: its top-5 table equals the model's own top-5.
-    tables = [d.value for d in at.dataframe]
+    tables = [_top5(t) for t in at.table]
     assert len(tables) == 1
     table = tables[0]
     probs = _expected_capture(mini_lm, good).probabilities()[0]
     order = np.argsort(-probs)[:5]
-    assert list(table["class_index"]) == [int(i) for i in order]
-    assert np.allclose(table["probability"].to_numpy(), probs[order] * 100, atol=1e-3)
-    assert list(table["label"]) == [mini_lm.labels[i] for i in order]
+    assert list(table["class index"]) == [int(i) for i in order]
+    assert np.allclose(table["probability (%)"].to_numpy(), probs[order] * 100, atol=0.06)
+    assert list(table["class"]) == [mini_lm.labels[i] for i in order]
     assert len(at.image) >= 1
 
 
@@ -242,7 +250,7 @@ def test_sample_gallery_is_one_click_away(mini_app):
     from se_viz.loading.samples import sample_photos
 
     assert at.sidebar.multiselect[0].value == [s.name for s in sample_photos()]
-    assert len(at.dataframe) == len(sample_photos())
+    assert len(at.table) == len(sample_photos())
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,14 +298,13 @@ def test_distributions_and_summary_table(mini_with_cat, mini_lm):
         at.segmented_control(key="dist_kind").set_value(kind).run()
         _assert_clean(at)
         assert {t["type"] for f in _figures(at) for t in f["data"]} == {trace_type}
-    summary = at.dataframe[0].value
-    assert list(summary["block"]) == cap.block_names
-    for col in ("mean", "std", "min", "max", "frac_below_0.1", "frac_above_0.9", "entropy"):
-        assert col in summary.columns
+    summary = at.table[0].value
+    assert list(summary["SE block"]) == [b.label for b in cap.blocks]  # every row, no repeated column
+    assert list(summary.columns) == ["SE block", "C", "mean s", "std s", "s < 0.1", "s > 0.9",
+                                     "entropy", "mean z"]
     first = cap.gates[cap.block_names[0]][0]
-    assert summary["mean"].iloc[0] == pytest.approx(first.mean(), abs=1e-5)
-    assert summary["max"].iloc[0] == pytest.approx(first.max(), abs=1e-6)
-    assert summary["frac_below_0.1"].iloc[0] == pytest.approx((first < 0.1).mean())
+    assert float(summary["mean s"].iloc[0]) == pytest.approx(first.mean(), abs=1e-5)
+    assert float(summary["s < 0.1"].iloc[0]) == pytest.approx((first < 0.1).mean())
 
 
 def test_drilldown_bar_scatter_topk_and_feature_maps(mini_with_cat, mini_lm):
@@ -312,8 +319,8 @@ def test_drilldown_bar_scatter_topk_and_feature_maps(mini_with_cat, mini_lm):
     assert scatter["data"][0]["type"] == "scatter"
     assert np.allclose(_decode(scatter["data"][0]["x"]), cap.squeeze[block][0], atol=1e-5)
     assert np.allclose(_decode(scatter["data"][0]["y"]), s, atol=1e-6)
-    up = at.dataframe[0].value
-    down = at.dataframe[1].value
+    up = at.table[0].value
+    down = at.table[1].value
     assert list(up["channel"]) == [int(i) for i in np.argsort(-s, kind="stable")[:3]]
     assert list(down["channel"]) == [int(i) for i in np.argsort(s, kind="stable")[:3]]
     heat = [t for t in maps["data"] if t["type"] == "heatmap"]
@@ -330,10 +337,26 @@ def test_drilldown_bar_scatter_topk_and_feature_maps(mini_with_cat, mini_lm):
 
 
 def test_view_block_and_sort_changes_run_no_forward_pass(mini_with_cat):
-    from se_viz.ui import cache
+    """Observed on the served model itself (a forward hook), not through a production counter."""
+    from se_viz.ui.cache import load_model_cached
 
     at = mini_with_cat
-    before = cache.FORWARD_PASSES
+    passes: list[int] = []
+    handle = load_model_cached(at.session_state["model"]).model.register_forward_pre_hook(
+        lambda *_: passes.append(1))
+    try:
+        _run_view_changes(at)
+        assert passes == []
+        # An image no test has shown before: exactly one pass (with maps: it is now the one shown).
+        at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
+                                               ("new.png", _png("astronaut", (97, 83)), "image/png")])
+        at.run()
+        assert passes == [1]
+    finally:
+        handle.remove()
+
+
+def _run_view_changes(at) -> None:
     for view in ("Gate heatmap", "Distributions", "Block drill-down", "Export", "Predictions"):
         _view(at, view)
     _view(at, "Gate heatmap")
@@ -346,7 +369,6 @@ def test_view_block_and_sort_changes_run_no_forward_pass(mini_with_cat):
     at.segmented_control(key="drill_sort").set_value("gate ↑").run()
     at.slider(key="drill_k").set_value(5).run()
     _assert_clean(at)
-    assert cache.FORWARD_PASSES == before
 
 
 def test_exports_parse_with_the_right_rows(mini_with_cat, mini_lm, monkeypatch):
@@ -367,8 +389,11 @@ def test_exports_parse_with_the_right_rows(mini_with_cat, mini_lm, monkeypatch):
     csv_name = next(n for n in made if n.endswith(".csv") and n.startswith("se_capture"))
     npz_name = next(n for n in made if n.endswith(".npz"))
     summary_name = next(n for n in made if n.startswith("se_summary"))
+    report_name = next(n for n in made if n.endswith(".html"))
     channels = sum(b.channels for b in mini_lm.blocks)
-    df = pd.read_csv(io.BytesIO(made[csv_name]()))
+    raw = made[csv_name]()
+    assert raw.startswith(b"#") and mini_lm.source.sha256.encode() in raw  # provenance first
+    df = pd.read_csv(io.BytesIO(raw), comment="#")
     assert list(df.columns) == ["image", "block", "paper_name", "module_path", "channel", "z", "s"]
     assert len(df) == 2 * channels
     assert set(df["image"]) == {"cat.png", "coffee.png"}
@@ -376,16 +401,20 @@ def test_exports_parse_with_the_right_rows(mini_with_cat, mini_lm, monkeypatch):
     last = cap.block_names[-1]
     rows = df[(df["image"] == "coffee.png") & (df["block"] == last)].sort_values("channel")
     assert np.allclose(rows["s"].to_numpy(), cap.gates[last][0], atol=1e-5)
+    # The NPZ holds the image shown in detail (the newest upload), with the maps of one block.
     npz = np.load(io.BytesIO(made[npz_name]()))
-    assert npz[f"gates/{last}"].shape == (2, cap.block(last).channels)
-    assert list(npz["image_names"]) == ["cat.png", "coffee.png"]
-    summary = pd.read_csv(io.BytesIO(made[summary_name]()))
+    assert list(npz["image_names"]) == ["coffee.png"]
+    assert npz[f"gates/{last}"].shape == (1, cap.block(last).channels)
+    assert npz[f"maps_in/{last}"].shape[:2] == (1, cap.block(last).channels)
+    manifest = json.loads(str(npz["manifest"]))
+    assert manifest["weights"]["sha256"] == mini_lm.source.sha256
+    assert manifest["labels"] == mini_lm.labels
+    summary = pd.read_csv(io.BytesIO(made[summary_name]()), comment="#")
     assert len(summary) == len(mini_lm.blocks) and "entropy" in summary.columns
-    # Every chart offers a standalone HTML download that works offline (plotly.js inlined).
-    made.clear()
-    _view(at, "Gate heatmap")
-    html = made[next(n for n in made if n.endswith(".html"))]()
-    assert b"<html" in html[:500].lower() and b"plotly" in html.lower() and len(html) > 1_000_000
+    # All charts of the image in one standalone HTML file, with one copy of plotly.js.
+    html = made[report_name]()
+    assert b"<html" in html[:500].lower() and b"se-viz-manifest" in html
+    assert html.count(b"Plotly.newPlot") == 5 and len(html) < 7_000_000
 
 
 def test_detail_view_follows_the_chosen_image(mini_with_cat, mini_lm):
@@ -409,7 +438,9 @@ def test_seresnet50_heatmap_shows_honest_stage_widths(app_env, r50_checkpoint):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     _assert_clean(at)
-    assert any("local file" in s.value and "16 SE blocks" in s.value for s in at.sidebar.success)
+    assert any("local file" in s.value and "16 SE blocks" in s.value for s in at.sidebar.info)
+    assert not any("paper authors" in s.value for s in at.sidebar.info)
+    assert any("Weights from a local file" in w.value for w in at.warning)
     at.sidebar.file_uploader[0].set_value(("cat.jpg", _png("chelsea"), "image/png"))
     _view(at, "Gate heatmap")
     (fig,) = _figures(at)
@@ -452,7 +483,7 @@ def test_every_upload_format_works_side_by_side(mini_app):
     at.run()
     _assert_clean(at)
     assert not _errors(at)
-    assert len(at.dataframe) == len(files)
+    assert len(at.table) == len(files)
     assert at.selectbox(key="detail_image").options == [f[0] for f in files]
 
 
@@ -464,10 +495,12 @@ def test_timm_name_from_the_environment_offline(app_env):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     _assert_clean(at)
-    assert any("could not be loaded" in e for e in _errors(at))
+    assert any("seresnet18" in e and "needs a download" in e for e in _errors(at))
     at.button(key="use_untrained").click().run()
     _assert_clean(at)
-    assert at.session_state["model_option"] == "seresnet18::untrained"
+    from se_viz.ui.state import ModelChoice, Weights
+
+    assert at.session_state["model"] == ModelChoice("seresnet18", Weights.UNTRAINED)
     assert any("Untrained network" in w.value for w in at.warning)
 
 
@@ -506,9 +539,9 @@ def test_efficientnet_untrained_every_view_renders(app_env):
 def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
     from streamlit.testing.v1 import AppTest
     from se_viz.loading.samples import synthetic_samples
-    from se_viz.ui.sidebar import mini_available
+    from se_viz.ui.sidebar import mini_choice
 
-    if not mini_available():
+    if mini_choice() is None:
         pytest.skip("the bundled SE-ResNet mini weights are not in this checkout")
     app_env(se_viz.MINI_MODEL, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -519,9 +552,9 @@ def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
     assert any("generated classes" in i.value for i in at.info)
     at.button(key="use_synthetic_hint").click().run()
     _assert_clean(at)
-    tables = [d.value for d in at.dataframe]
+    tables = [t.value for t in at.table]
     examples = synthetic_samples()
     assert len(tables) == 1 + len(examples)
     # The trained mini model gets its own generated examples right (they are its classes).
     for table, sample in zip(tables[1:], examples):
-        assert f"synthetic: {table['label'].iloc[0]}" == sample.title
+        assert f"synthetic: {table['class'].iloc[0]}" == sample.title

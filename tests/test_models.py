@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 import se_viz
+from conftest import write_hub_cache
 from se_viz.loading import hub
 from se_viz import ModelLoadError
 
@@ -154,20 +155,8 @@ def test_unknown_model_and_model_without_se():
         se_viz.load_model("resnet18", pretrained=False)
 
 
-def _write_hub_cache(cache: Path, repo: str, state) -> Path:
-    """Lay out a Hugging Face cache entry exactly as huggingface_hub writes one."""
-    commit = "0123456789abcdef0123456789abcdef01234567"
-    root = cache / f"models--{repo.replace('/', '--')}"
-    (root / "refs").mkdir(parents=True)
-    (root / "refs" / "main").write_text(commit)
-    snap = root / "snapshots" / commit
-    snap.mkdir(parents=True)
-    save_file(state, str(snap / "model.safetensors"))
-    return snap / "model.safetensors"
-
-
 def test_hub_weights_from_cache_offline(hf_cache, r50_state):
-    path = _write_hub_cache(hf_cache, "timm/legacy_seresnet50.in1k", r50_state)
+    path = write_hub_cache(hf_cache, "timm/legacy_seresnet50.in1k", r50_state)
     lm = se_viz.load_model("legacy_seresnet50.in1k")
     assert_state_equal(lm.model, r50_state)
     assert "timm/legacy_seresnet50.in1k" in lm.weights_source and str(path.parent) in lm.weights_source

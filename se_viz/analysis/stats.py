@@ -27,6 +27,7 @@ __all__ = [
     "normalise_sort",
     "top_channels",
     "topk_predictions",
+    "near_chance",
 ]
 
 ENTROPY_DEFINITION: str = (
@@ -255,3 +256,13 @@ def topk_predictions(
             "probability": p[idx],
         }
     )
+
+
+def near_chance(probabilities: np.ndarray, factor: float = 2.0) -> bool:
+    """True when the top-1 probability is at most ``factor`` / K: no better than guessing.
+
+    With K classes a guess gets 1/K; an untrained network or an image far from the training
+    classes gives top-1 probabilities near that, and its "prediction" should be called out.
+    """
+    p = np.asarray(probabilities, dtype=np.float64).ravel()
+    return bool(p.size and p.max() <= factor / p.size)

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import huggingface_hub
 from timm.models import get_pretrained_cfg
 
-from ..errors import ModelLoadError, first_line
+from ..errors import DownloadUnavailable, first_line
 from .catalog import MINI_MODEL
 
 __all__ = ["OFFLINE_ADVICE", "default_repo", "fetch_weights", "hub_reachable", "offline"]
@@ -68,24 +68,24 @@ def cached_weights(repo: str) -> Path | None:
 
 def fetch_weights(repo: str, model_label: str) -> tuple[Path, bool]:
     """``(path, from_cache)`` of ``model.safetensors`` for a hub repo: from the cache, else
-    downloaded into it. Raises :class:`ModelLoadError` (within about a second offline)."""
+    downloaded into it. Raises :class:`DownloadUnavailable` (within about a second offline)."""
     cached = cached_weights(repo)
     if cached is not None:
         return cached, True
     if offline():
-        raise ModelLoadError(
+        raise DownloadUnavailable(
             f"The weights of '{model_label}' are not in the local cache and HF_HUB_OFFLINE is set, "
             f"so they cannot be downloaded. {OFFLINE_ADVICE}"
         )
     if not hub_reachable():
-        raise ModelLoadError(
+        raise DownloadUnavailable(
             f"The weights of '{model_label}' are not in the local cache and the model hub "
             f"({urlparse(_endpoint()).hostname}) cannot be reached. {OFFLINE_ADVICE}"
         )
     try:
         return Path(huggingface_hub.hf_hub_download(repo, WEIGHTS_FILE)), False
     except Exception as exc:  # noqa: BLE001 — any hub failure becomes one plain message
-        raise ModelLoadError(
+        raise DownloadUnavailable(
             f"Downloading the weights of '{model_label}' from {repo} failed "
             f"({type(exc).__name__}: {first_line(exc)}). {OFFLINE_ADVICE}"
         ) from None

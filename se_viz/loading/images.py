@@ -11,14 +11,16 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Optional, Union
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
 
-__all__ = ["InputError", "MAX_PIXELS", "load_image", "SUPPORTED_FORMATS"]
+__all__ = ["ImageFacts", "InputError", "MAX_PIXELS", "SUPPORTED_FORMATS", "crop_fraction", "describe_image",
+           "fit_notices", "load_image"]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO", "PPM", "ICO")
@@ -139,3 +141,81 @@ def load_image(
         raise InputError(f"{label}: not enough memory to decode this image.") from None
     except Exception as exc:  # noqa: BLE001 — any decoder failure is a bad input, never a crash
         raise InputError(f"{label}: cannot decode this image ({type(exc).__name__}: {exc}).") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# What the network will make of an image
+
+
+#: Aspect ratios (long side / short side) above this get a notice about the centre crop.
+EXTREME_ASPECT = 2.5
+#: Images whose shorter side is below this many pixels are "tiny": the network sees them enlarged.
+TINY_SIDE = 32
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What an image file is, read from its header: size, frame count, format, mode."""
+
+    width: int
+    height: int
+    frames: int
+    format: str
+    mode: str
+
+
+def describe_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) -> ImageFacts:
+    """The facts of an image file, from its header only (no pixels decoded).
+
+    Raises :class:`InputError` exactly where :func:`load_image` would fail to open the file.
+    """
+    raw, label = _read(data, None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(raw))
+            return ImageFacts(img.size[0], img.size[1], int(getattr(img, "n_frames", 1) or 1),
+                              img.format or "unknown", img.mode)
+    except Exception:  # noqa: BLE001 — the decoder's own words are load_image's job
+        load_image(raw, name=label)  # raises the plain InputError
+        raise InputError(f"{label}: cannot read the image header.") from None
+
+
+def crop_fraction(width: int, height: int, input_size: Sequence[int], crop_pct: float, fit: str = "crop") -> float:
+    """The fraction of the image's area the network sees, with timm's eval transform.
+
+    timm resizes the shorter side to ``input / crop_pct`` and then centre-crops ``input`` pixels,
+    so a W×H image keeps ``min(1, crop·W'/W)`` of its width and likewise of its height, where the
+    scale is set by the shorter side. ``fit="pad"`` pads to a square first: nothing is cut off
+    except the crop_pct border.
+    """
+    out_h, out_w = int(input_size[-2]), int(input_size[-1])
+    if fit == "pad":
+        width = height = max(width, height)
+    scale_size = min(out_h, out_w) / crop_pct
+    scale = scale_size / min(width, height)
+    kept_w = min(1.0, out_w / (width * scale))
+    kept_h = min(1.0, out_h / (height * scale))
+    return kept_w * kept_h
+
+
+def fit_notices(facts: ImageFacts, input_size: Sequence[int], crop_pct: float, fit: str = "crop") -> list[str]:
+    """Plain sentences about what the network will do to this image, or an empty list.
+
+    Said for: an extreme aspect ratio (over :data:`EXTREME_ASPECT`: how much the centre crop
+    keeps), a tiny image (shorter side under :data:`TINY_SIDE` px: how much it is enlarged) and a
+    multi-frame file (which frame is used).
+    """
+    notices = []
+    w, h = facts.width, facts.height
+    if fit == "crop" and max(w, h) / max(min(w, h), 1) > EXTREME_ASPECT:
+        kept = crop_fraction(w, h, input_size, crop_pct, fit)
+        notices.append(f"The network sees only the middle {100 * kept:.1f} % of this {w}×{h} image "
+                       "(centre crop). Set “Fit images” to “pad” in the sidebar to show it whole.")
+    if min(w, h) < TINY_SIDE:
+        factor = min(int(input_size[-2]), int(input_size[-1])) / max(min(w, h), 1)
+        notices.append(f"This image is tiny ({w}×{h} px): the network sees it enlarged about "
+                       f"{factor:.0f}×, so there is little detail to respond to.")
+    if facts.frames > 1:
+        notices.append(f"This {facts.format} has {facts.frames} frames; the first frame is used.")
+    return notices

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from timm.data import ImageNetInfo, create_transform, resolve_model_data_config
 from timm.models import get_arch_name
 from torch import nn
@@ -74,13 +74,25 @@ class LoadedModel:
             return self.entry.name
         return self.entry.short_name
 
-    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
-        """Turn RGB images into the normalised batch (N, 3, H, W) the model expects."""
-        return torch.stack([self.transform(img.convert("RGB")) for img in images])
+    def _fitted(self, image: Image.Image, fit: str) -> Image.Image:
+        image = image.convert("RGB")
+        if fit == "pad":
+            side = max(image.size)
+            mean = tuple(int(round(255 * m)) for m in self.data_config["mean"])
+            return ImageOps.pad(image, (side, side), color=mean)
+        return image
 
-    def input_view(self, image: Image.Image) -> Image.Image:
+    def preprocess(self, images: Sequence[Image.Image], fit: str = "crop") -> torch.Tensor:
+        """Turn RGB images into the normalised batch (N, 3, H, W) the model expects.
+
+        ``fit="crop"`` is the model's own eval transform (resize, centre crop); ``"pad"`` first
+        pads each image to a square with the mean colour, so nothing is cut off.
+        """
+        return torch.stack([self.transform(self._fitted(img, fit)) for img in images])
+
+    def input_view(self, image: Image.Image, fit: str = "crop") -> Image.Image:
         """The image as the network sees it (resized and cropped, not normalised), for display."""
-        x = self.transform(image.convert("RGB"))
+        x = self.transform(self._fitted(image, fit))
         mean = torch.tensor(self.data_config["mean"]).view(3, 1, 1)
         std = torch.tensor(self.data_config["std"]).view(3, 1, 1)
         arr = ((x * std + mean).clamp(0, 1) * 255).byte().permute(1, 2, 0).numpy()

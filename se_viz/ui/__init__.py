@@ -1,39 +1,50 @@
 """The Streamlit UI of se_viz (the only package that imports Streamlit, with ``app.py``).
 
 ``main()`` wires the flow: sidebar inputs → model → decoded images → cached captures → views.
+Session state lives in :mod:`.state`; caches in :mod:`.cache`; views only draw.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 
 import streamlit as st
 
 import se_viz
-from se_viz import Capture
+from se_viz import Capture, LoadedModel
+from se_viz.errors import first_line
+from se_viz.loading.images import describe_image, fit_notices
 from se_viz.loading.samples import all_samples
 
-from . import cache, sidebar, views
+from . import cache, export_view, sidebar, state, views, welcome
+from .common import apply_display_settings, friendly_errors
 
 __all__ = ["main", "VIEWS"]
 
 log = logging.getLogger(__name__)
 
 VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Export"]
-VIEW_KEY = "view"
-DETAIL_KEY = "detail_image"
-SEEN_KEY = "_seen_captures"
 
 
 @dataclass
 class Analysed:
-    """One decoded image and its capture."""
+    """One decoded image, how the network sees it, and its capture."""
 
     name: str
     data: bytes
     thumb: bytes
+    view: bytes
+    notices: list[str]
     cap: Capture
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _network_view(digest: str, model_key: str, fit: str, _data: bytes, _lm: LoadedModel) -> bytes:
+    buf = io.BytesIO()
+    _lm.input_view(se_viz.load_image(_data), fit=fit).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _decode(items: list[sidebar.ImageItem]) -> list[tuple[sidebar.ImageItem, bytes]]:
@@ -41,77 +52,68 @@ def _decode(items: list[sidebar.ImageItem]) -> list[tuple[sidebar.ImageItem, byt
     good = []
     for item in items:
         try:
-            thumb, _ = cache.thumbnail_png(item.digest, item.data)
+            good.append((item, cache.thumbnail_png(item.digest, item.data)))
         except se_viz.InputError as exc:
-            msg = str(exc)
-            if msg.startswith("image: "):
-                msg = msg[len("image: "):]
-            st.error(f"**{item.name}** cannot be used: {msg} The other images are unaffected.",
+            st.error(f"**{item.name}** cannot be used: {exc} The other images are unaffected.",
                      icon=":material/broken_image:")
-            continue
         except Exception as exc:  # noqa: BLE001
             log.exception("decoding %s failed", item.name)
-            st.error(f"**{item.name}** cannot be used: the file could not be read "
-                     f"({type(exc).__name__}).", icon=":material/broken_image:")
-            continue
-        good.append((item, thumb))
+            st.error(f"**{item.name}** cannot be used: the file could not be read ({type(exc).__name__}).",
+                     icon=":material/broken_image:")
     return good
 
 
-def _analyse(decoded, model: sidebar.ModelState, detail: str) -> list[Analysed]:
-    """Captures of every image (maps of every block for the one shown in detail), with progress."""
-    lm = model.lm
-    key = model.choice.key
-    seen: set = st.session_state.setdefault(SEEN_KEY, set())
-    todo = [(item.name, item.digest, item.name == detail) for item, _ in decoded]
-    missing = [t for t in todo if (t[1], key, t[2]) not in seen]
+def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[Analysed]:
+    """Captures of every image (maps of every block for the one shown in detail), with progress
+    shown only when the capture store lacks some of them."""
+    lm, choice, store = model.lm, model.choice, cache.capture_store()
+    todo = [(item, thumb, item.name == detail) for item, thumb in decoded]
+    missing = [t for t in todo if not store.has(cache.capture_key(t[0].digest, choice, fit), t[2])]
     bar = st.progress(0.0, text="Running the network …") if missing else None
+    size = lm.data_config["input_size"][1:]
     out: list[Analysed] = []
-    done = 0
-    for item, thumb in decoded:
-        maps = item.name == detail
-        digest = item.digest
-        if bar is not None and (digest, key, maps) not in seen:
-            bar.progress(done / max(len(missing), 1), text=f"Running the network on {item.name} …")
+    for done, (item, thumb, maps) in enumerate(todo):
+        if bar is not None:
+            bar.progress(done / len(todo), text=f"Running the network on {item.name} …")
         try:
-            cap = cache.capture_cached(item.data, key, lm, maps=maps, digest=digest)
+            cap = cache.capture_cached(item.data, item.digest, choice, lm, fit=fit, maps=maps)
+            notices = fit_notices(describe_image(item.data), tuple(size), lm.data_config["crop_pct"], fit)
+            view = _network_view(item.digest, choice.key, fit, item.data, lm)
         except se_viz.InputError as exc:
             st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
             continue
         except Exception as exc:  # noqa: BLE001
             log.exception("capture of %s failed", item.name)
             st.error(f"**{item.name}**: the network could not process this image "
-                     f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).",
-                     icon=":material/warning:")
+                     f"({type(exc).__name__}: {first_line(exc)}).", icon=":material/warning:")
             continue
-        if (digest, key, maps) not in seen:
-            seen.add((digest, key, maps))
-            done += 1
-        out.append(Analysed(item.name, item.data, thumb, cap))
+        out.append(Analysed(item.name, item.data, thumb, view, notices, cap))
     if bar is not None:
         bar.empty()
     return out
 
 
 def main() -> None:
-    """Run one pass of the app script (after ``st.set_page_config`` and the intro).
+    """Run one pass of the app script (after ``st.set_page_config``).
 
-    Everything runs under :func:`views.friendly_errors`: whatever fails, the user reads a
-    sentence, never a traceback (the views have their own guards, so one broken view leaves the
-    others working).
+    Everything runs under :func:`friendly_errors`: whatever fails, the user reads a sentence,
+    never a traceback (each view has its own guard, so one broken view leaves the others working).
     """
-    with views.friendly_errors("page"):
+    with friendly_errors("page"):
         _main()
 
 
 def _main() -> None:
+    apply_display_settings()
+    st.title("se_viz — what Squeeze-and-Excitation blocks do")
     inputs = sidebar.inputs_ui()
     model = inputs.model
-    views.render_model_problem(model)
+    welcome.render_intro()
+    welcome.render_model_notes(model)
     gallery = all_samples()
     decoded = _decode(inputs.images)
     if not decoded:
-        views.render_empty_state(model, gallery)
+        welcome.render_empty_state(model, gallery)
         return
     if model.lm is None:
         st.info("Your images are ready; pick a model that loads (see above) to analyse them.")
@@ -121,33 +123,33 @@ def _main() -> None:
         return
 
     names = [item.name for item, _ in decoded]
-    if st.session_state.get(DETAIL_KEY) not in names:
-        st.session_state[DETAIL_KEY] = names[0]
+    detail = state.follow_images(names)
     if len(names) > 1:
-        detail = st.selectbox("Image for the heatmap, distributions and drill-down", names,
-                              key=DETAIL_KEY)
-    else:
-        detail = names[0]
-    analysed = _analyse(decoded, model, detail)
+        detail = st.selectbox("Image shown in the heatmap, distributions and drill-down", names,
+                              key=state.DETAIL)
+    fit = state.fit()
+    analysed = _analyse(decoded, model, detail, fit)
     if not analysed:
         st.warning("None of the images could be analysed.")
         return
+    state.mark_intro_seen()
     current = next((a for a in analysed if a.name == detail), analysed[0])
+    for notice in current.notices:
+        st.info(f"**{current.name}:** {notice}", icon=":material/crop:")
 
     lm = model.lm
-    views.render_mini_hint(lm, [a.name for a in analysed], gallery)
-    tabs = st.tabs(VIEWS, key=VIEW_KEY, on_change="rerun")
+    welcome.render_mini_hint(lm, [a.name for a in analysed], gallery)
+    tabs = st.tabs(VIEWS, key=state.VIEW, on_change="rerun")
     render = {
-        "Predictions": lambda: views.render_predictions(
-            [(a.name, a.thumb, a.cap) for a in analysed], lm),
+        "Predictions": lambda: views.render_predictions(analysed, lm),
         "Gate heatmap": lambda: views.render_heatmap(current.cap, current.name),
         "Distributions": lambda: views.render_distributions(current.cap, current.name),
         "Block drill-down": lambda: views.render_drilldown(current.cap, current.name),
-        "Export": lambda: views.render_export(
+        "Export": lambda: export_view.render_export(
             cache.stack_captures([a.cap for a in analysed]), [a.name for a in analysed],
-            current.cap, current.name, lm.name),
+            current.cap, current.name, lm, fit),
     }
     for label, tab in zip(VIEWS, tabs):
         if tab.open:
-            with tab, views.friendly_errors(label.lower()):
+            with tab, friendly_errors(label.lower()):
                 render[label]()

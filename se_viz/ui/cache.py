@@ -1,84 +1,55 @@
-"""Streamlit caches: the model once per process, captures once per (image bytes, model).
+"""What the app keeps between reruns and sessions: models, captures, thumbnails.
 
-* ``load_model_cached`` — ``st.cache_resource``: one :class:`~se_viz.LoadedModel` per
-  (model id, weights file, pretrained flag), shared by every browser session. A failure raises
-  and is therefore never cached; the session remembers it (see ``sidebar``) so a rerun does not
-  retry until the user asks to.
-* ``capture_cached`` — ``st.cache_data(max_entries=64)``: z, s and logits of one image (small,
-  ~0.1 MB for SE-ResNet-50), keyed on the SHA-256 of the image bytes and the model key.
-* ``capture_maps_cached`` — ``st.cache_data(max_entries=12)``: the same plus the spatial maps of
-  *every* SE block, stored as float16 (≈22 MB per image for SE-ResNet-50). Only the image shown
-  in the detailed views needs it; holding all blocks means picking another block in the
-  drill-down never runs the network again.
-
-``FORWARD_PASSES`` counts forward passes made by the app (tests read it to prove that a view
-change reuses the cache). It lives in this module, so AppTest — which runs the script in the
-test's process — sees the same counter.
+* :func:`load_model_cached` — ``st.cache_resource``: one :class:`~se_viz.LoadedModel` per
+  (model, weights) shared by every browser session (``capture`` serialises passes per model).
+  A failure raises and is never cached; :mod:`.state` remembers it for the session.
+* :class:`CaptureStore` — one process-wide LRU of captures keyed on (image SHA-256, model key,
+  fit, maps). It can say whether it holds a capture, so the app shows a progress bar only when a
+  forward pass will really run. Captures with maps keep every block's maps as float16 (≈22 MB per
+  image for SE-ResNet-50), so picking another block in the drill-down never runs the network.
+* :func:`thumbnail_png` — ``st.cache_data``: a decoded, always-visible thumbnail per image.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import io
-import os
 import threading
-from dataclasses import dataclass, replace
-from typing import Optional
+from dataclasses import replace
+from typing import Callable, Optional
 
 import numpy as np
 import streamlit as st
+from PIL import Image, ImageOps
 
 import se_viz
 from se_viz import Capture, LoadedModel
+from se_viz.loading import hub
 
+from .state import ModelChoice, Weights
+
+THUMB_PX = 256
+MIN_THUMB_SIDE = 48  # a 10000×10 image still gets a thumbnail one can see
 CAPTURE_ENTRIES = 64
 MAPS_ENTRIES = 12
-THUMB_PX = 256
-
-FORWARD_PASSES = 0
-_counter_lock = threading.Lock()
-
-
-def forward_passes() -> int:
-    """How many forward passes the app ran in this process."""
-    return FORWARD_PASSES
-
-
-def _count() -> None:
-    global FORWARD_PASSES
-    with _counter_lock:
-        FORWARD_PASSES += 1
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """What to load: a catalog id or timm name, an optional local weights file, pretrained or not."""
-
-    model_id: str
-    weights: Optional[str] = None
-    pretrained: bool = True
-
-    @property
-    def key(self) -> str:
-        """A string naming exactly these weights (file changes invalidate it via mtime/size)."""
-        if self.weights:
-            try:
-                st_ = os.stat(self.weights)
-                stamp = f"{st_.st_mtime_ns}:{st_.st_size}"
-            except OSError:
-                stamp = "missing"
-            return f"{self.model_id}|file:{self.weights}|{stamp}"
-        return f"{self.model_id}|{'pretrained' if self.pretrained else 'untrained'}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _load(model_id: str, weights: Optional[str], pretrained: bool, key: str) -> LoadedModel:
-    return se_viz.load_model(model_id, weights=weights, pretrained=pretrained)
+def _load(model_id: str, file: Optional[str], pretrained: bool, key: str) -> LoadedModel:
+    return se_viz.load_model(model_id, weights=file, pretrained=pretrained)
 
 
 def load_model_cached(choice: ModelChoice) -> LoadedModel:
     """The loaded model for ``choice``, loaded once per process; raises ``ModelLoadError``."""
-    return _load(choice.model_id, choice.weights, choice.pretrained, choice.key)
+    file = choice.file if choice.weights is Weights.FILE else None
+    return _load(choice.model_id, file, choice.weights is not Weights.UNTRAINED, choice.key)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def hub_usable() -> bool:
+    """Whether a download could work now (no HF_HUB_OFFLINE, the hub answers); asked once a minute."""
+    return not hub.offline() and hub.hub_reachable()
 
 
 def image_digest(data: bytes) -> str:
@@ -87,64 +58,92 @@ def image_digest(data: bytes) -> str:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def thumbnail_png(digest: str, _data: bytes) -> tuple[bytes, tuple[int, int]]:
-    """Decode an image (raises ``InputError``) and return a PNG thumbnail and the original size."""
+def thumbnail_png(digest: str, _data: bytes) -> bytes:
+    """Decode an image (raises ``InputError``) and return a PNG thumbnail whose shorter side is at
+    least :data:`MIN_THUMB_SIDE` px (extreme shapes are padded, not squashed to nothing)."""
     img = se_viz.load_image(_data)
-    size = img.size
     img.thumbnail((THUMB_PX, THUMB_PX))
+    if min(img.size) < MIN_THUMB_SIDE:
+        w, h = img.size
+        img = ImageOps.pad(img, (max(w, MIN_THUMB_SIDE), max(h, MIN_THUMB_SIDE)), color=(240, 240, 240))
     buf = io.BytesIO()
     img.save(buf, format="PNG")
-    return buf.getvalue(), size
+    return buf.getvalue()
 
 
-def _run(data: bytes, lm: LoadedModel, maps: bool) -> Capture:
+class CaptureStore:
+    """A thread-safe LRU of single-image captures that knows what it holds.
+
+    Two capacities: plain captures (z, s, logits: ~0.1 MB each) and captures with maps (large).
+    """
+
+    def __init__(self, entries: int = CAPTURE_ENTRIES, maps_entries: int = MAPS_ENTRIES) -> None:
+        self._plain: collections.OrderedDict = collections.OrderedDict()
+        self._maps: collections.OrderedDict = collections.OrderedDict()
+        self._limits = {False: entries, True: maps_entries}
+        self._lock = threading.Lock()
+
+    def _table(self, maps: bool) -> collections.OrderedDict:
+        return self._maps if maps else self._plain
+
+    def has(self, key: tuple, maps: bool) -> bool:
+        """True when the capture for ``key`` is held (with maps if ``maps``)."""
+        with self._lock:
+            return key in self._table(maps) or (not maps and key in self._maps)
+
+    def get(self, key: tuple, maps: bool, compute: Callable[[], Capture]) -> Capture:
+        """The capture for ``key``: held, or computed now (outside the lock) and kept."""
+        with self._lock:
+            for table in ((self._maps,) if maps else (self._plain, self._maps)):
+                if key in table:
+                    table.move_to_end(key)
+                    return table[key]
+        cap = compute()
+        with self._lock:
+            table = self._table(maps)
+            table[key] = cap
+            while len(table) > self._limits[maps]:
+                table.popitem(last=False)
+        return cap
+
+
+@st.cache_resource(show_spinner=False)
+def capture_store() -> CaptureStore:
+    """The process-wide capture store (cleared with Streamlit's caches)."""
+    return CaptureStore()
+
+
+def _run(data: bytes, lm: LoadedModel, maps: bool, fit: str) -> Capture:
     img = se_viz.load_image(data)
-    batch = lm.preprocess([img])
-    names = [b.name for b in lm.blocks] if maps else []
-    _count()
-    cap = se_viz.capture(lm.model, batch, blocks=lm.blocks, maps=names)
+    batch = lm.preprocess([img], fit=fit)
+    cap = se_viz.capture(lm.model, batch, blocks=lm.blocks, maps=[b.name for b in lm.blocks] if maps else [])
     if maps:
         # float16 halves the memory of the maps; the drill-down converts one block back.
-        cap = replace(
-            cap,
-            maps_in={k: v.astype(np.float16) for k, v in cap.maps_in.items()},
-            maps_out={k: v.astype(np.float16) for k, v in cap.maps_out.items()},
-        )
+        cap = replace(cap, maps_in={k: v.astype(np.float16) for k, v in cap.maps_in.items()},
+                      maps_out={k: v.astype(np.float16) for k, v in cap.maps_out.items()})
     return cap
 
 
-@st.cache_data(max_entries=CAPTURE_ENTRIES, show_spinner=False)
-def _capture(digest: str, model_key: str, _data: bytes, _lm: LoadedModel) -> Capture:
-    return _run(_data, _lm, maps=False)
+def capture_key(digest: str, choice: ModelChoice, fit: str) -> tuple:
+    """The store key of one image's capture under one model and fit."""
+    return (digest, choice.key, fit)
 
 
-@st.cache_data(max_entries=MAPS_ENTRIES, show_spinner=False)
-def _capture_maps(digest: str, model_key: str, _data: bytes, _lm: LoadedModel) -> Capture:
-    return _run(_data, _lm, maps=True)
+def capture_cached(data: bytes, digest: str, choice: ModelChoice, lm: LoadedModel, *, fit: str,
+                   maps: bool = False) -> Capture:
+    """The capture of one image (N = 1): from the store, or one forward pass.
 
-
-def capture_cached(data: bytes, model_key: str, lm: LoadedModel, *, maps: bool = False,
-                   digest: Optional[str] = None) -> Capture:
-    """The capture of one image (N = 1): from the cache, or one forward pass.
-
-    ``maps=True`` also keeps the maps of every SE block (float16). Raises ``InputError`` for
-    an image that cannot be decoded (failures are not cached). ``digest`` saves re-hashing.
+    Raises ``InputError`` for an image that cannot be decoded (failures are not kept).
     """
-    digest = digest or image_digest(data)
-    if maps:
-        return _capture_maps(digest, model_key, data, lm)
-    return _capture(digest, model_key, data, lm)
+    return capture_store().get(capture_key(digest, choice, fit), maps, lambda: _run(data, lm, maps, fit))
 
 
 def block_maps(cap: Capture, block: str) -> Capture:
     """A view of ``cap`` whose maps hold only ``block``, as float32 (for the figure builders)."""
     if block not in cap.maps_in:
         return replace(cap, maps_in={}, maps_out={})
-    return replace(
-        cap,
-        maps_in={block: cap.maps_in[block].astype(np.float32)},
-        maps_out={block: cap.maps_out[block].astype(np.float32)},
-    )
+    return replace(cap, maps_in={block: cap.maps_in[block].astype(np.float32)},
+                   maps_out={block: cap.maps_out[block].astype(np.float32)})
 
 
 def stack_captures(caps: list[Capture]) -> Capture:

@@ -1,14 +1,12 @@
-"""The sidebar: model picker with its status, image upload and the sample gallery picker.
+"""The sidebar: model picker (with what is available now) and status, images, display settings.
 
-``model_ui`` and ``images_ui`` return the user's choices; they draw only the inputs and the
-model status next to them.
+``inputs_ui`` returns the user's choices; the sidebar draws only inputs and the model status.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -17,35 +15,32 @@ import streamlit as st
 
 import se_viz
 from se_viz import LoadedModel, ModelLoadError
+from se_viz.errors import first_line
+from se_viz.loading import hub
 from se_viz.loading.samples import LICENSE_NOTE, all_samples
+from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE
 
-from .cache import ModelChoice, image_digest, load_model_cached
+from . import state
+from .cache import hub_usable, image_digest, load_model_cached
+from .state import ModelChoice, Weights
 
 log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
-MODEL_KEY = "model_option"
-SAMPLES_KEY = "samples"
-UPLOADS_KEY = "uploads"
-FAILURES_KEY = "_model_failures"
-
-PRETRAINED, UNTRAINED, FILE = "pretrained", "untrained", "file"
 
 
 @dataclass
 class ModelState:
-    """The chosen model and how loading it went (``lm`` or ``error`` is set)."""
+    """The chosen model and how loading it went (``lm`` or ``error`` is set).
 
-    option: str
+    ``note`` is a plain sentence about why the app is not on the default model (offline start).
+    """
+
     choice: ModelChoice
     label: str
     lm: Optional[LoadedModel] = None
-    error: Optional[str] = None
-
-    @property
-    def untrained(self) -> bool:
-        """True when the loaded model has random weights (structure only)."""
-        return self.lm is not None and not self.lm.pretrained
+    error: Optional[ModelLoadError] = None
+    note: Optional[str] = None
 
 
 @dataclass
@@ -71,179 +66,188 @@ class Inputs:
 
 
 # --------------------------------------------------------------------------------------------
-# Model options: "<model id>::pretrained|untrained|file"
+# Model choices
 
 
-def _short(name: str) -> str:
-    for sep in (" (", " — "):
-        if sep in name:
-            name = name.split(sep, 1)[0]
-    return name
-
-
-def env_model() -> tuple[str, Optional[str]]:
+def env_choice() -> Optional[ModelChoice]:
     """The model (and weights file) the operator chose with SE_VIZ_MODEL / SE_VIZ_WEIGHTS."""
-    model = os.environ.get("SE_VIZ_MODEL", "").strip() or se_viz.DEFAULT_MODEL
+    model = os.environ.get("SE_VIZ_MODEL", "").strip()
     weights = os.environ.get("SE_VIZ_WEIGHTS", "").strip() or None
-    return model, weights
-
-
-def model_options() -> list[str]:
-    """Picker options: every catalog model pretrained, the env model, then every one untrained."""
-    model, weights = env_model()
-    entries = se_viz.catalog()
-    ids = [e.id for e in entries]
-    opts = []
+    if not model and not weights:
+        return None
+    model = model or se_viz.DEFAULT_MODEL
     if weights:
-        opts.append(f"{model}::{FILE}")
-    opts += [f"{i}::{PRETRAINED}" for i in ids]
-    if se_viz.catalog_entry(model) is None:
-        opts.insert(1 if weights else 0, f"{model}::{PRETRAINED}")
-        opts.append(f"{model}::{UNTRAINED}")
+        return ModelChoice(model, Weights.FILE, weights)
+    entry = se_viz.catalog_entry(model)
+    return ModelChoice(entry.id if entry else model)
+
+
+def model_options() -> list[ModelChoice]:
+    """Picker options: the operator's model, every catalog model, then one untrained per architecture."""
+    entries = se_viz.catalog()
+    options: list[ModelChoice] = []
+    env = env_choice()
+    if env is not None:
+        options.append(env)
+        if env.weights is Weights.FILE and se_viz.catalog_entry(env.model_id) is None:
+            options.append(ModelChoice(env.model_id))
+    options += [ModelChoice(e.id) for e in entries if ModelChoice(e.id) not in options]
+    if env is not None and se_viz.catalog_entry(env.model_id) is None:
+        options.append(ModelChoice(env.model_id, Weights.UNTRAINED))
     # One untrained option per architecture: the a1 and ra2 SE-ResNet-50s share one structure.
-    seen_arch = set()
+    seen: set[str] = set()
     for entry in entries:
-        if entry.architecture not in seen_arch:
-            seen_arch.add(entry.architecture)
-            opts.append(f"{entry.id}::{UNTRAINED}")
-    return opts
+        if entry.architecture not in seen:
+            seen.add(entry.architecture)
+            options.append(ModelChoice(entry.id, Weights.UNTRAINED))
+    return options
 
 
-def untrained_option(model_id: str) -> Optional[str]:
+def availability(choice: ModelChoice) -> str:
+    """Where this choice's weights would come from now: "bundled", "cached", "download" or "local"."""
+    if choice.weights is Weights.UNTRAINED:
+        return "bundled"
+    if choice.weights is Weights.FILE:
+        return "local"
+    entry = se_viz.catalog_entry(choice.model_id)
+    if entry is not None and entry.offline:
+        return "bundled" if entry.bundled_available else "download"
+    repo = (entry.hf_hub_id if entry else None) or hub.default_repo(choice.model_id)
+    return "cached" if hub.cached_weights(repo) is not None else "download"
+
+
+_MARKS = {"bundled": "works offline", "cached": "downloaded before, works offline",
+          "download": "needs a download", "local": "local file"}
+
+
+def option_label(choice: ModelChoice) -> str:
+    """Human label of a picker option, marked with what it needs; untrained ones say so loudly.
+
+    Labels are unique (Streamlit keeps a selectbox's value by its label), so untrained options
+    name their architecture.
+    """
+    entry = se_viz.catalog_entry(choice.model_id)
+    mark = _MARKS[availability(choice)]
+    if choice.weights is Weights.UNTRAINED:
+        name = f"{entry.short_name} ({entry.architecture})" if entry else choice.model_id
+        return f"{name} — UNTRAINED, structure only · {mark}"
+    if choice.weights is Weights.FILE:
+        name = entry.short_name if entry else choice.model_id
+        return f"{name} — weights from local file {Path(choice.file or '').name}"
+    if entry is None:
+        return f"{choice.model_id} (timm) · {mark}"
+    return f"{entry.label} · {mark}"
+
+
+def mini_choice() -> Optional[ModelChoice]:
+    """The bundled mini model, when its weights ship with this installation."""
+    entry = se_viz.catalog_entry(se_viz.MINI_MODEL)
+    return ModelChoice(entry.id) if entry and entry.bundled_available else None
+
+
+def untrained_choice(model_id: str) -> Optional[ModelChoice]:
     """The picker's untrained option with the same architecture as ``model_id``, if any."""
     entry = se_viz.catalog_entry(model_id)
     arch = entry.architecture if entry else model_id.split(".", 1)[0]
-    for opt in model_options():
-        other, mode = opt.rsplit("::", 1)
-        other_entry = se_viz.catalog_entry(other)
-        other_arch = other_entry.architecture if other_entry else other.split(".", 1)[0]
-        if mode == UNTRAINED and other_arch == arch:
-            return opt
+    for choice in model_options():
+        other = se_viz.catalog_entry(choice.model_id)
+        if choice.weights is Weights.UNTRAINED and (other.architecture if other else choice.model_id) == arch:
+            return choice
     return None
 
 
-def default_option() -> str:
-    """The option the app starts with: SE_VIZ_MODEL / SE_VIZ_WEIGHTS, else the paper's network."""
-    model, weights = env_model()
-    if weights:
-        return f"{model}::{FILE}"
-    entry = se_viz.catalog_entry(model)
-    return f"{entry.id if entry else model}::{PRETRAINED}"
+def _start_choice() -> tuple[ModelChoice, Optional[str]]:
+    """What the app starts with, and a sentence when that is not the paper's network."""
+    env = env_choice()
+    if env is not None:
+        return env, None
+    default = ModelChoice(se_viz.DEFAULT_MODEL)
+    mini = mini_choice()
+    if availability(default) == "download" and mini is not None and not hub_usable():
+        entry = se_viz.catalog_entry(se_viz.DEFAULT_MODEL)
+        return mini, (f"There is no network here, so the app started with the bundled SE-ResNet mini. "
+                      f"{entry.short_name} and the other models marked “needs a download” work "
+                      "once this computer is online (or their weights are copied here).")
+    return default, None
 
 
-def option_choice(option: str) -> ModelChoice:
-    """What to load for a picker option ("<model id>::pretrained|untrained|file")."""
-    model_id, mode = option.rsplit("::", 1)
-    if mode == FILE:
-        return ModelChoice(model_id, weights=env_model()[1], pretrained=True)
-    return ModelChoice(model_id, pretrained=mode == PRETRAINED)
+# --------------------------------------------------------------------------------------------
+# Model picker and status
 
 
-def option_label(option: str) -> str:
-    """Human label of a picker option; untrained ones say so loudly."""
-    model_id, mode = option.rsplit("::", 1)
-    entry = se_viz.catalog_entry(model_id)
-    if mode == UNTRAINED:
-        # Labels must be unique (Streamlit keeps a selectbox's value by its label), and several
-        # catalog models share a short name, so the architecture is part of the label.
-        name = f"{_short(entry.name)} ({entry.architecture})" if entry else model_id
-        return f"{name} — UNTRAINED, structure only"
-    if mode == FILE:
-        name = _short(entry.name) if entry else model_id
-        return f"{name} — local weights file {Path(env_model()[1] or '').name}"
-    if entry is None:
-        return f"{model_id} (timm)"
-    label = entry.label
-    if entry.offline:
-        if not entry.bundled_available:
-            label += " (weights not bundled yet)"
-    elif entry.paper and entry.id == se_viz.DEFAULT_MODEL:
-        label += " · default, the paper's network"
-    return label
-
-
-def mini_available() -> bool:
-    """True when the offline mini model's weights ship with this checkout."""
-    entry = se_viz.catalog_entry(se_viz.MINI_MODEL)
-    return bool(entry and entry.bundled_available)
-
-
-def select_option(option: str) -> None:
-    """Callback for buttons that switch the model (runs before the picker is drawn)."""
-    st.session_state[MODEL_KEY] = option
-    st.session_state.get(FAILURES_KEY, {}).pop(option_choice(option).key, None)
-
-
-def retry(option: str) -> None:
-    """Callback: forget a remembered load failure so the next run tries again."""
-    st.session_state.get(FAILURES_KEY, {}).pop(option_choice(option).key, None)
+def _status(lm: LoadedModel) -> None:
+    size = lm.data_config["input_size"]
+    facts = f"{len(lm.blocks)} SE blocks · {len(lm.labels)} classes · input {size[1]}×{size[2]} px"
+    kind = lm.source.kind
+    if kind == BUNDLED:
+        st.success(f"**Loaded:** {lm.display_name}  \nweights: bundled with se_viz (trained by this "
+                   f"project)  \n{facts}", icon=":material/check_circle:")
+    elif kind in (HUB_CACHE, HUB_DOWNLOAD):
+        how = "from this computer's cache" if kind == HUB_CACHE else "downloaded just now"
+        st.success(f"**Loaded:** {lm.display_name}  \nweights: published, {how} ({lm.source.repo})  \n{facts}",
+                   icon=":material/check_circle:")
+    elif kind == LOCAL_FILE:
+        st.info(f"**Loaded:** {lm.display_name} architecture  \nweights: local file "
+                f"`{lm.source.path.name}` — se_viz cannot tell what they were trained on  \n{facts}",
+                icon=":material/info:")
+    else:
+        st.warning(f"**Loaded:** {lm.display_name} — **untrained, random weights**  \n{facts}",
+                   icon=":material/warning:")
 
 
 def model_ui() -> ModelState:
     """Draw the model picker and status; load the chosen model (once per process)."""
     options = model_options()
-    if st.session_state.get(MODEL_KEY) not in options:
-        st.session_state[MODEL_KEY] = default_option() if default_option() in options else options[0]
+    start, note = _start_choice()
+    if st.session_state.get(state.MODEL) not in options:
+        st.session_state[state.MODEL] = start if start in options else options[0]
     st.sidebar.header("1 · Model")
-    option = st.sidebar.selectbox(
-        "SE network", options, key=MODEL_KEY, format_func=option_label,
-        help="Catalog models download their weights once from the Hugging Face hub and are "
-             "cached. 'UNTRAINED — structure only' models have random weights: their gates mean "
-             "nothing, but the structure (blocks, channel counts) is real.",
+    choice = st.sidebar.selectbox(
+        "SE network", options, key=state.MODEL, format_func=option_label,
+        help="“works offline”: the weights are on this computer. “needs a download”: the weights "
+             "come from the Hugging Face hub the first time. “UNTRAINED”: random weights — the "
+             "gates mean nothing, but the blocks and channel counts are real.",
     )
-    choice = option_choice(option)
-    state = ModelState(option=option, choice=choice, label=option_label(option))
-    failures: dict = st.session_state.setdefault(FAILURES_KEY, {})
+    result = ModelState(choice=choice, label=option_label(choice), note=note if choice == start else None)
+    result.error = state.failure(choice)
     status = st.sidebar.empty()
-    if choice.key in failures:
-        state.error = failures[choice.key]
-    else:
-        started = time.perf_counter()
-        with status.container():
-            with st.spinner(f"Loading {state.label} …", show_time=True):
-                try:
-                    state.lm = load_model_cached(choice)
-                except ModelLoadError as exc:
-                    state.error = str(exc)
-                except Exception as exc:  # noqa: BLE001 — never a traceback in the browser
-                    log.exception("loading %s failed", option)
-                    state.error = f"Loading failed unexpectedly ({type(exc).__name__}: {exc})."
-        if state.error:
-            failures[choice.key] = state.error
-        elif time.perf_counter() - started > 0.5:
-            log.info("loaded %s in %.1f s", option, time.perf_counter() - started)
+    if result.error is None:
+        with status.container(), st.spinner(f"Loading {result.label} …", show_time=True):
+            try:
+                result.lm = load_model_cached(choice)
+            except ModelLoadError as exc:
+                result.error = exc
+            except Exception as exc:  # noqa: BLE001 — never a traceback in the browser
+                log.exception("loading %s failed", choice)
+                result.error = ModelLoadError(f"Loading failed unexpectedly ({type(exc).__name__}: "
+                                              f"{first_line(exc)}).")
+        if result.error:
+            state.remember_failure(choice, result.error)
     with status.container():
-        if state.lm is not None:
-            lm = state.lm
-            where = lm.weights_source
-            text = (f"**Loaded:** {lm.display_name}  \nweights: {where}  \n{len(lm.blocks)} SE blocks · "
-                    f"{len(lm.labels)} classes · input {lm.data_config['input_size'][1]}×"
-                    f"{lm.data_config['input_size'][2]} px")
-            if lm.pretrained:
-                st.success(text, icon=":material/check_circle:")
-            else:
-                st.warning(text + "  \n**Untrained — structure only.**", icon=":material/warning:")
+        if result.lm is not None:
+            _status(result.lm)
         else:
-            st.error("**Failed to load** — see the message on the right.", icon=":material/error:")
-            st.button("Try again", icon=":material/refresh:", on_click=retry, args=(option,), key="retry_sidebar")
-    return state
+            st.error("**Not loaded** — see the message on the right.", icon=":material/error:")
+    return result
 
 
-def images_ui(model: ModelState) -> list[ImageItem]:
+# --------------------------------------------------------------------------------------------
+# Images and display
+
+
+def images_ui() -> list[ImageItem]:
     """Draw the uploader and the sample picker; return the images in order (uploads first)."""
     st.sidebar.header("2 · Images")
     uploads = st.sidebar.file_uploader(
         "Upload photos (drag and drop, several at once)", type=UPLOAD_TYPES,
-        accept_multiple_files=True, key=UPLOADS_KEY,
+        accept_multiple_files=True, key=state.UPLOADS,
         help="JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF. Images stay in this session.",
     ) or []
     samples = {s.name: s for s in all_samples()}
     st.sidebar.multiselect(
-        "…or pick sample photos", list(samples), key=SAMPLES_KEY,
-        format_func=lambda n: samples[n].title if n in samples else n,
-        help=LICENSE_NOTE,
+        "…or pick sample images", list(samples), key=state.SAMPLES,
+        format_func=lambda n: samples[n].title if n in samples else n, help=LICENSE_NOTE,
     )
-    st.sidebar.caption(LICENSE_NOTE)
     items: list[ImageItem] = []
     used: dict[str, int] = {}
 
@@ -254,13 +258,28 @@ def images_ui(model: ModelState) -> list[ImageItem]:
 
     for up in uploads:
         items.append(ImageItem(unique(up.name), up.getvalue(), "upload"))
-    for name in st.session_state.get(SAMPLES_KEY, []):
+    for name in st.session_state.get(state.SAMPLES, []):
         if name in samples:
             items.append(ImageItem(unique(name), samples[name].data, "sample"))
     return items
 
 
+def display_ui() -> None:
+    """Display settings: projector mode and how images are fitted to the network's input."""
+    st.sidebar.header("3 · Display")
+    st.sidebar.toggle("Projector mode", key=state.PROJECTOR,
+                      help="Larger fonts and charts, stronger contrast — for the back of a lecture hall.")
+    st.sidebar.segmented_control(
+        "Fit images to the network", ["crop", "pad"], key=state.FIT, default="crop", required=True,
+        format_func=lambda f: {"crop": "centre crop", "pad": "pad (whole image)"}[f],
+        help="The network sees a square. “centre crop” is what the model was trained with; "
+             "“pad” keeps the whole image and fills the rest with the mean colour.")
+    st.sidebar.caption(LICENSE_NOTE)
+
+
 def inputs_ui() -> Inputs:
     """All sidebar inputs."""
     model = model_ui()
-    return Inputs(model=model, images=images_ui(model))
+    images = images_ui()
+    display_ui()
+    return Inputs(model=model, images=images)

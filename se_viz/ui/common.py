@@ -1,0 +1,61 @@
+"""What every view uses: the error guard, the chart helper and the projector look."""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from typing import Iterator
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from se_viz import InputError, figures
+from se_viz.errors import first_line
+
+from . import state
+
+log = logging.getLogger(__name__)
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+# Projector mode: every rem-based size in Streamlit grows with the root font size.
+PROJECTOR_CSS = """<style>
+html { font-size: 21px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000 !important; }
+</style>"""
+
+
+@contextmanager
+def friendly_errors(what: str) -> Iterator[None]:
+    """Turn an unexpected exception into a plain message (script control flow passes through)."""
+    try:
+        yield
+    except InputError as exc:
+        st.error(str(exc), icon=":material/broken_image:")
+    except Exception as exc:  # noqa: BLE001 — the browser gets a sentence, the log the trace
+        log.exception("rendering %s failed", what)
+        st.error(f"Sorry — the {what} could not be drawn ({first_line(exc)}). The other views still work.",
+                 icon=":material/warning:")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of ``text``."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:60] or "chart"
+
+
+def styled(fig: go.Figure) -> go.Figure:
+    """The figure as the current display setting wants it (projector: large, high contrast)."""
+    return figures.projector(fig) if state.projector() else fig
+
+
+def chart(fig: go.Figure, key: str, filename: str) -> None:
+    """Draw a Plotly figure; its toolbar's camera saves a PNG named ``filename``."""
+    config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"],
+                                                        "filename": filename}}
+    st.plotly_chart(styled(fig), key=key, config=config, width="stretch")
+
+
+def apply_display_settings() -> None:
+    """Page-wide look of the display settings (projector CSS)."""
+    if state.projector():
+        st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)

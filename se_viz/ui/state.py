@@ -1,0 +1,145 @@
+"""Every session key of the app, in one module, with typed values.
+
+Views and the sidebar read and change the session only through these functions, so a reader
+finds every key here and no part writes another part's keys. Widget keys that only the widget
+itself reads (a chart's sort order, say) stay with the widget.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import streamlit as st
+
+from se_viz import ModelLoadError
+
+__all__ = [
+    "ModelChoice", "Weights", "VIEW", "DETAIL", "MODEL", "SAMPLES", "UPLOADS", "PROJECTOR", "FIT",
+    "choose_model", "failure", "remember_failure", "retry", "pick_samples", "follow_images",
+    "projector", "fit", "mark_intro_seen", "intro_seen",
+]
+
+# Widget keys (the widget owns its value; the functions below are the only other writers).
+MODEL = "model"
+SAMPLES = "samples"
+UPLOADS = "uploads"
+VIEW = "view"
+DETAIL = "detail_image"
+PROJECTOR = "projector"
+FIT = "fit"
+# Keys no widget owns.
+_FAILURES = "_model_failures"
+_KNOWN_IMAGES = "_known_images"
+_INTRO_SEEN = "_intro_seen"
+
+
+class Weights(enum.Enum):
+    """Which weights a model choice asks for."""
+
+    PUBLISHED = "published"   # the catalog's weights: bundled, or from the hub (cache or download)
+    UNTRAINED = "untrained"   # random init, structure only
+    FILE = "file"             # the operator's SE_VIZ_WEIGHTS file
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """What to load: a catalog id or timm name and which weights."""
+
+    model_id: str
+    weights: Weights = Weights.PUBLISHED
+    file: Optional[str] = None
+
+    @property
+    def key(self) -> str:
+        """A string naming exactly these weights (a changed file gets a new key via mtime/size)."""
+        if self.weights is Weights.FILE and self.file:
+            try:
+                stat = os.stat(self.file)
+                stamp = f"{stat.st_mtime_ns}:{stat.st_size}"
+            except OSError:
+                stamp = "missing"
+            return f"{self.model_id}|file:{self.file}|{stamp}"
+        return f"{self.model_id}|{self.weights.value}"
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+
+
+def choose_model(choice: ModelChoice) -> None:
+    """Switch to ``choice`` (a button callback: runs before the picker is drawn) and retry it."""
+    st.session_state[MODEL] = choice
+    retry(choice)
+
+
+def failure(choice: ModelChoice) -> Optional[ModelLoadError]:
+    """The remembered load failure of ``choice`` (so a rerun does not retry until asked)."""
+    return st.session_state.get(_FAILURES, {}).get(choice.key)
+
+
+def remember_failure(choice: ModelChoice, error: ModelLoadError) -> None:
+    """Remember that ``choice`` failed to load, and why."""
+    st.session_state.setdefault(_FAILURES, {})[choice.key] = error
+
+
+def retry(choice: ModelChoice) -> None:
+    """Forget a remembered failure so the next run tries to load ``choice`` again."""
+    st.session_state.get(_FAILURES, {}).pop(choice.key, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Images
+
+
+def pick_samples(names: Sequence[str]) -> None:
+    """Select these sample images (a button callback)."""
+    st.session_state[SAMPLES] = list(names)
+
+
+def follow_images(names: Sequence[str]) -> str:
+    """The image the detail views show, following the user.
+
+    A newly added image becomes the one shown (the newest of several added at once); when the
+    shown image is removed, its neighbour in the list takes its place; otherwise the user's pick
+    stays.
+    """
+    known: list[str] = st.session_state.get(_KNOWN_IMAGES, [])
+    current = st.session_state.get(DETAIL)
+    added = [n for n in names if n not in known]
+    if added:
+        current = added[-1]
+    elif current not in names:
+        old_index = known.index(current) if current in known else 0
+        survivors = [n for n in known[:old_index] if n in names]
+        current = survivors[-1] if survivors else names[0]
+    st.session_state[_KNOWN_IMAGES] = list(names)
+    st.session_state[DETAIL] = current
+    return current
+
+
+# --------------------------------------------------------------------------------------------
+# Display
+
+
+def projector() -> bool:
+    """True when the projector setting (large fonts, high contrast) is on."""
+    return bool(st.session_state.get(PROJECTOR, False))
+
+
+def fit() -> str:
+    """How images are fitted to the network's square input: "crop" (the model's own centre
+    crop) or "pad" (the whole image, padded)."""
+    return st.session_state.get(FIT, "crop")
+
+
+def intro_seen() -> bool:
+    """True once this session has analysed an image: the introduction then starts collapsed."""
+    return bool(st.session_state.get(_INTRO_SEEN, False))
+
+
+def mark_intro_seen() -> None:
+    """Remember that the introduction has done its job in this session."""
+    st.session_state[_INTRO_SEEN] = True

@@ -1,0 +1,131 @@
+"""What a newcomer meets: the introduction, the model's problems in plain words, the empty state
+with the sample gallery, and hints about what the loaded model can and cannot say."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import streamlit as st
+
+import se_viz
+from se_viz import LoadedModel
+from se_viz.errors import DownloadUnavailable
+from se_viz.loading.samples import LICENSE_NOTE, Sample
+from se_viz.loading.source import LOCAL_FILE
+
+from . import cache, state
+from .sidebar import ModelState, mini_choice, option_label, untrained_choice
+
+INTRO = (
+    "An SE block looks at a feature map **u** with C channels, **squeezes** each channel to one "
+    "number, passes those numbers through a tiny two-layer network (**excitation**), and "
+    "**scales** every channel by the resulting gate in [0, 1]. Upload a photo to see which "
+    "channels each block amplifies and which it suppresses."
+)
+
+
+def render_intro() -> None:
+    """The three equations of an SE block; open until the session has analysed an image."""
+    with st.expander("What does a Squeeze-and-Excitation block do?", expanded=not state.intro_seen(),
+                     icon=":material/school:"):
+        st.markdown(INTRO)
+        st.markdown("**Squeeze** — global average per channel")
+        st.latex(r"z_c = \frac{1}{H W} \sum_{i=1}^{H} \sum_{j=1}^{W} u_c(i, j)")
+        st.markdown("**Excitation** — the gates")
+        st.latex(r"s = \sigma\left(W_2\, \delta(W_1 z)\right)")
+        st.markdown("**Scale** — recalibrate each channel")
+        st.latex(r"\tilde{x}_c = s_c \cdot u_c")
+        st.caption("δ = ReLU, σ = sigmoid; W₁ reduces C channels to C/r, W₂ expands back (Hu et al., "
+                   "“Squeeze-and-Excitation Networks”, CVPR 2018).")
+
+
+def render_model_notes(model: ModelState) -> None:
+    """Why the app is not on the paper's network, the load error with one-click alternatives, or a
+    banner when the weights are untrained or unknown."""
+    if model.note:
+        st.info(model.note, icon=":material/wifi_off:")
+    if model.error:
+        _render_load_problem(model)
+        return
+    lm = model.lm
+    if lm is None:
+        return
+    if not lm.pretrained:
+        st.warning(
+            "**Untrained network — random weights.** Its gates sit near 0.5 and mean nothing, and "
+            "its predictions are noise. The blocks, their names and channel counts are real.",
+            icon=":material/warning:")
+    elif lm.source.kind == LOCAL_FILE:
+        st.warning(
+            f"**Weights from a local file** (`{lm.source.path.name}`): se_viz cannot tell what they "
+            "were trained on. Check that the predictions make sense before reading the gates.",
+            icon=":material/help:")
+
+
+def _render_load_problem(model: ModelState) -> None:
+    name = model.label.split(" · ")[0]
+    if isinstance(model.error, DownloadUnavailable):
+        st.error(f"**{name}** needs a download, and this computer cannot reach the model hub. Pick "
+                 "a model marked “works offline”.", icon=":material/cloud_off:")
+        with st.expander("Details for the operator"):
+            st.write(str(model.error))
+    else:
+        st.error(f"**{name}** could not be loaded. {model.error}", icon=":material/error:")
+    row = st.container(horizontal=True, gap="small")
+    mini = mini_choice()
+    if mini is not None and model.choice != mini:
+        row.button("Use SE-ResNet mini (works offline)", type="primary", icon=":material/offline_bolt:",
+                   on_click=state.choose_model, args=(mini,), key="use_mini",
+                   help="A small SE-ResNet trained by this project on generated shapes; its weights "
+                        "ship with se_viz. Try it with the synthetic sample images.")
+    untrained = untrained_choice(model.choice.model_id)
+    if untrained is not None and model.choice != untrained:
+        row.button(f"Use {option_label(untrained).split(' · ')[0]}", icon=":material/science:",
+                   on_click=state.choose_model, args=(untrained,), key="use_untrained",
+                   help="Random weights: the block structure is real, the gate values mean nothing.")
+    row.button("Try again", icon=":material/refresh:", on_click=state.retry, args=(model.choice,),
+               key="retry")
+
+
+def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
+    """No image yet: point to the uploader and offer the sample gallery in one click."""
+    st.info("**No image yet.** Upload photos in the sidebar (drag and drop works; several at "
+            "once), or start with the samples below.", icon=":material/upload:")
+    photos = [s for s in gallery if s.kind == "photo"]
+    synthetic = [s for s in gallery if s.kind == "synthetic"]
+    mini = model.lm is not None and model.lm.name == se_viz.MINI_MODEL
+    row = st.container(horizontal=True, gap="small")
+    row.button("Analyse the sample photos", type="secondary" if mini else "primary",
+               on_click=state.pick_samples, args=([s.name for s in photos],), key="use_photos",
+               disabled=not photos)
+    if synthetic:
+        row.button("Analyse the synthetic examples (for SE-ResNet mini)", type="primary" if mini else "secondary",
+                   on_click=state.pick_samples, args=([s.name for s in synthetic],), key="use_synthetic")
+    _gallery_grid(photos, 5)
+    st.caption(LICENSE_NOTE)
+    if synthetic:
+        st.markdown("**Generated examples of SE-ResNet mini's classes** (the offline model)")
+        _gallery_grid(synthetic, 8)
+
+
+def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Sequence[Sample]) -> None:
+    """SE-ResNet mini knows only its synthetic classes: say so when it is shown other images."""
+    synthetic = [s.name for s in gallery if s.kind == "synthetic"]
+    if lm.name != se_viz.MINI_MODEL or all(n in synthetic for n in image_names):
+        return
+    st.info(f"SE-ResNet mini was trained on {len(lm.labels)} generated classes "
+            f"({', '.join(lm.labels)}); on other images its predictions mean little.", icon=":material/info:")
+    if synthetic:
+        st.button("Add the synthetic examples", key="use_synthetic_hint", on_click=state.pick_samples,
+                  args=(synthetic,))
+
+
+def _gallery_grid(samples: Sequence[Sample], per_row: int) -> None:
+    for start in range(0, len(samples), per_row):
+        cols = st.columns(per_row)
+        for col, s in zip(cols, samples[start:start + per_row]):
+            try:
+                png = cache.thumbnail_png(cache.image_digest(s.data), s.data)
+            except se_viz.InputError:
+                continue
+            col.image(png, caption=s.caption, width="stretch")
