@@ -115,7 +115,9 @@ def test_upload_photo_shows_predictions_and_heatmap(browser, r50_server, tmp_pat
         with page.expect_download() as download:
             page.get_by_role("button", name=re.compile("Summary as CSV")).click()
         path = download.value.path()
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        text = Path(path).read_text(encoding="utf-8").splitlines()
+        assert text[0].startswith("# se_viz export")  # the manifest comes first
+        lines = [line for line in text if not line.startswith("#")]
         assert lines[0].startswith("block,") and len(lines) == 1 + 16  # header + 16 SE blocks
         _no_exception(page)
     finally:
@@ -192,8 +194,7 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         page.get_by_text(re.compile(r"— top-1:")).first.wait_for()
         _idle(page)
         page.locator("[data-testid=stImage] img").last.wait_for()
-        page.locator("[data-testid=stDataFrame] canvas").last.wait_for()
-        time.sleep(1.5)  # the data grids paint after layout
+        page.locator("[data-testid=stTable]").last.wait_for()
         _images_loaded(page)
         _no_exception(page)
         _shot(page, shots_dir / "predictions.png", max_height=2000)
@@ -216,28 +217,72 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
     finally:
         context.close()
 
-    # Offline with the default model (the paper's SE-ResNet-50, not cached): the fallback offer.
+    # Offline with no model chosen: the app starts on what works and says why in one sentence.
     offline = app_server({"SE_VIZ_MODEL": "", "SE_VIZ_WEIGHTS": "",
                           "HF_HUB_CACHE": str(tmp_path / "empty_hf_cache")})
     context, page = _open(browser, offline.url, {"width": 1400, "height": 1300})
     try:
-        page.get_by_text("could not be loaded").first.wait_for()
+        page.get_by_text(re.compile("no network here")).first.wait_for()
+        _idle(page)
+        _images_loaded(page)
+        _no_exception(page)
+        _shot(page, shots_dir / "offline_start.png", max_height=1600)
+        # Picking the paper's network anyway: plain words, one-click alternatives.
+        page.get_by_test_id("stSelectbox").filter(has_text="SE network").click()
+        page.get_by_role("option", name=re.compile(r"^SE-ResNet-50 \(paper authors")).click()
+        page.get_by_text(re.compile("needs a download, and this computer cannot reach")).wait_for()
         _idle(page)
         assert page.get_by_role("button", name=re.compile("UNTRAINED")).count() == 1
-        if trained_mini:
-            assert page.get_by_role("button", name=re.compile("Use SE-ResNet mini")).count() == 1
-        _images_loaded(page)
+        assert page.get_by_role("button", name=re.compile("Use SE-ResNet mini")).count() == 1
         _no_exception(page)
         _shot(page, shots_dir / "offline_fallback.png", max_height=1600)
         # One click to the untrained paper network: clearly labelled, honest stage widths.
         page.get_by_role("button", name=re.compile("UNTRAINED")).click()
-        page.get_by_text("Untrained network — structure only").wait_for()
+        page.get_by_text("Untrained network — random weights.").wait_for()
         page.set_input_files("input[type=file]", str(_photo(tmp_path)))
         page.get_by_text(re.compile(r"chelsea\.jpg — top-1:")).wait_for()
+        page.get_by_text(re.compile("Near chance")).first.wait_for()
         _tab(page, "Gate heatmap")
         _wait_plots(page)
         assert "2048 channels" in page.locator(".js-plotly-plot").first.inner_text()
         _no_exception(page)
         _shot(page, shots_dir / "heatmap_seresnet50_untrained.png", max_height=2200)
+    finally:
+        context.close()
+
+
+PROJECTOR_SIZES = [(1024, 768), (1280, 720)]
+VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Export"]
+
+
+def _overflow(page) -> int:
+    """How many pixels the page is wider than the window (0: nothing sticks out to the right)."""
+    return page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=stMain]') || document.body;"
+        " return Math.max(0, m.scrollWidth - m.clientWidth); }")
+
+
+@pytest.mark.parametrize("size", PROJECTOR_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_projector_sizes_every_view_fits(browser, mini_server, size, shots_dir):
+    """At a projector's 1024×768 and 1280×720, with projector mode on, every view fits the width.
+
+    The screenshots (one per view and size) are looked at by a person before a release.
+    """
+    width, height = size
+    context, page = _open(browser, mini_server.url, {"width": width, "height": height})
+    try:
+        page.get_by_text("Loaded").first.wait_for()
+        page.get_by_role("button", name=re.compile("Analyse the synthetic examples")).click()
+        page.get_by_text(re.compile(r"— top-1:")).first.wait_for()
+        _idle(page)
+        page.get_by_text("Projector mode").click()
+        _idle(page)
+        for view in VIEWS:
+            _tab(page, view)
+            if view not in ("Predictions", "Export"):
+                _wait_plots(page)
+            _no_exception(page)
+            assert _overflow(page) <= 1, f"{view} at {width}×{height} is wider than the window"
+            page.screenshot(path=str(shots_dir / f"projector_{width}x{height}_{view.replace(' ', '_').lower()}.png"))
     finally:
         context.close()
