@@ -30,6 +30,7 @@ are ignored by pyarrow's dataset discovery, so the folder reads as one table.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import json
@@ -201,11 +202,8 @@ def build_manifest(
             "labels": list(labels),
         },
         "preprocessing": _jsonable(dict(data_config)),
-        "blocks": [
-            {"name": b.name, "paper_name": b.paper_name, "path": b.path, "channels": b.channels,
-             "reduced": b.reduced, "gate_kind": b.gate_kind}
-            for b in blocks
-        ],
+        # Every BlockInfo field, so a reader rebuilds the same blocks without the model.
+        "blocks": [dataclasses.asdict(b) for b in blocks],
         "dtype": dtype,
         "top_k": min(TOP_K, len(labels)),
         "engine": engine,
