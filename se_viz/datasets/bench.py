@@ -80,8 +80,9 @@ def _folder_bytes(folder: Path) -> int:
 
 def run_capture_bench(model_name: str = "legacy_seresnet50", images: int = 200, batch_size: int = 16,
                       workers: int = 2, actors: int = 1, threads: Optional[int] = None, ray: bool = True,
-                      out: TextIO = sys.stdout) -> ThroughputResult:
+                      out: Optional[TextIO] = None) -> ThroughputResult:
     """Measure plain loop, local engine and (with ``ray``) Ray engine once each; print and return."""
+    out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="se_viz_bench_") as tmp:
         root = Path(tmp)
         write_bench_images(root / "images", images)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Optional, TextIO
 
 from ..loading.models import ModelLoadError
 from .job import CaptureJob
@@ -16,19 +16,20 @@ from .sources import expand_inputs
 __all__ = ["capture_command", "summarize_command"]
 
 
-def capture_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def capture_command(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
     """Run ``se-viz capture``: expand the inputs, run the chosen engine, report counts.
 
     Exit status 0 when the run finished (unreadable images are counted, not fatal), 2 when the
     inputs, the model or the output folder cannot be used (the message says why).
     """
+    out, err = out or sys.stdout, err or sys.stderr
     try:
         items = expand_inputs(args.inputs)
         job = CaptureJob(
             model=args.model, out=Path(args.out), weights=Path(args.weights) if args.weights else None,
             pretrained=not args.untrained, dtype=args.dtype, batch_size=args.batch_size, workers=args.workers,
             rows_per_part=args.rows_per_part, resume=args.resume, actors=args.actors, threads=args.threads,
-            address=args.address, command=tuple(["se-viz", *sys.argv[1:]]),
+            address=args.address, command=("se-viz", *getattr(args, "argv", sys.argv[1:])),
         )
         if not items:
             print("se-viz capture: the inputs hold no images.", file=err)
@@ -53,8 +54,9 @@ def capture_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: Tex
     return 0
 
 
-def summarize_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def summarize_command(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
     """Run ``se-viz summarize``: print the per-block table, optionally write it as CSV."""
+    out, err = out or sys.stdout, err or sys.stderr
     from .reader import open_gate_dataset
     from .summary import summarize_gate_dataset
 

@@ -74,7 +74,7 @@ def image_loader(todo: Sequence[tuple[int, ImageItem]], lm: LoadedModel, batch_s
 
 
 def run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedModel] = None,
-              progress: bool = True, out: TextIO = sys.stderr) -> CaptureReport:
+              progress: bool = True, out: Optional[TextIO] = None) -> CaptureReport:
     """Capture every item into the gate dataset at ``job.out`` on this machine.
 
     ``lm`` is the loaded model (loaded from ``job`` when None). A progress bar (tqdm, to
@@ -93,7 +93,8 @@ def run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedMo
     part = next_part_number(job.out)
     pending: list[pa.Table] = []
     pending_rows = written = 0
-    bar = tqdm(total=len(todo), unit="img", desc="capture", disable=not progress, file=out, smoothing=0.1)
+    bar = tqdm(total=len(todo), unit="img", desc="capture", disable=not progress, file=out or sys.stderr,
+               smoothing=0.1)
     try:
         for records, x in image_loader(todo, lm, job.batch_size, job.workers):
             with torch_threads(job.threads):
