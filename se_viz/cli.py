@@ -1,4 +1,5 @@
-"""The ``se-viz`` command: capture from the shell, benchmark, and train the bundled demo model."""
+"""The ``se-viz`` command: capture SE gates over image collections into Parquet gate datasets
+(on this machine or a Ray cluster), summarize them, benchmark capturing, and train the bundled demo model."""
 
 from __future__ import annotations
 
@@ -10,11 +11,29 @@ __all__ = ["main"]
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.capture_throughput:
+        from .datasets.bench import run_capture_bench
+
+        run_capture_bench(model_name=args.model, images=args.images, batch_size=args.batch_size,
+                          workers=args.workers, actors=args.actors, threads=args.threads, out=sys.stdout)
+        return 0
     from .bench import run_bench
 
     run_bench(model_name=args.model, batches=tuple(args.batch), rounds=args.rounds, out=sys.stdout,
               memory=not args.no_memory)
     return 0
+
+
+def _cmd_capture(args: argparse.Namespace) -> int:
+    from .datasets.commands import capture_command
+
+    return capture_command(args)
+
+
+def _cmd_summarize(args: argparse.Namespace) -> int:
+    from .datasets.commands import summarize_command
+
+    return summarize_command(args)
 
 
 def _cmd_train_demo(args: argparse.Namespace) -> int:
@@ -33,7 +52,39 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="batch sizes (default 1 8)")
     bench.add_argument("--rounds", type=int, default=21, help="paired rounds per batch size (default 21)")
     bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    bench.add_argument("--capture-throughput", action="store_true",
+                       help="instead: images/s of a plain timm loop vs se-viz capture (local and Ray engines)")
+    bench.add_argument("--images", type=int, default=200, help="with --capture-throughput: generated images (default 200)")
+    bench.add_argument("--batch-size", type=int, default=16, help="with --capture-throughput: batch size (default 16)")
+    bench.add_argument("--workers", type=int, default=2, help="with --capture-throughput: decoding processes (default 2)")
+    bench.add_argument("--actors", type=int, default=1, help="with --capture-throughput: Ray model actors (default 1)")
+    bench.add_argument("--threads", type=int, default=None, help="with --capture-throughput: torch threads per model process")
     bench.set_defaults(func=_cmd_bench)
+
+    cap = sub.add_parser("capture", help="capture the gates of every image into a Parquet gate dataset")
+    cap.add_argument("inputs", nargs="+", metavar="INPUT",
+                     help="image files, folders (class = top-level sub-folder), ZIPs, or .txt/.csv lists of paths")
+    cap.add_argument("--model", required=True, help="catalog id or timm model name (e.g. legacy_seresnet50.in1k)")
+    cap.add_argument("--weights", help="local .safetensors/.pth weights instead of the model's own")
+    cap.add_argument("--untrained", action="store_true", help="random init (structure only), no weights needed")
+    cap.add_argument("--out", required=True, help="output folder of the gate dataset")
+    cap.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
+    cap.add_argument("--workers", type=int, default=2, help="decoding worker processes, local engine (default 2)")
+    cap.add_argument("--dtype", choices=("float32", "float16"), default="float32",
+                     help="storage type of gates, squeeze and logits (float16 halves the size)")
+    cap.add_argument("--resume", action="store_true", help="continue a killed run: skip images already written")
+    cap.add_argument("--engine", choices=("local", "ray"), default="local", help="local (default) or Ray Data")
+    cap.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local runtime)")
+    cap.add_argument("--actors", type=int, default=1, help="Ray engine: model actors (default 1)")
+    cap.add_argument("--threads", type=int, default=None, help="torch threads per model process (default: torch's)")
+    cap.add_argument("--rows-per-part", type=int, default=512, help="local engine: rows per part file (default 512)")
+    cap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    cap.set_defaults(func=_cmd_capture)
+
+    summ = sub.add_parser("summarize", help="per-block gate statistics of a gate dataset")
+    summ.add_argument("dataset", metavar="DIR", help="gate dataset folder or URI (s3://, gs://, file://)")
+    summ.add_argument("--csv", help="also write the table to this CSV file")
+    summ.set_defaults(func=_cmd_summarize)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
     try:
@@ -48,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``se-viz`` console command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # recorded in gate-dataset manifests
     return int(args.func(args) or 0)
 
 

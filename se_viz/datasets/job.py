@@ -1,0 +1,107 @@
+"""What a capture run is: the model to load, how to batch, where to write — shared by both engines."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence
+
+import torch
+
+from ..engine.blocks import BlockInfo
+from ..engine.capture import capture
+from ..loading.models import LoadedModel, load_model
+from .schema import DTYPES, build_manifest
+
+__all__ = ["CaptureJob", "block_widths", "forward_blocks", "torch_threads", "weights_file"]
+
+
+@dataclass(frozen=True)
+class CaptureJob:
+    """The settings of one ``se-viz capture`` run (both engines read the same object).
+
+    ``rows_per_part`` rows make one part file of the local engine (the unit that a kill can
+    lose and ``--resume`` redoes); ``actors`` is the Ray engine's model-actor count; ``threads``
+    is torch's intra-op thread count in each process that runs the model (None: torch's default).
+    On a busy machine fewer threads than cores is often faster: idle OpenMP threads spin.
+    """
+
+    model: str
+    out: Path
+    weights: Optional[Path] = None
+    pretrained: bool = True
+    dtype: str = "float32"
+    batch_size: int = 32
+    workers: int = 2
+    rows_per_part: int = 512
+    resume: bool = False
+    actors: int = 1
+    threads: Optional[int] = None
+    address: Optional[str] = None
+    command: Optional[tuple[str, ...]] = None
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
+        if self.batch_size < 1 or self.rows_per_part < 1 or self.actors < 1 or self.workers < 0:
+            raise ValueError("batch size, rows per part and actors must be >= 1, workers >= 0")
+
+    def load(self) -> LoadedModel:
+        """Load the model this job captures with (eval mode, as ``se_viz.load_model`` gives it)."""
+        return load_model(self.model, weights=self.weights, pretrained=self.pretrained)
+
+    def manifest(self, lm: LoadedModel, engine: str) -> dict[str, Any]:
+        """The manifest of this job's dataset for the loaded model ``lm``."""
+        return build_manifest(
+            model_id=lm.name, weights_source=lm.weights_source, weights_file=weights_file(lm, self.weights),
+            pretrained=lm.pretrained, data_config=lm.data_config, blocks=forward_blocks(lm),
+            labels=lm.labels, dtype=self.dtype, engine=engine, command=self.command,
+        )
+
+
+def weights_file(lm: LoadedModel, weights: Optional[os.PathLike] = None) -> Optional[Path]:
+    """The weights file ``lm`` was loaded from, when there is one on this machine.
+
+    A local ``weights`` file, the bundled file of an offline model, or the hub's cached
+    ``model.safetensors``; None for an untrained network.
+    """
+    if weights:
+        return Path(weights).expanduser().resolve()
+    if not lm.pretrained:
+        return None
+    entry = lm.entry
+    if entry is not None and entry.bundled_available:
+        return entry.bundled_path
+    repo = entry.hf_hub_id if entry is not None and entry.hf_hub_id else f"timm/{lm.name}"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(repo, "model.safetensors")
+    except Exception:  # noqa: BLE001 — no cache entry is not an error, just no hash
+        return None
+    return Path(cached) if isinstance(cached, str) and os.path.isfile(cached) else None
+
+
+def forward_blocks(lm: LoadedModel) -> list[BlockInfo]:
+    """``lm``'s SE blocks in the order they run, from one capture of a blank input."""
+    x = torch.zeros(1, *lm.data_config["input_size"])
+    return capture(lm.model, x, blocks=lm.blocks).blocks
+
+
+def block_widths(blocks: Sequence[BlockInfo]) -> dict[str, int]:
+    """Block name → channel count, in the given order."""
+    return {b.name: b.channels for b in blocks}
+
+
+@contextmanager
+def torch_threads(threads: Optional[int]) -> Iterator[None]:
+    """Run the body with ``threads`` torch intra-op threads (unchanged when None), then restore."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

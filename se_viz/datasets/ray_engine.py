@@ -1,0 +1,163 @@
+"""The Ray Data engine: the same capture job on one machine or on a Ray cluster.
+
+Following Ray's "offline batch inference" recipe: the input paths become a dataset
+(``ray.data.from_items``), decoding and preprocessing run as stateless tasks (``map_batches``
+with a function), the hooked model runs in a pool of stateful actors (``map_batches`` with the
+class :class:`CaptureActor`, built once per actor, and ``compute=ActorPoolStrategy(size=N)``),
+and the rows are written with ``write_parquet`` in the same schema as the local engine; the
+manifest goes next to them. Actors return plain CPU arrays (an Arrow table), never tensors.
+
+Without an address the engine starts a local Ray runtime and shuts it down afterwards; with
+``address`` (or ``RAY_ADDRESS``, as set by ``ray job submit``) it joins that cluster. Every
+path must be readable from every node (a shared file system).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from .decode import decode_item
+from .job import CaptureJob, torch_threads
+from .local import CaptureReport
+from .output import done_paths, prepare_output, write_errors_file
+from .schema import manifest_schema, records_table
+from .sources import ImageItem
+
+__all__ = ["CaptureActor", "LOCAL_CPUS", "decode_batch", "ray_runtime", "run_ray"]
+
+LOCAL_CPUS = 2  # CPUs a local runtime may use (this project's machines have two cores)
+DECODE_CPUS = 0.5  # decoding is light; a different CPU share also keeps Ray from fusing it into the actors
+_TEXT = ("path", "label", "sha256", "error")
+_INTS = ("index", "width", "height")
+
+
+def decode_batch(batch: Mapping[str, np.ndarray], data_config: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Ray task: read, decode and preprocess a batch of paths into input arrays (N, 3, H, W).
+
+    Unreadable images keep their row with ``error`` set and zero pixels; the actor skips them.
+    """
+    from timm.data import create_transform
+
+    import torch
+
+    transform = create_transform(**dict(data_config), is_training=False)
+
+    def preprocess(images):
+        return torch.stack([transform(img.convert("RGB")) for img in images])
+
+    shape = tuple(data_config["input_size"])
+    records, pixels = [], []
+    for index, path, label in zip(batch["index"], batch["path"], batch["label"]):
+        label = None if label is None or (isinstance(label, float) and math.isnan(label)) else str(label)
+        record, x = decode_item(int(index), ImageItem(str(path), label), preprocess)
+        records.append(record)
+        pixels.append(x.numpy() if x is not None else np.zeros(shape, dtype=np.float32))
+    # Ray turns object columns holding None into floats (NaN): send "" / -1 for "none" instead.
+    out = {k: np.array(["" if r[k] is None else r[k] for r in records]) for k in _TEXT}
+    out.update({k: np.array([-1 if r[k] is None else r[k] for r in records], dtype=np.int64) for k in _INTS})
+    out["pixels"] = np.stack(pixels)
+    return out
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    return None if int(value) < 0 else int(value)
+
+
+class CaptureActor:
+    """Ray actor: loads the model once (in ``__init__``) and captures each batch into Arrow rows."""
+
+    def __init__(self, model: str, weights: Optional[str], pretrained: bool, manifest: Mapping[str, Any],
+                 threads: Optional[int] = None) -> None:
+        from ..loading.models import load_model
+
+        self.lm = load_model(model, weights=weights, pretrained=pretrained)
+        order = [b["name"] for b in manifest["blocks"]]
+        self.blocks = sorted(self.lm.blocks, key=lambda b: order.index(b.name))
+        self.schema = manifest_schema(manifest)
+        self.threads = threads
+
+    def __call__(self, batch: Mapping[str, np.ndarray]):
+        import torch
+
+        from ..engine.capture import capture
+
+        records = [{k: (str(batch[k][i]) or None) for k in _TEXT} | {k: _int_or_none(batch[k][i]) for k in _INTS}
+                   for i in range(len(batch["index"]))]
+        ok = [i for i, r in enumerate(records) if r["error"] is None]
+        cap = None
+        if ok:
+            with torch_threads(self.threads):
+                cap = capture(self.lm.model, torch.from_numpy(np.ascontiguousarray(batch["pixels"][ok])),
+                              blocks=self.blocks)
+        return records_table(records, cap, self.schema)
+
+
+class ray_runtime:
+    """Context manager: join the cluster at ``address`` (or RAY_ADDRESS), or start a local runtime
+    with ``LOCAL_CPUS`` CPUs; shut down only what it started."""
+
+    def __init__(self, address: Optional[str] = None, num_cpus: int = LOCAL_CPUS) -> None:
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.num_cpus = num_cpus
+        self.started = False
+
+    def __enter__(self) -> "ray_runtime":
+        import ray
+
+        if not ray.is_initialized():
+            if self.address:
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False)
+            self.started = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.started:
+            import ray
+
+            ray.shutdown()
+
+
+def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) -> CaptureReport:
+    """Capture every item into the gate dataset at ``job.out`` with Ray Data.
+
+    Starts (and afterwards stops) a local Ray runtime unless one is running or ``job.address``
+    / RAY_ADDRESS names a cluster. ``job.actors`` model actors, ``job.batch_size`` images per
+    batch; ``job.resume`` skips paths that already have a row. The output folder must be
+    reachable from every node for a cluster run (a shared file system or a URI).
+    """
+    import ray
+
+    started = time.perf_counter()
+    lm = job.load()
+    manifest = job.manifest(lm, engine="ray")
+    del lm  # the driver only needed it for the manifest; actors load their own copy
+    prepare_output(job.out, manifest, job.resume)
+    done = done_paths(job.out) if job.resume else set()
+    rows = [{"index": i, "path": it.path, "label": it.label} for i, it in enumerate(items) if it.path not in done]
+    if rows:
+        with ray_runtime(job.address):
+            ctx = ray.data.DataContext.get_current()
+            ctx.enable_progress_bars = progress
+            ds = ray.data.from_items(rows, override_num_blocks=max(1, math.ceil(len(rows) / job.batch_size)))
+            ds = ds.map_batches(decode_batch, batch_size=job.batch_size, batch_format="numpy", num_cpus=DECODE_CPUS,
+                                fn_kwargs={"data_config": manifest["preprocessing"]})
+            ds = ds.map_batches(
+                CaptureActor,
+                fn_constructor_kwargs={"model": job.model, "weights": str(job.weights) if job.weights else None,
+                                       "pretrained": job.pretrained, "manifest": manifest, "threads": job.threads},
+                compute=ray.data.ActorPoolStrategy(size=job.actors),
+                num_cpus=1,
+                batch_size=job.batch_size,
+                batch_format="numpy",
+            )
+            ds.write_parquet(str(job.out.resolve()))
+    errors = write_errors_file(job.out)
+    return CaptureReport(total=len(items), written=len(rows), skipped=len(items) - len(rows), errors=errors,
+                         seconds=time.perf_counter() - started)

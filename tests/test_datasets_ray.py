@@ -1,0 +1,50 @@
+"""The Ray Data engine on a real local Ray runtime (2 CPUs): same rows and values as the local engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import se_viz
+from se_viz.datasets.job import CaptureJob
+from se_viz.datasets.local import run_local
+from se_viz.datasets.reader import open_gate_dataset
+from se_viz.datasets.sources import expand_inputs
+
+from datasets_helpers import BAD, make_image_folder, rows_equal
+
+ray = pytest.importorskip("ray")
+MINI = se_viz.MINI_MODEL
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """One local Ray runtime with 2 CPUs for the module, shut down afterwards."""
+    from se_viz.datasets.ray_engine import ray_runtime
+
+    with ray_runtime(num_cpus=2) as runtime:
+        assert runtime.started and ray.cluster_resources()["CPU"] == 2
+        yield runtime
+    assert not ray.is_initialized()
+
+
+def test_ray_engine_gives_the_local_rows_and_values(ray_local, tmp_path):
+    from se_viz.datasets.ray_engine import run_ray
+
+    folder = make_image_folder(tmp_path / "shapes")
+    items = expand_inputs([folder])
+    common = dict(model=MINI, batch_size=8, threads=1)
+    local = run_local(CaptureJob(out=tmp_path / "local", workers=1, **common), items, progress=False)
+    report = run_ray(CaptureJob(out=tmp_path / "ray", **common), items, progress=False)
+    assert ray.is_initialized(), "the engine must not shut down a runtime it did not start"
+    assert (report.written, report.total) == (len(items), len(items))
+    assert local.errors == report.errors == len(BAD)
+    a, b = open_gate_dataset(tmp_path / "local"), open_gate_dataset(tmp_path / "ray")
+    rows_equal(a, b)
+    assert sorted(a.errors["path"]) == sorted(b.errors["path"])
+    manifest = json.loads((tmp_path / "ray" / "_manifest.json").read_text())
+    assert manifest["engine"] == "ray" and manifest["blocks"] == a.manifest["blocks"]
+    # Ray wrote the same schema as the local engine.
+    assert b.dataset.schema.remove_metadata() == a.dataset.schema.remove_metadata()
