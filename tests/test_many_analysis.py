@@ -235,3 +235,24 @@ def test_demo_gate_set_batches_and_class_structure(mini):
     assert np.mean(groups_from_predictions(gs.capture.logits, mini.labels) == gs.labels) > 0.9
     spec = class_specificity(gs.capture.gates, gs.labels, gs.capture.blocks)
     assert all(b.ratio > 1 for b in spec.blocks)
+    # Images recalibrated alike share a class: at the last stage most nearest images are of the
+    # query's class (chance: 1 in 10).
+    last = list(vector_scopes(gs.capture.blocks).values())[3]
+    v = gate_vectors(gs.capture.gates, last)
+    same = [np.mean(gs.labels[nearest_images(v, q, 3)["image"]] == gs.labels[q]) for q in range(n)]
+    assert np.mean(same) > 0.5
+
+
+def test_docs_notebook_example_runs():
+    """The notebook example in docs/many-images.md runs as written (offline, mini model)."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "many-images.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    assert len(blocks) == 1
+    scope: dict = {}
+    exec(compile(blocks[0], "docs/many-images.md", "exec"), scope)  # noqa: S102 — our own docs
+    assert scope["cap"].num_images == 100 and len(scope["figs"]) == 7
+    assert scope["blocks"] == ["SE_2_2", "SE_3_2", "SE_4_2", "SE_5_1", "SE_5_2"]
+    assert all(f.layout.title.text for f in scope["figs"])
