@@ -16,21 +16,7 @@ from se_viz.analysis import (
     saturation_table,
 )
 from se_viz.demo.gate_set import random_capture
-from se_viz.figures import (
-    GATE_COLORSCALE,
-    PAPER_FIG6,
-    PAPER_FIG7,
-    PAPER_PRUNING,
-    PAPER_SATURATION,
-    PAPER_SPECIFICITY,
-    class_band_figure,
-    class_profile_figure,
-    compare_heatmaps,
-    distance_figure,
-    pca_figure,
-    saturation_figure,
-    specificity_figure,
-)
+from se_viz import figures as F
 
 
 def _axis_titles(fig) -> list[str]:
@@ -51,7 +37,7 @@ def labels():
 
 
 def test_compare_heatmaps_show_every_gate_and_the_difference(cap):
-    fig = compare_heatmaps(cap, [3, 5], names=[f"img{i}" for i in range(12)])
+    fig = F.compare_heatmaps(cap, [3, 5], names=[f"img{i}" for i in range(12)])
     heat = [t for t in fig.data if t.type == "heatmap"]
     assert len(heat) == 2 * 3  # two stage panels × (two images + difference)
     # Panel 1 (stage 2): image 3, image 5, then s5 − s3, every channel at full resolution.
@@ -67,20 +53,20 @@ def test_compare_heatmaps_show_every_gate_and_the_difference(cap):
     assert [a.text for a in layout.annotations][:3] == ["img3", "img5", "difference s₂ − s₁"]
     assert "channel index" in _axis_titles(fig) and "SE block" in _axis_titles(fig)
     # Three images: the spread max − min on a 0… scale.
-    three = compare_heatmaps(cap, [0, 1, 2])
+    three = F.compare_heatmaps(cap, [0, 1, 2])
     spread = np.asarray([t for t in three.data if t.type == "heatmap"][3].z)
     g = np.stack([cap.gates["SE_2_1"][[0, 1, 2]].max(0) - cap.gates["SE_2_1"][[0, 1, 2]].min(0),
                   cap.gates["SE_2_2"][[0, 1, 2]].max(0) - cap.gates["SE_2_2"][[0, 1, 2]].min(0)])
     assert np.allclose(spread, g) and three.layout.coloraxis2.cmin == 0.0
     with pytest.raises(ValueError):
-        compare_heatmaps(cap, [0])
+        F.compare_heatmaps(cap, [0])
     with pytest.raises(ValueError):
-        compare_heatmaps(cap, [0, 1, 2, 3, 4])
+        F.compare_heatmaps(cap, [0, 1, 2, 3, 4])
 
 
 def test_distance_figure_lines_are_the_table(cap):
     table = pairwise_block_distances(cap.gates, [0, 1, 2])
-    fig = distance_figure(table)
+    fig = F.distance_figure(table)
     assert len(fig.data) == 3 * 2  # three pairs, cosine and L1 each
     first = [t for t in fig.data if t.name == "image 0 ↔ image 1"]
     rows = table[table.pair == "image 0 ↔ image 1"].sort_values("depth")
@@ -93,7 +79,7 @@ def test_distance_figure_lines_are_the_table(cap):
 
 def test_class_profile_figure_is_fig6(cap, labels):
     prof = class_profiles(cap.gates, labels)
-    fig = class_profile_figure(prof, ["SE_2_2", "SE_3_2"], subset=5)
+    fig = F.class_profile_figure(prof, ["SE_2_2", "SE_3_2"], subset=5)
     # Per panel: one line per class and the all-images reference.
     assert [t.name for t in fig.data[:4]] == ["a", "b", "c", "all images"]
     idx = channel_subset(80, 5)
@@ -107,16 +93,16 @@ def test_class_profile_figure_is_fig6(cap, labels):
     assert "mean gate s (0–1)" in _axis_titles(fig)
     assert "Fig. 6" in fig.layout.title.text
     # 8 channels, fewer than the default 50: all are drawn, on "channel index".
-    full = class_profile_figure(prof, ["SE_2_2"])
+    full = F.class_profile_figure(prof, ["SE_2_2"])
     assert np.allclose(full.data[0].y, prof["SE_2_2"].mean[0]) and "channel index" in _axis_titles(full)
     # At most max_classes lines per panel, and the title says so.
-    few = class_profile_figure(prof, ["SE_3_2"], max_classes=2)
+    few = F.class_profile_figure(prof, ["SE_3_2"], max_classes=2)
     assert len(few.data) == 3 and "2 largest of 3 classes" in few.layout.title.text
 
 
 def test_class_band_figure_is_fig7(cap, labels):
     prof = class_profiles(cap.gates, labels)
-    fig = class_band_figure(prof, "c", ["SE_3_1"], subset=10)
+    fig = F.class_band_figure(prof, "c", ["SE_3_1"], subset=10)
     idx = channel_subset(80, 10)
     hi, lo, mean, ref = fig.data
     m, s = prof["SE_3_1"].mean[2, idx], prof["SE_3_1"].std[2, idx]
@@ -125,12 +111,12 @@ def test_class_band_figure_is_fig7(cap, labels):
     assert lo.fill == "tonexty" and np.allclose(ref.y, prof["SE_3_1"].overall[idx])
     assert "n = 4 images" in fig.layout.title.text and "gate s (0–1)" in _axis_titles(fig)
     with pytest.raises(KeyError):
-        class_band_figure(prof, "zzz", ["SE_3_1"])
+        F.class_band_figure(prof, "zzz", ["SE_3_1"])
 
 
 def test_specificity_figure_shows_the_measure(cap, labels):
     result = class_specificity(cap.gates, labels, cap.blocks)
-    fig = specificity_figure(result)
+    fig = F.specificity_figure(result)
     ratio, between, within = fig.data
     assert list(ratio.x) == cap.block_names
     assert np.allclose(ratio.y, [b.ratio for b in result.blocks])
@@ -145,7 +131,7 @@ def test_saturation_figure_shows_the_table():
     cap = random_capture(((1, 4), (1, 4)), n=3)
     cap.gates["SE_3_1"][:] = 0.97  # a block close to identity
     table = saturation_table(cap.gates)
-    fig = saturation_figure(table)
+    fig = F.saturation_figure(table)
     above, below, gap = fig.data
     assert np.allclose(above.y, table["frac_above_0.9"]) and np.allclose(below.y, table["frac_below_0.1"])
     assert np.allclose(gap.y, table["gap"]) and gap.y[1] == pytest.approx(0.03, abs=1e-6)
@@ -156,7 +142,7 @@ def test_saturation_figure_shows_the_table():
 
 def test_pca_figure_points_are_the_coordinates(cap, labels):
     pca = gate_pca(cap.gates["SE_3_1"])
-    fig = pca_figure(pca, labels, names=[f"n{i}" for i in range(12)], where="SE_3_1", highlight=4)
+    fig = F.pca_figure(pca, labels, names=[f"n{i}" for i in range(12)], where="SE_3_1", highlight=4)
     a = fig.data[0]
     assert a.name == "a (4)" and list(a.text) == ["n0", "n3", "n6", "n9"]
     assert np.allclose(a.x, pca.coords[[0, 3, 6, 9], 0]) and np.allclose(a.y, pca.coords[[0, 3, 6, 9], 1])
@@ -166,8 +152,8 @@ def test_pca_figure_points_are_the_coordinates(cap, labels):
 
 
 def test_paper_captions_state_the_findings():
-    assert "class-agnostic" in PAPER_FIG6 and "class-specific" in PAPER_FIG6
-    assert "SE_5_2" in PAPER_FIG6 and "identity" in PAPER_FIG6 and "SE_5_3" in PAPER_FIG6
-    assert "Fig. 7" in PAPER_FIG7 and "SE_5_2" in PAPER_SATURATION
-    assert "0.1 % top-5" in PAPER_PRUNING and "depth" in PAPER_SPECIFICITY
-    assert GATE_COLORSCALE == "Viridis"
+    assert "class-agnostic" in F.PAPER_FIG6 and "class-specific" in F.PAPER_FIG6
+    assert "SE_5_2" in F.PAPER_FIG6 and "identity" in F.PAPER_FIG6 and "SE_5_3" in F.PAPER_FIG6
+    assert "Fig. 7" in F.PAPER_FIG7 and "SE_5_2" in F.PAPER_SATURATION
+    assert "0.1 % top-5" in F.PAPER_PRUNING and "depth" in F.PAPER_SPECIFICITY
+    assert F.GATE_COLORSCALE == "Viridis"

@@ -124,6 +124,34 @@ def _blocks_or_all(profiles: Mapping[str, ClassProfile], blocks: Optional[Sequen
     return names
 
 
+def _block_panels(
+    profiles: Mapping[str, ClassProfile], names: Sequence[str], subset: Optional[int], seed: int,
+    titles: Sequence[str],
+) -> tuple[go.Figure, list[tuple[int, int, str, ClassProfile, np.ndarray]]]:
+    """The panel grid of Fig. 6 / Fig. 7 (three to a row) and, per block, its cell and channels."""
+    rows, cols = _grid(len(names))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), horizontal_spacing=0.05,
+                        vertical_spacing=0.14 if rows > 1 else 0.0)
+    cells = []
+    for p, b in enumerate(names):
+        prof = profiles[b]
+        cells.append((p // cols + 1, p % cols + 1, b, prof, channel_subset(prof.mean.shape[1], subset, seed)))
+    return fig, cells
+
+
+def _finish_panels(fig: go.Figure, cells: list, subset: Optional[int], y_title: str, title: str) -> go.Figure:
+    """Axis titles (x on the bottom row, y on the left column), the 0…1 gate range, the layout."""
+    rows = max(r for r, *_ in cells)
+    for r, c, _b, prof, _idx in cells:
+        fig.update_xaxes(title_text=_subset_axis(subset, prof.mean.shape[1]) if r == rows else None,
+                         row=r, col=c)
+        fig.update_yaxes(range=[0, 1], title_text=y_title if c == 1 else None, row=r, col=c)
+    _layout(fig, title, height=320 * rows + 160, margin=dict(l=10, r=10, t=110, b=60),
+            legend=dict(orientation="h", yanchor="top", y=-0.12 if rows == 1 else -0.06, x=0))
+    fig.update_annotations(font_size=FONT_SIZE)
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # Compare a few images
 
@@ -267,44 +295,34 @@ def class_profile_figure(
     order = sorted(range(len(first.classes)), key=lambda k: (-int(first.counts[k]), str(first.classes[k])))
     shown = sorted(order[:max_classes], key=lambda k: str(first.classes[k]))
     colours = class_colours(list(first.classes))
-    rows, cols = _grid(len(names))
     titles = []
     for b in names:
         c = profiles[b].mean.shape[1]
         k = c if subset is None else min(int(subset), c)
         titles.append(f"{b} · {k} of {c} channels")
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.05,
-                        vertical_spacing=0.14 if rows > 1 else 0.0)
-    for p, b in enumerate(names):
-        prof = profiles[b]
-        r, c = p // cols + 1, p % cols + 1
-        idx = channel_subset(prof.mean.shape[1], subset, seed)
+    fig, cells = _block_panels(profiles, names, subset, seed, titles)
+    for r, c, b, prof, idx in cells:
         x = np.arange(idx.size)
+        first_panel = (r, c) == (1, 1)
         for k in shown:
             cls = prof.classes[k]
             fig.add_trace(go.Scatter(
                 x=x, y=prof.mean[k, idx], customdata=idx, mode="lines", name=str(cls),
-                legendgroup=str(cls), showlegend=p == 0, line=dict(color=colours[cls], width=1.6),
+                legendgroup=str(cls), showlegend=first_panel, line=dict(color=colours[cls], width=1.6),
                 hovertemplate=(f"<b>{cls}</b> (n = {int(prof.counts[k])})<br>{b} · channel "
                                "%{customdata}<br>class-mean s = %{y:.3f}<extra></extra>"),
             ), row=r, col=c)
         fig.add_trace(go.Scatter(
             x=x, y=prof.overall[idx], customdata=idx, mode="lines", name="all images",
-            legendgroup="all", showlegend=p == 0, line=dict(color="black", width=2.2, dash="dash"),
+            legendgroup="all", showlegend=first_panel, line=dict(color="black", width=2.2, dash="dash"),
             hovertemplate=f"<b>all images</b><br>{b} · channel %{{customdata}}<br>"
                           "mean s = %{y:.3f}<extra></extra>",
         ), row=r, col=c)
-        fig.update_xaxes(title_text=_subset_axis(subset, prof.mean.shape[1]) if r == rows else None,
-                         row=r, col=c)
-        fig.update_yaxes(range=[0, 1], title_text="mean gate s (0–1)" if c == 1 else None, row=r, col=c)
     left_out = len(first.classes) - len(shown)
     extra = f"; the {len(shown)} largest of {len(first.classes)} classes drawn" if left_out else ""
-    _layout(fig, "Role of excitation: class-mean gates per channel (the paper's Fig. 6)<br>"
-                 f"<sup>one line per class, dashed = mean over all images{extra}</sup>",
-            height=320 * rows + 160, margin=dict(l=10, r=10, t=110, b=60),
-            legend=dict(orientation="h", yanchor="top", y=-0.12 if rows == 1 else -0.06, x=0))
-    fig.update_annotations(font_size=FONT_SIZE)
-    return fig
+    return _finish_panels(fig, cells, subset, "mean gate s (0–1)",
+                          "Role of excitation: class-mean gates per channel (the paper's Fig. 6)<br>"
+                          f"<sup>one line per class, dashed = mean over all images{extra}</sup>")
 
 
 def class_band_figure(
@@ -321,43 +339,33 @@ def class_band_figure(
     to the gate range 0…1, and the dashed line the mean over all images for reference.
     """
     names = _blocks_or_all(profiles, blocks)
-    rows, cols = _grid(len(names))
     first = profiles[names[0]]
     k = first.of(cls)
     colour = class_colours(list(first.classes))[first.classes[k]]
     fill = "rgba({},{},{},0.25)".format(*plotly.colors.hex_to_rgb(colour))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.05,
-                        vertical_spacing=0.14 if rows > 1 else 0.0)
-    for p, b in enumerate(names):
-        prof = profiles[b]
-        r, c = p // cols + 1, p % cols + 1
-        idx = channel_subset(prof.mean.shape[1], subset, seed)
+    fig, cells = _block_panels(profiles, names, subset, seed, names)
+    for r, c, b, prof, idx in cells:
         x = np.arange(idx.size)
+        first_panel = (r, c) == (1, 1)
         mean, std = prof.mean[k, idx], prof.std[k, idx]
         lo, hi = np.clip(mean - std, 0, 1), np.clip(mean + std, 0, 1)
         fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(width=0), showlegend=False,
                                  hoverinfo="skip", legendgroup="band"), row=r, col=c)
         fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(width=0), fill="tonexty",
                                  fillcolor=fill, name="± 1 std", legendgroup="band",
-                                 showlegend=p == 0, hoverinfo="skip"), row=r, col=c)
+                                 showlegend=first_panel, hoverinfo="skip"), row=r, col=c)
         fig.add_trace(go.Scatter(
             x=x, y=mean, customdata=np.stack([idx, std], axis=1), mode="lines", name=f"{cls} mean",
-            legendgroup="mean", showlegend=p == 0, line=dict(color=colour, width=2),
+            legendgroup="mean", showlegend=first_panel, line=dict(color=colour, width=2),
             hovertemplate=(f"<b>{cls}</b><br>{b} · channel %{{customdata[0]:d}}<br>"
                            "mean s = %{y:.3f} ± %{customdata[1]:.3f}<extra></extra>"),
         ), row=r, col=c)
         fig.add_trace(go.Scatter(x=x, y=prof.overall[idx], mode="lines", name="all images",
-                                 legendgroup="all", showlegend=p == 0, hoverinfo="skip",
+                                 legendgroup="all", showlegend=first_panel, hoverinfo="skip",
                                  line=dict(color="black", width=1.5, dash="dash")), row=r, col=c)
-        fig.update_xaxes(title_text=_subset_axis(subset, prof.mean.shape[1]) if r == rows else None,
-                         row=r, col=c)
-        fig.update_yaxes(range=[0, 1], title_text="gate s (0–1)" if c == 1 else None, row=r, col=c)
-    _layout(fig, f"Within one class: {cls} (n = {int(first.counts[k])} images), mean ± std of the "
-                 "gates (the paper's Fig. 7)",
-            height=320 * rows + 150, margin=dict(l=10, r=10, t=90, b=60),
-            legend=dict(orientation="h", yanchor="top", y=-0.12 if rows == 1 else -0.06, x=0))
-    fig.update_annotations(font_size=FONT_SIZE)
-    return fig
+    return _finish_panels(fig, cells, subset, "gate s (0–1)",
+                          f"Within one class: {cls} (n = {int(first.counts[k])} images), mean ± std of "
+                          "the gates (the paper's Fig. 7)")
 
 
 # ---------------------------------------------------------------------------------------------
