@@ -2,7 +2,32 @@
 
 ``stats`` summarises one image's gates (per-block statistics, channel orders, top channels,
 long tables, top-k predictions); ``specificity`` measures how class-specific gates are.
+Many images at once: ``compare`` (per-block distances between a few images), ``groups`` (classes
+of images, class-mean gates, the paper's blocks and channel subset), ``saturation`` (blocks close
+to identity) and ``neighbours`` (nearest images, PCA of gate vectors).
 """
+
+from .compare import DISTANCE_COLUMNS, cosine_distances, gate_difference, pairwise_block_distances
+from .groups import (
+    CHANNEL_SEED,
+    CHANNEL_SUBSET,
+    NO_FOLDER,
+    ClassProfile,
+    channel_subset,
+    class_profiles,
+    groups_from_folders,
+    groups_from_predictions,
+    groups_from_prefixes,
+    paper_blocks,
+)
+from .neighbours import GatePCA, gate_pca, gate_vectors, nearest_images, vector_scopes
+from .saturation import (
+    NEAR_IDENTITY_FRACTION,
+    NEAR_IDENTITY_MEAN,
+    SATURATION_COLUMNS,
+    saturation_sentences,
+    saturation_table,
+)
 
 from .specificity import (
     BlockSpecificity,
@@ -33,4 +58,10 @@ __all__ = [
     "SpecificityResult", "StageSpecificity", "block_specificity", "block_summary",
     "channel_order", "check_image", "class_mean_gates", "class_specificity", "gate_entropy",
     "long_table", "near_chance", "normalise_sort", "top_channels", "topk_predictions",
+    # many images
+    "CHANNEL_SEED", "CHANNEL_SUBSET", "ClassProfile", "DISTANCE_COLUMNS", "GatePCA", "NEAR_IDENTITY_FRACTION",
+    "NEAR_IDENTITY_MEAN", "NO_FOLDER", "SATURATION_COLUMNS", "channel_subset", "class_profiles",
+    "cosine_distances", "gate_difference", "gate_pca", "gate_vectors", "groups_from_folders",
+    "groups_from_predictions", "groups_from_prefixes", "nearest_images", "pairwise_block_distances",
+    "paper_blocks", "saturation_sentences", "saturation_table", "vector_scopes",
 ]

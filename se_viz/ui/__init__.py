@@ -18,14 +18,14 @@ from se_viz.errors import first_line
 from se_viz.loading.images import describe_image, fit_notices
 from se_viz.loading.samples import all_samples
 
-from . import cache, export_view, sidebar, state, views, welcome
+from . import cache, export_view, many_views, sidebar, state, views, welcome
 from .common import apply_display_settings, friendly_errors
 
 __all__ = ["main", "VIEWS"]
 
 log = logging.getLogger(__name__)
 
-VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Export"]
+VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Compare", "Classes", "Export"]
 
 
 @dataclass
@@ -139,17 +139,35 @@ def _main() -> None:
 
     lm = model.lm
     welcome.render_mini_hint(lm, [a.name for a in analysed], gallery)
+    stacked = cache.stack_captures([a.cap for a in analysed])
+    names = [a.name for a in analysed]
     tabs = st.tabs(VIEWS, key=state.VIEW, on_change="rerun")
     render = {
         "Predictions": lambda: views.render_predictions(analysed, lm),
         "Gate heatmap": lambda: views.render_heatmap(current.cap, current.name),
         "Distributions": lambda: views.render_distributions(current.cap, current.name),
         "Block drill-down": lambda: views.render_drilldown(current.cap, current.name),
+        "Compare": lambda: many_views.render_compare(stacked, names, [a.thumb for a in analysed]),
+        "Classes": lambda: _render_classes(analysed, stacked, model),
         "Export": lambda: export_view.render_export(
-            cache.stack_captures([a.cap for a in analysed]), [a.name for a in analysed],
-            current.cap, current.name, lm, fit),
+            stacked, names, current.cap, current.name, lm, fit),
     }
     for label, tab in zip(VIEWS, tabs):
         if tab.open:
             with tab, friendly_errors(label.lower()):
                 render[label]()
+
+
+def _render_classes(analysed: list[Analysed], stacked: Capture, model: sidebar.ModelState) -> None:
+    """The class views on the user's images, or on the offline demonstration's generated set."""
+    made = many_views.render_demo_button(model.lm)
+    if made is not None:
+        state.keep_demo_set(model.choice.key, made)
+    demo = state.demo_set(model.choice.key)
+    sources = ["your images"] + ([state.DEMO_SOURCE] if demo is not None else [])
+    source = st.segmented_control("Images for the class views", sources, key=state.CLASS_SOURCE,
+                                  default=sources[-1], required=True) or sources[0]
+    if source == "your images" or demo is None:
+        many_views.render_classes(stacked, [a.name for a in analysed], [a.thumb for a in analysed], lm=model.lm)
+    else:
+        many_views.render_classes(demo.capture, demo.names, demo.thumbnails, lm=model.lm, labels=demo.labels)

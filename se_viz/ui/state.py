@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import streamlit as st
 
@@ -34,6 +34,9 @@ FIT = "fit"
 _FAILURES = "_model_failures"
 _KNOWN_IMAGES = "_known_images"
 _INTRO_SEEN = "_intro_seen"
+_DEMO_SET = "_demo_set"
+CLASS_SOURCE = "class_source"
+DEMO_SOURCE = "the offline demonstration"
 
 
 class Weights(enum.Enum):
@@ -143,3 +146,20 @@ def intro_seen() -> bool:
 def mark_intro_seen() -> None:
     """Remember that the introduction has done its job in this session."""
     st.session_state[_INTRO_SEEN] = True
+
+
+# --------------------------------------------------------------------------------------------
+# The offline demonstration (many generated images)
+
+
+def demo_set(model_key: str) -> Optional[Any]:
+    """The demonstration's captured images for this model, if they were made in this session."""
+    kept = st.session_state.get(_DEMO_SET)
+    return kept[1] if kept and kept[0] == model_key else None
+
+
+def keep_demo_set(model_key: str, gate_set: Any) -> None:
+    """Keep the demonstration's captures (one model's at a time: they are ~1 MB per 300 images)
+    and show them in the class views."""
+    st.session_state[_DEMO_SET] = (model_key, gate_set)
+    st.session_state[CLASS_SOURCE] = DEMO_SOURCE

@@ -1,0 +1,236 @@
+"""Views of many images at once: compare a few, the paper's "role of excitation" on your own
+classes, saturated blocks, images recalibrated alike, and the offline demonstration.
+
+These functions only draw. Data comes in as arguments — one stacked :class:`~se_viz.Capture` of
+all images (uploads, the demonstration, or a gate dataset's ``to_capture()``), their names, PNG
+thumbnails, optional labels and the :class:`~se_viz.LoadedModel` for class names — and no view
+runs the network (only :func:`render_demo_button` does, when clicked). Widget keys start with
+``many_``; the views write no other session state. Computation lives in :mod:`se_viz.analysis`,
+figures in :mod:`se_viz.figures.many`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from se_viz import Capture, LoadedModel
+from se_viz import analysis as A
+from se_viz import figures as F
+from se_viz.demo import synthetic
+from se_viz.demo.gate_set import GateSet, demo_gate_set
+
+from .common import chart
+
+__all__ = ["GROUP_SOURCES", "render_classes", "render_compare", "render_demo_button"]
+
+#: Where class groups can come from, in the order the picker offers them (when available).
+GROUP_SOURCES = ("given labels", "predicted class", "file-name prefix", "folder")
+SUBSETS = {f"{A.CHANNEL_SUBSET} sampled channels (seed {A.CHANNEL_SEED}, as the paper)": A.CHANNEL_SUBSET,
+           "all channels": None}
+THUMB_PX = 96
+
+
+def _show(fig: go.Figure, key: str) -> None:
+    chart(fig, key, key)
+
+
+def _sig(*parts: object) -> str:
+    """A short tag of what a widget's options depend on, so changed options get a fresh widget."""
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:8]
+
+
+def _thumbs(indices: Sequence[int], names: Sequence[str], thumbs: Optional[Sequence[bytes]],
+            captions: Optional[Sequence[str]] = None) -> None:
+    if not thumbs or not len(indices):
+        return
+    cols = st.columns(len(indices))
+    for col, i, cap in zip(cols, indices, captions or [names[i] for i in indices]):
+        col.image(thumbs[i], caption=cap, width=THUMB_PX)
+
+
+# --------------------------------------------------------------------------------------------
+# Compare
+
+
+def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence[bytes]] = None) -> None:
+    """Two to four images side by side: gate heatmaps on one scale, their difference, and the
+    distance between their gate vectors against depth, with a sentence on where they part."""
+    n = cap.num_images
+    if n < 2:
+        st.info("Add at least two images to compare them.")
+        return
+    chosen = st.multiselect(
+        "Images to compare (2–4)", options=list(range(n)), default=[0, 1], max_selections=4,
+        format_func=lambda i: str(names[i]), key=f"many_compare_images_{_sig(n)}",
+    )
+    if len(chosen) < 2:
+        st.info("Pick at least two images.")
+        return
+    _thumbs(chosen, names, thumbs)
+    _show(F.compare_heatmaps(cap, chosen, names), key="many_compare_heatmaps")
+    table = A.pairwise_block_distances(cap.gates, chosen, names, cap.block_names)
+    _show(F.distance_figure(table), key="many_compare_distance")
+    lines = []
+    for pair, rows in table.groupby("pair", sort=False):
+        alike = rows.loc[rows["cosine"].idxmin()]
+        apart = rows.loc[rows["cosine"].idxmax()]
+        lines.append(f"- **{pair}**: most alike at {alike['block']} (cosine distance {alike['cosine']:.3f}), "
+                     f"most different at {apart['block']} ({apart['cosine']:.3f}).")
+    st.markdown("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------
+# Classes
+
+
+def _group_options(cap: Capture, names: Sequence[str], lm: Optional[LoadedModel],
+                   labels: Optional[Sequence]) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    if labels is not None:
+        out["given labels"] = np.asarray([str(x) for x in labels], dtype=object)
+    out["predicted class"] = A.groups_from_predictions(cap.logits, lm.labels if lm is not None else None)
+    out["file-name prefix"] = A.groups_from_prefixes(names)
+    if any("/" in str(x) or "\\" in str(x) for x in names):
+        out["folder"] = A.groups_from_folders(names)
+    return out
+
+
+def render_classes(
+    cap: Capture,
+    names: Sequence[str],
+    thumbs: Optional[Sequence[bytes]] = None,
+    lm: Optional[LoadedModel] = None,
+    labels: Optional[Sequence] = None,
+) -> None:
+    """The class views on a stacked capture: grouping, the paper's Fig. 6 with its caption,
+    Fig. 7 within one class, class specificity against depth, saturation flags in words, and
+    the nearest images with a PCA map.
+
+    ``labels`` (N,) are classes known in advance (the demonstration's true classes, a gate
+    dataset's labels); without them groups come from the predicted class (names from
+    ``lm.labels``), file-name prefixes or folders (names like ``"pug/1.jpg"``).
+    """
+    n = cap.num_images
+    if n < 2:
+        st.info("The class views need at least two images.")
+        return
+    options = _group_options(cap, names, lm, labels)
+    source = st.radio("Groups from", list(options), horizontal=True, key=f"many_group_source_{_sig(*options)}",
+                      help="given labels: classes that came with the images (the demonstration, a gate "
+                           "dataset) · predicted class: the network's top-1 · file-name prefix: 'pug_01.jpg' "
+                           "→ pug · folder: one folder per class (e.g. from a ZIP)")
+    groups = options[source]
+    classes, counts = np.unique(groups, return_counts=True)
+    st.caption(f"{len(classes)} group(s): " + ", ".join(f"{c} ({k})" for c, k in zip(classes[:12], counts[:12]))
+               + (f" and {len(classes) - 12} more" if len(classes) > 12 else ""))
+    many_classes = len(classes) >= 2
+    if not many_classes:
+        st.warning("All images fall into one group, so there is nothing to compare between classes; "
+                   "choose another grouping or add images of other kinds. Saturation and nearest images "
+                   "are shown below.")
+
+    block_names = cap.block_names
+    blocks = st.multiselect("SE blocks (default: the paper's — last block of each stage, every block of "
+                            "the last stage)", block_names, default=A.paper_blocks(cap.blocks),
+                            key=f"many_blocks_{_sig(*block_names)}")
+    subset_label = st.radio("Channels per block", list(SUBSETS), horizontal=True, key="many_subset")
+    subset = SUBSETS[subset_label]
+
+    if many_classes and blocks:
+        profiles = A.class_profiles(cap.gates, groups, blocks)
+        st.subheader("Role of excitation (Fig. 6)")
+        _show(F.class_profile_figure(profiles, blocks, subset=subset), key="many_fig6")
+        st.caption(F.PAPER_FIG6)
+
+        st.subheader("Within one class (Fig. 7)")
+        largest = int(np.argmax(counts))
+        cls = st.selectbox("Class", list(classes), index=largest, key=f"many_band_class_{_sig(source, *classes)}")
+        _show(F.class_band_figure(profiles, cls, blocks, subset=subset), key="many_fig7")
+        st.caption(F.PAPER_FIG7)
+    elif many_classes:
+        st.info("Choose at least one SE block for the class profiles.")
+
+    if many_classes:
+        st.subheader("Class specificity against depth")
+        spec = A.class_specificity(cap.gates, groups, cap.blocks)
+        _show(F.specificity_figure(spec), key="many_specificity")
+        top = max(spec.blocks, key=lambda b: b.ratio)
+        low = min(spec.blocks, key=lambda b: b.ratio)
+        st.markdown(f"Most class-specific: **{top.name}** (between / within = {top.ratio:.2f}); "
+                    f"least: **{low.name}** ({low.ratio:.2f}).")
+        st.caption(F.PAPER_SPECIFICITY)
+
+    st.subheader("Saturation")
+    table = A.saturation_table(cap.gates, block_names)
+    _show(F.saturation_figure(table), key="many_saturation")
+    st.markdown("\n".join(f"- {s}" for s in A.saturation_sentences(table)))
+    st.caption(f"A block is flagged close to identity when its mean gate is at least {A.NEAR_IDENTITY_MEAN} "
+               f"and at least {A.NEAR_IDENTITY_FRACTION:.0%} of its gates are above 0.9 (over all images "
+               f"and channels). {F.PAPER_SATURATION} {F.PAPER_PRUNING}")
+
+    _render_neighbours(cap, names, thumbs, groups)
+
+
+def _render_neighbours(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence[bytes]],
+                       groups: np.ndarray) -> None:
+    n = cap.num_images
+    st.subheader("Images recalibrated alike")
+    scopes = A.vector_scopes(cap.blocks)
+    labels = list(scopes)
+    stage_labels = [s for s in labels if s not in cap.block_names]
+    default = labels.index(stage_labels[-1]) if stage_labels else 0
+    left, mid, right = st.columns([2, 2, 1])
+    query = left.selectbox("Image", list(range(n)), format_func=lambda i: str(names[i]),
+                           key=f"many_query_{_sig(n)}")
+    where = mid.selectbox("Gates of", labels, index=default, key=f"many_scope_{_sig(*labels)}",
+                          help="a stage concatenates the gates of all its blocks")
+    k = right.slider("k", 1, max(1, min(12, n - 1)), min(5, n - 1), key="many_k") if n > 2 else 1
+    vectors = A.gate_vectors(cap.gates, scopes[where])
+    near = A.nearest_images(vectors, query, k, names)
+    st.markdown(f"The {len(near)} image(s) whose gates at **{where}** point most nearly the same way as "
+                f"those of **{names[query]}** (cosine distance):")
+    _thumbs([query] + near["image"].tolist(), names, thumbs,
+            [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.3f}" for r in near.itertuples()])
+    if not thumbs:
+        st.dataframe(near, hide_index=True)
+    pca = A.gate_pca(vectors)
+    _show(F.pca_figure(pca, groups, names, where=where, highlight=query), key="many_pca")
+
+
+# --------------------------------------------------------------------------------------------
+# The offline demonstration
+
+
+def render_demo_button(lm: Optional[LoadedModel], per_class: int = 30, seed: int = 0,
+                       key: str = "many_demo") -> Optional[GateSet]:
+    """A button that generates ``per_class`` images of each of the mini model's classes and
+    captures them with a progress bar; returns the :class:`~se_viz.demo.gate_set.GateSet` on
+    the run the button was clicked, else ``None`` (the caller keeps it, e.g. in its state).
+
+    This is the one place in these views that runs the network: ``ceil(N / 64)`` forward
+    passes, on click only.
+    """
+    total = per_class * len(synthetic.CLASSES)
+    if lm is None:
+        st.info("Load a model to run the demonstration (SE-ResNet mini works offline).")
+        return None
+    mini = list(lm.labels or []) == list(synthetic.CLASSES)
+    if not mini:
+        st.caption("The demonstration's images are the mini model's synthetic shapes; with another model "
+                   "their gates say little. Choose SE-ResNet mini for meaningful class structure.")
+    if not st.button(f"Analyse {total} generated images (offline demonstration)", key=key,
+                     icon=":material/science:", type="primary" if mini else "secondary"):
+        return None
+    bar = st.progress(0.0, text="Generating images …")
+
+    def progress(done: int, n: int) -> None:
+        bar.progress(done / max(n, 1), text=f"Running the network on generated images: {done} / {n}")
+
+    gate_set = demo_gate_set(lm, per_class=per_class, seed=seed, progress=progress)
+    bar.empty()
+    return gate_set
