@@ -26,7 +26,7 @@ def _compare_app(cap, names, thumbs):
 def _classes_app(cap, names, thumbs, lm, labels):
     from se_viz.ui.many_views import render_classes
 
-    render_classes(cap, names, thumbs, lm=lm, labels=labels)
+    render_classes(cap, names, thumbs, class_names=lm.labels if lm is not None else None, labels=labels)
 
 
 def _demo_app(lm, per_class, out):

@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from ..demo.synthetic import generate
-from ..loading.models import load_model
+from ..loading.load import load_model
 from .job import CaptureJob, torch_threads
 from .local import image_loader, run_local
 from .sources import expand_inputs

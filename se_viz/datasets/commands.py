@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Optional, TextIO
 
-from ..loading.models import ModelLoadError
+from ..errors import ModelLoadError
 from .job import CaptureJob
 from .output import OutputError
 from .schema import ERRORS_FILE

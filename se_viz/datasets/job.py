@@ -12,7 +12,7 @@ import torch
 
 from ..engine.blocks import BlockInfo
 from ..engine.capture import capture
-from ..loading.models import LoadedModel, load_model
+from ..loading.load import LoadedModel, load_model
 from .schema import DTYPES, build_manifest
 
 __all__ = ["CaptureJob", "block_widths", "forward_blocks", "torch_threads", "weights_file"]

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..engine.capture import capture
-from ..loading.models import LoadedModel
+from ..loading.load import LoadedModel
 from .decode import decode_item
 from .job import CaptureJob, torch_threads
 from .output import done_paths, next_part_number, prepare_output, write_errors_file, write_part

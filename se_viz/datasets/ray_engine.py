@@ -73,7 +73,7 @@ class CaptureActor:
 
     def __init__(self, model: str, weights: Optional[str], pretrained: bool, manifest: Mapping[str, Any],
                  threads: Optional[int] = None) -> None:
-        from ..loading.models import load_model
+        from ..loading.load import load_model
 
         self.lm = load_model(model, weights=weights, pretrained=pretrained)
         order = [b["name"] for b in manifest["blocks"]]

@@ -18,7 +18,7 @@ from se_viz.errors import first_line
 from se_viz.loading.images import describe_image, fit_notices
 from se_viz.loading.samples import all_samples
 
-from . import cache, export_view, many_views, sidebar, state, views, welcome
+from . import cache, dataset_view, export_view, many_views, sidebar, state, views, welcome
 from .common import apply_display_settings, friendly_errors
 
 __all__ = ["main", "VIEWS"]
@@ -109,6 +109,10 @@ def _main() -> None:
     inputs = sidebar.inputs_ui()
     model = inputs.model
     welcome.render_intro()
+    if inputs.dataset is not None:
+        with friendly_errors("gate dataset"):
+            dataset_view.render_dataset(inputs.dataset)
+        return
     welcome.render_model_notes(model)
     gallery = all_samples()
     decoded = _decode(inputs.images)
@@ -168,6 +172,8 @@ def _render_classes(analysed: list[Analysed], stacked: Capture, model: sidebar.M
     source = st.segmented_control("Images for the class views", sources, key=state.CLASS_SOURCE,
                                   default=sources[-1], required=True) or sources[0]
     if source == "your images" or demo is None:
-        many_views.render_classes(stacked, [a.name for a in analysed], [a.thumb for a in analysed], lm=model.lm)
+        many_views.render_classes(stacked, [a.name for a in analysed], [a.thumb for a in analysed],
+                                  class_names=model.lm.labels)
     else:
-        many_views.render_classes(demo.capture, demo.names, demo.thumbnails, lm=model.lm, labels=demo.labels)
+        many_views.render_classes(demo.capture, demo.names, demo.thumbnails, class_names=model.lm.labels,
+                                  labels=demo.labels)

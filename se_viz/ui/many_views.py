@@ -88,12 +88,12 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
 # Classes
 
 
-def _group_options(cap: Capture, names: Sequence[str], lm: Optional[LoadedModel],
+def _group_options(cap: Capture, names: Sequence[str], class_names: Optional[Sequence[str]],
                    labels: Optional[Sequence]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     if labels is not None:
         out["given labels"] = np.asarray([str(x) for x in labels], dtype=object)
-    out["predicted class"] = A.groups_from_predictions(cap.logits, lm.labels if lm is not None else None)
+    out["predicted class"] = A.groups_from_predictions(cap.logits, class_names)
     out["file-name prefix"] = A.groups_from_prefixes(names)
     if any("/" in str(x) or "\\" in str(x) for x in names):
         out["folder"] = A.groups_from_folders(names)
@@ -104,7 +104,7 @@ def render_classes(
     cap: Capture,
     names: Sequence[str],
     thumbs: Optional[Sequence[bytes]] = None,
-    lm: Optional[LoadedModel] = None,
+    class_names: Optional[Sequence[str]] = None,
     labels: Optional[Sequence] = None,
 ) -> None:
     """The class views on a stacked capture: grouping, the paper's Fig. 6 with its caption,
@@ -113,13 +113,13 @@ def render_classes(
 
     ``labels`` (N,) are classes known in advance (the demonstration's true classes, a gate
     dataset's labels); without them groups come from the predicted class (names from
-    ``lm.labels``), file-name prefixes or folders (names like ``"pug/1.jpg"``).
+    ``class_names``, the model's labels), file-name prefixes or folders (names like ``"pug/1.jpg"``).
     """
     n = cap.num_images
     if n < 2:
         st.info("The class views need at least two images.")
         return
-    options = _group_options(cap, names, lm, labels)
+    options = _group_options(cap, names, class_names, labels)
     source = st.radio("Groups from", list(options), horizontal=True, key=f"many_group_source_{_sig(*options)}",
                       help="given labels: classes that came with the images (the demonstration, a gate "
                            "dataset) · predicted class: the network's top-1 · file-name prefix: 'pug_01.jpg' "

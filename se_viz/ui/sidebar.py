@@ -22,6 +22,7 @@ from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE
 
 from . import state
 from .cache import hub_usable, image_digest, load_model_cached
+from .dataset_view import available_datasets, dataset_path
 from .state import ModelChoice, Weights
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Inputs:
 
     model: ModelState
     images: list[ImageItem] = field(default_factory=list)
+    dataset: Optional[str] = None  # the folder of an opened gate dataset
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +266,25 @@ def images_ui() -> list[ImageItem]:
     return items
 
 
+def dataset_ui() -> Optional[str]:
+    """Pick a gate dataset from SE_VIZ_DATA or upload one zipped; return its folder (or None)."""
+    found = available_datasets()
+    with st.sidebar.expander("…or open a gate dataset", expanded=bool(st.session_state.get(state.DATASET))):
+        st.caption("A folder written by `se-viz capture` (Parquet + manifest): its images are shown in "
+                   "the many-image views without running the network again.")
+        choice = None
+        if found:
+            choice = st.selectbox("From the data folder (SE_VIZ_DATA)", [None, *found], key=state.DATASET,
+                                  format_func=lambda p: "— none —" if p is None else Path(p).name)
+        upload = st.file_uploader("Upload a gate dataset (the folder, zipped)", type=["zip"],
+                                  key=state.DATASET_UPLOAD)
+        try:
+            return dataset_path(choice, upload)
+        except se_viz.InputError as exc:
+            st.error(f"This gate dataset cannot be opened: {exc}", icon=":material/folder_off:")
+            return None
+
+
 def display_ui() -> None:
     """Display settings: projector mode and how images are fitted to the network's input."""
     st.sidebar.header("3 · Display")
@@ -281,5 +302,6 @@ def inputs_ui() -> Inputs:
     """All sidebar inputs."""
     model = model_ui()
     images = images_ui()
+    dataset = dataset_ui()
     display_ui()
-    return Inputs(model=model, images=images)
+    return Inputs(model=model, images=images, dataset=dataset)

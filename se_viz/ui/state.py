@@ -30,6 +30,8 @@ VIEW = "view"
 DETAIL = "detail_image"
 PROJECTOR = "projector"
 FIT = "fit"
+DATASET = "dataset"
+DATASET_UPLOAD = "dataset_upload"
 # Keys no widget owns.
 _FAILURES = "_model_failures"
 _KNOWN_IMAGES = "_known_images"
