@@ -90,6 +90,7 @@ def test_class_profile_figure_is_fig6(cap, labels):
     assert fig.data[3].line.dash == "dash"
     assert np.allclose(fig.data[0].y, prof["SE_2_2"].mean[0, channel_subset(8, 5)])
     assert [a.text for a in fig.layout.annotations][:2] == ["SE_2_2 · 5 of 8 channels", "SE_3_2 · 5 of 80 channels"]
+    assert F.class_profile_figure(prof, ["SE_2_2"]).layout.annotations[0].text == "SE_2_2 · all 8 channels"
     assert "mean gate s (0–1)" in _axis_titles(fig)
     assert "Fig. 6" in fig.layout.title.text
     # 8 channels, fewer than the default 50: all are drawn, on "channel index".

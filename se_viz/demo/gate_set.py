@@ -75,7 +75,7 @@ def demo_gate_set(
     ``seed`` (same images on every machine), preprocessed with ``lm.preprocess`` and run in
     batches of ``batch_size`` — ``ceil(N / batch_size)`` forward passes in all — calling
     ``progress(done_images, total_images)`` after each batch (and once with 0 before the first).
-    300 images of the mini model take about a second and a half on two CPU cores.
+    300 images of the mini model take a few seconds on two CPU cores.
     """
     k = len(synthetic.CLASSES)
     n = int(per_class) * k

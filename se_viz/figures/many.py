@@ -147,8 +147,10 @@ def _finish_panels(fig: go.Figure, cells: list, subset: Optional[int], y_title: 
         fig.update_xaxes(title_text=_subset_axis(subset, prof.mean.shape[1]) if r == rows else None,
                          row=r, col=c)
         fig.update_yaxes(range=[0, 1], title_text=y_title if c == 1 else None, row=r, col=c)
-    _layout(fig, title, height=320 * rows + 160, margin=dict(l=10, r=10, t=110, b=60),
-            legend=dict(orientation="h", yanchor="top", y=-0.12 if rows == 1 else -0.06, x=0))
+    # The legend sits below the bottom row's axis title: a fixed 70 px, whatever the number of rows.
+    plot_px = 320 * rows
+    _layout(fig, title, height=plot_px + 110 + 130, margin=dict(l=10, r=10, t=110, b=130),
+            legend=dict(orientation="h", yanchor="top", y=-70 / plot_px, x=0))
     fig.update_annotations(font_size=FONT_SIZE)
     return fig
 
@@ -302,7 +304,7 @@ def class_profile_figure(
     for b in names:
         c = profiles[b].mean.shape[1]
         k = c if subset is None else min(int(subset), c)
-        titles.append(f"{b} · {k} of {c} channels")
+        titles.append(f"{b} · all {c} channels" if k == c else f"{b} · {k} of {c} channels")
     fig, cells = _block_panels(profiles, names, subset, seed, titles)
     for r, c, b, prof, idx in cells:
         x = np.arange(idx.size)

@@ -195,7 +195,7 @@ def _render_neighbours(cap: Capture, names: Sequence[str], thumbs: Optional[Sequ
     st.markdown(f"The {len(near)} image(s) whose gates at **{where}** point most nearly the same way as "
                 f"those of **{names[query]}** (cosine distance):")
     _thumbs([query] + near["image"].tolist(), names, thumbs,
-            [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.3f}" for r in near.itertuples()])
+            [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()])
     if not thumbs:
         st.dataframe(near, hide_index=True)
     pca = A.gate_pca(vectors)
