@@ -166,7 +166,7 @@ def test_offline_start_uses_what_works_and_says_why_in_plain_words(app_env):
     from streamlit.testing.v1 import AppTest
 
     from se_viz.ui.sidebar import mini_choice
-    from se_viz.ui.state import ModelChoice, Weights
+    from se_viz.ui.state import ModelChoice
 
     app_env(None, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)

@@ -4,15 +4,13 @@ shown in the many-image views without a single forward pass."""
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import se_viz
-from datasets_helpers import CLASSES, make_image_folder
+from datasets_helpers import make_image_folder
 from se_viz.cli import main
 from se_viz.datasets.reader import open_gate_dataset
 from test_app import APP, TIMEOUT, _assert_clean, _errors, _figures

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-import pytest
+
 import timm
 from PIL import Image
 

@@ -52,15 +52,6 @@ def _png(pixels: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _stack(parts: Sequence[Capture]) -> Capture:
-    """One capture of all images of ``parts`` (same model, in order); maps are not kept."""
-    def join(attr: str) -> dict[str, np.ndarray]:
-        return {k: np.concatenate([getattr(p, attr)[k] for p in parts]) for k in getattr(parts[0], attr)}
-
-    return Capture(blocks=parts[0].blocks, gates=join("gates"), squeeze=join("squeeze"),
-                   logits=np.concatenate([p.logits for p in parts]))
-
-
 def demo_gate_set(
     lm,
     per_class: int = 30,
@@ -97,7 +88,7 @@ def demo_gate_set(
         parts.append(capture(lm.model, batch, blocks=lm.blocks))
         if progress is not None:
             progress(min(start + len(chunk), n), n)
-    return GateSet(capture=_stack(parts), labels=class_names, names=names,
+    return GateSet(capture=Capture.concat(parts), labels=class_names, names=names,
                    thumbnails=[_png(px) for px in images])
 
 

@@ -70,6 +70,21 @@ class Capture:
         e = np.exp(x)
         return e / e.sum(axis=1, keepdims=True)
 
+    @classmethod
+    def concat(cls, parts: Sequence["Capture"]) -> "Capture":
+        """One capture of all images of ``parts`` (same model, in order); maps are not kept.
+
+        Batches captured one after another — single uploads, a data set in chunks — become one
+        (N, C) array per block, which is what the many-image analyses take.
+        """
+        first = parts[0]
+        return cls(
+            blocks=first.blocks,
+            gates={k: np.concatenate([p.gates[k] for p in parts]) for k in first.gates},
+            squeeze={k: np.concatenate([p.squeeze[k] for p in parts]) for k in first.squeeze},
+            logits=np.concatenate([p.logits for p in parts]),
+        )
+
     def select(self, index: int) -> "Capture":
         """A capture holding only image ``index`` (keeps N = 1 shapes)."""
         sl = slice(index, index + 1)

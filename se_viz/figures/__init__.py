@@ -26,7 +26,7 @@ from .many import (
     specificity_figure,
 )
 from .predictions import predictions_bar
-from .style import (GATE_AXIS, GATE_COLORSCALE, SQUEEZE_AXIS, _layout, _layout_dict, block_label,
+from .style import (GATE_AXIS, GATE_COLORSCALE, SQUEEZE_AXIS, block_label,
                     channel_dtick, panel_groups, projector)
 
 __all__ = ["GATE_AXIS", "GATE_COLORSCALE", "SQUEEZE_AXIS", "block_label", "channel_dtick",

@@ -143,7 +143,7 @@ def _main() -> None:
 
     lm = model.lm
     welcome.render_mini_hint(lm, [a.name for a in analysed], gallery)
-    stacked = cache.stack_captures([a.cap for a in analysed])
+    stacked = Capture.concat([a.cap for a in analysed])
     names = [a.name for a in analysed]
     tabs = st.tabs(VIEWS, key=state.VIEW, on_change="rerun")
     render = {

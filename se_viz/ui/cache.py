@@ -21,7 +21,7 @@ from typing import Callable, Optional
 
 import numpy as np
 import streamlit as st
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
 import se_viz
 from se_viz import Capture, LoadedModel
@@ -144,14 +144,3 @@ def block_maps(cap: Capture, block: str) -> Capture:
         return replace(cap, maps_in={}, maps_out={})
     return replace(cap, maps_in={block: cap.maps_in[block].astype(np.float32)},
                    maps_out={block: cap.maps_out[block].astype(np.float32)})
-
-
-def stack_captures(caps: list[Capture]) -> Capture:
-    """One capture of N images from N single-image captures of the same model (no maps)."""
-    first = caps[0]
-    return Capture(
-        blocks=first.blocks,
-        gates={k: np.concatenate([c.gates[k] for c in caps]) for k in first.gates},
-        squeeze={k: np.concatenate([c.squeeze[k] for c in caps]) for k in first.squeeze},
-        logits=np.concatenate([c.logits for c in caps]),
-    )
