@@ -131,7 +131,7 @@ def test_oversize_is_refused_before_decoding():
     ],
 )
 def test_non_images(data, pattern):
-    with pytest.raises(InputError, match=pattern) as info:
+    with pytest.raises(InputError, match=f"(?i){pattern}") as info:
         load_image(data)
     assert "\n" not in str(info.value)
 

@@ -27,6 +27,11 @@ SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO", "PPM", 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
+def _error(label: str, text: str) -> InputError:
+    """An InputError that starts with the file's name when there is one, else a capital letter."""
+    return InputError(f"{label}: {text}" if label else text[:1].upper() + text[1:])
+
+
 def _describe(data: bytes) -> str:
     head = data[:512].lstrip().lower()
     if head.startswith(b"%pdf"):
@@ -45,16 +50,16 @@ def _read(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Opt
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise InputError(f"{label}: cannot open the file ({exc.strerror or exc}).") from None
+            raise _error(label, f"cannot open the file ({exc.strerror or exc}).") from None
         if size > MAX_FILE_BYTES:
-            raise InputError(f"{label}: the file is {size / 1e6:.0f} MB; the limit is "
+            raise _error(label, f"the file is {size / 1e6:.0f} MB; the limit is "
                              f"{MAX_FILE_BYTES / 1e6:.0f} MB.")
         try:
             return path.read_bytes(), label
         except OSError as exc:
-            raise InputError(f"{label}: cannot read the file ({exc.strerror or exc}).") from None
+            raise _error(label, f"cannot read the file ({exc.strerror or exc}).") from None
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data), name or "image"
+        return bytes(data), name or ""
     raise InputError(f"Expected image bytes or a file path, got {type(data).__name__}.")
 
 
@@ -75,7 +80,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         arr = np.asarray(img, dtype=np.float64)
         finite = np.isfinite(arr)
         if not finite.any():
-            raise InputError("the image holds no finite pixel values.")
+            raise _error("", "the image holds no finite pixel values.")
         lo, hi = float(arr[finite].min()), float(arr[finite].max())
         if mode.startswith("I;16") or (mode == "I" and lo >= 0 and hi <= 65535 and hi > 255):
             lo, hi = (0.0, 65535.0) if mode.startswith("I;16") else (lo, hi)
@@ -101,7 +106,7 @@ def load_image(
     """
     raw, label = _read(data, name)
     if not raw:
-        raise InputError(f"{label}: the file is empty (0 bytes).")
+        raise _error(label, f"the file is empty (0 bytes).")
     try:
         with warnings.catch_warnings():
             # Pillow warns about bombs and damaged metadata; we check the size ourselves before
@@ -110,10 +115,10 @@ def load_image(
             img = Image.open(io.BytesIO(raw))
             width, height = img.size
             if width <= 0 or height <= 0:
-                raise InputError(f"{label}: the image has no pixels ({width}×{height}).")
+                raise _error(label, f"the image has no pixels ({width}×{height}).")
             if width * height > MAX_PIXELS:
-                raise InputError(
-                    f"{label}: the image is {width}×{height} = {width * height / 1e6:.0f} "
+                raise _error(label, 
+                    f"the image is {width}×{height} = {width * height / 1e6:.0f} "
                     f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first."
                 )
             if getattr(img, "n_frames", 1) > 1:
@@ -125,22 +130,22 @@ def load_image(
             return rgb
     except InputError as exc:
         msg = str(exc)
-        raise InputError(msg if msg.startswith(label) else f"{label}: {msg}") from None
+        raise (exc if not label or msg.startswith(label) else _error(label, msg)) from None
     except UnidentifiedImageError:
-        raise InputError(f"{label}: {_describe(raw)}.") from None
+        raise _error(label, f"{_describe(raw)}.") from None
     except Image.DecompressionBombError:
-        raise InputError(f"{label}: the image is too large to decode safely (over "
+        raise _error(label, f"the image is too large to decode safely (over "
                          f"{MAX_PIXELS / 1e6:.0f} megapixels).") from None
     except (OSError, SyntaxError, EOFError) as exc:
         text = str(exc).lower()
         if "truncat" in text or isinstance(exc, EOFError):
-            raise InputError(f"{label}: the file is truncated (it ends before the image does); "
+            raise _error(label, f"the file is truncated (it ends before the image does); "
                              "upload it again.") from None
-        raise InputError(f"{label}: the file is damaged and cannot be decoded ({exc}).") from None
+        raise _error(label, f"the file is damaged and cannot be decoded ({exc}).") from None
     except MemoryError:
-        raise InputError(f"{label}: not enough memory to decode this image.") from None
+        raise _error(label, f"not enough memory to decode this image.") from None
     except Exception as exc:  # noqa: BLE001 — any decoder failure is a bad input, never a crash
-        raise InputError(f"{label}: cannot decode this image ({type(exc).__name__}: {exc}).") from None
+        raise _error(label, f"cannot decode this image ({type(exc).__name__}: {exc}).") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,7 +183,7 @@ def describe_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) 
                               img.format or "unknown", img.mode)
     except Exception:  # noqa: BLE001 — the decoder's own words are load_image's job
         load_image(raw, name=label)  # raises the plain InputError
-        raise InputError(f"{label}: cannot read the image header.") from None
+        raise _error(label, f"cannot read the image header.") from None
 
 
 def crop_fraction(width: int, height: int, input_size: Sequence[int], crop_pct: float, fit: str = "crop") -> float:
