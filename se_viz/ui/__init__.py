@@ -108,7 +108,7 @@ def _main() -> None:
     st.title("se_viz — what Squeeze-and-Excitation blocks do")
     inputs = sidebar.inputs_ui()
     model = inputs.model
-    welcome.render_intro()
+    welcome.render_intro(has_images=bool(inputs.images) or inputs.dataset is not None)
     if inputs.dataset is not None:
         with friendly_errors("gate dataset"):
             dataset_view.render_dataset(inputs.dataset)

@@ -18,7 +18,14 @@ from . import state
 log = logging.getLogger(__name__)
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-# Projector mode: every rem-based size in Streamlit grows with the root font size.
+# Room for content on a 1024-px projector: Streamlit's default page padding (6rem top, 5rem sides)
+# and its 2.75rem title leave a narrow column and push the first chart below the fold.
+PAGE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding: 2.5rem 1.5rem 4rem 1.5rem; }
+h1 { font-size: 2rem !important; padding-top: 0 !important; }
+</style>"""
+# Projector mode: every rem-based size in Streamlit grows with the root font size; captions,
+# normally grey, turn black for contrast on a washed-out screen.
 PROJECTOR_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000 !important; }
@@ -56,6 +63,5 @@ def chart(fig: go.Figure, key: str, filename: str) -> None:
 
 
 def apply_display_settings() -> None:
-    """Page-wide look of the display settings (projector CSS)."""
-    if state.projector():
-        st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
+    """Page-wide look: compact page padding, and the projector CSS when it is on."""
+    st.markdown(PAGE_CSS + (PROJECTOR_CSS if state.projector() else ""), unsafe_allow_html=True)

@@ -141,6 +141,12 @@ def option_label(choice: ModelChoice) -> str:
     return f"{entry.label} · {mark}"
 
 
+def choice_name(choice: ModelChoice) -> str:
+    """The model's name for sentences: the catalog name, or the timm name."""
+    entry = se_viz.catalog_entry(choice.model_id)
+    return entry.name if entry else choice.model_id
+
+
 def mini_choice() -> Optional[ModelChoice]:
     """The bundled mini model, when its weights ship with this installation."""
     entry = se_viz.catalog_entry(se_viz.MINI_MODEL)

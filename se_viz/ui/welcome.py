@@ -14,7 +14,7 @@ from se_viz.loading.samples import LICENSE_NOTE, Sample
 from se_viz.loading.source import LOCAL_FILE
 
 from . import cache, state
-from .sidebar import ModelState, mini_choice, option_label, untrained_choice
+from .sidebar import ModelState, choice_name, mini_choice, option_label, untrained_choice
 
 INTRO = (
     "An SE block looks at a feature map **u** with C channels, **squeezes** each channel to one "
@@ -24,9 +24,10 @@ INTRO = (
 )
 
 
-def render_intro() -> None:
-    """The three equations of an SE block; open until the session has analysed an image."""
-    with st.expander("What does a Squeeze-and-Excitation block do?", expanded=not state.intro_seen(),
+def render_intro(has_images: bool) -> None:
+    """The three equations of an SE block; open only until the session has images to show."""
+    with st.expander("What does a Squeeze-and-Excitation block do?",
+                     expanded=not (has_images or state.intro_seen()),
                      icon=":material/school:"):
         st.markdown(INTRO)
         st.markdown("**Squeeze** — global average per channel")
@@ -63,7 +64,7 @@ def render_model_notes(model: ModelState) -> None:
 
 
 def _render_load_problem(model: ModelState) -> None:
-    name = model.label.split(" · ")[0]
+    name = choice_name(model.choice)
     if isinstance(model.error, DownloadUnavailable):
         st.error(f"**{name}** needs a download, and this computer cannot reach the model hub. Pick "
                  "a model marked “works offline”.", icon=":material/cloud_off:")

@@ -283,6 +283,9 @@ def test_projector_sizes_every_view_fits(browser, mini_server, size, shots_dir):
                 _wait_plots(page)
             _no_exception(page)
             assert _overflow(page) <= 1, f"{view} at {width}×{height} is wider than the window"
-            page.screenshot(path=str(shots_dir / f"projector_{width}x{height}_{view.replace(' ', '_').lower()}.png"))
+            # The whole page at this width (the height grows to the content for the picture).
+            _shot(page, shots_dir / f"projector_{width}x{height}_{view.replace(' ', '_').lower()}.png",
+                  max_height=6000)
+            page.set_viewport_size({"width": width, "height": height})
     finally:
         context.close()
