@@ -1,19 +1,18 @@
 """Pure Plotly figure builders: data in, ``go.Figure`` out (no torch, no Streamlit).
 
 Usable from a notebook as well as from the app; every figure has a title and axis titles with
-units, and gates are always coloured on one fixed 0…1 scale.
+units, and gates are always coloured on one fixed 0…1 scale. One file per kind of figure:
+``heatmap`` (all gates of an image), ``distributions`` (their spread per block), ``block`` (one
+block up close), ``predictions``; ``style`` holds the shared look and :func:`projector`.
 """
 
-from .single import (
-    GATE_COLORSCALE,
-    block_label,
-    distribution_figure,
-    feature_maps,
-    gate_bar,
-    gate_heatmap,
-    panel_groups,
-    predictions_bar,
-    squeeze_vs_gate,
-)
+from .block import feature_maps, gate_bar, squeeze_vs_gate
+from .distributions import distribution_figure
+from .heatmap import gate_heatmap
+from .predictions import predictions_bar
+from .style import (GATE_AXIS, GATE_COLORSCALE, SQUEEZE_AXIS, _layout, _layout_dict, block_label,
+                    channel_dtick, panel_groups, projector)
 
-__all__ = ["GATE_COLORSCALE", "block_label", "distribution_figure", "feature_maps", "gate_bar", "gate_heatmap", "panel_groups", "predictions_bar", "squeeze_vs_gate"]
+__all__ = ["GATE_AXIS", "GATE_COLORSCALE", "SQUEEZE_AXIS", "block_label", "channel_dtick",
+           "distribution_figure", "feature_maps", "gate_bar", "gate_heatmap", "panel_groups",
+           "predictions_bar", "projector", "squeeze_vs_gate"]

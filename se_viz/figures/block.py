@@ -1,0 +1,235 @@
+"""One SE block up close: its gates as bars, squeeze against gate, and feature maps before/after."""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..analysis.stats import channel_order, check_image, normalise_sort
+from ..engine.capture import Capture
+from .style import (FONT_SIZE, GATE_AXIS, SQUEEZE_AXIS, _gate_colorbar, _image_label, _layout,
+                    _sort_axis_title, block_label, channel_dtick)
+
+__all__ = ["BAR_ZOOM_CHANNELS", "TINY_MAP_PX", "feature_maps", "gate_bar", "squeeze_vs_gate"]
+
+BAR_ZOOM_CHANNELS = 512  # wider blocks get a range slider; the first view shows this many channels
+TINY_MAP_PX = 4  # maps this small (or smaller) are called tiny in the title and print their values
+
+
+# ---------------------------------------------------------------------------------------------
+# Gates as bars
+
+
+def gate_bar(
+    cap: Capture, block: str, image: int = 0, sort: str = "natural", image_name: Optional[str] = None
+) -> go.Figure:
+    """Bar chart of the gates s of one block, one bar per channel, y fixed to 0…1.
+
+    Bars are coloured by s on the same Viridis 0…1 scale as the heatmap; a dashed line marks the
+    block's mean gate (over all channels). With ``sort`` the x-axis is the rank and the hover
+    names the true channel index and its squeeze z. A block wider than
+    :data:`BAR_ZOOM_CHANNELS` channels would give each bar under half a pixel, so the chart opens
+    on its first 512 channels with a range slider below showing all of them (drag or widen it to
+    zoom); the subtitle says so.
+    """
+    i = check_image(cap, image)
+    info = cap.block(block)
+    s = cap.gates[block][i]
+    z = cap.squeeze[block][i]
+    order = channel_order(s, sort)
+    rank_line = "rank %{x}<br>" if normalise_sort(sort) != "natural" else ""
+    fig = go.Figure(go.Bar(
+        x=np.arange(s.size), y=s[order], customdata=np.stack([order, z[order]], axis=1),
+        # Colour repeats the bar height on the heatmap's scale (no colour bar: y already says it).
+        marker=dict(color=s[order], line_width=0, showscale=False, **_gate_colorbar()),
+        hovertemplate=(f"<b>{block_label(info)}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
+                       "s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"),
+    ))
+    mean = float(np.mean(s, dtype=np.float64))
+    fig.add_hline(y=mean, line_dash="dash", line_color="#444",
+                  annotation_text=f"mean s = {mean:.3f}", annotation_position="top right",
+                  annotation_bgcolor="rgba(255,255,255,0.8)")
+    zoomable = s.size > BAR_ZOOM_CHANNELS
+    subtitle = f"{s.size} channels · {_image_label(i, image_name)}"
+    if zoomable:
+        what = "ranks" if rank_line else "channels"
+        subtitle += (f" · showing {what} 0–{BAR_ZOOM_CHANNELS - 1}: drag or widen the slider "
+                     "below to see the rest")
+        # Auto ticks follow the zoom; fixed power-of-two ticks would crowd the full view.
+        fig.update_xaxes(range=[-0.5, BAR_ZOOM_CHANNELS - 0.5],
+                         rangeslider=dict(visible=True, thickness=0.12, range=[-0.5, s.size - 0.5]))
+    else:
+        fig.update_xaxes(range=[-0.5, s.size - 0.5], tick0=0, dtick=channel_dtick(s.size))
+    fig.update_xaxes(title_text=_sort_axis_title(sort))
+    fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
+    return _layout(fig, f"Gates s of {block_label(info)}<br><sup>{subtitle}</sup>",
+                   height=500 if zoomable else 420,
+                   bargap=0 if s.size > 200 else 0.1, margin=dict(l=10, r=10, t=80, b=60))
+
+
+# ---------------------------------------------------------------------------------------------
+# Squeeze against gate
+
+
+def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Optional[str] = None) -> go.Figure:
+    """Scatter of squeeze z (x) against gate s (y) for every channel of one block.
+
+    Shows how far the excitation is a simple function of the channel's own mean activation (a
+    monotone curve) or mixes information across channels (a cloud). Markers are coloured by s
+    on the fixed 0…1 gate scale; hover shows the channel index, z and s.
+    """
+    i = check_image(cap, image)
+    info = cap.block(block)
+    s = cap.gates[block][i]
+    z = cap.squeeze[block][i]
+    fig = go.Figure(go.Scatter(
+        x=z, y=s, mode="markers", customdata=np.arange(s.size),
+        marker=dict(size=7 if s.size <= 512 else 5, color=s, opacity=0.8, line=dict(width=0),
+                    showscale=False, **_gate_colorbar()),
+        hovertemplate=(f"<b>{block_label(info)}</b><br>channel %{{customdata:d}}<br>"
+                       "z = %{x:.3f}<br>s = %{y:.3f}<extra></extra>"),
+    ))
+    fig.update_xaxes(title_text=SQUEEZE_AXIS, zeroline=True)
+    fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
+    return _layout(fig, f"Squeeze z vs gate s — {block_label(info)}<br><sup>{_image_label(i, image_name)}</sup>",
+                   height=480, margin=dict(l=10, r=10, t=80, b=60))
+
+
+# ---------------------------------------------------------------------------------------------
+# Feature maps
+
+_MAP_WIDTH_PX = 900  # the plotting width the grid is sized for (a 1024 px screen minus the sidebar)
+_COLORBAR_PX = 110
+_PAIR_GAP, _INNER_GAP = 0.035, 0.008  # paper fractions between pairs and inside a pair
+_PANEL_TITLE_PX = 40  # two lines of 12 px panel title above every map
+_ROW_GAP_PX = 14  # air between a row of maps and the next row's titles
+
+
+def pairs_per_row(k: int) -> int:
+    """How many before/after pairs share a row: 1, 2 (k ≤ 4), 3 (k ≤ 9) or 4 side by side."""
+    return 1 if k == 1 else 2 if k <= 4 else 3 if k <= 9 else 4
+
+
+def map_size_note(height: int, width: int) -> str:
+    """The subtitle's words for the map size; tiny maps (≤ :data:`TINY_MAP_PX`) are called out."""
+    if max(height, width) <= TINY_MAP_PX:
+        return (f"each map is only {height}×{width} px (as in the last stage of a small network): "
+                "its values are printed on the pixels")
+    return f"maps are {height}×{width} px"
+
+
+def _checked_maps(cap: Capture, block: str, channels: Sequence[int], image: int):
+    if block not in cap.maps_in or block not in cap.maps_out:
+        raise KeyError(f"No feature maps were captured for {block!r}; capture with maps=[{block!r}].")
+    chans = [int(c) for c in channels]
+    if not chans:
+        raise ValueError("Choose at least one channel to show.")
+    u, out = cap.maps_in[block][image], cap.maps_out[block][image]
+    bad = [c for c in chans if not 0 <= c < u.shape[0]]
+    if bad:
+        raise IndexError(f"Channel(s) {bad} out of range: {block} has {u.shape[0]} channels.")
+    return chans, u, out
+
+
+def _shared_colour_axis(shown: np.ndarray) -> dict:
+    """One colour range for every panel: diverging around 0 for signed maps, Viridis from 0 else."""
+    lo, hi = float(shown.min()), float(shown.max())
+    if lo < 0:
+        # Symmetric around 0 so white means zero activation in both columns.
+        m = max(abs(lo), abs(hi)) or 1.0
+        zmin, zmax, scale = -m, m, "RdBu_r"
+    else:
+        zmin, zmax, scale = 0.0, (hi or 1.0), "Viridis"
+    return dict(colorscale=scale, cmin=zmin, cmax=zmax, thickness=16)
+
+
+def _grid_domains(k: int, per_row: int) -> tuple[list[tuple[float, float]], int, float]:
+    """Paper x-domains of the 2·per_row columns (pairs close together, gaps between pairs),
+    the number of rows, and the pixel height of one row."""
+    pair_w = (1.0 - _PAIR_GAP * (per_row - 1)) / per_row
+    panel_w = (pair_w - _INNER_GAP) / 2
+    columns = []
+    for p in range(per_row):
+        left = p * (pair_w + _PAIR_GAP)
+        columns += [(left, left + panel_w), (left + panel_w + _INNER_GAP, left + pair_w)]
+    rows = math.ceil(k / per_row)
+    panel_px = (_MAP_WIDTH_PX - _COLORBAR_PX) * panel_w
+    return columns, rows, panel_px + _PANEL_TITLE_PX + _ROW_GAP_PX
+
+
+def _map_panel(z: np.ndarray, what: str, suffix: str, x_domain: tuple[float, float],
+               y_domain: tuple[float, float], colour: dict, tiny: bool) -> tuple[go.Heatmap, dict]:
+    """One map as a heatmap on its own pair of axes (square pixels, row 0 at the top, no ticks)."""
+    trace = go.Heatmap(
+        z=z, coloraxis="coloraxis", zmin=colour["cmin"], zmax=colour["cmax"], xaxis=f"x{suffix}",
+        yaxis=f"y{suffix}", texttemplate="%{z:.2f}" if tiny else None,
+        hovertemplate=f"{what}<br>row %{{y}}, column %{{x}}<br>activation = %{{z:.3f}}<extra></extra>",
+    )
+    picture = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    axes = {f"xaxis{suffix}": dict(domain=x_domain, anchor=f"y{suffix}", **picture),
+            f"yaxis{suffix}": dict(domain=y_domain, anchor=f"x{suffix}", scaleanchor=f"x{suffix}",
+                                   autorange="reversed", **picture)}
+    return trace, axes
+
+
+def _note(text: str, x: float, y: float, shift: int = 0) -> dict:
+    """A panel title: centred on ``x``, its bottom ``shift`` px above the top ``y`` of the maps."""
+    return dict(text=text, x=x, y=y, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                yshift=shift, showarrow=False, font=dict(size=FONT_SIZE - 2))
+
+
+def feature_maps(
+    cap: Capture, block: str, channels: Sequence[int], image: int = 0, image_name: Optional[str] = None
+) -> go.Figure:
+    """Spatial maps of chosen channels before and after the SE scaling, on one shared colour scale.
+
+    Each channel is a pair of square panels side by side under one title naming the channel and
+    its gate — the block input u_c ("before SE") and the output s_c · u_c ("after SE") — and several pairs share a row (:func:`pairs_per_row`), so k = 8 channels fit in
+    three rows (~700 px) across the width. Every panel uses the same colour range (one colour
+    bar), so the gate shows as a change of contrast: with s_c = 0.2 the right map is visibly
+    fainter. Signed activations use a diverging scale centred on 0; non-negative ones Viridis
+    from 0. The subtitle gives the map size in pixels; maps of :data:`TINY_MAP_PX` px or less are
+    called tiny and print their values on the pixels. Needs the block's maps: capture with
+    ``maps=[block]``.
+    """
+    i = check_image(cap, image)
+    info = cap.block(block)
+    chans, u, out = _checked_maps(cap, block, channels, i)
+    s = cap.gates[block][i]
+    colour = _shared_colour_axis(np.concatenate([u[chans].ravel(), out[chans].ravel()]))
+    h, w = u.shape[-2:]
+    tiny = max(h, w) <= TINY_MAP_PX
+    per_row = pairs_per_row(len(chans))
+    columns, rows, row_px = _grid_domains(len(chans), per_row)
+    plot_px = rows * row_px
+    layout: dict = {}
+    traces, notes = [], []
+    for n, c in enumerate(chans):
+        r, p = divmod(n, per_row)
+        y_top = 1.0 - r * row_px / plot_px
+        y_domain = (max(0.0, y_top - (row_px - _ROW_GAP_PX) / plot_px), y_top - _PANEL_TITLE_PX / plot_px)
+        for side, (maps, what, head) in enumerate(((u, "u_c", "before SE"), (out, "s_c · u_c", "after SE"))):
+            k = 2 * n + side + 1
+            x_domain = columns[2 * p + side]
+            trace, axes = _map_panel(maps[c], f"channel {c} · {what}", "" if k == 1 else str(k),
+                                     x_domain, y_domain, colour, tiny)
+            traces.append(trace)
+            layout.update(axes)
+            notes.append(_note(head, sum(x_domain) / 2, y_domain[1]))
+        pair = columns[2 * p][0], columns[2 * p + 1][1]
+        notes.append(_note(f"<b>channel {c}</b> · s_c = {s[c]:.3f}", sum(pair) / 2, y_domain[1], shift=18))
+    fig = go.Figure(traces)
+    fig.update_layout(**layout)
+    title = (f"Feature maps of {block_label(info)} before and after SE<br>"
+             f"<sup>{map_size_note(h, w)} · {_image_label(i, image_name)}</sup><br>"
+             "<sup>before SE: u_c, after SE: s_c · u_c, on one colour scale</sup>")
+    return _layout(
+        fig, title, height=plot_px + 150, annotations=notes,
+        coloraxis=dict(colorscale=colour["colorscale"], cmin=colour["cmin"], cmax=colour["cmax"],
+                       colorbar=dict(title=dict(text="activation (shared scale)", side="right"),
+                                     thickness=16)),
+        margin=dict(l=10, r=10, t=120, b=20),
+    )

@@ -1,0 +1,208 @@
+"""The shared look of every se_viz figure: fonts, colours, axis names, labels, and the projector.
+
+Every builder in :mod:`se_viz.figures` takes its title, fonts, gate colour scale and block labels
+from here, so a gate is the same colour and a block has the same name in every figure. Gates are
+always coloured on one fixed, perceptually uniform scale (Viridis, 0…1). :func:`projector` turns
+any figure — ours or anybody's — into one readable from the back of a lecture hall.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import plotly.graph_objects as go
+
+from ..analysis.stats import normalise_sort
+from ..engine.blocks import BlockInfo
+
+__all__ = [
+    "GATE_AXIS",
+    "GATE_COLORSCALE",
+    "PROJECTOR_SCALE",
+    "SQUEEZE_AXIS",
+    "block_label",
+    "channel_dtick",
+    "panel_groups",
+    "projector",
+]
+
+GATE_COLORSCALE = "Viridis"
+GATE_AXIS = "gate s (0–1)"
+SQUEEZE_AXIS = "squeeze z (mean activation)"
+TEMPLATE = "plotly_white"
+FONT_SIZE = 14
+TITLE_SIZE = 18
+# One colour per stage / panel group, so the same stage has the same colour across figures.
+GROUP_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_GROUP_COLOURS = GROUP_COLOURS  # the old private name, kept for code that imported it
+
+
+# ---------------------------------------------------------------------------------------------
+# Names and groups
+
+
+def block_label(block: BlockInfo) -> str:
+    """The tick label of a block: ``"SE_2_1 · layer1.0.se_module"``, or the module path alone.
+
+    Both names are shown because the paper name is what people discuss and the module path is
+    what they need to find the block in code; models without paper naming just get the path.
+    """
+    if block.paper_name and block.paper_name != block.path:
+        return f"{block.paper_name} · {block.path}"
+    return block.path
+
+
+def panel_groups(blocks: Sequence[BlockInfo]) -> list[list[BlockInfo]]:
+    """Split blocks (in forward order) into the panels of a per-stage figure.
+
+    Consecutive blocks share a panel when they share a stage and a channel count; blocks without
+    a stage (EfficientNet, MobileNet, user models) are grouped by consecutive equal channel
+    count. Keeping runs consecutive preserves forward order top-to-bottom, and a panel never
+    mixes widths, so each panel's x-axis can span exactly its own channel count.
+    """
+    groups: list[list[BlockInfo]] = []
+    key_prev: object = object()
+    for b in blocks:
+        key = (b.stage, b.channels)
+        if groups and key == key_prev:
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+        key_prev = key
+    return groups
+
+
+def group_colours(blocks: Sequence[BlockInfo]) -> dict[str, str]:
+    """Block name → the colour of its panel group (same stage, same colour in every figure)."""
+    return {b.name: GROUP_COLOURS[gi % len(GROUP_COLOURS)]
+            for gi, g in enumerate(panel_groups(blocks)) for b in g}
+
+
+def _image_label(index: int, name: Optional[str]) -> str:
+    return name if name else f"image {index}"
+
+
+def _sort_axis_title(sort: str) -> str:
+    key = normalise_sort(sort)
+    if key == "natural":
+        return "channel index"
+    direction = "largest first" if key == "gate ↓" else "smallest first"
+    return f"rank (channels sorted by gate s, {direction})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout
+
+
+def _layout_dict(title: str, height: int, **kwargs: object) -> dict:
+    """The common look as a layout dict: white template, projector-sized fonts, left title."""
+    return dict(
+        template=TEMPLATE,
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=TITLE_SIZE)),
+        font=dict(size=FONT_SIZE),
+        height=int(height),
+        hoverlabel=dict(font_size=FONT_SIZE),
+        **kwargs,
+    )
+
+
+def _layout(fig: go.Figure, title: str, height: int, **kwargs: object) -> go.Figure:
+    """Apply :func:`_layout_dict` to an existing figure."""
+    fig.update_layout(**_layout_dict(title, height, **kwargs))
+    return fig
+
+
+def _gate_colorbar(title: str = GATE_AXIS) -> dict:
+    return dict(colorscale=GATE_COLORSCALE, cmin=0.0, cmax=1.0,
+                colorbar=dict(title=dict(text=title, side="right"), thickness=16))
+
+
+# ---------------------------------------------------------------------------------------------
+# Projector
+
+PROJECTOR_SCALE = 1.4  # fonts ×1.4: 14 px body text becomes ~20 px, legible at 10 m
+_PROJECTOR_LINE = 1.6  # line widths and marker sizes grow a little more than text
+_PROJECTOR_GRID = "#a6a6a6"  # plotly_white's grid (#EBF0F8) vanishes on a washed-out projector
+_INK = "#000000"
+
+
+def _scaled(size: Optional[float], default: float) -> float:
+    return round((size or default) * PROJECTOR_SCALE, 1)
+
+
+def projector(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` restyled for a projector; ``fig`` itself is left unchanged.
+
+    Fonts grow by :data:`PROJECTOR_SCALE` (≈1.4×: body, titles, ticks, annotations, hover),
+    lines and markers by 1.6×, all text is black on white, gridlines are a mid grey (plotly's
+    default pale blue-grey disappears on a projector) and axis lines are drawn. Margins and the
+    height grow with the fonts so titles are not cut. Data, colour scales and ranges are kept:
+    this changes how a figure looks, never what it says. Works on any Plotly figure.
+    """
+    out = go.Figure(fig)
+    layout = out.layout
+    base = layout.font.size or (layout.template.layout.font.size if layout.template else None) or 12
+    out.update_layout(
+        font=dict(size=_scaled(layout.font.size, base), color=_INK),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        hoverlabel=dict(font_size=_scaled(layout.hoverlabel.font.size, base)),
+    )
+    if layout.title.text:
+        layout.title.font.update(size=_scaled(layout.title.font.size, base * 1.3), color=_INK)
+        if layout.title.subtitle.text:
+            layout.title.subtitle.font.update(size=_scaled(layout.title.subtitle.font.size, base), color=_INK)
+    if layout.height:
+        layout.height = int(layout.height * 1.15)
+    if layout.margin.t is not None:
+        layout.margin.t = int(layout.margin.t * PROJECTOR_SCALE)
+    if layout.margin.b is not None:
+        layout.margin.b = int(layout.margin.b * PROJECTOR_SCALE)
+    axes = [k for k in layout.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]
+    for key in axes:
+        axis = layout[key]
+        axis.update(gridcolor=_PROJECTOR_GRID, zerolinecolor="#666666",
+                    tickfont=dict(size=_scaled(axis.tickfont.size, base), color=_INK))
+        if axis.showticklabels is not False:  # a picture panel (feature map) gets no frame
+            axis.update(showline=True, linecolor=_INK)
+        axis.title.font.update(size=_scaled(axis.title.font.size, base), color=_INK)
+    for note in layout.annotations:
+        note.font.update(size=_scaled(note.font.size, base), color=_INK)
+        if note.yshift:
+            note.yshift = note.yshift * PROJECTOR_SCALE
+    for shape in layout.shapes:
+        if shape.line is not None:
+            shape.line.width = (shape.line.width or 2) * _PROJECTOR_LINE
+    if layout.coloraxis.colorbar is not None:
+        bar = layout.coloraxis.colorbar
+        bar.tickfont.update(size=_scaled(bar.tickfont.size, base), color=_INK)
+        bar.title.font.update(size=_scaled(bar.title.font.size, base), color=_INK)
+    for trace in out.data:
+        _thicken(trace, base)
+    return out
+
+
+def _thicken(trace: go.Figure, base: float) -> None:
+    """Thicker lines, bigger markers and larger bar text for one trace, whatever its type."""
+    if "line" in trace and "width" in trace.line:
+        width = trace.line.width
+        trace.line.width = (width if width is not None else 2) * _PROJECTOR_LINE
+    if trace.type in ("scatter", "scattergl") and "markers" in (trace.mode or "markers"):
+        size = trace.marker.size
+        if size is None or isinstance(size, (int, float)):
+            trace.marker.size = (size or 6) * _PROJECTOR_LINE  # plotly's default marker is 6 px
+    if "textfont" in trace and trace.text is not None:
+        trace.textfont.update(size=_scaled(trace.textfont.size, base), color=_INK)
+
+
+def channel_dtick(channels: int, max_ticks: int = 8) -> int:
+    """Tick spacing for a channel axis: the smallest power of two giving at most ``max_ticks`` ticks.
+
+    Channel counts are mostly powers of two (256…2048) or multiples of 8, so power-of-two steps
+    land on round, countable numbers (0, 256, 512, …) instead of Plotly's decimal 0, 500, 1000.
+    """
+    step = 1
+    while channels / step > max_ticks:
+        step *= 2
+    return step
