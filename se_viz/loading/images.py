@@ -1,24 +1,30 @@
-"""Decoding user images safely into RGB ``PIL.Image`` objects.
+"""Decoding user images safely into RGB ``PIL.Image`` objects, and describing them first.
 
 Every failure becomes one :class:`InputError` with a plain one-line message; no other exception
-type escapes :func:`load_image`, whatever bytes it is given. Sizes are checked from the header
-before any pixel is decoded, so a decompression bomb costs nothing.
+type escapes :func:`load_image` or :func:`describe_image`, whatever bytes they are given. Sizes
+are checked from the header before any pixel is decoded, so a decompression bomb costs nothing.
+:func:`describe_image` reads only the header (size, frames, format, mode), which is what
+:func:`se_viz.loading.fit.fit_notices` needs to explain an odd image before it is shown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
+from .fit import crop_fraction, fit_notices
 
-__all__ = ["InputError", "MAX_PIXELS", "load_image", "SUPPORTED_FORMATS"]
+__all__ = ["ImageFacts", "InputError", "MAX_PIXELS", "SUPPORTED_FORMATS", "crop_fraction", "describe_image",
+           "fit_notices", "load_image"]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO", "PPM", "ICO")
@@ -86,41 +92,15 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
 
 
-def load_image(
-    data: Union[bytes, bytearray, memoryview, str, os.PathLike], *, name: Optional[str] = None
-) -> Image.Image:
-    """Decode ``data`` (bytes or a path) into an RGB image with its EXIF orientation applied.
-
-    ``name`` (for example the uploaded file's name) starts every error message.
-    Grayscale, palette, RGBA/LA (composited on white), CMYK, 16-bit and float images are
-    converted; animated images give their first frame. Empty, corrupt, truncated, non-image
-    (SVG, PDF, …) and oversize (over 50 megapixels, checked before decoding) inputs raise
-    :class:`InputError` with a one-line message; no other exception type escapes.
-    """
-    raw, label = _read(data, name)
-    if not raw:
-        raise InputError(f"{label}: the file is empty (0 bytes).")
+@contextlib.contextmanager
+def _decoding(raw: bytes, label: str) -> Iterator[None]:
+    """Turn every failure while decoding ``raw`` into one :class:`InputError` starting with ``label``."""
     try:
         with warnings.catch_warnings():
             # Pillow warns about bombs and damaged metadata; we check the size ourselves before
             # decoding and turn real failures into InputError, so its warnings are only noise.
             warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(raw))
-            width, height = img.size
-            if width <= 0 or height <= 0:
-                raise InputError(f"{label}: the image has no pixels ({width}×{height}).")
-            if width * height > MAX_PIXELS:
-                raise InputError(
-                    f"{label}: the image is {width}×{height} = {width * height / 1e6:.0f} "
-                    f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first."
-                )
-            if getattr(img, "n_frames", 1) > 1:
-                img.seek(0)
-            img.load()
-            img = ImageOps.exif_transpose(img) or img
-            rgb = _to_rgb(img)
-            rgb.load()
-            return rgb
+            yield
     except InputError as exc:
         msg = str(exc)
         raise InputError(msg if msg.startswith(label) else f"{label}: {msg}") from None
@@ -139,3 +119,94 @@ def load_image(
         raise InputError(f"{label}: not enough memory to decode this image.") from None
     except Exception as exc:  # noqa: BLE001 — any decoder failure is a bad input, never a crash
         raise InputError(f"{label}: cannot decode this image ({type(exc).__name__}: {exc}).") from None
+
+
+def _open(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]) -> tuple[bytes, str]:
+    raw, label = _read(data, name)
+    if not raw:
+        raise InputError(f"{label}: the file is empty (0 bytes).")
+    return raw, label
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the header of an image file says: its size as displayed (EXIF rotation applied),
+    the number of frames (> 1 for animated GIF/WebP/APNG and multi-page TIFF), the file format
+    (``"PNG"``, ``"GIF"``, …) and the pixel mode (``"RGB"``, ``"P"``, ``"I;16"``, …)."""
+
+    width: int
+    height: int
+    frames: int
+    format: str
+    mode: str
+
+
+_ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+
+
+def _orientation(img: Image.Image) -> Optional[int]:
+    """The EXIF orientation tag, from the header only (None when absent or unreadable).
+
+    PNG keeps EXIF in a chunk that Pillow's ``getexif`` would decode the whole image to find, so
+    for PNG only an eXIf chunk already read with the header counts.
+    """
+    try:
+        if img.format == "PNG":
+            exif = Image.Exif()
+            if img.info.get("exif"):
+                exif.load(img.info["exif"])
+            return exif.get(0x0112)
+        return img.getexif().get(0x0112)
+    except Exception:  # noqa: BLE001 — damaged metadata: describe the image as stored
+        return None
+
+
+def describe_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike], *,
+                   name: Optional[str] = None) -> ImageFacts:
+    """The :class:`ImageFacts` of ``data`` (bytes or a path), read from the header only.
+
+    No pixel is decoded, so this is cheap even for a 50-megapixel file and never raises for an
+    image :func:`load_image` can decode (an oversize image is described, not refused). Data that
+    is not an image at all raises the same :class:`InputError` as :func:`load_image`.
+    """
+    raw, label = _open(data, name)
+    with _decoding(raw, label):
+        img = Image.open(io.BytesIO(raw))
+        width, height = img.size
+        if _orientation(img) in _ROTATED:
+            width, height = height, width
+        return ImageFacts(width=width, height=height, frames=int(getattr(img, "n_frames", 1) or 1),
+                          format=img.format or "unknown", mode=img.mode)
+    raise AssertionError("unreachable")  # _decoding re-raises every failure as InputError
+
+
+def load_image(
+    data: Union[bytes, bytearray, memoryview, str, os.PathLike], *, name: Optional[str] = None
+) -> Image.Image:
+    """Decode ``data`` (bytes or a path) into an RGB image with its EXIF orientation applied.
+
+    ``name`` (for example the uploaded file's name) starts every error message.
+    Grayscale, palette, RGBA/LA (composited on white), CMYK, 16-bit and float images are
+    converted; animated images give their first frame. Empty, corrupt, truncated, non-image
+    (SVG, PDF, …) and oversize (over 50 megapixels, checked before decoding) inputs raise
+    :class:`InputError` with a one-line message; no other exception type escapes.
+    """
+    raw, label = _open(data, name)
+    with _decoding(raw, label):
+        img = Image.open(io.BytesIO(raw))
+        width, height = img.size
+        if width <= 0 or height <= 0:
+            raise InputError(f"{label}: the image has no pixels ({width}×{height}).")
+        if width * height > MAX_PIXELS:
+            raise InputError(
+                f"{label}: the image is {width}×{height} = {width * height / 1e6:.0f} "
+                f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first."
+            )
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+        img.load()
+        img = ImageOps.exif_transpose(img) or img
+        rgb = _to_rgb(img)
+        rgb.load()
+        return rgb
+    raise AssertionError("unreachable")  # _decoding re-raises every failure as InputError
