@@ -254,9 +254,10 @@ def test_feature_maps_share_one_colour_scale(cap):
         # The right column really is s_c · u_c, as its title claims.
         assert np.allclose(out[c], s[c] * u[c], atol=1e-5)
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[0].startswith("channel 3") and "before SE: u_c" in titles[0]
-    assert "after SE: s_c · u_c" in titles[1] and f"{s[3]:.3f}" in titles[1]
-    assert "channel 511" in titles[4] and f"{s[511]:.3f}" in titles[5]
+    # Per channel: "before SE", "after SE", then the pair's title with the channel and its gate.
+    assert titles[:3] == ["before SE", "after SE", f"<b>channel 3</b> · s_c = {s[3]:.3f}"]
+    assert titles[8] == f"<b>channel 511</b> · s_c = {s[511]:.3f}"
+    assert "before SE: u_c, after SE: s_c · u_c" in fig.layout.title.text
 
 
 def test_feature_maps_errors_are_clear(cap):
@@ -325,8 +326,13 @@ def test_senet154_sized_figures_build_quickly(cap_154):
 
 
 def test_figures_module_imports_neither_torch_nor_streamlit():
-    source = open(F.__file__, encoding="utf-8").read()
-    assert "import torch" not in source and "streamlit" not in source
+    from pathlib import Path
+
+    files = sorted(Path(F.__file__).parent.glob("*.py"))
+    assert {f.name for f in files} >= {"style.py", "heatmap.py", "distributions.py", "block.py", "predictions.py"}
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        assert "import torch" not in source and "streamlit" not in source, path.name
     assert "torch" not in {m.split(".")[0] for m in vars(F) if isinstance(vars(F)[m], type(sys))}
 
 
@@ -340,3 +346,121 @@ def test_titles_name_the_image_and_fall_back_to_its_index(cap):
     for fig in named:
         assert "chelsea_cat.png" in fig.layout.title.text and "image 1" not in fig.layout.title.text
     assert "image 1" in F.gate_bar(cap, block, image=1).layout.title.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Readable on a projector (issue 11)
+
+
+def _maps_capture(channels: int, size: int) -> Capture:
+    """One block whose maps are a known ramp: u_c = c + ramp, out = 0.5 · u."""
+    block = BlockInfo("SE_5_2", "layer4.1.se", channels, 8, "sigmoid", "SE_5_2", "a", "b", "SEModule", 0)
+    u = (np.arange(channels, dtype=np.float32)[:, None, None]
+         + np.arange(size * size, dtype=np.float32).reshape(size, size))[None]
+    gates = {"SE_5_2": np.full((1, channels), 0.5, np.float32)}
+    return Capture([block], gates, {"SE_5_2": np.zeros((1, channels), np.float32)},
+                   np.zeros((1, 10), np.float32), maps_in={"SE_5_2": u}, maps_out={"SE_5_2": 0.5 * u})
+
+
+def test_histogram_subtitle_sits_in_the_top_margin_above_the_first_row(cap):
+    fig = F.distribution_figure(cap, kind="histogram", image_name="cat.png")
+    title = fig.layout.title
+    assert title.text == "Distribution of gates s over channels, per SE block"
+    assert title.subtitle.text == "cat.png — y: % of the block's channels"
+    # Title block hangs from the top of the figure (10 px down) ...
+    assert title.yref == "container" and title.yanchor == "top"
+    assert fig.layout.height * (1 - title.y) == pytest.approx(10)
+    # ... and the margin holds the title (34 px) + subtitle (26 px) + 14 px of air before the
+    # first row, whose top tick sits at the top of the plot area.
+    assert fig.layout.margin.t == 10 + 34 + 26 + 14
+    assert fig.layout.yaxis.domain[1] == 1.0
+
+
+def test_feature_maps_are_laid_out_in_pairs_across_the_width(cap):
+    channels = list(range(8))
+    fig = F.feature_maps(cap, "SE_3_1", channels)
+    xs = [fig.layout[f"xaxis{'' if k == 1 else k}"].domain for k in range(1, 17)]
+    ys = [fig.layout[f"yaxis{'' if k == 1 else k}"].domain for k in range(1, 17)]
+    # 8 channels → 3 pairs per row → rows of 3, 3, 2 pairs.
+    assert F.block.pairs_per_row(8) == 3
+    tops = sorted({round(y[1], 6) for y in ys}, reverse=True)
+    assert len(tops) == 3
+    for n in range(8):
+        before_x, after_x = xs[2 * n], xs[2 * n + 1]
+        assert ys[2 * n] == ys[2 * n + 1]  # a pair shares its row
+        assert before_x[1] < after_x[0] and after_x[0] - before_x[1] < 0.01  # side by side, close
+        assert round(ys[2 * n][1], 6) == tops[n // 3]
+    # Pairs in one row are separated by a wider gap than the two maps of a pair.
+    assert xs[2][0] - xs[1][1] > 3 * (xs[1][0] - xs[0][1])
+    assert fig.layout.height <= 900
+    assert all(fig.layout[f"yaxis{'' if k == 1 else k}"].scaleanchor for k in range(1, 17))
+    assert "maps are 28×28 px" in fig.layout.title.text  # SE_3_1 of a 224 px input: 28×28
+    assert all(t.texttemplate is None for t in fig.data)
+
+
+@pytest.mark.parametrize("k, per_row", [(1, 1), (2, 2), (4, 2), (5, 3), (9, 3), (10, 4), (16, 4)])
+def test_pairs_per_row(k, per_row):
+    assert F.block.pairs_per_row(k) == per_row
+
+
+def test_tiny_feature_maps_say_so_and_print_their_values():
+    fig = F.feature_maps(_maps_capture(4, 2), "SE_5_2", [0, 3])
+    assert "each map is only 2×2 px" in fig.layout.title.text
+    assert all(t.texttemplate == "%{z:.2f}" for t in fig.data)
+    # The ramp: u_3 = 3 + [[0, 1], [2, 3]], after = half of it.
+    assert np.asarray(fig.data[2].z).tolist() == [[3, 4], [5, 6]]
+    assert np.asarray(fig.data[3].z).tolist() == [[1.5, 2], [2.5, 3]]
+    assert "maps are 5×5 px" in F.feature_maps(_maps_capture(2, 5), "SE_5_2", [1]).layout.title.text
+
+
+def test_wide_gate_bar_opens_zoomed_with_a_range_slider(cap):
+    wide = F.gate_bar(cap, "SE_5_3")  # 2048 channels
+    assert wide.layout.xaxis.rangeslider.visible is True
+    assert tuple(wide.layout.xaxis.range) == (-0.5, 511.5)
+    assert tuple(wide.layout.xaxis.rangeslider.range) == (-0.5, 2047.5)
+    assert "showing channels 0–511" in wide.layout.title.text and "slider" in wide.layout.title.text
+    assert len(wide.data[0].y) == 2048  # every channel is still there, only the view is zoomed
+    assert "showing ranks 0–511" in F.gate_bar(cap, "SE_5_3", sort="gate ↓").layout.title.text
+    narrow = F.gate_bar(cap, "SE_3_1")  # 512 channels: all shown, power-of-two ticks
+    assert not narrow.layout.xaxis.rangeslider.visible
+    assert tuple(narrow.layout.xaxis.range) == (-0.5, 511.5)
+    assert (narrow.layout.xaxis.tick0, narrow.layout.xaxis.dtick) == (0, 64)
+    assert "slider" not in narrow.layout.title.text
+
+
+@pytest.mark.parametrize("channels, step", [(2048, 256), (1024, 128), (512, 64), (256, 32), (24, 4), (8, 1), (1280, 256)])
+def test_channel_ticks_fall_on_powers_of_two(channels, step):
+    assert F.channel_dtick(channels) == step
+
+
+def test_heatmap_panels_tick_every_eighth_of_their_width(cap):
+    fig = F.gate_heatmap(cap)
+    assert [fig.layout[f"xaxis{'' if k == 1 else k}"].dtick for k in range(1, 5)] == [32, 64, 128, 256]
+
+
+def test_projector_enlarges_text_thickens_lines_and_raises_contrast(cap):
+    fig = F.gate_bar(cap, "SE_3_1")
+    before = fig.to_plotly_json()
+    big = F.projector(fig)
+    assert fig.to_plotly_json() == before  # pure: the input is untouched
+    assert big.layout.font.size == pytest.approx(14 * 1.4)
+    assert big.layout.title.font.size == pytest.approx(18 * 1.4)
+    assert big.layout.font.color == "#000000" and big.layout.title.font.color == "#000000"
+    assert big.layout.paper_bgcolor == "white" and big.layout.plot_bgcolor == "white"
+    assert big.layout.xaxis.tickfont.size == pytest.approx(14 * 1.4)
+    assert big.layout.yaxis.gridcolor == "#a6a6a6" and big.layout.yaxis.showline is True
+    assert big.layout.shapes[0].line.width == pytest.approx(2 * 1.6)  # the mean line
+    assert big.layout.annotations[0].font.size == pytest.approx(14 * 1.4)
+    assert big.layout.height > fig.layout.height
+    assert np.array_equal(np.asarray(big.data[0].y), np.asarray(fig.data[0].y))  # same data
+
+    scatter = F.projector(F.squeeze_vs_gate(cap, "SE_3_1"))
+    assert scatter.data[0].marker.size == pytest.approx(7 * 1.6)
+    hist = F.projector(F.distribution_figure(cap, kind="histogram"))
+    assert hist.layout.yaxis.tickfont.size == pytest.approx(10 * 1.4)
+    assert hist.layout.title.subtitle.font.color == "#000000"
+    maps = F.projector(F.feature_maps(cap, "SE_3_1", [0, 1]))
+    assert not maps.layout.xaxis.showline  # pictures get no frame
+    # Any figure, not only ours: a plain line chart with plotly's defaults.
+    plain = F.projector(go.Figure(go.Scatter(x=[0, 1], y=[1, 0], mode="lines")))
+    assert plain.layout.font.size == pytest.approx(12 * 1.4) and plain.data[0].line.width == pytest.approx(3.2)

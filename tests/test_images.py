@@ -179,3 +179,118 @@ def test_no_other_exception_escapes(photo):
             assert img.mode == "RGB"
             ok += 1
     assert ok > 0  # some mutations still decode: the loop exercised both outcomes
+
+
+# ---------------------------------------------------------------------------------------------
+# describe_image and fit notices (issue 11)
+
+import math  # noqa: E402
+
+from timm.data import create_transform  # noqa: E402
+
+from se_viz.loading.fit import EXTREME_ASPECT, TINY_UPSCALE, _resized, upscale_factor  # noqa: E402
+from se_viz.loading.images import ImageFacts, crop_fraction, describe_image, fit_notices  # noqa: E402
+
+
+def test_describe_image_reads_size_frames_format_and_mode(photo, tmp_path):
+    assert describe_image(encode(photo, "PNG")) == ImageFacts(64, 48, 1, "PNG", "RGB")
+    path = tmp_path / "p.png"
+    path.write_bytes(encode(Image.new("P", (5, 7)), "PNG"))
+    assert describe_image(path) == ImageFacts(5, 7, 1, "PNG", "P")
+    frames = [Image.new("RGB", (8, 4), c) for c in ((0, 200, 0), (200, 0, 0), (0, 0, 200))]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    facts = describe_image(buf.getvalue())
+    assert (facts.width, facts.height, facts.frames, facts.format) == (8, 4, 3, "GIF")
+    assert describe_image(encode(Image.fromarray(np.zeros((3, 2), np.uint16)), "PNG")).mode == "I;16"
+
+
+def test_describe_image_reports_the_displayed_size_of_a_rotated_jpeg(photo):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    facts = describe_image(encode(photo, "JPEG", exif=exif.tobytes()))
+    assert (facts.width, facts.height) == load_image(encode(photo, "JPEG", exif=exif.tobytes())).size == (48, 64)
+
+
+def test_describe_image_reads_only_the_header():
+    # 60 megapixels claimed by a ~70-byte PNG: described (nothing decoded), refused by load_image.
+    facts = describe_image(_png_with_size(10_000, 6_000))
+    assert (facts.width, facts.height, facts.format) == (10_000, 6_000, "PNG")
+
+
+@pytest.mark.parametrize("data, pattern", [(b"", "empty"), (b"%PDF-1.7\n", "PDF"), (b"hello", "not an image")])
+def test_describe_image_refuses_what_load_image_refuses(data, pattern):
+    with pytest.raises(InputError, match=pattern):
+        describe_image(data, name="x.bin")
+
+
+def test_crop_fraction_hand_computed():
+    # Square 100×100, ImageNet eval (224, crop_pct 0.875): resized to 256×256, centre 224² kept.
+    assert crop_fraction(100, 100, (224, 224), 0.875) == pytest.approx(0.875 ** 2)
+    # 500×375: shorter side → 256, longer → int(256·500/375) = 341; keep 224/341 × 224/256.
+    assert crop_fraction(500, 375, (3, 224, 224), 0.875) == pytest.approx(224 / 341 * 0.875)
+    # The mini model (64 px, crop_pct 1): a 10000×10 banner → 64000×64, 64 columns kept = 0.1 %.
+    assert crop_fraction(10_000, 10, (3, 64, 64), 1.0) == pytest.approx(0.001)
+    assert crop_fraction(10, 10_000, (64, 64), 1.0) == pytest.approx(0.001)
+    assert crop_fraction(10_000, 10, (64, 64), 1.0, fit="pad") == 1.0
+    with pytest.raises(ValueError, match="crop' or 'pad"):
+        crop_fraction(10, 10, (64, 64), 1.0, fit="squash")
+
+
+@pytest.mark.parametrize("input_size, crop_pct", [((3, 224, 224), 0.875), ((3, 64, 64), 1.0),
+                                                  ((3, 288, 288), 0.95), ((3, 160, 224), 0.9)])
+def test_crop_geometry_matches_timms_eval_transform_on_real_images(sample_images, input_size, crop_pct):
+    """The resize our arithmetic predicts is the one timm's transform does, and the share of the
+    image the crop keeps is measured on a picture whose colours encode pixel coordinates."""
+    tfm = create_transform(input_size=input_size, crop_pct=crop_pct, interpolation="bilinear",
+                           is_training=False)
+    resize, crop = tfm.transforms[0], tfm.transforms[1]
+    for img in sample_images:
+        assert resize(img).size == _resized(*img.size, input_size, crop_pct)
+    for w, h in [(600, 200), (90, 300), (451, 300), (1000, 40)]:
+        # Red = column, green = row, each 0…255 over the image: the crop's colour span is its share.
+        ramp = np.zeros((h, w, 3), np.uint8)
+        ramp[..., 0] = np.round(np.linspace(0, 255, w))[None, :]
+        ramp[..., 1] = np.round(np.linspace(0, 255, h))[:, None]
+        seen = np.asarray(crop(resize(Image.fromarray(ramp))), dtype=np.float64)
+        kept_w = (seen[..., 0].max() - seen[..., 0].min()) / 255
+        kept_h = (seen[..., 1].max() - seen[..., 1].min()) / 255
+        # The span runs between edge pixel centres and resampling blurs the ends: allow 3 resized
+        # pixels per side.
+        new_w, new_h = _resized(w, h, input_size, crop_pct)
+        assert kept_w * kept_h == pytest.approx(crop_fraction(w, h, input_size, crop_pct), abs=3 / new_w + 3 / new_h)
+
+
+def test_fit_notices_explain_extreme_tiny_and_animated_images():
+    banner = ImageFacts(10_000, 10, 1, "PNG", "RGB")
+    notes = fit_notices(banner, (3, 64, 64), 1.0)
+    assert notes[0] == ("The network sees only the middle 0.1 % of this 10000×10 image (centre crop). "
+                        "Set “Fit images to the network” to “pad” in the sidebar to show it whole.")
+    # ImageNet settings: 224/256 × 224/256000 = 0.0766 %.
+    assert "the middle 0.077 % of this 10000×10 image" in fit_notices(banner, (224, 224), 0.875)[0]
+    padded = fit_notices(banner, (3, 64, 64), 1.0, fit="pad")
+    assert padded == ["This 10000×10 image is padded to a square: it fills only 0.1 % of the network's "
+                      "64×64 input; the rest is the mean colour."]
+    # A 1×1 image: 1 px → 256 px (224/0.875), enlarged 256×.
+    dot = fit_notices(ImageFacts(1, 1, 1, "PNG", "RGB"), (224, 224), 0.875)
+    assert dot == ["The network enlarges this 1×1 image 256× to fill its 224×224 input (each image pixel "
+                   "covers 256×256 input pixels), so it sees a blur, not detail."]
+    gif = fit_notices(ImageFacts(300, 300, 12, "GIF", "P"), (224, 224), 0.875)
+    assert gif == ["This GIF file has 12 frames; the network sees only the first (frame 1 of 12)."]
+    # An ordinary photo gets no notice at all.
+    assert fit_notices(ImageFacts(640, 480, 1, "JPEG", "RGB"), (224, 224), 0.875) == []
+
+
+def test_fit_notice_thresholds():
+    size, pct = (224, 224), 0.875
+    # Aspect: exactly 2:1 is extreme, just under is not.
+    assert fit_notices(ImageFacts(600, 300, 1, "PNG", "RGB"), size, pct)
+    assert not fit_notices(ImageFacts(599, 300, 1, "PNG", "RGB"), size, pct)
+    assert EXTREME_ASPECT == 2.0 and TINY_UPSCALE == 4.0
+    # Tiny: 64 px → 256 px is 4×, 65 px is 3.9×.
+    assert upscale_factor(64, 64, size, pct) == 4.0
+    assert fit_notices(ImageFacts(64, 64, 1, "PNG", "RGB"), size, pct)
+    assert not fit_notices(ImageFacts(65, 65, 1, "PNG", "RGB"), size, pct)
+    # Padding a 64×16 strip for a 64 px, crop 1 model: 64 → 64, nothing enlarged.
+    assert upscale_factor(64, 16, (64, 64), 1.0, fit="pad") == 1.0
+    assert math.isclose(upscale_factor(16, 16, (64, 64), 1.0, fit="pad"), 4.0)

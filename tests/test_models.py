@@ -220,3 +220,32 @@ def test_public_api_names():
         assert hasattr(se_viz, name), name
         assert getattr(se_viz, name).__doc__
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_pad_keeps_the_whole_image_in_view_and_crop_does_not(legacy_r50):
+    """A 300×100 strip with a blue left edge and a green right edge: the centre crop cuts both
+    edges off; fit="pad" shows both, on the ImageNet mean colour (124, 116, 104)."""
+    import numpy as np
+    from PIL import Image
+
+    strip = Image.new("RGB", (300, 100), (200, 0, 0))
+    strip.paste((0, 0, 255), (0, 0, 10, 100))
+    strip.paste((0, 255, 0), (290, 0, 300, 100))
+
+    def colours(img):
+        arr = np.asarray(img).reshape(-1, 3).astype(int)
+        return {"blue": bool(((arr[:, 2] > 200) & (arr[:, 0] < 60)).any()),
+                "green": bool(((arr[:, 1] > 200) & (arr[:, 0] < 60)).any())}
+
+    cropped = legacy_r50.input_view(strip)
+    padded = legacy_r50.input_view(strip, fit="pad")
+    assert cropped.size == padded.size == (224, 224)
+    assert colours(cropped) == {"blue": False, "green": False}
+    assert colours(padded) == {"blue": True, "green": True}
+    assert padded.getpixel((112, 2)) == (124, 116, 104)  # above the strip: the mean colour
+    batch = legacy_r50.preprocess([strip, strip], fit="pad")
+    assert batch.shape == (2, 3, 224, 224)
+    assert abs(float(batch[0, :, 2, 112].abs().max())) < 0.02  # the mean colour normalises to ~0
+    assert torch.equal(legacy_r50.preprocess([strip]), legacy_r50.preprocess([strip], fit="crop"))
+    with pytest.raises(ValueError, match="crop' or 'pad"):
+        legacy_r50.preprocess([strip], fit="stretch")

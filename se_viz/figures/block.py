@@ -50,7 +50,8 @@ def gate_bar(
     ))
     mean = float(np.mean(s, dtype=np.float64))
     fig.add_hline(y=mean, line_dash="dash", line_color="#444",
-                  annotation_text=f"mean s = {mean:.3f}", annotation_position="top right")
+                  annotation_text=f"mean s = {mean:.3f}", annotation_position="top right",
+                  annotation_bgcolor="rgba(255,255,255,0.8)")
     zoomable = s.size > BAR_ZOOM_CHANNELS
     subtitle = f"{s.size} channels · {_image_label(i, image_name)}"
     if zoomable:
@@ -104,6 +105,7 @@ _MAP_WIDTH_PX = 900  # the plotting width the grid is sized for (a 1024 px scree
 _COLORBAR_PX = 110
 _PAIR_GAP, _INNER_GAP = 0.035, 0.008  # paper fractions between pairs and inside a pair
 _PANEL_TITLE_PX = 40  # two lines of 12 px panel title above every map
+_ROW_GAP_PX = 14  # air between a row of maps and the next row's titles
 
 
 def pairs_per_row(k: int) -> int:
@@ -114,7 +116,8 @@ def pairs_per_row(k: int) -> int:
 def map_size_note(height: int, width: int) -> str:
     """The subtitle's words for the map size; tiny maps (≤ :data:`TINY_MAP_PX`) are called out."""
     if max(height, width) <= TINY_MAP_PX:
-        return f"each map is only {height}×{width} px — the last stage of a small network"
+        return (f"each map is only {height}×{width} px (as in the last stage of a small network): "
+                "its values are printed on the pixels")
     return f"maps are {height}×{width} px"
 
 
@@ -154,7 +157,28 @@ def _grid_domains(k: int, per_row: int) -> tuple[list[tuple[float, float]], int,
         columns += [(left, left + panel_w), (left + panel_w + _INNER_GAP, left + pair_w)]
     rows = math.ceil(k / per_row)
     panel_px = (_MAP_WIDTH_PX - _COLORBAR_PX) * panel_w
-    return columns, rows, panel_px + _PANEL_TITLE_PX
+    return columns, rows, panel_px + _PANEL_TITLE_PX + _ROW_GAP_PX
+
+
+def _map_panel(z: np.ndarray, what: str, suffix: str, x_domain: tuple[float, float],
+               y_domain: tuple[float, float], colour: dict, tiny: bool) -> tuple[go.Heatmap, dict]:
+    """One map as a heatmap on its own pair of axes (square pixels, row 0 at the top, no ticks)."""
+    trace = go.Heatmap(
+        z=z, coloraxis="coloraxis", zmin=colour["cmin"], zmax=colour["cmax"], xaxis=f"x{suffix}",
+        yaxis=f"y{suffix}", texttemplate="%{z:.2f}" if tiny else None,
+        hovertemplate=f"{what}<br>row %{{y}}, column %{{x}}<br>activation = %{{z:.3f}}<extra></extra>",
+    )
+    picture = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    axes = {f"xaxis{suffix}": dict(domain=x_domain, anchor=f"y{suffix}", **picture),
+            f"yaxis{suffix}": dict(domain=y_domain, anchor=f"x{suffix}", scaleanchor=f"x{suffix}",
+                                   autorange="reversed", **picture)}
+    return trace, axes
+
+
+def _note(text: str, x: float, y: float, shift: int = 0) -> dict:
+    """A panel title: centred on ``x``, its bottom ``shift`` px above the top ``y`` of the maps."""
+    return dict(text=text, x=x, y=y, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                yshift=shift, showarrow=False, font=dict(size=FONT_SIZE - 2))
 
 
 def feature_maps(
@@ -162,8 +186,8 @@ def feature_maps(
 ) -> go.Figure:
     """Spatial maps of chosen channels before and after the SE scaling, on one shared colour scale.
 
-    Each channel is a pair of square panels side by side — the block input u_c and the output
-    s_c · u_c — and several pairs share a row (:func:`pairs_per_row`), so k = 8 channels fit in
+    Each channel is a pair of square panels side by side under one title naming the channel and
+    its gate — the block input u_c ("before SE") and the output s_c · u_c ("after SE") — and several pairs share a row (:func:`pairs_per_row`), so k = 8 channels fit in
     three rows (~700 px) across the width. Every panel uses the same colour range (one colour
     bar), so the gate shows as a change of contrast: with s_c = 0.2 the right map is visibly
     fainter. Signed activations use a diverging scale centred on 0; non-negative ones Viridis
@@ -186,36 +210,26 @@ def feature_maps(
     for n, c in enumerate(chans):
         r, p = divmod(n, per_row)
         y_top = 1.0 - r * row_px / plot_px
-        y_domain = (y_top - (row_px - _PANEL_TITLE_PX) / plot_px, y_top - _PANEL_TITLE_PX / plot_px)
+        y_domain = (max(0.0, y_top - (row_px - _ROW_GAP_PX) / plot_px), y_top - _PANEL_TITLE_PX / plot_px)
         for side, (maps, what, head) in enumerate(((u, "u_c", "before SE"), (out, "s_c · u_c", "after SE"))):
             k = 2 * n + side + 1
-            suffix = "" if k == 1 else str(k)
-            traces.append(go.Heatmap(
-                z=maps[c], coloraxis="coloraxis", zmin=colour["cmin"], zmax=colour["cmax"],
-                xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-                texttemplate="%{z:.2f}" if tiny else None,
-                hovertemplate=(f"channel {c} · {what}<br>row %{{y}}, column %{{x}}<br>"
-                               "activation = %{z:.3f}<extra></extra>"),
-            ))
             x_domain = columns[2 * p + side]
-            # Square pixels and image orientation (row 0 at the top), no ticks: these are pictures.
-            layout[f"xaxis{suffix}"] = dict(domain=x_domain, anchor=f"y{suffix}", showticklabels=False,
-                                            showgrid=False, zeroline=False, constrain="domain")
-            layout[f"yaxis{suffix}"] = dict(domain=y_domain, anchor=f"x{suffix}", scaleanchor=f"x{suffix}",
-                                            autorange="reversed", showticklabels=False, showgrid=False,
-                                            zeroline=False, constrain="domain")
-            notes.append(dict(text=f"channel {c} · {head}<br>{what}" + (f", s_c = {s[c]:.3f}" if side else ""),
-                              x=sum(x_domain) / 2, y=y_domain[1], xref="paper", yref="paper",
-                              xanchor="center", yanchor="bottom", showarrow=False,
-                              font=dict(size=FONT_SIZE - 2)))
+            trace, axes = _map_panel(maps[c], f"channel {c} · {what}", "" if k == 1 else str(k),
+                                     x_domain, y_domain, colour, tiny)
+            traces.append(trace)
+            layout.update(axes)
+            notes.append(_note(head, sum(x_domain) / 2, y_domain[1]))
+        pair = columns[2 * p][0], columns[2 * p + 1][1]
+        notes.append(_note(f"<b>channel {c}</b> · s_c = {s[c]:.3f}", sum(pair) / 2, y_domain[1], shift=18))
     fig = go.Figure(traces)
     fig.update_layout(**layout)
-    title = (f"Feature maps of {block_label(info)} before and after SE (s_c · u_c)<br>"
-             f"<sup>{map_size_note(h, w)} · {_image_label(i, image_name)} · one colour scale for all</sup>")
+    title = (f"Feature maps of {block_label(info)} before and after SE<br>"
+             f"<sup>{map_size_note(h, w)} · {_image_label(i, image_name)}</sup><br>"
+             "<sup>before SE: u_c, after SE: s_c · u_c, on one colour scale</sup>")
     return _layout(
-        fig, title, height=plot_px + 130, annotations=notes,
+        fig, title, height=plot_px + 150, annotations=notes,
         coloraxis=dict(colorscale=colour["colorscale"], cmin=colour["cmin"], cmax=colour["cmax"],
                        colorbar=dict(title=dict(text="activation (shared scale)", side="right"),
                                      thickness=16)),
-        margin=dict(l=10, r=10, t=100, b=20),
+        margin=dict(l=10, r=10, t=120, b=20),
     )

@@ -162,11 +162,15 @@ def projector(fig: go.Figure) -> go.Figure:
     axes = [k for k in layout.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]
     for key in axes:
         axis = layout[key]
-        axis.update(gridcolor=_PROJECTOR_GRID, linecolor=_INK, showline=True, zerolinecolor="#666666",
+        axis.update(gridcolor=_PROJECTOR_GRID, zerolinecolor="#666666",
                     tickfont=dict(size=_scaled(axis.tickfont.size, base), color=_INK))
+        if axis.showticklabels is not False:  # a picture panel (feature map) gets no frame
+            axis.update(showline=True, linecolor=_INK)
         axis.title.font.update(size=_scaled(axis.title.font.size, base), color=_INK)
     for note in layout.annotations:
         note.font.update(size=_scaled(note.font.size, base), color=_INK)
+        if note.yshift:
+            note.yshift = note.yshift * PROJECTOR_SCALE
     for shape in layout.shapes:
         if shape.line is not None:
             shape.line.width = (shape.line.width or 2) * _PROJECTOR_LINE

@@ -1,23 +1,27 @@
-"""Decoding user images safely into RGB ``PIL.Image`` objects.
+"""Decoding user images safely into RGB ``PIL.Image`` objects, and describing them first.
 
 Every failure becomes one :class:`InputError` with a plain one-line message; no other exception
-type escapes :func:`load_image`, whatever bytes it is given. Sizes are checked from the header
-before any pixel is decoded, so a decompression bomb costs nothing.
+type escapes :func:`load_image` or :func:`describe_image`, whatever bytes they are given. Sizes
+are checked from the header before any pixel is decoded, so a decompression bomb costs nothing.
+:func:`describe_image` reads only the header (size, frames, format, mode), which is what
+:func:`se_viz.loading.fit.fit_notices` needs to explain an odd image before it is shown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
-from pathlib import Path
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
+from pathlib import Path
+from typing import Iterator, Optional, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
+from .fit import crop_fraction, fit_notices
 
 __all__ = ["ImageFacts", "InputError", "MAX_PIXELS", "SUPPORTED_FORMATS", "crop_fraction", "describe_image",
            "fit_notices", "load_image"]
@@ -93,41 +97,15 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
 
 
-def load_image(
-    data: Union[bytes, bytearray, memoryview, str, os.PathLike], *, name: Optional[str] = None
-) -> Image.Image:
-    """Decode ``data`` (bytes or a path) into an RGB image with its EXIF orientation applied.
-
-    ``name`` (for example the uploaded file's name) starts every error message.
-    Grayscale, palette, RGBA/LA (composited on white), CMYK, 16-bit and float images are
-    converted; animated images give their first frame. Empty, corrupt, truncated, non-image
-    (SVG, PDF, …) and oversize (over 50 megapixels, checked before decoding) inputs raise
-    :class:`InputError` with a one-line message; no other exception type escapes.
-    """
-    raw, label = _read(data, name)
-    if not raw:
-        raise _error(label, f"the file is empty (0 bytes).")
+@contextlib.contextmanager
+def _decoding(raw: bytes, label: str) -> Iterator[None]:
+    """Turn every failure while decoding ``raw`` into one :class:`InputError` starting with ``label``."""
     try:
         with warnings.catch_warnings():
             # Pillow warns about bombs and damaged metadata; we check the size ourselves before
             # decoding and turn real failures into InputError, so its warnings are only noise.
             warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(raw))
-            width, height = img.size
-            if width <= 0 or height <= 0:
-                raise _error(label, f"the image has no pixels ({width}×{height}).")
-            if width * height > MAX_PIXELS:
-                raise _error(label, 
-                    f"the image is {width}×{height} = {width * height / 1e6:.0f} "
-                    f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first."
-                )
-            if getattr(img, "n_frames", 1) > 1:
-                img.seek(0)
-            img.load()
-            img = ImageOps.exif_transpose(img) or img
-            rgb = _to_rgb(img)
-            rgb.load()
-            return rgb
+            yield
     except InputError as exc:
         msg = str(exc)
         raise (exc if not label or msg.startswith(label) else _error(label, msg)) from None
@@ -148,19 +126,18 @@ def load_image(
         raise _error(label, f"cannot decode this image ({type(exc).__name__}: {exc}).") from None
 
 
-# ---------------------------------------------------------------------------------------------
-# What the network will make of an image
-
-
-#: Aspect ratios (long side / short side) above this get a notice about the centre crop.
-EXTREME_ASPECT = 2.5
-#: Images whose shorter side is below this many pixels are "tiny": the network sees them enlarged.
-TINY_SIDE = 32
+def _open(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]) -> tuple[bytes, str]:
+    raw, label = _read(data, name)
+    if not raw:
+        raise _error(label, f"the file is empty (0 bytes).")
+    return raw, label
 
 
 @dataclass(frozen=True)
 class ImageFacts:
-    """What an image file is, read from its header: size, frame count, format, mode."""
+    """What the header of an image file says: its size as displayed (EXIF rotation applied),
+    the number of frames (> 1 for animated GIF/WebP/APNG and multi-page TIFF), the file format
+    (``"PNG"``, ``"GIF"``, …) and the pixel mode (``"RGB"``, ``"P"``, ``"I;16"``, …)."""
 
     width: int
     height: int
@@ -169,58 +146,72 @@ class ImageFacts:
     mode: str
 
 
-def describe_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike]) -> ImageFacts:
-    """The facts of an image file, from its header only (no pixels decoded).
+_ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 
-    Raises :class:`InputError` exactly where :func:`load_image` would fail to open the file.
+
+def _orientation(img: Image.Image) -> Optional[int]:
+    """The EXIF orientation tag, from the header only (None when absent or unreadable).
+
+    PNG keeps EXIF in a chunk that Pillow's ``getexif`` would decode the whole image to find, so
+    for PNG only an eXIf chunk already read with the header counts.
     """
-    raw, label = _read(data, None)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(raw))
-            return ImageFacts(img.size[0], img.size[1], int(getattr(img, "n_frames", 1) or 1),
-                              img.format or "unknown", img.mode)
-    except Exception:  # noqa: BLE001 — the decoder's own words are load_image's job
-        load_image(raw, name=label)  # raises the plain InputError
-        raise _error(label, f"cannot read the image header.") from None
+        if img.format == "PNG":
+            exif = Image.Exif()
+            if img.info.get("exif"):
+                exif.load(img.info["exif"])
+            return exif.get(0x0112)
+        return img.getexif().get(0x0112)
+    except Exception:  # noqa: BLE001 — damaged metadata: describe the image as stored
+        return None
 
 
-def crop_fraction(width: int, height: int, input_size: Sequence[int], crop_pct: float, fit: str = "crop") -> float:
-    """The fraction of the image's area the network sees, with timm's eval transform.
+def describe_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike], *,
+                   name: Optional[str] = None) -> ImageFacts:
+    """The :class:`ImageFacts` of ``data`` (bytes or a path), read from the header only.
 
-    timm resizes the shorter side to ``input / crop_pct`` and then centre-crops ``input`` pixels,
-    so a W×H image keeps ``min(1, crop·W'/W)`` of its width and likewise of its height, where the
-    scale is set by the shorter side. ``fit="pad"`` pads to a square first: nothing is cut off
-    except the crop_pct border.
+    No pixel is decoded, so this is cheap even for a 50-megapixel file and never raises for an
+    image :func:`load_image` can decode (an oversize image is described, not refused). Data that
+    is not an image at all raises the same :class:`InputError` as :func:`load_image`.
     """
-    out_h, out_w = int(input_size[-2]), int(input_size[-1])
-    if fit == "pad":
-        width = height = max(width, height)
-    scale_size = min(out_h, out_w) / crop_pct
-    scale = scale_size / min(width, height)
-    kept_w = min(1.0, out_w / (width * scale))
-    kept_h = min(1.0, out_h / (height * scale))
-    return kept_w * kept_h
+    raw, label = _open(data, name)
+    with _decoding(raw, label):
+        img = Image.open(io.BytesIO(raw))
+        width, height = img.size
+        if _orientation(img) in _ROTATED:
+            width, height = height, width
+        return ImageFacts(width=width, height=height, frames=int(getattr(img, "n_frames", 1) or 1),
+                          format=img.format or "unknown", mode=img.mode)
+    raise AssertionError("unreachable")  # _decoding re-raises every failure as InputError
 
 
-def fit_notices(facts: ImageFacts, input_size: Sequence[int], crop_pct: float, fit: str = "crop") -> list[str]:
-    """Plain sentences about what the network will do to this image, or an empty list.
+def load_image(
+    data: Union[bytes, bytearray, memoryview, str, os.PathLike], *, name: Optional[str] = None
+) -> Image.Image:
+    """Decode ``data`` (bytes or a path) into an RGB image with its EXIF orientation applied.
 
-    Said for: an extreme aspect ratio (over :data:`EXTREME_ASPECT`: how much the centre crop
-    keeps), a tiny image (shorter side under :data:`TINY_SIDE` px: how much it is enlarged) and a
-    multi-frame file (which frame is used).
+    ``name`` (for example the uploaded file's name) starts every error message.
+    Grayscale, palette, RGBA/LA (composited on white), CMYK, 16-bit and float images are
+    converted; animated images give their first frame. Empty, corrupt, truncated, non-image
+    (SVG, PDF, …) and oversize (over 50 megapixels, checked before decoding) inputs raise
+    :class:`InputError` with a one-line message; no other exception type escapes.
     """
-    notices = []
-    w, h = facts.width, facts.height
-    if fit == "crop" and max(w, h) / max(min(w, h), 1) > EXTREME_ASPECT:
-        kept = crop_fraction(w, h, input_size, crop_pct, fit)
-        notices.append(f"The network sees only the middle {100 * kept:.1f} % of this {w}×{h} image "
-                       "(centre crop). Set “Fit images” to “pad” in the sidebar to show it whole.")
-    if min(w, h) < TINY_SIDE:
-        factor = min(int(input_size[-2]), int(input_size[-1])) / max(min(w, h), 1)
-        notices.append(f"This image is tiny ({w}×{h} px): the network sees it enlarged about "
-                       f"{factor:.0f}×, so there is little detail to respond to.")
-    if facts.frames > 1:
-        notices.append(f"This {facts.format} has {facts.frames} frames; the first frame is used.")
-    return notices
+    raw, label = _open(data, name)
+    with _decoding(raw, label):
+        img = Image.open(io.BytesIO(raw))
+        width, height = img.size
+        if width <= 0 or height <= 0:
+            raise _error(label, f"the image has no pixels ({width}×{height}).")
+        if width * height > MAX_PIXELS:
+            raise _error(label, 
+                f"the image is {width}×{height} = {width * height / 1e6:.0f} "
+                f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first."
+            )
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+        img.load()
+        img = ImageOps.exif_transpose(img) or img
+        rgb = _to_rgb(img)
+        rgb.load()
+        return rgb
+    raise AssertionError("unreachable")  # _decoding re-raises every failure as InputError

@@ -14,8 +14,8 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
-from timm.data import ImageNetInfo, create_transform, resolve_model_data_config
+from PIL import Image
+from timm.data import DEFAULT_CROP_PCT, ImageNetInfo, create_transform, resolve_model_data_config
 from timm.models import get_arch_name
 from torch import nn
 
@@ -23,6 +23,7 @@ from ..engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks
 from ..errors import ModelLoadError
 from .build import build, fit_head
 from .catalog import DEFAULT_MODEL, CatalogEntry, catalog_entry
+from .fit import check_fit, mean_fill, pad_to_square
 from .source import WeightsSource, resolve_source
 from .weights import load_state, read_weights
 
@@ -74,25 +75,27 @@ class LoadedModel:
             return self.entry.name
         return self.entry.short_name
 
-    def _fitted(self, image: Image.Image, fit: str) -> Image.Image:
-        image = image.convert("RGB")
-        if fit == "pad":
-            side = max(image.size)
-            mean = tuple(int(round(255 * m)) for m in self.data_config["mean"])
-            return ImageOps.pad(image, (side, side), color=mean)
-        return image
+    def fitted(self, image: Image.Image, fit: str = "crop") -> Image.Image:
+        """``image`` as RGB, padded to a square of the mean colour first when ``fit="pad"``.
+
+        ``"crop"`` leaves it to timm's transform (shorter side resized, centre cropped);
+        ``"pad"`` (:func:`se_viz.loading.fit.pad_to_square`) keeps the whole image in view.
+        """
+        rgb = image.convert("RGB")
+        if check_fit(fit) == "pad":
+            rgb = pad_to_square(rgb, mean_fill(self.data_config["mean"]), self.data_config.get("crop_pct") or DEFAULT_CROP_PCT)
+        return rgb
 
     def preprocess(self, images: Sequence[Image.Image], fit: str = "crop") -> torch.Tensor:
         """Turn RGB images into the normalised batch (N, 3, H, W) the model expects.
 
-        ``fit="crop"`` is the model's own eval transform (resize, centre crop); ``"pad"`` first
-        pads each image to a square with the mean colour, so nothing is cut off.
+        ``fit="crop"`` (timm's evaluation transform) or ``"pad"`` (see :meth:`fitted`).
         """
-        return torch.stack([self.transform(self._fitted(img, fit)) for img in images])
+        return torch.stack([self.transform(self.fitted(img, fit)) for img in images])
 
     def input_view(self, image: Image.Image, fit: str = "crop") -> Image.Image:
         """The image as the network sees it (resized and cropped, not normalised), for display."""
-        x = self.transform(self._fitted(image, fit))
+        x = self.transform(self.fitted(image, fit))
         mean = torch.tensor(self.data_config["mean"]).view(3, 1, 1)
         std = torch.tensor(self.data_config["std"]).view(3, 1, 1)
         arr = ((x * std + mean).clamp(0, 1) * 255).byte().permute(1, 2, 0).numpy()

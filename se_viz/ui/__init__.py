@@ -15,7 +15,8 @@ import streamlit as st
 import se_viz
 from se_viz import Capture, LoadedModel
 from se_viz.errors import first_line
-from se_viz.loading.images import describe_image, fit_notices
+from se_viz.loading.fit import fit_notices
+from se_viz.loading.images import describe_image
 from se_viz.loading.samples import all_samples
 
 from . import cache, dataset_view, export_view, many_views, sidebar, state, views, welcome
