@@ -71,7 +71,7 @@ def test_paper_names_of_legacy_seresnet50(legacy_r50):
     assert all(b.reduced == b.channels // 16 for b in blocks)
     assert blocks[0].path == "layer1.0.se_module" and blocks[-1].path == "layer4.2.se_module"
     assert {b.gate_kind for b in blocks} == {"sigmoid"}
-    assert blocks[4].stage == 3 and blocks[4].label == "SE_3_2 (layer2.1.se_module)"
+    assert blocks[4].stage == 3 and blocks[4].label == "SE_3_2 · layer2.1.se_module"
 
 
 def test_paper_name_mapping():

@@ -24,11 +24,12 @@ images per class. Per stage, the three numbers are the unweighted means over the
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
+
+from ..engine.blocks import stage_of
 
 __all__ = [
     "BlockSpecificity",
@@ -42,7 +43,6 @@ __all__ = [
 #: A gate counts as saturated when it is at least this close to 0 or 1.
 SATURATION_MARGIN = 0.05
 
-_STAGE = re.compile(r"^SE_(\d+)_\d+$")
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,7 @@ def _stage_of(name: str, blocks: Optional[Sequence]) -> Optional[int]:
     for b in blocks or ():
         if getattr(b, "name", None) == name:
             return b.stage
-    m = _STAGE.match(name)
-    return int(m.group(1)) if m else None
+    return stage_of(name)
 
 
 def class_specificity(

@@ -23,7 +23,7 @@ from typing import Optional
 
 from torch import nn
 
-__all__ = ["BlockInfo", "NoSEBlocksError", "find_se_blocks", "paper_name"]
+__all__ = ["BlockInfo", "NoSEBlocksError", "find_se_blocks", "paper_name", "stage_of"]
 
 
 class NoSEBlocksError(ValueError):
@@ -53,15 +53,17 @@ class BlockInfo:
     @property
     def stage(self) -> Optional[int]:
         """The paper's stage number s of ``SE_s_b`` (2…5 in SE-ResNet-50), if known."""
-        if self.paper_name is None:
-            return None
-        return int(self.paper_name.split("_")[1])
+        return stage_of(self.paper_name)
 
     @property
     def label(self) -> str:
-        """A human label: paper name with the module path, or the path alone."""
+        """The one human label of a block, ``"SE_2_1 · layer1.0.se_module"``, or the path alone.
+
+        Both names are shown because the paper name is what people discuss and the module path
+        is what they need to find the block in code.
+        """
         if self.paper_name and self.paper_name != self.path:
-            return f"{self.paper_name} ({self.path})"
+            return f"{self.paper_name} · {self.path}"
         return self.path
 
 
@@ -105,6 +107,15 @@ def paper_name(path: str) -> Optional[str]:
     if match is None:
         return None
     return f"SE_{int(match.group(1)) + 1}_{int(match.group(2)) + 1}"
+
+
+_PAPER_NAME = re.compile(r"^SE_(\d+)_\d+$")
+
+
+def stage_of(name: Optional[str]) -> Optional[int]:
+    """The stage s of a paper name ``SE_s_b``; None for anything else (a module path, None)."""
+    match = _PAPER_NAME.match(name or "")
+    return int(match.group(1)) if match else None
 
 
 def _is_gate(module: nn.Module) -> bool:

@@ -26,10 +26,10 @@ from .many import (
     specificity_figure,
 )
 from .predictions import predictions_bar
-from .style import (GATE_AXIS, GATE_COLORSCALE, SQUEEZE_AXIS, block_label,
+from .style import (GATE_AXIS, GATE_COLORSCALE, SQUEEZE_AXIS,
                     channel_dtick, panel_groups, projector)
 
-__all__ = ["GATE_AXIS", "GATE_COLORSCALE", "SQUEEZE_AXIS", "block_label", "channel_dtick",
+__all__ = ["GATE_AXIS", "GATE_COLORSCALE", "SQUEEZE_AXIS", "channel_dtick",
            "distribution_figure", "feature_maps", "gate_bar", "gate_heatmap", "panel_groups",
            "predictions_bar", "projector", "squeeze_vs_gate",
            # many images

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from ..analysis.stats import channel_order, check_image, normalise_sort
 from ..engine.capture import Capture
 from .style import (FONT_SIZE, GATE_AXIS, SQUEEZE_AXIS, _gate_colorbar, _image_label, _layout,
-                    _sort_axis_title, block_label, channel_dtick)
+                    _sort_axis_title, channel_dtick)
 
 __all__ = ["BAR_ZOOM_CHANNELS", "TINY_MAP_PX", "feature_maps", "gate_bar", "squeeze_vs_gate"]
 
@@ -45,7 +45,7 @@ def gate_bar(
         x=np.arange(s.size), y=s[order], customdata=np.stack([order, z[order]], axis=1),
         # Colour repeats the bar height on the heatmap's scale (no colour bar: y already says it).
         marker=dict(color=s[order], line_width=0, showscale=False, **_gate_colorbar()),
-        hovertemplate=(f"<b>{block_label(info)}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
+        hovertemplate=(f"<b>{info.label}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
                        "s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"),
     ))
     mean = float(np.mean(s, dtype=np.float64))
@@ -65,7 +65,7 @@ def gate_bar(
         fig.update_xaxes(range=[-0.5, s.size - 0.5], tick0=0, dtick=channel_dtick(s.size))
     fig.update_xaxes(title_text=_sort_axis_title(sort))
     fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
-    return _layout(fig, f"Gates s of {block_label(info)}<br><sup>{subtitle}</sup>",
+    return _layout(fig, f"Gates s of {info.label}<br><sup>{subtitle}</sup>",
                    height=500 if zoomable else 420,
                    bargap=0 if s.size > 200 else 0.1, margin=dict(l=10, r=10, t=80, b=60))
 
@@ -89,12 +89,12 @@ def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Option
         x=z, y=s, mode="markers", customdata=np.arange(s.size),
         marker=dict(size=7 if s.size <= 512 else 5, color=s, opacity=0.8, line=dict(width=0),
                     showscale=False, **_gate_colorbar()),
-        hovertemplate=(f"<b>{block_label(info)}</b><br>channel %{{customdata:d}}<br>"
+        hovertemplate=(f"<b>{info.label}</b><br>channel %{{customdata:d}}<br>"
                        "z = %{x:.3f}<br>s = %{y:.3f}<extra></extra>"),
     ))
     fig.update_xaxes(title_text=SQUEEZE_AXIS, zeroline=True)
     fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
-    return _layout(fig, f"Squeeze z vs gate s — {block_label(info)}<br><sup>{_image_label(i, image_name)}</sup>",
+    return _layout(fig, f"Squeeze z vs gate s — {info.label}<br><sup>{_image_label(i, image_name)}</sup>",
                    height=480, margin=dict(l=10, r=10, t=80, b=60))
 
 
@@ -223,7 +223,7 @@ def feature_maps(
         notes.append(_note(f"<b>channel {c}</b> · s_c = {s[c]:.3f}", sum(pair) / 2, y_domain[1], shift=18))
     fig = go.Figure(traces)
     fig.update_layout(**layout)
-    title = (f"Feature maps of {block_label(info)} before and after SE<br>"
+    title = (f"Feature maps of {info.label} before and after SE<br>"
              f"<sup>{map_size_note(h, w)} · {_image_label(i, image_name)}</sup><br>"
              "<sup>before SE: u_c, after SE: s_c · u_c, on one colour scale</sup>")
     return _layout(

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ..analysis.stats import check_image
 from ..engine.capture import Capture
-from .style import GATE_AXIS, SQUEEZE_AXIS, _image_label, _layout, _layout_dict, block_label, group_colours
+from .style import GATE_AXIS, SQUEEZE_AXIS, _image_label, _layout, _layout_dict, group_colours
 
 __all__ = ["distribution_figure"]
 
@@ -57,7 +57,7 @@ def _violin_box_figure(cap: Capture, image: int, quantity: str, kind: str, title
     traces = []
     for b, v in zip(cap.blocks, _values(cap, image, quantity)):
         common = dict(x=v, name=b.name, orientation="h", marker_color=colour[b.name], showlegend=False,
-                      hovertemplate=hover.format(label=block_label(b)))
+                      hovertemplate=hover.format(label=b.label))
         if kind == "violin":
             traces.append(go.Violin(**common, points=False, box_visible=True, meanline_visible=True,
                                     line_color=colour[b.name], spanmode="hard", scalemode="width"))
@@ -103,7 +103,7 @@ def _histogram_figure(cap: Capture, image: int, quantity: str, title: str, subti
         traces.append(go.Histogram(
             x=v, name=b.name, xbins=bins, autobinx=False, histnorm="percent",
             marker_color=colour[b.name], showlegend=False, xaxis="x", yaxis=f"y{key}",
-            hovertemplate=(f"<b>{block_label(b)}</b><br>{quantity} in %{{x}}<br>"
+            hovertemplate=(f"<b>{b.label}</b><br>{quantity} in %{{x}}<br>"
                            "%{y:.1f} % of channels<extra></extra>"),
         ))
         # Each row's y-axis title names its block, so the blocks read top to bottom in order.

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from ..analysis.stats import channel_order, check_image, normalise_sort
 from ..engine.blocks import BlockInfo
 from ..engine.capture import Capture
-from .style import (FONT_SIZE, _gate_colorbar, _layout, _sort_axis_title, block_label, channel_dtick,
+from .style import (FONT_SIZE, _gate_colorbar, _layout, _sort_axis_title, channel_dtick,
                     panel_groups)
 
 __all__ = ["gate_heatmap"]
@@ -41,7 +41,7 @@ def _panel_trace(cap: Capture, group: Sequence[BlockInfo], image: int, sort: str
         custom[r, :, 1] = cap.squeeze[b.name][image][order]
     rank_line = "rank %{x}<br>" if normalise_sort(sort) != "natural" else ""
     return go.Heatmap(
-        z=s_rows, x=np.arange(c), y=[block_label(b) for b in group], customdata=custom,
+        z=s_rows, x=np.arange(c), y=[b.label for b in group], customdata=custom,
         coloraxis="coloraxis", zmin=0.0, zmax=1.0, xgap=0, ygap=1,
         hovertemplate=("<b>%{y}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
                        "s = %{z:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"),

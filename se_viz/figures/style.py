@@ -20,7 +20,6 @@ __all__ = [
     "GATE_COLORSCALE",
     "PROJECTOR_SCALE",
     "SQUEEZE_AXIS",
-    "block_label",
     "channel_dtick",
     "panel_groups",
     "projector",
@@ -40,17 +39,6 @@ _GROUP_COLOURS = GROUP_COLOURS  # the old private name, kept for code that impor
 
 # ---------------------------------------------------------------------------------------------
 # Names and groups
-
-
-def block_label(block: BlockInfo) -> str:
-    """The tick label of a block: ``"SE_2_1 · layer1.0.se_module"``, or the module path alone.
-
-    Both names are shown because the paper name is what people discuss and the module path is
-    what they need to find the block in code; models without paper naming just get the path.
-    """
-    if block.paper_name and block.paper_name != block.path:
-        return f"{block.paper_name} · {block.path}"
-    return block.path
 
 
 def panel_groups(blocks: Sequence[BlockInfo]) -> list[list[BlockInfo]]:

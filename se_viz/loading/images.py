@@ -117,11 +117,11 @@ def _decoding(raw: bytes, label: str) -> Iterator[None]:
     except (OSError, SyntaxError, EOFError) as exc:
         text = str(exc).lower()
         if "truncat" in text or isinstance(exc, EOFError):
-            raise _error(label, f"the file is truncated (it ends before the image does); "
+            raise _error(label, "the file is truncated (it ends before the image does); "
                              "upload it again.") from None
         raise _error(label, f"the file is damaged and cannot be decoded ({exc}).") from None
     except MemoryError:
-        raise _error(label, f"not enough memory to decode this image.") from None
+        raise _error(label, "not enough memory to decode this image.") from None
     except Exception as exc:  # noqa: BLE001 — any decoder failure is a bad input, never a crash
         raise _error(label, f"cannot decode this image ({type(exc).__name__}: {exc}).") from None
 
@@ -129,7 +129,7 @@ def _decoding(raw: bytes, label: str) -> Iterator[None]:
 def _open(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]) -> tuple[bytes, str]:
     raw, label = _read(data, name)
     if not raw:
-        raise _error(label, f"the file is empty (0 bytes).")
+        raise _error(label, "the file is empty (0 bytes).")
     return raw, label
 
 
