@@ -22,6 +22,7 @@ from .stats import (
     check_image,
     gate_entropy,
     long_table,
+    near_chance,
     normalise_sort,
     top_channels,
     topk_predictions,
@@ -31,5 +32,5 @@ __all__ = [
     "BlockSpecificity", "ENTROPY_DEFINITION", "LONG_COLUMNS", "SORT_OPTIONS", "SUMMARY_COLUMNS",
     "SpecificityResult", "StageSpecificity", "block_specificity", "block_summary",
     "channel_order", "check_image", "class_mean_gates", "class_specificity", "gate_entropy",
-    "long_table", "normalise_sort", "top_channels", "topk_predictions",
+    "long_table", "near_chance", "normalise_sort", "top_channels", "topk_predictions",
 ]
