@@ -11,8 +11,8 @@ from .distributions import distribution_figure
 from .heatmap import gate_heatmap
 from .predictions import predictions_bar
 from .style import (GATE_AXIS, GATE_COLORSCALE, SQUEEZE_AXIS, _layout, _layout_dict, block_label,
-                    channel_dtick, panel_groups, projector)
+                    channel_dtick, panel_groups, projector, wrap_title)
 
 __all__ = ["GATE_AXIS", "GATE_COLORSCALE", "SQUEEZE_AXIS", "block_label", "channel_dtick",
            "distribution_figure", "feature_maps", "gate_bar", "gate_heatmap", "panel_groups",
-           "predictions_bar", "projector", "squeeze_vs_gate"]
+           "predictions_bar", "projector", "squeeze_vs_gate", "wrap_title"]
