@@ -230,3 +230,21 @@ def test_topk_predictions_fall_back_to_class_numbers(handmade):
     assert table["class_index"].tolist() == [2, 1, 0]
     assert table["label"].tolist() == ["class 2", "class 1", "zero"]
     assert table["probability"].sum() == pytest.approx(1.0)
+
+
+def test_near_chance_is_top1_at_most_factor_over_k():
+    from se_viz.analysis import near_chance
+
+    uniform = np.full(1000, 1 / 1000)
+    assert near_chance(uniform)  # 0.1 % = 1/K
+    p = np.full(1000, (1 - 0.002) / 999)
+    p[3] = 0.002  # exactly 2/K: still no better than guessing
+    assert near_chance(p)
+    p = np.full(1000, (1 - 0.0021) / 999)
+    p[3] = 0.0021
+    assert not near_chance(p)
+    assert near_chance(p, factor=3.0)
+    assert not near_chance(np.array([0.7, 0.2, 0.1]))  # 70 % > 2/3
+    assert near_chance(np.array([0.6, 0.4]), factor=1.2)  # 60 % ≤ 1.2/2
+    with pytest.raises(ValueError):
+        near_chance(np.array([]))

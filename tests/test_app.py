@@ -180,7 +180,8 @@ def test_offline_start_uses_what_works_and_says_why_in_plain_words(app_env):
     _assert_clean(at)
     msg = " ".join(_errors(at))
     assert "needs a download" in msg and "HF_HUB_OFFLINE" not in msg and "SE_VIZ_WEIGHTS" not in msg
-    assert any("HF_HUB_OFFLINE" in m.value for m in at.expander[-1].markdown)  # operator details
+    details = next(e for e in at.expander if e.label == "Details for the operator")
+    assert any("HF_HUB_OFFLINE" in m.value for m in details.markdown)
     keys = [b.key for b in at.button]
     assert {"use_mini", "use_untrained"} <= set(keys) and keys.count("retry") == 1
     assert at.sidebar.file_uploader and at.sidebar.multiselect  # the rest of the app is usable

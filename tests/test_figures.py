@@ -275,7 +275,12 @@ def test_predictions_bar_shows_percent_with_top_class_first(cap, legacy_r50):
     (bar,) = fig.data
     assert isinstance(bar, go.Bar) and bar.orientation == "h"
     assert np.allclose(np.asarray(bar.x), table["probability"] * 100)
-    assert list(fig.layout.yaxis.ticktext) == table["label"].tolist()
+    # Long names wrap onto lines of ≤ 24 characters; nothing is cut, the hover has the full name.
+    ticks = list(fig.layout.yaxis.ticktext)
+    assert [t.replace("<br>", " ") for t in ticks] == table["label"].tolist()
+    assert all(len(line) <= 24 for t in ticks for line in t.split("<br>") if " " in line)
+    assert np.asarray(bar.customdata)[:, 1].tolist() == table["label"].tolist()
+    assert bar.cliponaxis is False
     assert fig.layout.yaxis.autorange == "reversed"
     assert "%" in _axis_title(fig.layout.xaxis)
 
@@ -464,3 +469,28 @@ def test_projector_enlarges_text_thickens_lines_and_raises_contrast(cap):
     # Any figure, not only ours: a plain line chart with plotly's defaults.
     plain = F.projector(go.Figure(go.Scatter(x=[0, 1], y=[1, 0], mode="lines")))
     assert plain.layout.font.size == pytest.approx(12 * 1.4) and plain.data[0].line.width == pytest.approx(3.2)
+
+
+def test_wrap_title_breaks_long_lines_at_spaces_and_keeps_sup():
+    text = "Squeeze z vs gate s — SE_5_3 · layer4.2.se_module<br><sup>" + "word " * 20 + "</sup>"
+    wrapped = F.wrap_title(text, title_chars=30, sub_chars=40)
+    lines = wrapped.split("<br>")
+    assert lines[:2] == ["Squeeze z vs gate s — SE_5_3 ·", "layer4.2.se_module"]
+    assert all(line.startswith("<sup>") and line.endswith("</sup>") for line in lines[2:])
+    assert all(len(line) - len("<sup></sup>") <= 40 for line in lines[2:])
+    assert F.wrap_title("short<br><sup>also short</sup>") == "short<br><sup>also short</sup>"
+    odd = "a <b>bold</b> word " * 10  # inner markup: left alone rather than broken mid-tag
+    assert F.wrap_title(odd, title_chars=10) == odd
+
+
+def test_projector_title_is_one_line_with_the_rest_as_subtitle_and_ticks_thinned(cap):
+    fig = F.projector(F.feature_maps(cap, "SE_3_1", [0, 1]))
+    title = fig.layout.title
+    assert "<br>" not in title.text and title.text.startswith("Feature maps of SE_3_1")
+    sub = title.subtitle.text.split("<br>")
+    assert "maps are 28×28 px" in sub[-2] and sub[-1].startswith("before SE: u_c")
+    assert title.yref == "container" and title.yanchor == "top"
+    # The margin holds the title line and every subtitle line (1.3 line height) plus 30 px.
+    assert fig.layout.margin.t >= 10 + 1.3 * title.font.size + 1.3 * title.subtitle.font.size * len(sub) + 20
+    heat = F.projector(F.gate_heatmap(cap))
+    assert [heat.layout[f"xaxis{'' if k == 1 else k}"].dtick for k in range(1, 5)] == [64, 128, 256, 512]

@@ -24,10 +24,10 @@ __all__ = [
     "check_image",
     "gate_entropy",
     "long_table",
+    "near_chance",
     "normalise_sort",
     "top_channels",
     "topk_predictions",
-    "near_chance",
 ]
 
 ENTROPY_DEFINITION: str = (
@@ -259,10 +259,14 @@ def topk_predictions(
 
 
 def near_chance(probabilities: np.ndarray, factor: float = 2.0) -> bool:
-    """True when the top-1 probability is at most ``factor`` / K: no better than guessing.
+    """True when a prediction is no better than guessing: top-1 probability ≤ ``factor`` / K.
 
-    With K classes a guess gets 1/K; an untrained network or an image far from the training
-    classes gives top-1 probabilities near that, and its "prediction" should be called out.
+    ``probabilities`` is one image's class probabilities (K,), e.g. ``cap.probabilities()[i]``.
+    Uniform guessing gives every class 1/K, so a top-1 within ``factor``× of that (0.2 % for
+    ImageNet's 1000 classes with the default 2) means the network has no real preference — the
+    typical sign of untrained or wrong weights, or of an image unlike anything it was trained on.
     """
     p = np.asarray(probabilities, dtype=np.float64).ravel()
-    return bool(p.size and p.max() <= factor / p.size)
+    if p.size == 0:
+        raise ValueError("near_chance needs at least one class probability.")
+    return bool(p.max() <= factor / p.size)

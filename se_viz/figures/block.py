@@ -53,11 +53,11 @@ def gate_bar(
                   annotation_text=f"mean s = {mean:.3f}", annotation_position="top right",
                   annotation_bgcolor="rgba(255,255,255,0.8)")
     zoomable = s.size > BAR_ZOOM_CHANNELS
-    subtitle = f"{s.size} channels · {_image_label(i, image_name)}"
+    subtitle = f"<sup>{s.size} channels · {_image_label(i, image_name)}</sup>"
     if zoomable:
         what = "ranks" if rank_line else "channels"
-        subtitle += (f" · showing {what} 0–{BAR_ZOOM_CHANNELS - 1}: drag or widen the slider "
-                     "below to see the rest")
+        subtitle += (f"<br><sup>showing {what} 0–{BAR_ZOOM_CHANNELS - 1} of {s.size}: drag or widen "
+                     "the slider below to see the rest</sup>")
         # Auto ticks follow the zoom; fixed power-of-two ticks would crowd the full view.
         fig.update_xaxes(range=[-0.5, BAR_ZOOM_CHANNELS - 0.5],
                          rangeslider=dict(visible=True, thickness=0.12, range=[-0.5, s.size - 0.5]))
@@ -65,9 +65,8 @@ def gate_bar(
         fig.update_xaxes(range=[-0.5, s.size - 0.5], tick0=0, dtick=channel_dtick(s.size))
     fig.update_xaxes(title_text=_sort_axis_title(sort))
     fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
-    return _layout(fig, f"Gates s of {info.label}<br><sup>{subtitle}</sup>",
-                   height=500 if zoomable else 420,
-                   bargap=0 if s.size > 200 else 0.1, margin=dict(l=10, r=10, t=80, b=60))
+    return _layout(fig, f"Gates s of {info.label}<br>{subtitle}", height=520 if zoomable else 420,
+                   bargap=0 if s.size > 200 else 0.1, margin=dict(l=10, r=10, t=100 if zoomable else 80, b=60))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -86,9 +86,10 @@ def gate_heatmap(
         fig.update_yaxes(autorange="reversed", showgrid=False, row=r, col=1,
                          title_text="SE block" if r == 1 else None)
     if title is None:
-        title = f"Excitation gates s per SE block and channel (image {i})"
+        title = f"Excitation gates s per SE block and channel<br><sup>image {i}"
         if normalise_sort(sort) != "natural":
-            title += f" — each row sorted, {normalise_sort(sort)}"
+            title += f" · each row sorted, {normalise_sort(sort)}"
+        title += "</sup>"
     _layout(fig, title, height=plot_px + 170, coloraxis=_gate_colorbar(),
             margin=dict(l=10, r=10, t=100, b=70))
     fig.update_annotations(font_size=FONT_SIZE)

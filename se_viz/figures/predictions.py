@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -9,6 +11,8 @@ import plotly.graph_objects as go
 from .style import _layout
 
 __all__ = ["predictions_bar"]
+
+_LABEL_CHARS = 24  # class names wrap to lines of at most this many characters
 
 
 def predictions_bar(table: pd.DataFrame) -> go.Figure:
@@ -21,6 +25,10 @@ def predictions_bar(table: pd.DataFrame) -> go.Figure:
     ranks = table["rank"].to_numpy()
     pct = table["probability"].to_numpy(dtype=np.float64) * 100.0
     labels = [str(x) for x in table["label"]]
+    # Long ImageNet names ("spiny lobster, langouste, rock lobster, …") wrap instead of squeezing
+    # the bars; nothing is cut, and the hover repeats the name on one line.
+    ticks = ["<br>".join(textwrap.wrap(name, _LABEL_CHARS)) or name for name in labels]
+    lines = sum(t.count("<br>") + 1 for t in ticks)
     fig = go.Figure(
         go.Bar(
             x=pct,
@@ -28,6 +36,7 @@ def predictions_bar(table: pd.DataFrame) -> go.Figure:
             orientation="h",
             text=[f"{p:.1f} %" for p in pct],
             textposition="outside",
+            cliponaxis=False,  # the percentage may stand past the axis end, never cut
             customdata=np.stack([table["class_index"].to_numpy(), np.array(labels, dtype=object)], axis=1)
             if len(table) else None,
             marker_color="#3b528b",
@@ -37,6 +46,6 @@ def predictions_bar(table: pd.DataFrame) -> go.Figure:
     )
     top = float(pct.max()) if pct.size else 100.0
     fig.update_xaxes(title_text="probability (%)", range=[0, min(100.0, top * 1.25) or 1.0])
-    fig.update_yaxes(title_text="class", tickvals=ranks, ticktext=labels, autorange="reversed")
-    return _layout(fig, f"Top-{len(table)} predictions", height=120 + 40 * max(len(table), 1),
-                   margin=dict(l=10, r=30, t=60, b=50))
+    fig.update_yaxes(title_text="class", tickvals=ranks, ticktext=ticks, autorange="reversed")
+    return _layout(fig, f"Top-{len(table)} predictions", height=120 + 22 * max(len(table), 1) + 18 * max(lines, 1),
+                   margin=dict(l=10, r=70, t=60, b=50))
