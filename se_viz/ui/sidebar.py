@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 import streamlit as st
+from timm.models import get_arch_name
 
 import se_viz
 from se_viz import LoadedModel, ModelLoadError
@@ -156,10 +157,10 @@ def mini_choice() -> Optional[ModelChoice]:
 def untrained_choice(model_id: str) -> Optional[ModelChoice]:
     """The picker's untrained option with the same architecture as ``model_id``, if any."""
     entry = se_viz.catalog_entry(model_id)
-    arch = entry.architecture if entry else model_id.split(".", 1)[0]
+    arch = entry.architecture if entry else get_arch_name(model_id)
     for choice in model_options():
         other = se_viz.catalog_entry(choice.model_id)
-        if choice.weights is Weights.UNTRAINED and (other.architecture if other else choice.model_id) == arch:
+        if choice.weights is Weights.UNTRAINED and (other.architecture if other else get_arch_name(choice.model_id)) == arch:
             return choice
     return None
 
