@@ -122,7 +122,7 @@ def test_figure_html_is_standalone_with_plotly_inlined(cap):
     assert re.search(r"plotly\.js v\d+\.\d+", html)  # the library's own banner
     # No script is loaded from anywhere: the file works offline.
     assert not re.search(r"<script[^>]*\ssrc\s*=", html, flags=re.IGNORECASE)
-    assert fig.layout.title.text.split("<br>")[0] in html
+    assert fig.layout.title.text.split("<br>")[0] in html  # plotly's JSON escapes the "<" of "<br>"
 
 
 def test_figure_html_of_a_tiny_figure_still_inlines_the_library():
