@@ -168,6 +168,7 @@ def test_zip_and_list_inputs_give_the_same_rows(folder, captured, tmp_path):
         assert ds.table["sha256"].tolist() == from_folder.table["sha256"].tolist()
         if source == archive:
             assert ds.labels == from_folder.labels and len(ds.errors) == len(BAD)
+            assert any(r.startswith("empty.png:") for r in ds.errors["reason"])  # the member, not the archive
             assert ds.paths[0] == f"zip://shapes/circle/img_000.png::{archive.resolve()}"
         else:
             assert ds.labels == ["L-" + label for label in from_folder.labels] and ds.paths == good
