@@ -15,7 +15,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from .datasets.bench import run_capture_bench
 
         run_capture_bench(model_name=args.model, images=args.images, batch_size=args.batch_size,
-                          workers=args.workers, actors=args.actors, threads=args.threads, out=sys.stdout)
+                          workers=args.workers, actors=args.actors, threads=args.threads, ray=not args.no_ray)
         return 0
     from .bench import run_bench
 
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=2, help="with --capture-throughput: decoding processes (default 2)")
     bench.add_argument("--actors", type=int, default=1, help="with --capture-throughput: Ray model actors (default 1)")
     bench.add_argument("--threads", type=int, default=None, help="with --capture-throughput: torch threads per model process")
+    bench.add_argument("--no-ray", action="store_true", help="with --capture-throughput: skip the Ray engine")
     bench.set_defaults(func=_cmd_bench)
 
     cap = sub.add_parser("capture", help="capture the gates of every image into a Parquet gate dataset")

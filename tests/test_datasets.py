@@ -168,6 +168,7 @@ def test_zip_and_list_inputs_give_the_same_rows(folder, captured, tmp_path):
         assert ds.table["sha256"].tolist() == from_folder.table["sha256"].tolist()
         if source == archive:
             assert ds.labels == from_folder.labels and len(ds.errors) == len(BAD)
+            assert any(r.startswith("empty.png:") for r in ds.errors["reason"])  # the member, not the archive
             assert ds.paths[0] == f"zip://shapes/circle/img_000.png::{archive.resolve()}"
         else:
             assert ds.labels == ["L-" + label for label in from_folder.labels] and ds.paths == good
@@ -213,3 +214,11 @@ def test_sigkill_then_resume_gives_one_row_per_image(folder, tmp_path):
     again = run_local(CaptureJob(model=MINI, out=out, workers=0, threads=1, resume=True), inputs, progress=False)
     assert again.written == 0 and len(open_gate_dataset(out)) == len(ds)
     rows_equal(ds, open_gate_dataset(out))
+
+
+def test_capture_throughput_bench_prints_both_paths(capsys):
+    assert main(["bench", "--capture-throughput", "--model", MINI, "--images", "16", "--batch-size", "8",
+                 "--workers", "1", "--threads", "1"] + ["--no-ray"]) == 0
+    out = capsys.readouterr().out
+    assert "plain timm loop" in out and "capture, local engine" in out and "KiB per image" in out
+    assert "Ray engine" not in out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -46,5 +45,8 @@ def test_ray_engine_gives_the_local_rows_and_values(ray_local, tmp_path):
     assert sorted(a.errors["path"]) == sorted(b.errors["path"])
     manifest = json.loads((tmp_path / "ray" / "_manifest.json").read_text())
     assert manifest["engine"] == "ray" and manifest["blocks"] == a.manifest["blocks"]
-    # Ray wrote the same schema as the local engine.
+    # Ray wrote the same schema as the local engine, with the manifest in the Parquet metadata.
     assert b.dataset.schema.remove_metadata() == a.dataset.schema.remove_metadata()
+    import pyarrow.parquet as pq
+    part = json.loads(pq.read_schema(next((tmp_path / "ray").glob("*.parquet"))).metadata[b"se_viz.manifest"])
+    assert part["engine"] == "ray" and part["model"]["id"] == MINI

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from ..loading.images import InputError, load_image
-from .sources import ImageItem, read_bytes
+from .sources import ImageItem, file_name, read_bytes
 
 __all__ = ["decode_item"]
 
@@ -35,7 +35,7 @@ def decode_item(
         record["error"] = f"cannot read the file ({type(exc).__name__}: {exc})"
         return record, None
     try:
-        img = load_image(raw, name=item.path.rsplit("/", 1)[-1])
+        img = load_image(raw, name=file_name(item.path))
         x = preprocess([img])[0]
     except InputError as exc:
         record["error"] = str(exc)

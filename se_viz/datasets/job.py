@@ -84,10 +84,18 @@ def weights_file(lm: LoadedModel, weights: Optional[os.PathLike] = None) -> Opti
     return Path(cached) if isinstance(cached, str) and os.path.isfile(cached) else None
 
 
-def forward_blocks(lm: LoadedModel) -> list[BlockInfo]:
-    """``lm``'s SE blocks in the order they run, from one capture of a blank input."""
-    x = torch.zeros(1, *lm.data_config["input_size"])
-    return capture(lm.model, x, blocks=lm.blocks).blocks
+def forward_blocks(lm: LoadedModel, side: int = 64) -> list[BlockInfo]:
+    """``lm``'s SE blocks in the order they run, from one capture of a small blank input.
+
+    ``side`` × ``side`` pixels (at most the model's input size) is enough for the order and
+    costs a fraction of a full-size pass (SE-ResNet-50 at 224 px took 3.5 s on a busy 2-core
+    machine — 4 % of a 200-image run); a network that refuses it gets its full input size.
+    """
+    c, h, w = lm.data_config["input_size"]
+    try:
+        return capture(lm.model, torch.zeros(1, c, min(side, h), min(side, w)), blocks=lm.blocks).blocks
+    except RuntimeError:
+        return capture(lm.model, torch.zeros(1, c, h, w), blocks=lm.blocks).blocks
 
 
 def block_widths(blocks: Sequence[BlockInfo]) -> dict[str, int]:

@@ -80,6 +80,12 @@ def run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedMo
     ``lm`` is the loaded model (loaded from ``job`` when None). A progress bar (tqdm, to
     ``out``) shows images/s and the time left. Returns a :class:`CaptureReport`.
     """
+    with torch_threads(job.threads):
+        return _run_local(job, items, lm, progress, out)
+
+
+def _run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedModel], progress: bool,
+               out: Optional[TextIO]) -> CaptureReport:
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -97,8 +103,7 @@ def run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedMo
                smoothing=0.1)
     try:
         for records, x in image_loader(todo, lm, job.batch_size, job.workers):
-            with torch_threads(job.threads):
-                cap = capture(lm.model, x, blocks=blocks) if x is not None else None
+            cap = capture(lm.model, x, blocks=blocks) if x is not None else None
             pending.append(records_table(records, cap, schema))
             pending_rows += len(records)
             if pending_rows >= job.rows_per_part:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from .schema import ERRORS_FILE, MANIFEST_FILE
+from .schema import ERRORS_FILE, MANIFEST_FILE, parquet_options
 
 __all__ = ["OutputError", "done_paths", "next_part_number", "prepare_output", "write_errors_file",
            "write_part"]
@@ -96,7 +96,7 @@ def write_part(out: Path, number: int, table: pa.Table, row_group_size: Optional
     """Write ``table`` as part ``number`` atomically (temp file, then rename) and return its path."""
     final = out / _PART.format(number)
     tmp = final.with_name(f".{final.name}.tmp")
-    pq.write_table(table, tmp, row_group_size=row_group_size)
+    pq.write_table(table, tmp, row_group_size=row_group_size, **parquet_options(table.schema))
     os.replace(tmp, final)
     return final
 

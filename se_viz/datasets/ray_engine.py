@@ -25,7 +25,7 @@ from .decode import decode_item
 from .job import CaptureJob, torch_threads
 from .local import CaptureReport
 from .output import done_paths, prepare_output, write_errors_file
-from .schema import manifest_schema, records_table
+from .schema import manifest_schema, parquet_options, records_table
 from .sources import ImageItem
 
 __all__ = ["CaptureActor", "LOCAL_CPUS", "decode_batch", "ray_runtime", "run_ray"]
@@ -136,7 +136,8 @@ def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) 
 
     started = time.perf_counter()
     lm = job.load()
-    manifest = job.manifest(lm, engine="ray")
+    with torch_threads(job.threads):
+        manifest = job.manifest(lm, engine="ray")
     del lm  # the driver only needed it for the manifest; actors load their own copy
     prepare_output(job.out, manifest, job.resume)
     done = done_paths(job.out) if job.resume else set()
@@ -157,7 +158,9 @@ def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) 
                 batch_size=job.batch_size,
                 batch_format="numpy",
             )
-            ds.write_parquet(str(job.out.resolve()))
+            schema = manifest_schema(manifest)  # exactly the local engine's schema, manifest included
+            ds.write_parquet(str(job.out.resolve()), schema=schema, min_rows_per_file=job.rows_per_part,
+                             **parquet_options(schema))
     errors = write_errors_file(job.out)
     return CaptureReport(total=len(items), written=len(rows), skipped=len(items) - len(rows), errors=errors,
                          seconds=time.perf_counter() - started)

@@ -23,8 +23,8 @@ column              Arrow type                                   meaning
 DTYPE is float32 (default) or float16. An image that could not be read keeps its row (so a
 resumed run knows it is done) with ``error`` set and every value column null. The **manifest**
 (model, weights and their SHA-256, preprocessing, blocks in forward order, versions, command
-line, time) is stored as JSON in ``_manifest.json`` next to the parts and, for the local engine,
-in every part's schema metadata under ``se_viz.manifest``. Files starting with ``_`` or ``.``
+line, time) is stored as JSON in ``_manifest.json`` next to the parts and in every part's
+schema metadata under ``se_viz.manifest``. Files starting with ``_`` or ``.``
 are ignored by pyarrow's dataset discovery, so the folder reads as one table.
 """
 
@@ -60,6 +60,7 @@ __all__ = [
     "squeeze_column",
     "file_sha256",
     "manifest_schema",
+    "parquet_options",
 ]
 
 FORMAT = "se_viz.gate_dataset/1"
@@ -69,6 +70,18 @@ MANIFEST_KEY = b"se_viz.manifest"
 TOP_K = 5
 DTYPES = {"float32": (np.float32, pa.float32()), "float16": (np.float16, pa.float16())}
 META_COLUMNS = ("index", "path", "label", "sha256", "width", "height", "error")
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """Parquet writer options for a gate dataset (both engines use them).
+
+    Float values are near-random bits: dictionary encoding only bloats them (181 → 127 KiB per
+    SE-ResNet-50 image, measured), while byte-stream-split plus zstd shrinks them a little
+    (→ 115 KiB). Text columns keep dictionary encoding.
+    """
+    values = [f.name for f in schema if pa.types.is_fixed_size_list(f.type) and pa.types.is_floating(f.type.value_type)]
+    return {"compression": "zstd", "use_dictionary": ["path", "label", "sha256", "error"],
+            "use_byte_stream_split": values}
 
 
 def gate_column(block: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
-__all__ = ["IMAGE_EXTENSIONS", "ImageItem", "expand_inputs", "read_bytes"]
+__all__ = ["IMAGE_EXTENSIONS", "ImageItem", "expand_inputs", "file_name", "read_bytes"]
 
 # The extensions torchvision's ImageFolder accepts; other files in folders/ZIPs are not images.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
@@ -114,10 +114,21 @@ def expand_inputs(inputs: Sequence[Union[str, os.PathLike]]) -> list[ImageItem]:
     return items
 
 
+def _split_zip(path: str) -> tuple[str, str]:
+    member, archive = path[len(_ZIP_PREFIX):].rsplit("::", 1)
+    return member, archive
+
+
+def file_name(path: str) -> str:
+    """The image's own file name (a ZIP member's, not the archive's), for messages."""
+    inner = _split_zip(path)[0] if path.startswith(_ZIP_PREFIX) else path
+    return inner.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def read_bytes(path: str) -> bytes:
     """The raw bytes of an input: a file, or a ZIP member named ``zip://MEMBER::ARCHIVE``."""
     if path.startswith(_ZIP_PREFIX):
-        member, archive = path[len(_ZIP_PREFIX):].rsplit("::", 1)
+        member, archive = _split_zip(path)
         with zipfile.ZipFile(archive) as zf:
             return zf.read(member)
     with open(path, "rb") as fh:
