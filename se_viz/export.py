@@ -18,9 +18,6 @@ import csv
 import html
 import io
 import json
-import platform
-from datetime import datetime, timezone
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
@@ -31,6 +28,7 @@ from plotly.offline import get_plotlyjs
 
 from .analysis.stats import long_table
 from .engine.capture import Capture
+from .provenance import jsonable, package_versions, utc_now
 
 if TYPE_CHECKING:  # annotations only: exporting never needs torch imported here
     from .loading.load import LoadedModel
@@ -39,30 +37,11 @@ __all__ = ["MANIFEST_VERSION", "capture_csv", "capture_npz", "figure_html", "fig
            "manifest_lines", "summary_csv"]
 
 MANIFEST_VERSION = 1
-_VERSIONED = ("torch", "timm", "numpy", "plotly")
 _HTML_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 # ---------------------------------------------------------------------------------------------
 # The manifest
-
-
-def _version(package: str) -> Optional[str]:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with tuples as lists and NumPy scalars as Python numbers (JSON-ready)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def manifest(lm: "LoadedModel", image_names: Sequence[str], *, fit: str = "crop",
@@ -73,25 +52,21 @@ def manifest(lm: "LoadedModel", image_names: Sequence[str], *, fit: str = "crop"
     display name), ``weights`` (:meth:`WeightsSource.manifest`: kind, path, hub repo, SHA-256 of
     the file — computed once per model, None for random init), ``preprocessing`` (timm's data
     config plus ``fit``: "crop" or "pad"), ``images``, ``se_blocks`` (name, module path, channels),
-    ``versions`` (se_viz, torch, timm, numpy, plotly, python), ``labels`` (every class, in index
+    ``versions`` (:func:`se_viz.provenance.package_versions`), ``labels`` (every class, in index
     order) and ``extra`` (whatever the caller adds, e.g. the view's settings).
     """
-    from . import __version__
-
-    versions = {"se_viz": __version__, **{p: _version(p) for p in _VERSIONED},
-                "python": platform.python_version()}
     return {
         "se_viz_manifest": MANIFEST_VERSION,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": utc_now(),
         "model": {"id": lm.name, "display_name": lm.display_name},
         "weights": lm.source.manifest(),
-        "preprocessing": {**_plain(lm.data_config), "fit": fit},
+        "preprocessing": {**jsonable(lm.data_config), "fit": fit},
         "images": [str(n) for n in image_names],
         "se_blocks": [{"name": b.name, "module_path": b.path, "channels": int(b.channels)}
                       for b in lm.blocks],
-        "versions": versions,
+        "versions": package_versions(),
         "labels": list(lm.labels),
-        "extra": _plain(extra or {}),
+        "extra": jsonable(extra or {}),
     }
 
 

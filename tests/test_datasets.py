@@ -91,6 +91,7 @@ def test_manifest_records_the_run(captured, mini):
     bundled = se_viz.catalog_entry(MINI).bundled_path
     import hashlib
     assert manifest["model"]["weights_sha256"] == hashlib.sha256(bundled.read_bytes()).hexdigest()
+    assert manifest["model"]["weights"]["kind"] == "bundled"
     assert [b["name"] for b in manifest["blocks"]] == [b.name for b in mini.blocks]
     assert [b["channels"] for b in manifest["blocks"]] == [b.channels for b in mini.blocks]
     assert manifest["preprocessing"]["input_size"] == [3, 64, 64]

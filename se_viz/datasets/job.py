@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from ..engine.capture import capture
 from ..loading.load import LoadedModel, load_model
 from .schema import DTYPES, build_manifest
 
-__all__ = ["CaptureJob", "block_widths", "forward_blocks", "torch_threads", "weights_file"]
+__all__ = ["CaptureJob", "block_widths", "forward_blocks", "torch_threads"]
 
 
 @dataclass(frozen=True)
@@ -55,33 +54,10 @@ class CaptureJob:
     def manifest(self, lm: LoadedModel, engine: str) -> dict[str, Any]:
         """The manifest of this job's dataset for the loaded model ``lm``."""
         return build_manifest(
-            model_id=lm.name, weights_source=lm.weights_source, weights_file=weights_file(lm, self.weights),
+            model_id=lm.name, weights=lm.source.manifest(),
             pretrained=lm.pretrained, data_config=lm.data_config, blocks=forward_blocks(lm),
             labels=lm.labels, dtype=self.dtype, engine=engine, command=self.command,
         )
-
-
-def weights_file(lm: LoadedModel, weights: Optional[os.PathLike] = None) -> Optional[Path]:
-    """The weights file ``lm`` was loaded from, when there is one on this machine.
-
-    A local ``weights`` file, the bundled file of an offline model, or the hub's cached
-    ``model.safetensors``; None for an untrained network.
-    """
-    if weights:
-        return Path(weights).expanduser().resolve()
-    if not lm.pretrained:
-        return None
-    entry = lm.entry
-    if entry is not None and entry.bundled_available:
-        return entry.bundled_path
-    repo = entry.hf_hub_id if entry is not None and entry.hf_hub_id else f"timm/{lm.name}"
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(repo, "model.safetensors")
-    except Exception:  # noqa: BLE001 — no cache entry is not an error, just no hash
-        return None
-    return Path(cached) if isinstance(cached, str) and os.path.isfile(cached) else None
 
 
 def forward_blocks(lm: LoadedModel, side: int = 64) -> list[BlockInfo]:

@@ -31,19 +31,15 @@ are ignored by pyarrow's dataset discovery, so the folder reads as one table.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
-import hashlib
 import json
-import platform
 import sys
-from importlib import metadata
-from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from ..engine.blocks import BlockInfo
+from ..provenance import jsonable, package_versions, utc_now
 from ..engine.capture import Capture
 
 __all__ = [
@@ -58,7 +54,6 @@ __all__ = [
     "gate_column",
     "records_table",
     "squeeze_column",
-    "file_sha256",
     "manifest_schema",
     "parquet_options",
 ]
@@ -156,40 +151,10 @@ def records_table(records: Sequence[Mapping[str, Any]], cap: Optional[Capture], 
     return pa.table(columns, schema=schema)
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 (hex) of a file, read in chunks so multi-GB weights need no memory."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("se_viz", "torch", "timm", "numpy", "pyarrow", "pillow", "ray"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
 def build_manifest(
     *,
     model_id: str,
-    weights_source: str,
-    weights_file: Optional[Path],
+    weights: Mapping[str, Any],
     pretrained: bool,
     data_config: Mapping[str, Any],
     blocks: Sequence[BlockInfo],
@@ -200,29 +165,28 @@ def build_manifest(
 ) -> dict[str, Any]:
     """Everything needed to reproduce a gate dataset, as a JSON-ready dict.
 
-    ``blocks`` must be in forward order (as :func:`se_viz.capture` reports them); the
-    weights file, when there is one, is identified by its SHA-256 as well as its path.
+    ``blocks`` must be in forward order (as :func:`se_viz.capture` reports them); ``weights`` is
+    the loaded model's :meth:`~se_viz.WeightsSource.manifest` (kind, path, hub repo, SHA-256).
     """
     return {
         "format": FORMAT,
         "model": {
             "id": model_id,
-            "weights_source": weights_source,
-            "weights_file": str(weights_file) if weights_file else None,
-            "weights_sha256": file_sha256(weights_file) if weights_file else None,
+            "weights": dict(weights),
+            "weights_sha256": weights.get("sha256"),
             "pretrained": bool(pretrained),
             "num_classes": len(labels),
             "labels": list(labels),
         },
-        "preprocessing": _jsonable(dict(data_config)),
+        "preprocessing": jsonable(dict(data_config)),
         # Every BlockInfo field, so a reader rebuilds the same blocks without the model.
         "blocks": [dataclasses.asdict(b) for b in blocks],
         "dtype": dtype,
         "top_k": min(TOP_K, len(labels)),
         "engine": engine,
-        "versions": _versions(),
+        "versions": package_versions(),
         "command": list(command) if command is not None else list(sys.argv),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": utc_now(),
     }
 
 
