@@ -10,8 +10,11 @@ __all__ = ["main"]
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_bench
+    from .bench import run_bench, run_sweep_bench
 
+    if args.sweep:
+        run_sweep_bench(model_name=args.model, rounds=min(args.rounds, 7), out=sys.stdout)
+        return 0
     run_bench(model_name=args.model, batches=tuple(args.batch), rounds=args.rounds, out=sys.stdout,
               memory=not args.no_memory)
     return 0
@@ -33,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="batch sizes (default 1 8)")
     bench.add_argument("--rounds", type=int, default=21, help="paired rounds per batch size (default 21)")
     bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    bench.add_argument("--sweep", action="store_true",
+                       help="time the knock-out sweep (each SE block neutralised in turn) against a plain "
+                            "forward pass instead, and print its FLOP-count limit (rounds capped at 7)")
     bench.set_defaults(func=_cmd_bench)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
