@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .blocks import BlockInfo
-from .capture import _submodule, model_lock
+from .capture import Capture, _submodule, model_lock
 
 __all__ = ["BlockWalk", "walk_block"]
 
@@ -54,6 +54,12 @@ class BlockWalk:
     def w2_shape(self) -> tuple[int, int]:
         """(C, r): the expand layer maps r numbers back to C."""
         return tuple(self.w2.shape)  # type: ignore[return-value]
+
+    def as_capture(self) -> Capture:
+        """This block's values as a one-image, one-block :class:`Capture` with maps (for figures)."""
+        name = self.block.name
+        return Capture(blocks=[self.block], gates={name: self.s[None]}, squeeze={name: self.z[None]},
+                       logits=self.logits[None], maps_in={name: self.u[None]}, maps_out={name: self.out[None]})
 
 
 def _dense(module: nn.Module) -> tuple[np.ndarray, np.ndarray]:
