@@ -44,14 +44,19 @@ def projector_style(fig: go.Figure) -> go.Figure:
         font=dict(size=PROJECTOR_FONT, color="black"),
         title_font=dict(size=PROJECTOR_TITLE, color="black"),
         hoverlabel=dict(font_size=PROJECTOR_FONT),
+        legend=dict(font=dict(size=PROJECTOR_FONT - 2, color="black")),
         height=int(height * 1.3),
         paper_bgcolor="white",
         plot_bgcolor="white",
     )
-    fig.update_xaxes(showline=True, linewidth=2, linecolor="black", gridcolor="#bbbbbb",
-                     tickfont=dict(size=PROJECTOR_FONT - 2, color="black"))
-    fig.update_yaxes(showline=True, linewidth=2, linecolor="black", gridcolor="#bbbbbb",
-                     tickfont=dict(size=PROJECTOR_FONT - 2, color="black"))
+    axes = dict(showline=True, linewidth=2, linecolor="black", gridcolor="#bbbbbb",
+                tickfont=dict(size=PROJECTOR_FONT - 2, color="black"),
+                title_font=dict(size=PROJECTOR_FONT, color="black"))
+    fig.update_xaxes(**axes)
+    fig.update_yaxes(**axes)
+    margin = fig.layout.margin
+    fig.update_layout(margin=dict(t=int((margin.t or 80) * 1.4), b=int((margin.b or 60) * 1.3),
+                                  l=max(margin.l or 0, 90)))
     fig.update_annotations(font=dict(size=PROJECTOR_FONT - 2, color="black"))
     fig.update_traces(marker_line_color="black", marker_line_width=1.5, selector=dict(type="bar"))
     return fig

@@ -10,6 +10,8 @@ keys start with ``iv_``.
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 import threading
 from collections import OrderedDict
 from typing import Any, Callable, Optional, Sequence
@@ -89,9 +91,12 @@ def _progress_bar(text: str) -> Callable[[int, int, str], None]:
 
 
 def _big(text: str, projector: bool) -> None:
-    """A sentence of the walk; larger and high-contrast in projector mode."""
+    """A sentence of the walk (Markdown **bold** / *italic*); larger and black in projector mode."""
     if projector:
-        st.markdown(f"<div style='font-size:1.7rem;line-height:1.35;color:#000'>{text}</div>",
+        # Markdown is not parsed inside an HTML block: turn the two marks into tags ourselves.
+        body = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+        body = re.sub(r"\*(.+?)\*", r"<i>\1</i>", body)
+        st.markdown(f"<div style='font-size:1.7rem;line-height:1.35;color:#000'>{body}</div>",
                     unsafe_allow_html=True)
     else:
         st.markdown(text)
@@ -287,7 +292,7 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
     with friendly_errors("walk through one block"):
         labels = {b.name: b.label for b in lm.blocks}
         names = [b.name for b in lm.blocks]
-        block = st.selectbox("SE block to walk through", names, index=len(names) // 2, key="iv_teach_block",
+        block = st.selectbox("SE block to walk through", names, index=0, key="iv_teach_block",
                              format_func=lambda n: labels.get(n, n))
         info = next(b for b in lm.blocks if b.name == block)
         key = ("walk", _model_key(lm), _digest([image]), block)
@@ -298,8 +303,10 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
         c_hi, c_lo = chans[0], chans[-1]
 
         st.subheader("Step 1 · the input: C feature maps u")
+        # The image name is the user's file name: escaped, and stripped of Markdown marks.
+        shown_name = html.escape(image_name.replace("*", "").replace("_", " "))
         _big(f"The block receives **{C} feature maps** of {H}×{W} pixels from the layer before it. "
-             f"Each map shows where one learned feature responds in <i>{image_name}</i>. Four of them:", projector)
+             f"Each map shows where one learned feature responds in *{shown_name}*. Four of them:", projector)
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)
         _show(fig_iv.map_grid(walk.u[chans], chans, f"Input maps u_c of {info.name}"), "iv_teach_u",
               f"walk_{block}_u", projector)
