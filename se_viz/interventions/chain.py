@@ -185,7 +185,8 @@ class PrefixRunner:
         block = self.blocks[first]
         i = _owner(self.steps, block)
         tail = self.tails.get(i)
-        inside = tail is not None and tail.se_path == block.path and i in self.u
+        inside = (tail is not None and tail.se_path == block.path and i in self.u
+                  and (tail.downsample is None or i in self.shortcut))
         # Another edited block in the same unit but outside its SE module: restart the unit.
         same_unit = [n for n in names if _owner(self.steps, self.blocks[n]) == i]
         return i, inside and all(self.blocks[n].path == block.path for n in same_unit)
@@ -203,8 +204,7 @@ class PrefixRunner:
         with model_lock(self.model), torch.inference_mode(), hooks:
             # Copies: an in-place op inside a unit must never change the kept tensors.
             if inside:
-                x_in = self.inputs[start]
-                shortcut = self.shortcut.get(start, x_in) if self.tails[start].downsample is not None else x_in
+                shortcut = self.shortcut.get(start, self.inputs[start])  # no downsample: the input itself
                 x = self.tails[start](self.u[start].clone(), shortcut.clone())
                 rest = self.steps[start + 1:]
             else:

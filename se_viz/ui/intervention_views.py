@@ -206,12 +206,15 @@ def render_sweep(lm: LoadedModel, image: Image.Image, image_name: str) -> None:
 # 3. Over a set of images
 
 
-def _offline_set(lm: LoadedModel, kind: str, n: int) -> tuple[list[Image.Image], list[int]]:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _offline_set(kind: str, n: int) -> tuple[list[Image.Image], list[int]]:
+    """Labelled images for the mini model, generated once per (kind, n) and shared read-only."""
     from se_viz.demo import synthetic
     from se_viz.demo.plain_drawings import plain_drawings
 
     if kind == "plain drawings":
-        return plain_drawings(n, seed=1)
+        drawings, labels = plain_drawings(n, seed=1)
+        return drawings, labels.tolist()
     images, labels = synthetic.generate(n, seed=4242)
     return [Image.fromarray(a) for a in images], labels.tolist()
 
@@ -240,10 +243,12 @@ def render_set_ablation(lm: LoadedModel, images: Sequence[Image.Image] = (),
                                       required=True) or sources[0]
         if source == "your images":
             imgs, labs = list(images), (list(labels) if labels is not None else None)
+            what: tuple = (_digest(imgs), tuple(labs) if labs is not None else None)
         else:
             n = st.select_slider("How many", [50, 100, 200, 500], value=100, key="iv_set_n")
-            imgs, labs = _offline_set(lm, source, int(n))
-        key = ("set", _model_key(lm), _digest(imgs), tuple(labs) if labs is not None else None)
+            imgs, labs = _offline_set(source, int(n))
+            what = (source, int(n))  # generated deterministically: no need to hash the pixels
+        key = ("set", _model_key(lm), what)
         res = _lookup(key)
         if res is None:
             if not st.button(f"Run over {len(imgs)} images", type="primary", key="iv_set_run",
