@@ -176,9 +176,24 @@ def test_sweep_on_the_mini_model_equals_separate_interventions(mini, mini_batch)
     res = knock_out_sweep(mini.model, x, blocks=mini.blocks, progress=lambda d, t, w: calls.append((d, t, w)))
     assert res.reused
     np.testing.assert_allclose(res.delta_logprob, _separate(mini, x), atol=1e-5)
-    assert [c[0] for c in calls] == list(range(1, len(mini.blocks) + 2))
-    assert calls[-1][1] == len(mini.blocks) + 1 and calls[-1][2] == mini.blocks[-1].name
+    # Progress: the unmodified pass, then every step of the chain the knock-outs rerun.
+    assert [c[0] for c in calls] == list(range(1, len(calls) + 1)) and calls[-1][0] == calls[-1][1]
+    assert calls[0][2] == "unmodified pass" and calls[-1][2] == "rerunning head"
     assert _no_hooks(mini.model)
+
+
+def test_grouped_reruns_equal_one_group(mini, mini_batch):
+    from se_viz.interventions import run_edit_sets
+
+    x = mini_batch[0][:2]
+    sets = [{b.name: neutralise()} for b in mini.blocks] + [{}, {b.name: zero() for b in mini.blocks[2:5]}]
+    base, together, _ = run_edit_sets(mini.model, x, sets, blocks=mini.blocks, max_rows=64)
+    _, apart, _ = run_edit_sets(mini.model, x, sets, blocks=mini.blocks, max_rows=2)  # one set at a time
+    _, full, reused = run_edit_sets(mini.model, x, sets, blocks=mini.blocks, reuse=False)
+    assert not reused
+    np.testing.assert_allclose(together, full, atol=1e-5)
+    np.testing.assert_allclose(apart, full, atol=1e-5)
+    np.testing.assert_allclose(together[len(mini.blocks)], base, atol=0)  # the empty set is the baseline
 
 
 def test_sweep_on_untrained_seresnet50_equals_separate_interventions():

@@ -213,3 +213,77 @@ class PrefixRunner:
             for step in rest:
                 x = step.fn(x)
         return x.detach().float()
+
+    def plan(self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64
+             ) -> list[list[tuple[tuple[int, bool], int]]]:
+        """Groups of ``((restart step, inside the unit?), set index)`` that :meth:`run_many` runs
+        together, ordered by restart point; empty edit sets are left out (they are the baseline).
+        """
+        todo = sorted((self._start(list(edits)), s) for s, edits in enumerate(edit_sets) if edits)
+        per_group = max(1, int(max_rows) // max(self.logits.shape[0], 1))
+        return [todo[g:g + per_group] for g in range(0, len(todo), per_group)]
+
+    def run_many(self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64,
+                 on_step: Optional[Callable[[str], None]] = None) -> list[torch.Tensor]:
+        """Logits (N, K) for each edit set, computed together in one growing batch.
+
+        The edit sets are ordered by where they restart; walking down the chain, each set joins
+        the batch at its own restart point (its rows are the kept tensors there), and from then
+        on all joined sets go through every later step as one batch — so the late, weight-heavy
+        layers read their weights once for all sets instead of once per set. Each SE block's gate
+        edit is applied only to the rows of the sets that edit it. At most ``max_rows`` rows
+        (sets × N) run together; more sets are processed in consecutive groups (:meth:`plan`).
+        ``on_step(path)`` is called after each step of the chain.
+        """
+        results: list[Optional[torch.Tensor]] = [
+            None if edits else self.logits.clone() for edits in edit_sets]
+        for chunk in self.plan(edit_sets, max_rows):
+            for (_, s), logits in zip(chunk, self._wavefront(edit_sets, chunk, on_step)):
+                results[s] = logits
+        return results  # type: ignore[return-value]
+
+    def _wavefront(self, edit_sets: Sequence[Mapping[str, GateEdit]],
+                   chunk: Sequence[tuple[tuple[int, bool], int]],
+                   on_step: Optional[Callable[[str], None]] = None) -> list[torch.Tensor]:
+        n = self.logits.shape[0]
+        layout: list[int] = []  # the edit set of each N-row group in the batch being run
+
+        def rows_edit(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+            def edit(gates: torch.Tensor) -> torch.Tensor:
+                out = gates.clone()
+                for k, s in enumerate(layout):
+                    e = edit_sets[s].get(name)
+                    if e is not None:
+                        out[k * n:(k + 1) * n] = SEHooks._apply_edit(e, gates[k * n:(k + 1) * n])
+                return out
+            return edit
+
+        names = sorted({name for _, s in chunk for name in edit_sets[s]}, key=lambda x: self.blocks[x].index)
+        hooks = SEHooks(self.model, [self.blocks[x] for x in names], edits={x: rows_edit(x) for x in names})
+        joined: list[int] = []
+        x: Optional[torch.Tensor] = None
+        first = chunk[0][0][0]
+        with model_lock(self.model), torch.inference_mode(), hooks:
+            for j in range(first, len(self.steps)):
+                parts = []
+                if x is not None:
+                    layout[:] = joined
+                    parts.append(self.steps[j].fn(x))
+                restart = [s for (i, inside), s in chunk if i == j and not inside]
+                if restart:
+                    layout[:] = restart
+                    parts.append(self.steps[j].fn(self.inputs[j].repeat(len(restart), *[1] * (self.inputs[j].ndim - 1))))
+                tail_sets = [s for (i, inside), s in chunk if i == j and inside]
+                if tail_sets:
+                    layout[:] = tail_sets
+                    reps = (len(tail_sets), *[1] * (self.u[j].ndim - 1))
+                    shortcut = self.shortcut.get(j, self.inputs[j])  # no downsample: the input itself
+                    parts.append(self.tails[j](self.u[j].repeat(reps), shortcut.repeat(reps)))
+                joined += restart + tail_sets
+                if parts:
+                    x = parts[0] if len(parts) == 1 else torch.cat(parts)
+                if on_step:
+                    on_step(self.steps[j].path or "head")
+        assert x is not None and len(joined) == len(chunk)
+        order = {s: k for k, s in enumerate(joined)}
+        return [x[order[s] * n:(order[s] + 1) * n].detach().float() for _, s in chunk]

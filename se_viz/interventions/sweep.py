@@ -49,12 +49,14 @@ def run_edit_sets(
     progress: Optional[Progress] = None,
     labels: Optional[Sequence[str]] = None,
     reuse: bool = True,
+    max_rows: int = 64,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Logits of the unmodified pass (N, K) and of one pass per edit set (S, N, K), and whether
     work was reused.
 
-    With ``reuse`` (the default) and a decomposable trunk, each edit set reruns only from the
-    first residual unit it can change; otherwise every edit set is one full ``capture`` pass.
+    With ``reuse`` (the default) and a decomposable trunk, each edit set reruns only from its
+    first edited block, and sets run together as one growing batch of at most ``max_rows`` rows
+    (:meth:`PrefixRunner.run_many`); otherwise every edit set is one full ``capture`` pass.
     ``labels`` names the edit sets for ``progress``.
     """
     blocks = list(blocks) if blocks is not None else find_se_blocks(model)
@@ -65,12 +67,19 @@ def run_edit_sets(
     if steps is not None:
         runner = PrefixRunner(model, steps, blocks, batch)
         base = runner.logits.numpy()
+        # The sets run as growing batches down the chain: progress counts the chain's steps.
+        plan = runner.plan(edit_sets, max_rows)
+        total = 1 + sum(len(runner.steps) - group[0][0][0] for group in plan)
+        done = [1]
         if progress:
             progress(1, total, "unmodified pass")
-        for i, edits in enumerate(edit_sets):
-            out.append(runner.run(edits).numpy())
+
+        def on_step(path: str) -> None:
+            done[0] += 1
             if progress:
-                progress(i + 2, total, names[i])
+                progress(done[0], total, f"rerunning {path}")
+
+        out = [t.numpy() for t in runner.run_many(edit_sets, max_rows=max_rows, on_step=on_step)]
     else:
         base = capture(model, batch, blocks=blocks).logits
         if progress:
