@@ -58,7 +58,10 @@ def projector_style(fig: go.Figure) -> go.Figure:
     fig.update_layout(margin=dict(t=int((margin.t or 80) * 1.4), b=int((margin.b or 60) * 1.3),
                                   l=max(margin.l or 0, 90)))
     fig.update_annotations(font=dict(size=PROJECTOR_FONT - 2, color="black"))
-    fig.update_traces(marker_line_color="black", marker_line_width=1.5, selector=dict(type="bar"))
+    for trace in fig.data:
+        # Bars get black outlines, except where per-bar outlines already mark highlighted entries.
+        if trace.type == "bar" and not isinstance(trace.marker.line.width, (tuple, list)):
+            trace.marker.line.update(color="black", width=1.5)
     return fig
 
 
