@@ -28,9 +28,13 @@ import torch
 from .engine.capture import capture
 from .loading.load import load_model
 
-__all__ = ["BenchResult", "run_bench", "peak_rss_delta"]
+__all__ = ["BenchResult", "SweepBenchResult", "run_bench", "run_sweep_bench", "peak_rss_delta"]
 
 RATIO_TARGET = 1.03
+#: Paired rounds per batch size of ``se-viz bench`` (the CLI's default too).
+DEFAULT_ROUNDS = 21
+#: Rounds of the sweep bench: one round costs about 9 plain passes.
+SWEEP_ROUNDS = 5
 MEMORY_TARGET_MB_PER_IMAGE = 5.0
 
 
@@ -155,7 +159,7 @@ def _peak_main(model_name: str, batch: int, size: int, mode: str) -> Optional[fl
 def run_bench(
     model_name: str = "legacy_seresnet50",
     batches: tuple[int, ...] = (1, 8),
-    rounds: int = 15,
+    rounds: int = DEFAULT_ROUNDS,
     size: int = 224,
     out: TextIO = sys.stdout,
     memory: bool = True,
@@ -201,3 +205,76 @@ def run_bench(
         file=out,
     )
     return results
+
+
+SWEEP_TARGET = 9.0
+
+
+@dataclass
+class SweepBenchResult:
+    """The knock-out sweep against a plain forward pass: median times (ms) and paired ratio."""
+
+    blocks: int
+    plain_ms: float
+    sweep_ms: float
+    ratio: float
+    flop_limit: Optional[float]
+    reused: bool
+
+
+def run_sweep_bench(
+    model_name: str = "legacy_seresnet50",
+    rounds: int = SWEEP_ROUNDS,
+    size: int = 224,
+    out: TextIO = sys.stdout,
+) -> SweepBenchResult:
+    """Time one knock-out sweep (batch 1) against one plain forward pass, paired and alternating.
+
+    The sweep includes its own unmodified pass. Also prints the sweep's FLOP-count limit
+    (:func:`se_viz.interventions.sweep_flop_limit`): the ratio no implementation that reruns
+    from each SE block can beat.
+    """
+    from .interventions import knock_out_sweep, sweep_flop_limit
+
+    torch.manual_seed(0)
+    lm = load_model(model_name, pretrained=False)
+    x = torch.randn(1, 3, size, size)
+
+    def plain() -> object:
+        with torch.inference_mode():
+            return lm.model(x)
+
+    def sweep() -> object:
+        return knock_out_sweep(lm.model, x, blocks=lm.blocks)
+
+    plain()
+    reused = knock_out_sweep(lm.model, x, blocks=lm.blocks).reused  # warm-up, and which path ran
+    plain_times, sweep_times, ratios = [], [], []
+    for r in range(rounds):
+        order = (plain, sweep) if r % 2 == 0 else (sweep, plain)
+        times = {}
+        for fn in order:
+            t0 = time.perf_counter()
+            fn()
+            times[fn] = time.perf_counter() - t0
+        plain_times.append(times[plain])
+        sweep_times.append(times[sweep])
+        ratios.append(times[sweep] / times[plain])
+    cost = sweep_flop_limit(lm.model, x, lm.blocks)
+    res = SweepBenchResult(
+        blocks=len(lm.blocks), plain_ms=statistics.median(plain_times) * 1e3,
+        sweep_ms=statistics.median(sweep_times) * 1e3, ratio=statistics.median(ratios),
+        flop_limit=cost.limit if cost else None, reused=reused,
+    )
+    limit = "n/a" if cost is None else f"{cost.limit:.2f} ({cost.reruns_only:.2f} for the reruns alone)"
+    print(
+        f"knock-out sweep: {lm.name}, {res.blocks} SE blocks, batch 1, {size}x{size}, "
+        f"{torch.get_num_threads()} threads, {rounds} paired rounds, "
+        f"{'prefix reuse' if reused else 'full passes (trunk not decomposable)'}\n"
+        f"  plain {res.plain_ms:.1f} ms, sweep {res.sweep_ms:.1f} ms, ratio {res.ratio:.2f} "
+        f"({'yes' if res.ratio <= SWEEP_TARGET else 'NO'}, target <= {SWEEP_TARGET:g} plain passes); "
+        f"FLOP-count limit {limit}",
+        file=out,
+    )
+    out.flush()
+    return res

@@ -17,10 +17,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         run_capture_bench(model_name=args.model, images=args.images, batch_size=args.batch_size,
                           workers=args.workers, actors=args.actors, threads=args.threads, ray=not args.no_ray)
         return 0
-    from .bench import run_bench
+    from .bench import run_bench, run_sweep_bench
 
-    run_bench(model_name=args.model, batches=tuple(args.batch), rounds=args.rounds, out=sys.stdout,
-              memory=not args.no_memory)
+    rounds = {"rounds": args.rounds} if args.rounds is not None else {}
+    if args.sweep:
+        run_sweep_bench(model_name=args.model, out=sys.stdout, **rounds)
+        return 0
+    run_bench(model_name=args.model, batches=tuple(args.batch), out=sys.stdout, memory=not args.no_memory,
+              **rounds)
     return 0
 
 
@@ -50,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="overhead of capture() against a plain forward pass")
     bench.add_argument("--model", default="legacy_seresnet50", help="timm model, random init (default legacy_seresnet50, the paper's SE-ResNet-50)")
     bench.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="batch sizes (default 1 8)")
-    bench.add_argument("--rounds", type=int, default=21, help="paired rounds per batch size (default 21)")
+    bench.add_argument("--rounds", type=int, default=None,
+                       help="paired rounds per batch size (default: the bench's own, bench.DEFAULT_ROUNDS)")
     bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     bench.add_argument("--capture-throughput", action="store_true",
                        help="instead: images/s of a plain timm loop vs se-viz capture (local and Ray engines)")
@@ -60,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--actors", type=int, default=1, help="with --capture-throughput: Ray model actors (default 1)")
     bench.add_argument("--threads", type=int, default=None, help="with --capture-throughput: torch threads per model process")
     bench.add_argument("--no-ray", action="store_true", help="with --capture-throughput: skip the Ray engine")
+    bench.add_argument("--sweep", action="store_true",
+                       help="time the knock-out sweep (each SE block neutralised in turn) against a plain "
+                            "forward pass instead, and print its FLOP-count limit")
     bench.set_defaults(func=_cmd_bench)
 
     cap = sub.add_parser("capture", help="capture the gates of every image into a Parquet gate dataset")

@@ -123,3 +123,12 @@ def test_training_is_reproducible_for_a_seed(tmp_path):
         states.append(load_file(str(tmp_path / run / "se_resnet_mini.safetensors")))
     assert states[0].keys() == states[1].keys()
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
+def test_plain_drawings_at_least_95_percent(mini):
+    # A teacher's paint-program drawings, made by a different routine than training
+    # (se_viz/demo/plain_drawings.py); seed 3 is not the card's seed (0).
+    from se_viz.demo.train import plain_drawing_accuracy
+
+    accuracy, per_class = plain_drawing_accuracy(mini.model, n=200, seed=3)
+    assert accuracy >= 0.95, f"plain-drawing accuracy {accuracy:.3f}: {per_class}"

@@ -60,3 +60,18 @@ def test_example_images_more_per_class_keeps_the_first():
     assert len(three) == 3 * len(synthetic.CLASSES)
     assert [n for n, _ in three[::3]] == synthetic.CLASSES
     assert np.array_equal(np.asarray(three[3][1]), np.asarray(one[1][1]))
+
+
+def test_plain_drawings_are_a_balanced_deterministic_white_canvas_set():
+    from se_viz.demo.plain_drawings import plain_drawings
+
+    images, labels = plain_drawings(20, seed=2)
+    again, labels2 = plain_drawings(20, seed=2)
+    assert np.bincount(labels, minlength=len(synthetic.CLASSES)).tolist() == [2] * len(synthetic.CLASSES)
+    assert np.array_equal(labels, labels2)
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(images, again))
+    for img in images:
+        arr = np.asarray(img)
+        assert img.mode == "RGB" and img.size[0] == img.size[1] >= 128
+        # Paint-program drawings: the corners that are not covered are pure white, and no noise.
+        assert len(np.unique(arr.reshape(-1, 3), axis=0)) <= 3

@@ -10,11 +10,14 @@ channels are all useful:
   ``vertical stripes``, ``diagonal stripes``);
 * two textures in random colours (``checkerboard``, ``dots``).
 
-Every image gets a random low-saturation background with a gradient, background clutter
-(short thin lines and small specks in muted colours), a random position, scale and rotation of
-the object (orientation classes keep their orientation within ±12°), colour jitter and Gaussian
-pixel noise. Only numpy and Pillow are used; everything is driven by one
-``numpy.random.Generator``, so a seed gives the same images on every machine.
+Every image gets one of three backgrounds — plain white, a plain low-saturation colour, or a
+low-saturation gradient with clutter (short thin lines and small specks in muted colours) — a
+random position, scale and rotation of the object (orientation classes keep their orientation
+within ±12°; shapes, checkerboards and dots are axis-aligned part of the time, as people draw
+them), coarse and fine periods for textures, patches or whole-image textures, black, grey or
+coloured ink, colour jitter and Gaussian pixel noise. The ranges are the module's constants
+below, and the model card quotes them from there. Only numpy and Pillow are used; everything is
+driven by one ``numpy.random.Generator``, so a seed gives the same images on every machine.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-__all__ = ["CLASSES", "IMAGE_SIZE", "example_images", "generate", "make_batch", "render"]
+__all__ = ["CLASSES", "IMAGE_SIZE", "example_images", "generate", "make_batch", "render"]  # + range constants
 
 IMAGE_SIZE = 64
 
@@ -43,9 +46,26 @@ CLASSES: list[str] = [
     "dots",
 ]
 
-# Hues (0..1) of the colour-defined classes; jittered by ±_HUE_JITTER.
+# Hues (0..1) of the colour-defined classes; jittered by ±HUE_JITTER.
 _CLASS_HUE = {"red circle": 0.0, "blue square": 0.62, "green triangle": 0.33}
-_HUE_JITTER = 0.035
+HUE_JITTER = 0.035
+
+# The generator's ranges, public so that the model card states exactly what training saw.
+BACKGROUND_P = {"white": 0.3, "plain colour": 0.2, "gradient with clutter": 0.5}
+CLUTTER_ITEMS = (2, 6)            # items on a gradient background (inclusive)
+NOISE_SIGMA = (0.0, 0.06)         # Gaussian pixel noise, σ drawn uniformly (images in [0, 1])
+SHAPE_RADIUS = (0.12, 0.42)       # shape radius as a fraction of the image side
+RING_WIDTH = (0.12, 0.4)          # ring width as a fraction of its radius
+AXIS_ALIGNED_P = 0.4              # shapes upright / textures unrotated this often
+ORIENTATION_JITTER_DEG = 12.0     # stripes keep their class orientation within ±this
+PERIOD_PX = (4.0, 30.0)           # stripe / dot period in pixels at 64×64, log-uniform (fine … coarse)
+CHECKER_CELL_PX = (2.0, 22.0)     # checkerboard cell side in pixels at 64×64, log-uniform
+WHOLE_IMAGE_TEXTURE_P = 0.3       # texture fills the whole image, otherwise a patch
+TEXTURE_HALF_SIZE = (0.22, 0.5)   # patch half-size as a fraction of the image side
+DARK_INK_P = 0.3                  # colour-free classes drawn in black / dark grey this often
+INK_ON_WHITE_P = 0.35             # textures in one ink (black or a colour, half each) on white, else two colours
+VIVID_SATURATION = (0.7, 1.0)     # HSV saturation of object / ink colours
+VIVID_VALUE = (0.45, 1.0)         # HSV value (brightness) of object / ink colours
 
 
 def _hsv(h: float, s: float, v: float) -> np.ndarray:
@@ -54,26 +74,42 @@ def _hsv(h: float, s: float, v: float) -> np.ndarray:
 
 def _vivid(rng: np.random.Generator, hue: Optional[float] = None) -> np.ndarray:
     """A saturated colour; the given hue jittered, or any hue."""
-    h = rng.uniform(0, 1) if hue is None else hue + rng.uniform(-_HUE_JITTER, _HUE_JITTER)
-    return _hsv(h, rng.uniform(0.7, 1.0), rng.uniform(0.65, 1.0))
+    h = rng.uniform(0, 1) if hue is None else hue + rng.uniform(-HUE_JITTER, HUE_JITTER)
+    return _hsv(h, rng.uniform(*VIVID_SATURATION), rng.uniform(*VIVID_VALUE))
 
 
-def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Low-saturation base colour with a linear gradient, (size, size, 3) float32 in [0, 1]."""
+def _background(rng: np.random.Generator, size: int) -> tuple[np.ndarray, bool]:
+    """A background (size, size, 3) float32 in [0, 1], and whether clutter belongs on it.
+
+    Plain white (as in a paint program), a plain low-saturation colour, or a low-saturation
+    linear gradient (the kind that gets clutter); probabilities in :data:`BACKGROUND_P`.
+    """
+    kind = rng.choice(list(BACKGROUND_P), p=list(BACKGROUND_P.values()))
+    if kind == "white":
+        c = _hsv(rng.uniform(0, 1), rng.uniform(0.0, 0.04), rng.uniform(0.93, 1.0))
+        return np.broadcast_to(c, (size, size, 3)).astype(np.float32), False
+    if kind == "plain colour":
+        c = _hsv(rng.uniform(0, 1), rng.uniform(0.0, 0.3), rng.uniform(0.3, 0.95))
+        return np.broadcast_to(c, (size, size, 3)).astype(np.float32), False
     c0 = _hsv(rng.uniform(0, 1), rng.uniform(0.0, 0.3), rng.uniform(0.25, 0.85))
     c1 = _hsv(rng.uniform(0, 1), rng.uniform(0.0, 0.3), rng.uniform(0.25, 0.85))
     theta = rng.uniform(0, 2 * math.pi)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1)
     t = (xx * math.cos(theta) + yy * math.sin(theta))
     t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
-    return c0[None, None, :] * (1 - t[..., None]) + c1[None, None, :] * t[..., None]
+    return c0[None, None, :] * (1 - t[..., None]) + c1[None, None, :] * t[..., None], True
+
+
+def _dark(rng: np.random.Generator) -> np.ndarray:
+    """Black or a dark grey ink."""
+    return _hsv(0.0, 0.0, rng.uniform(0.0, 0.3))
 
 
 def _clutter(rng: np.random.Generator, img: Image.Image) -> None:
     """Short thin lines and small specks in muted colours, drawn onto ``img`` in place."""
     draw = ImageDraw.Draw(img)
     size = img.size[0]
-    for _ in range(int(rng.integers(2, 7))):
+    for _ in range(int(rng.integers(CLUTTER_ITEMS[0], CLUTTER_ITEMS[1] + 1))):
         col = tuple(int(255 * c) for c in _hsv(rng.uniform(0, 1), rng.uniform(0, 0.45), rng.uniform(0.2, 0.9)))
         if rng.uniform() < 0.5:
             x0, y0 = rng.uniform(0, size, 2)
@@ -97,10 +133,15 @@ def _shape_mask(rng: np.random.Generator, name: str, size: int) -> np.ndarray:
     """Anti-aliased (2× supersampled) mask in [0, 1] of one shape at a random place, scale, angle."""
     ss = 2
     big = size * ss
-    radius = rng.uniform(0.17, 0.33) * size
-    margin = radius * 0.9
+    radius = rng.uniform(*SHAPE_RADIUS) * size
+    margin = min(radius * 0.9, size / 2)
     cx, cy = rng.uniform(margin, size - margin, 2)
-    angle = rng.uniform(0, 2 * math.pi)
+    # Upright (a square with horizontal sides, a triangle or star pointing up) part of the time.
+    upright = {"blue square": math.pi / 4, "green triangle": -math.pi / 2, "star": -math.pi / 2}
+    if rng.uniform() < AXIS_ALIGNED_P:
+        angle = upright.get(name, 0.0)
+    else:
+        angle = rng.uniform(0, 2 * math.pi)
     mask = Image.new("L", (big, big), 0)
     draw = ImageDraw.Draw(mask)
     R, X, Y = radius * ss, cx * ss, cy * ss
@@ -116,7 +157,7 @@ def _shape_mask(rng: np.random.Generator, name: str, size: int) -> np.ndarray:
         inner = rng.uniform(0.38, 0.5)
         draw.polygon(_polygon(X, Y, [R * 1.15, R * 1.15 * inner] * 5, angle), fill=255)
     elif name == "ring":
-        width = R * rng.uniform(0.25, 0.4)
+        width = R * rng.uniform(*RING_WIDTH)
         draw.ellipse([X - R, Y - R, X + R, Y + R], fill=255)
         draw.ellipse([X - R + width, Y - R + width, X + R - width, Y + R - width], fill=0)
     else:
@@ -127,37 +168,45 @@ def _shape_mask(rng: np.random.Generator, name: str, size: int) -> np.ndarray:
 def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(region mask, pattern in {0, 1}) for a grating or texture patch at a random place and scale."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
-    # The patch: a rotated ellipse or rounded box covering a good part of the image.
-    half_w, half_h = rng.uniform(0.24, 0.42, 2) * size
-    cx = rng.uniform(half_w * 0.8, size - half_w * 0.8)
-    cy = rng.uniform(half_h * 0.8, size - half_h * 0.8)
-    phi = rng.uniform(0, math.pi)
+    # Log-uniform scale: fine and coarse textures equally often.
+    period = float(np.exp(rng.uniform(math.log(PERIOD_PX[0]), math.log(PERIOD_PX[1]))))
+    cell = float(np.exp(rng.uniform(math.log(CHECKER_CELL_PX[0]), math.log(CHECKER_CELL_PX[1]))))
+    scale = 1.5 * cell if name == "checkerboard" else 0.9 * period
+    # The patch: a rotated ellipse or box covering a good part of the image, or all of it; never
+    # so small that it holds less than about two periods of its texture.
+    half_w, half_h = np.maximum(rng.uniform(*TEXTURE_HALF_SIZE, 2) * size, min(scale, size / 2))
+    cx = rng.uniform(min(half_w * 0.8, size / 2), max(size - half_w * 0.8, size / 2))
+    cy = rng.uniform(min(half_h * 0.8, size / 2), max(size - half_h * 0.8, size / 2))
+    phi = rng.uniform(0, math.pi) if rng.uniform() >= AXIS_ALIGNED_P else 0.0
     u = (xx - cx) * math.cos(phi) + (yy - cy) * math.sin(phi)
     v = -(xx - cx) * math.sin(phi) + (yy - cy) * math.cos(phi)
-    if rng.uniform() < 0.5:
+    shape = rng.uniform()
+    if shape < WHOLE_IMAGE_TEXTURE_P:
+        region = np.ones((size, size), dtype=bool)
+    elif shape < (1 + WHOLE_IMAGE_TEXTURE_P) / 2:
         region = ((u / half_w) ** 2 + (v / half_h) ** 2) <= 1.0
     else:
         region = (np.abs(u) <= half_w) & (np.abs(v) <= half_h)
-    period = rng.uniform(5.0, 10.0)
     phase = rng.uniform(0, period)
-    jitter = math.radians(rng.uniform(-12, 12))
+    jitter = math.radians(rng.uniform(-ORIENTATION_JITTER_DEG, ORIENTATION_JITTER_DEG))
+    # Checkerboards and dots: unrotated (as drawn in a paint program) part of the time.
+    theta = 0.0 if rng.uniform() < AXIS_ALIGNED_P else rng.uniform(0, math.pi / 2)
     if name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):
-        # theta is the direction across the stripes: horizontal stripes vary along y.
-        base = {"horizontal stripes": 90.0, "vertical stripes": 0.0, "diagonal stripes": 45.0}[name]
-        theta = math.radians(base) + jitter
-        t = xx * math.cos(theta) + yy * math.sin(theta) + phase
-        pattern = (np.mod(t, period) < period / 2)
+        # The direction across the stripes: horizontal stripes vary along y; diagonal either way.
+        base = {"horizontal stripes": 90.0, "vertical stripes": 0.0,
+                "diagonal stripes": 45.0 if rng.uniform() < 0.5 else 135.0}[name]
+        across = math.radians(base) + jitter
+        t = xx * math.cos(across) + yy * math.sin(across) + phase
+        pattern = (np.mod(t, period) < period * rng.uniform(0.35, 0.65))
     elif name == "checkerboard":
-        theta = rng.uniform(0, math.pi / 2)
         a = xx * math.cos(theta) + yy * math.sin(theta) + phase
         b = -xx * math.sin(theta) + yy * math.cos(theta) + phase
-        pattern = (np.floor(a / (period / 2 + 1)) + np.floor(b / (period / 2 + 1))) % 2 == 0
+        pattern = (np.floor(a / cell) + np.floor(b / cell)) % 2 == 0
     elif name == "dots":
-        theta = rng.uniform(0, math.pi / 2)
-        p = period + 1.0
+        p = max(5.0, period)
         a = np.mod(xx * math.cos(theta) + yy * math.sin(theta) + phase, p) - p / 2
         b = np.mod(-xx * math.sin(theta) + yy * math.cos(theta) + phase, p) - p / 2
-        pattern = (a * a + b * b) <= (p * rng.uniform(0.22, 0.3)) ** 2
+        pattern = (a * a + b * b) <= (p * rng.uniform(0.18, 0.35)) ** 2
     else:
         raise ValueError(name)
     return region.astype(np.float32), pattern.astype(np.float32)
@@ -170,27 +219,39 @@ def render(rng: np.random.Generator, label: int, size: int = IMAGE_SIZE) -> np.n
     All randomness comes from ``rng``, so the same generator state gives the same image.
     """
     name = CLASSES[label]
-    bg = _background(rng, size)
+    bg, cluttered = _background(rng, size)
     canvas = Image.fromarray((bg * 255).astype(np.uint8))
-    _clutter(rng, canvas)
+    if cluttered:
+        _clutter(rng, canvas)
     img = np.asarray(canvas, dtype=np.float32) / 255.0
     if name in _CLASS_HUE or name in ("star", "ring"):
         mask = _shape_mask(rng, name, size)
-        # Star and ring take any hue, so only their shape identifies them.
-        colour = _vivid(rng, _CLASS_HUE.get(name))
+        # Star and ring take any hue (or black), so only their shape identifies them.
+        if name not in _CLASS_HUE and rng.uniform() < DARK_INK_P:
+            colour = _dark(rng)
+        else:
+            colour = _vivid(rng, _CLASS_HUE.get(name))
         # A little shading across the object so colour channels cannot rely on one flat value.
         shade = 1.0 + rng.uniform(-0.15, 0.15) * (np.linspace(-1, 1, size, dtype=np.float32)[None, :])
         obj = np.clip(colour[None, None, :] * shade[..., None], 0, 1)
         img = img * (1 - mask[..., None]) + obj * mask[..., None]
     else:
         region, pattern = _texture_mask(rng, name, size)
-        c_on, c_off = _vivid(rng), _vivid(rng)
-        # Keep the two colours of a pattern apart in brightness so the pattern is always visible.
-        if abs(float(c_on.mean() - c_off.mean())) < 0.25:
-            c_off = c_off * 0.35
+        ink = rng.uniform()
+        if ink < INK_ON_WHITE_P:
+            # One ink (black, grey or a colour) on white, as drawn in a paint program.
+            c_on = _dark(rng) if rng.uniform() < 0.5 else _vivid(rng)
+            c_off = _hsv(0.0, 0.0, rng.uniform(0.93, 1.0))
+        else:
+            c_on, c_off = _vivid(rng), _vivid(rng)
+            # Keep the two colours of a pattern apart in brightness so the pattern is always visible.
+            if abs(float(c_on.mean() - c_off.mean())) < 0.25:
+                c_off = c_off * 0.35
+        if rng.uniform() < 0.5:
+            c_on, c_off = c_off, c_on
         tex = pattern[..., None] * c_on[None, None, :] + (1 - pattern[..., None]) * c_off[None, None, :]
         img = img * (1 - region[..., None]) + tex * region[..., None]
-    img = img + rng.normal(0.0, rng.uniform(0.01, 0.06), img.shape).astype(np.float32)
+    img = img + rng.normal(0.0, rng.uniform(*NOISE_SIGMA), img.shape).astype(np.float32)
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 

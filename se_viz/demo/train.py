@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "eval_seed": 20240,
     "threads": 1,
 }
+# The plainly drawn test set (a different routine from training, see plain_drawings.py).
+PLAIN_SIZE = 500
+PLAIN_SEED = 0
 
 
 @dataclass
@@ -58,6 +61,8 @@ class TrainResult:
     train_seconds: float
     params: int
     command: str
+    plain_accuracy: float = float("nan")
+    plain_per_class: Optional[dict[str, float]] = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +117,7 @@ def train_demo_cli(args: argparse.Namespace) -> int:
             command=_command(args),
         )
     print(f"held-out accuracy {result.accuracy * 100:.2f} % on {args.eval_size} images; "
+          f"plain drawings {result.plain_accuracy * 100:.2f} % on {PLAIN_SIZE}; "
           f"trained in {result.train_seconds / 60:.1f} min")
     for s in result.specificity.stages:
         print(f"  stage {s.stage}: class specificity ratio {s.ratio:.2f}, mean gate {s.mean_gate:.2f}")
@@ -242,6 +248,7 @@ def write_report(
     per_class = {
         name: float((preds[ev_labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)
     }
+    plain_acc, plain_per_class = plain_drawing_accuracy(model)
     spec = _specificity(model, ev_images, ev_labels, config)
     # The same measure on the same images through a random network of the same shape: random
     # gates already depend on the input (mostly its colours), so this is the baseline the
@@ -262,6 +269,7 @@ def write_report(
         train_seconds=float(meta.get("train_seconds", "nan")),
         params=sum(p.numel() for p in model.parameters()),
         command=meta.get("command", "se-viz train-demo"),
+        plain_accuracy=plain_acc, plain_per_class=plain_per_class,
     )
     hp = dict(seed=meta.get("seed", "?"), steps=int(meta.get("steps", 0)),
               batch_size=int(meta.get("batch_size", 0)), lr=meta.get("lr", "?"),
@@ -269,6 +277,26 @@ def write_report(
               load_average=meta.get("load_average"))
     card.write_text(_model_card(result, config, model, baseline=baseline, **hp), encoding="utf-8")
     return result
+
+
+def plain_drawing_accuracy(model: nn.Module, n: int = PLAIN_SIZE, seed: int = PLAIN_SEED
+                           ) -> tuple[float, dict[str, float]]:
+    """Top-1 accuracy (overall, per class) on ``n`` plain paint-program drawings.
+
+    The drawings (:mod:`se_viz.demo.plain_drawings`, 128–320 px) go through the model's own
+    timm preprocessing — resize to 64×64 — exactly as an uploaded drawing does in the app.
+    """
+    from timm.data import create_transform, resolve_model_data_config
+
+    from .plain_drawings import plain_drawings
+
+    transform = create_transform(**resolve_model_data_config(model), is_training=False)
+    images, labels = plain_drawings(n, seed)
+    model.eval()
+    with torch.inference_mode():
+        preds = model(torch.stack([transform(img) for img in images])).argmax(1).numpy()
+    per_class = {name: float((preds[labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)}
+    return float((preds == labels).mean()), per_class
 
 
 def _specificity(model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any]
@@ -339,20 +367,9 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
         "",
         *[f"{i}. {name}" for i, name in enumerate(synthetic.CLASSES)],
         "",
-        "## Data generator (`se_viz/synthetic.py`)",
+        "## Data generator (`se_viz/demo/synthetic.py`)",
         "",
-        "Numpy + Pillow only, seeded with `numpy.random.Generator`. Every 64×64 image has a random",
-        "low-saturation background with a linear gradient, 2–6 clutter items (short thin lines and",
-        "small specks in muted colours), one object, and Gaussian pixel noise (σ 0.01–0.06).",
-        "",
-        "* *red circle*, *blue square*, *green triangle*: fixed hue ±0.035 (HSV), random saturation",
-        "  and value, random position, radius 17–33 % of the image, any rotation, slight shading.",
-        "  Colour and shape both identify the class.",
-        "* *star*, *ring*: the same, but in a random hue — only the shape identifies them.",
-        "* *horizontal / vertical / diagonal (45°) stripes*: a square-wave grating (period 5–10 px)",
-        "  in two random colours, orientation jittered ±12°, filling a random ellipse or rotated box",
-        "  (24–42 % half-size) — only the orientation identifies them.",
-        "* *checkerboard*, *dots*: textures in two random colours at any rotation in such a patch.",
+        *_generator_facts(),
         "",
         "Training draws a fresh batch at every step (seed sequence `[seed, step, 1]`), so no image",
         "is seen twice; the held-out set comes from a plain integer seed and never overlaps it.",
@@ -378,6 +395,19 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
         "| class | accuracy |",
         "| --- | ---: |",
         *[f"| {name} | {acc * 100:.1f} % |" for name, acc in r.per_class_accuracy.items()],
+        "",
+        "## Accuracy on plain drawings (a different routine)",
+        "",
+        f"**{r.plain_accuracy * 100:.1f} %** top-1 on {PLAIN_SIZE} drawings made by "
+        f"`se_viz/demo/plain_drawings.py` (seed {PLAIN_SEED}): what a teacher draws in a paint program — "
+        "white canvas of 128–320 px, paint-box colours or black, no noise, no clutter, no anti-aliasing "
+        "— red disc, blue axis-aligned square, upright green triangle, five-pointed star, ring outline, "
+        "3–10 stripe pairs (horizontal, vertical, 45° either way), axis-aligned checkerboards of 3–10 "
+        "cells, square dot grids of 3–8 per row; resized to 64×64 by the model's own preprocessing.",
+        "",
+        "| class | accuracy |",
+        "| --- | ---: |",
+        *[f"| {name} | {acc * 100:.1f} % |" for name, acc in (r.plain_per_class or {}).items()],
         "",
         "## Class specificity of the SE gates",
         "",
@@ -414,6 +444,37 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
         "",
     ]
     return "\n".join(lines)
+
+
+def _generator_facts() -> list[str]:
+    """The data generator described from its own constants (so the card cannot drift from it)."""
+    g = synthetic
+    pct = lambda p: f"{p * 100:.0f} %"  # noqa: E731
+    bg = ", ".join(f"{name} {pct(p)}" for name, p in g.BACKGROUND_P.items())
+    return [
+        "Numpy + Pillow only, seeded with `numpy.random.Generator`. Every 64×64 image has one object on",
+        f"a background — {bg} (gradients carry {g.CLUTTER_ITEMS[0]}–{g.CLUTTER_ITEMS[1]} clutter items:",
+        f"short thin lines and small specks in muted colours) — and Gaussian pixel noise (σ "
+        f"{g.NOISE_SIGMA[0]:g}–{g.NOISE_SIGMA[1]:g}).",
+        "",
+        f"* *red circle*, *blue square*, *green triangle*: fixed hue ±{g.HUE_JITTER:g} (HSV), saturation "
+        f"{g.VIVID_SATURATION[0]:g}–{g.VIVID_SATURATION[1]:g}, value {g.VIVID_VALUE[0]:g}–{g.VIVID_VALUE[1]:g}, "
+        f"random position, radius {pct(g.SHAPE_RADIUS[0])}–{pct(g.SHAPE_RADIUS[1])} of the image, upright "
+        f"{pct(g.AXIS_ALIGNED_P)} of the time and otherwise at any rotation, slight shading. Colour and "
+        "shape both identify the class.",
+        f"* *star*, *ring* (width {pct(g.RING_WIDTH[0])}–{pct(g.RING_WIDTH[1])} of the radius): the same, "
+        f"but in a random hue or ({pct(g.DARK_INK_P)}) black / dark grey — only the shape identifies them.",
+        f"* *horizontal / vertical / diagonal (45° or 135°) stripes*: a square-wave grating, period "
+        f"{g.PERIOD_PX[0]:g}–{g.PERIOD_PX[1]:g} px (log-uniform: fine and coarse), duty 35–65 %, orientation "
+        f"jittered ±{g.ORIENTATION_JITTER_DEG:g}° — only the orientation identifies them.",
+        f"* *checkerboard* (cells {g.CHECKER_CELL_PX[0]:g}–{g.CHECKER_CELL_PX[1]:g} px) and *dots* (period "
+        f"{max(5.0, g.PERIOD_PX[0]):g}–{g.PERIOD_PX[1]:g} px): unrotated {pct(g.AXIS_ALIGNED_P)} of the time, "
+        "otherwise at any rotation.",
+        f"* Textures fill the whole image {pct(g.WHOLE_IMAGE_TEXTURE_P)} of the time, otherwise an ellipse "
+        f"or box of half-size {pct(g.TEXTURE_HALF_SIZE[0])}–{pct(g.TEXTURE_HALF_SIZE[1])} (never less than "
+        f"about two periods); {pct(g.INK_ON_WHITE_P)} are one ink (black or a colour) on white, the rest two "
+        "vivid colours kept apart in brightness.",
+    ]
 
 
 def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResult] = None) -> str:

@@ -49,6 +49,7 @@ class BlockInfo:
     gate_path: str
     module_type: str
     index: int
+    expand_path: str = ""  # the expand layer r → C (its input is δ(W₁z), its output W₂δ + b₂)
 
     @property
     def stage(self) -> Optional[int]:
@@ -149,8 +150,8 @@ def _leaves(module: nn.Module, prefix: str) -> list[tuple[str, nn.Module]]:
     return out
 
 
-def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, str]]:
-    """Return (channels, reduced, reduce_path, gate_path, gate_kind) if ``module`` is SE-shaped."""
+def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, str, str]]:
+    """Return (channels, reduced, reduce_path, gate_path, gate_kind, expand_path) if SE-shaped."""
     dense: list[tuple[str, tuple[int, int]]] = []
     gates: list[tuple[str, nn.Module]] = []
     for name, leaf in _leaves(module, path):
@@ -163,11 +164,11 @@ def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, s
             return None
     if len(dense) != 2 or len(gates) != 1:
         return None
-    (reduce_path, (c_in, r)), (_, (r_in, c_out)) = dense
+    (reduce_path, (c_in, r)), (expand_path, (r_in, c_out)) = dense
     if not (c_in == c_out and r == r_in and r < c_in):
         return None
     gate_path, gate = gates[0]
-    return c_in, r, reduce_path, gate_path, _gate_kind(gate)
+    return c_in, r, reduce_path, gate_path, _gate_kind(gate), expand_path
 
 
 def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[BlockInfo]:
@@ -178,7 +179,7 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
     Blocks are listed in module-registration order, which is forward order in these networks.
     Raises :class:`NoSEBlocksError` naming the model when it has no SE block.
     """
-    found: list[tuple[str, nn.Module, tuple[int, int, str, str, str]]] = []
+    found: list[tuple[str, nn.Module, tuple[int, int, str, str, str, str]]] = []
     claimed: list[str] = []
     for path, module in model.named_modules():
         if path == "" or any(path.startswith(p + ".") for p in claimed):
@@ -197,7 +198,7 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
     paper_names = [paper_name(p) for p, _, _ in found]
     # Only use paper names when they identify every block uniquely.
     use_paper = all(paper_names) and len(set(paper_names)) == len(paper_names)
-    for index, ((path, module, (channels, reduced, reduce_path, gate_path, kind)), pname) in enumerate(
+    for index, ((path, module, (channels, reduced, reduce_path, gate_path, kind, expand_path)), pname) in enumerate(
         zip(found, paper_names)
     ):
         pname = pname if use_paper else None
@@ -213,6 +214,7 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
                 gate_path=gate_path,
                 module_type=type(module).__name__,
                 index=index,
+                expand_path=expand_path,
             )
         )
     return blocks

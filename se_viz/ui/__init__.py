@@ -19,14 +19,17 @@ from se_viz.loading.fit import fit_notices
 from se_viz.loading.images import describe_image
 from se_viz.loading.samples import all_samples
 
-from . import cache, dataset_view, export_view, many_views, sidebar, state, views, welcome
+from . import cache, dataset_view, export_view, intervention_views, many_views, sidebar, state, views, welcome
 from .common import apply_display_settings, friendly_errors
 
 __all__ = ["main", "VIEWS"]
 
 log = logging.getLogger(__name__)
 
-VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Compare", "Classes", "Export"]
+VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Compare", "Classes",
+         "Interventions", "Teach one block", "Export"]
+#: What the Interventions tab can ask, in order.
+INTERVENTIONS = ["edit one block", "knock-out sweep", "over all images"]
 
 
 @dataclass
@@ -154,6 +157,9 @@ def _main() -> None:
         "Block drill-down": lambda: views.render_drilldown(current.cap, current.name),
         "Compare": lambda: many_views.render_compare(stacked, names, [a.thumb for a in analysed]),
         "Classes": lambda: _render_classes(analysed, stacked, model),
+        "Interventions": lambda: _render_interventions(analysed, current, lm),
+        "Teach one block": lambda: intervention_views.render_teach(
+            lm, se_viz.load_image(current.data), current.name, projector=state.projector()),
         "Export": lambda: export_view.render_export(
             stacked, names, current.cap, current.name, lm, fit),
     }
@@ -178,3 +184,18 @@ def _render_classes(analysed: list[Analysed], stacked: Capture, model: sidebar.M
     else:
         many_views.render_classes(demo.capture, demo.names, demo.thumbnails, class_names=model.lm.labels,
                                   labels=demo.labels)
+
+
+def _render_interventions(analysed: list[Analysed], current: Analysed, lm: LoadedModel) -> None:
+    """Does a gate matter? Edit one block, knock every block out in turn, or ablate over all images."""
+    what = st.segmented_control("Question", INTERVENTIONS, key="interventions_question",
+                                default=INTERVENTIONS[0], required=True, wrap=True) or INTERVENTIONS[0]
+    image = se_viz.load_image(current.data)
+    if what == INTERVENTIONS[0]:
+        others = [a.cap for a in analysed if a is not current]
+        intervention_views.render_intervene(lm, image, current.name,
+                                            group=Capture.concat(others) if others else None)
+    elif what == INTERVENTIONS[1]:
+        intervention_views.render_sweep(lm, image, current.name)
+    else:
+        intervention_views.render_set_ablation(lm, [se_viz.load_image(a.data) for a in analysed])

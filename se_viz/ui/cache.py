@@ -17,7 +17,7 @@ import hashlib
 import io
 import threading
 from dataclasses import replace
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import streamlit as st
@@ -33,6 +33,7 @@ THUMB_PX = 256
 MIN_THUMB_SIDE = 48  # a 10000×10 image still gets a thumbnail one can see
 CAPTURE_ENTRIES = 64
 MAPS_ENTRIES = 12
+RESULT_ENTRIES = 32
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -71,46 +72,72 @@ def thumbnail_png(digest: str, _data: bytes) -> bytes:
     return buf.getvalue()
 
 
-class CaptureStore:
-    """A thread-safe LRU of single-image captures that knows what it holds.
+class ResultStore:
+    """A thread-safe LRU of computed results that can say what it holds.
 
-    Two capacities: plain captures (z, s, logits: ~0.1 MB each) and captures with maps (large).
+    Shared by every session of the process (results are plain arrays and dataclasses, the same
+    for everyone who asks the same question), so a rerun, another tab or another user never
+    recomputes what is held.
     """
 
-    def __init__(self, entries: int = CAPTURE_ENTRIES, maps_entries: int = MAPS_ENTRIES) -> None:
-        self._plain: collections.OrderedDict = collections.OrderedDict()
-        self._maps: collections.OrderedDict = collections.OrderedDict()
-        self._limits = {False: entries, True: maps_entries}
+    def __init__(self, entries: int) -> None:
+        self._table: collections.OrderedDict = collections.OrderedDict()
+        self._entries = entries
         self._lock = threading.Lock()
 
-    def _table(self, maps: bool) -> collections.OrderedDict:
-        return self._maps if maps else self._plain
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._table
+
+    def peek(self, key: object) -> Optional[Any]:
+        """The held result for ``key``, or None (never computes)."""
+        with self._lock:
+            if key in self._table:
+                self._table.move_to_end(key)
+            return self._table.get(key)
+
+    def get(self, key: object, compute: Callable[[], Any]) -> Any:
+        """The result for ``key``: held, or computed now (outside the lock) and kept."""
+        held = self.peek(key)
+        if held is not None:
+            return held
+        value = compute()
+        with self._lock:
+            self._table[key] = value
+            while len(self._table) > self._entries:
+                self._table.popitem(last=False)
+        return value
+
+
+class CaptureStore:
+    """Single-image captures in two stores: plain ones (z, s, logits: ~0.1 MB each) and ones with
+    every block's maps (large). A plain request is also served by a capture with maps."""
+
+    def __init__(self, entries: int = CAPTURE_ENTRIES, maps_entries: int = MAPS_ENTRIES) -> None:
+        self._stores = {False: ResultStore(entries), True: ResultStore(maps_entries)}
 
     def has(self, key: tuple, maps: bool) -> bool:
         """True when the capture for ``key`` is held (with maps if ``maps``)."""
-        with self._lock:
-            return key in self._table(maps) or (not maps and key in self._maps)
+        return key in self._stores[True] or (not maps and key in self._stores[False])
 
     def get(self, key: tuple, maps: bool, compute: Callable[[], Capture]) -> Capture:
-        """The capture for ``key``: held, or computed now (outside the lock) and kept."""
-        with self._lock:
-            for table in ((self._maps,) if maps else (self._plain, self._maps)):
-                if key in table:
-                    table.move_to_end(key)
-                    return table[key]
-        cap = compute()
-        with self._lock:
-            table = self._table(maps)
-            table[key] = cap
-            while len(table) > self._limits[maps]:
-                table.popitem(last=False)
-        return cap
+        """The capture for ``key``: held, or computed now and kept."""
+        with_maps = self._stores[True].peek(key)
+        if with_maps is not None:
+            return with_maps
+        return self._stores[maps].get(key, compute)
 
 
 @st.cache_resource(show_spinner=False)
 def capture_store() -> CaptureStore:
     """The process-wide capture store (cleared with Streamlit's caches)."""
     return CaptureStore()
+
+
+@st.cache_resource(show_spinner=False)
+def result_store() -> ResultStore:
+    """The process-wide store of slower results (interventions, sweeps, ablations, block walks)."""
+    return ResultStore(RESULT_ENTRIES)
 
 
 def _run(data: bytes, lm: LoadedModel, maps: bool, fit: str) -> Capture:

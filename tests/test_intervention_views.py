@@ -1,0 +1,100 @@
+"""The intervention views, driven by Streamlit's AppTest on the bundled mini model (offline)."""
+
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 120
+
+
+def _intervene_app():
+    import se_viz
+    from se_viz.demo import synthetic
+    from se_viz.ui.intervention_views import render_intervene
+
+    lm = se_viz.load_model(se_viz.MINI_MODEL)
+    examples = synthetic.example_images(seed=0, per_class=1)
+    group = se_viz.capture(lm.model, lm.preprocess([img for _, img in examples[1:4]]), blocks=lm.blocks)
+    render_intervene(lm, examples[0][1], "red circle example", group=group)
+
+
+def _sweep_app():
+    import se_viz
+    from se_viz.demo import synthetic
+    from se_viz.ui.intervention_views import render_sweep
+
+    lm = se_viz.load_model(se_viz.MINI_MODEL)
+    render_sweep(lm, synthetic.example_images(seed=3, per_class=1)[5][1], "stripes example")
+
+
+def _set_app():
+    import se_viz
+    from se_viz.ui.intervention_views import render_set_ablation
+
+    render_set_ablation(se_viz.load_model(se_viz.MINI_MODEL))
+
+
+def _teach_app():
+    import streamlit as st
+
+    import se_viz
+    from se_viz.demo import synthetic
+    from se_viz.ui.intervention_views import render_teach
+
+    projector = st.toggle("projector", key="test_projector")
+    lm = se_viz.load_model(se_viz.MINI_MODEL)
+    render_teach(lm, synthetic.example_images(seed=0, per_class=1)[8][1], "checkerboard example", projector=projector)
+
+
+def _figs(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def test_intervene_view_shows_old_and_new_top5():
+    at = AppTest.from_function(_intervene_app, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.metric[0].value == "red circle"
+    figs = _figs(at)
+    assert figs and "Top-5 before and after" in figs[0]["layout"]["title"]["text"]
+    at.selectbox(key="iv_edit_kind").set_value("replace by group mean").run()
+    assert not at.exception and "mean of 3 image(s)" in _figs(at)[0]["layout"]["title"]["text"]
+    at.selectbox(key="iv_edit_kind").set_value("switch off top-k").run()
+    assert not at.exception and at.slider(key="iv_edit_k").value == 5
+
+
+def test_sweep_view_runs_with_a_progress_bar():
+    at = AppTest.from_function(_sweep_app, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.get("plotly_chart")
+    at.button(key="iv_sweep_run").click().run()
+    assert not at.exception
+    assert at.get("progress"), "a progress bar is drawn while the sweep runs"
+    fig = _figs(at)[0]
+    assert "Knock-out sweep" in fig["layout"]["title"]["text"]
+    assert sum(len(t["x"]) for t in fig["data"]) == 8  # one bar per SE block of the mini model
+    assert len(at.dataframe[0].value) == 8
+
+
+def test_set_ablation_view_on_generated_images():
+    at = AppTest.from_function(_set_app, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    at.select_slider(key="iv_set_n").set_value(50).run()
+    at.button(key="iv_set_run").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["condition"].iloc[0] == "unmodified" and "SE in stage 5 only" in set(table["condition"])
+    assert table["accuracy"].notna().all()
+
+
+def test_teach_view_walks_five_steps_and_enlarges_for_a_projector():
+    at = AppTest.from_function(_teach_app, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert len(at.subheader) == 5 and len(at.latex) >= 5
+    normal = _figs(at)
+    assert len(normal) == 5
+    at.toggle(key="test_projector").set_value(True).run()
+    assert not at.exception
+    big = _figs(at)
+    assert big[0]["layout"]["font"]["size"] > normal[0]["layout"]["font"]["size"]
+    assert all(r"\Large" in el.value for el in at.latex)
