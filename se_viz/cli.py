@@ -7,18 +7,19 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
+from .bench import run_bench, run_sweep_bench
+from .datasets.bench import run_capture_bench
+from .datasets.commands import capture_command, summarize_command
+from .demo.train import add_arguments, train_demo_cli
+
 __all__ = ["main"]
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.capture_throughput:
-        from .datasets.bench import run_capture_bench
-
         run_capture_bench(model_name=args.model, images=args.images, batch_size=args.batch_size,
                           workers=args.workers, actors=args.actors, threads=args.threads, ray=not args.no_ray)
         return 0
-    from .bench import run_bench, run_sweep_bench
-
     rounds = {"rounds": args.rounds} if args.rounds is not None else {}
     if args.sweep:
         run_sweep_bench(model_name=args.model, out=sys.stdout, **rounds)
@@ -29,20 +30,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_capture(args: argparse.Namespace) -> int:
-    from .datasets.commands import capture_command
-
     return capture_command(args)
 
 
 def _cmd_summarize(args: argparse.Namespace) -> int:
-    from .datasets.commands import summarize_command
-
     return summarize_command(args)
 
 
 def _cmd_train_demo(args: argparse.Namespace) -> int:
-    from .demo.train import train_demo_cli
-
     return int(train_demo_cli(args) or 0)
 
 
@@ -96,12 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     summ.set_defaults(func=_cmd_summarize)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
-    try:
-        from .demo.train import add_arguments
-    except ImportError:  # the training module is optional until the demo model exists
-        add_arguments = None
-    if add_arguments is not None:
-        add_arguments(train)
+    add_arguments(train)
     train.set_defaults(func=_cmd_train_demo)
     return parser
 

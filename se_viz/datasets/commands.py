@@ -10,8 +10,10 @@ from typing import Optional, TextIO
 from ..errors import ModelLoadError
 from .job import CaptureJob
 from .output import OutputError
+from .reader import open_gate_dataset
 from .schema import ERRORS_FILE
 from .sources import expand_inputs
+from .summary import summarize_gate_dataset
 
 __all__ = ["capture_command", "summarize_command"]
 
@@ -57,9 +59,6 @@ def capture_command(args: argparse.Namespace, out: Optional[TextIO] = None, err:
 def summarize_command(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
     """Run ``se-viz summarize``: print the per-block table, optionally write it as CSV."""
     out, err = out or sys.stdout, err or sys.stderr
-    from .reader import open_gate_dataset
-    from .summary import summarize_gate_dataset
-
     try:
         ds = open_gate_dataset(args.dataset)
     except (FileNotFoundError, ValueError, OSError) as exc:

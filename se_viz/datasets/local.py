@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional, Sequence, TextIO
 
 import pyarrow as pa
 import torch
+from tqdm import tqdm
 from torch.utils.data import DataLoader, Dataset
 
 from ..engine.capture import capture
@@ -86,8 +87,6 @@ def run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedMo
 
 def _run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedModel], progress: bool,
                out: Optional[TextIO]) -> CaptureReport:
-    from tqdm import tqdm
-
     started = time.perf_counter()
     lm = lm or job.load()
     manifest = job.manifest(lm, engine="local")

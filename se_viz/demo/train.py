@@ -22,12 +22,24 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
+import safetensors
+import timm
 import torch
+from PIL import Image
+from safetensors import safe_open
+from safetensors.torch import save_file
+from timm.data import create_transform, resolve_model_data_config
 from torch import nn
+from tqdm import tqdm
 
-from . import synthetic
-from .mini import DEFAULT_CONFIG, build_mini
 from ..analysis.specificity import SpecificityResult, class_specificity
+from ..engine.blocks import find_se_blocks
+from ..engine.capture import capture
+from ..loading.catalog import MODELS_DIR
+from ..loading.weights import read_weights
+from . import synthetic
+from .mini import DEFAULT_CONFIG, build_mini, read_config
+from .plain_drawings import plain_drawings
 
 __all__ = ["TrainResult", "add_arguments", "evaluate", "train_demo", "train_demo_cli", "write_report"]
 
@@ -67,7 +79,6 @@ class TrainResult:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``se-viz train-demo`` options to ``parser`` (defaults reproduce the bundled model)."""
-    from ..loading.catalog import MODELS_DIR
 
     d = DEFAULTS
     parser.add_argument("--seed", type=int, default=d["seed"], help=f"training seed (default {d['seed']})")
@@ -88,7 +99,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _command(args: argparse.Namespace) -> str:
     """The full ``se-viz train-demo`` command equivalent to ``args`` (every option spelled out)."""
-    from ..loading.catalog import MODELS_DIR
 
     parts = ["se-viz", "train-demo", "--seed", str(args.seed), "--steps", str(args.steps),
              "--batch-size", str(args.batch_size), "--lr", repr(args.lr),
@@ -160,8 +170,6 @@ def train_demo(
     CPU. AdamW with a one-cycle schedule and light label smoothing. Returns a
     :class:`TrainResult`; files go to ``out_dir`` (created if needed).
     """
-    from safetensors.torch import save_file
-    from tqdm import tqdm
 
     torch.set_num_threads(max(1, int(threads)))
     torch.manual_seed(seed)
@@ -227,10 +235,7 @@ def write_report(
     ``eval_seed`` — a plain integer seed, which never coincides with a training batch's
     ``[seed, step, 1]``.
     """
-    from safetensors import safe_open
 
-    from .mini import read_config
-    from ..loading.weights import read_weights
 
     out_dir = Path(out_dir)
     weights = out_dir / f"{STEM}.safetensors"
@@ -286,9 +291,7 @@ def plain_drawing_accuracy(model: nn.Module, n: int = PLAIN_SIZE, seed: int = PL
     The drawings (:mod:`se_viz.demo.plain_drawings`, 128–320 px) go through the model's own
     timm preprocessing — resize to 64×64 — exactly as an uploaded drawing does in the app.
     """
-    from timm.data import create_transform, resolve_model_data_config
 
-    from .plain_drawings import plain_drawings
 
     transform = create_transform(**resolve_model_data_config(model), is_training=False)
     images, labels = plain_drawings(n, seed)
@@ -301,8 +304,6 @@ def plain_drawing_accuracy(model: nn.Module, n: int = PLAIN_SIZE, seed: int = PL
 
 def _specificity(model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any]
                  ) -> SpecificityResult:
-    from ..engine.blocks import find_se_blocks
-    from ..engine.capture import capture
 
     gates: dict[str, list[np.ndarray]] = {}
     blocks = find_se_blocks(model)  # once, not per batch
@@ -316,7 +317,6 @@ def _specificity(model: nn.Module, images: np.ndarray, labels: np.ndarray, confi
 
 def _example_grid(path: Path, per_class: int = 4, seed: int = 0) -> None:
     """A small PNG: one row per class, ``per_class`` examples each (same as ``example_images``)."""
-    from PIL import Image
 
     examples = synthetic.example_images(seed=seed, per_class=per_class)
     k = len(synthetic.CLASSES)
@@ -331,10 +331,7 @@ def _example_grid(path: Path, per_class: int = 4, seed: int = 0) -> None:
 
 def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
                 baseline: SpecificityResult, **hp: Any) -> str:
-    import safetensors
-    import timm
 
-    from ..engine.blocks import find_se_blocks
 
     blocks = find_se_blocks(model)
     size_mb = r.weights.stat().st_size / 1e6

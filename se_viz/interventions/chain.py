@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence
 
 import torch
+from timm.models import resnet, senet
+from timm.models.resnet import ResNet
+from timm.models.senet import SENet
 from torch import nn
 
 from ..engine.blocks import BlockInfo
@@ -67,9 +70,6 @@ def trunk_chain(model: nn.Module) -> Optional[list[Step]]:
     Only families whose forward is known (see the module docstring) are decomposed; anything
     else returns None rather than a chain that might silently differ from the real forward.
     """
-    from timm.models.resnet import ResNet
-    from timm.models.senet import SENet
-
     stages = ("layer1", "layer2", "layer3", "layer4")
     methods = ("forward", "forward_features", "forward_head")
     if getattr(model, "grad_checkpointing", False):
@@ -108,8 +108,6 @@ class UnitTail:
 
 def unit_tail(unit: nn.Module, path: str) -> Optional[UnitTail]:
     """The :class:`UnitTail` of a residual unit at ``path``, or None if its forward is not known."""
-    from timm.models import resnet, senet
-
     forward = getattr(type(unit), "forward", None)
     if forward is resnet.Bottleneck.forward and unit.se is not None:
         return UnitTail(f"{path}.se", unit.se, unit.drop_path, unit.downsample, unit.act3)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from ..engine.blocks import BlockInfo, find_se_blocks
 from ..engine.capture import GateEdit, capture
@@ -179,8 +180,6 @@ def knock_out_sweep(
 
 
 def _flops(fn: Callable[[], object]) -> float:
-    from torch.utils.flop_counter import FlopCounterMode
-
     counter = FlopCounterMode(display=False)
     with counter, torch.inference_mode():
         fn()
