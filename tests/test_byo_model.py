@@ -483,6 +483,8 @@ def test_class_names_that_do_not_match_the_outputs(net, monkeypatch):
     ('[[model]]\nid = "legacy_seresnet50.in1k"\nfactory = "tiny_senet.py:build"\n',
      "The id 'legacy_seresnet50.in1k' in {name} is already a built-in model"),
     ('[[model\n', "The model catalog {name} cannot be read ("),
+    ('[[model]]\nid = "a"\nname = "Mine"\nfactory = "m.py:f"\n[[model]]\nid = "b"\nname = "Mine"\nfactory = "m.py:g"\n',
+     "The model catalog {name} lists the name 'Mine' twice."),
 ])
 def test_catalog_mistakes_are_named(net, monkeypatch, body, sentence):
     catalog = _catalog(net, body)
@@ -517,3 +519,16 @@ def test_the_documented_example_loads_through_its_catalog(tmp_path, monkeypatch)
                     "SE_VIZ_CATALOG=docs/examples/my_models.toml SE_VIZ_MODEL=my_senet.shapes streamlit run app.py",
                     "se-viz capture"):
         assert command in guide
+
+
+def test_the_app_names_a_broken_catalog_instead_of_drawing(net, app_env, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    catalog = _catalog(net, '[[model]]\nid = "x"\n')
+    monkeypatch.setenv("SE_VIZ_CATALOG", str(catalog))
+    app_env(None)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"**The model catalog cannot be used.** Entry 1 of the model catalog {catalog.name} needs a 'factory' (text)."]

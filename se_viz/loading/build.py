@@ -1,4 +1,5 @@
-"""Building a network from a catalog entry or a timm name: one dispatch on ``entry.builder``.
+"""Building a network from a catalog entry or a timm name: one dispatch on ``entry.builder``
+(``timm``, ``mini``, or ``factory``: the operator's own code, see :mod:`.factory`).
 
 A builder returns the untrained network (eval mode is set later) and, when it knows them, its
 class names. Weights are loaded afterwards by :mod:`se_viz.loading.load`, the same way for every

@@ -79,9 +79,10 @@ def read_user_catalog(path: Path, mtime_ns: int = 0) -> tuple[CatalogEntry, ...]
     entries, seen = [], set()
     for number, item in enumerate(items, 1):
         entry = _entry(item, path, number)
-        if entry.id in seen:
-            raise ModelLoadError(f"The model catalog {path.name} lists the id '{entry.id}' twice.")
-        seen.add(entry.id)
+        for what, value in (("id", entry.id), ("name", entry.name)):  # the picker tells entries apart by name
+            if (what, value) in seen:
+                raise ModelLoadError(f"The model catalog {path.name} lists the {what} '{value}' twice.")
+            seen.add((what, value))
         entries.append(entry)
     return tuple(entries)
 

@@ -217,7 +217,11 @@ def _status(lm: LoadedModel) -> None:
 
 def model_ui() -> ModelState:
     """Draw the model picker and status; load the chosen model (once per process)."""
-    options = model_options()
+    try:
+        options = model_options()
+    except ModelLoadError as exc:  # the operator's catalog file (SE_VIZ_CATALOG) is unusable
+        st.error(f"**The model catalog cannot be used.** {exc}", icon=":material/error:")
+        st.stop()
     start, note = _start_choice()
     if st.session_state.get(state.MODEL) not in options:
         st.session_state[state.MODEL] = start if start in options else options[0]
