@@ -249,3 +249,15 @@ def test_pad_keeps_the_whole_image_in_view_and_crop_does_not(legacy_r50):
     assert torch.equal(legacy_r50.preprocess([strip]), legacy_r50.preprocess([strip], fit="crop"))
     with pytest.raises(ValueError, match="crop' or 'pad"):
         legacy_r50.preprocess([strip], fit="stretch")
+
+
+def test_random_init_is_reproducible_and_leaves_the_callers_rng_alone():
+    """An untrained network is the same in every session (seeded), without touching torch's RNG."""
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    a = se_viz.load_model(se_viz.MINI_MODEL, pretrained=False)
+    assert torch.equal(torch.rand(3), expected_next)
+    b = se_viz.load_model(se_viz.MINI_MODEL, pretrained=False)
+    for (name, x), y in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(x, y), name

@@ -23,7 +23,7 @@ from typing import Optional
 
 from torch import nn
 
-__all__ = ["BlockInfo", "NoSEBlocksError", "find_se_blocks", "paper_name", "stage_of"]
+__all__ = ["BlockInfo", "NoSEBlocksError", "RECOGNISED_SE_SHAPES", "find_se_blocks", "paper_name", "stage_of"]
 
 
 class NoSEBlocksError(ValueError):
@@ -67,6 +67,17 @@ class BlockInfo:
             return f"{self.paper_name} · {self.path}"
         return self.path
 
+
+# Said whenever a model has no SE block, so the user knows what to change in their own module.
+RECOGNISED_SE_SHAPES = (
+    "se_viz recognises an SE block as one module holding a reduce layer C→r (r < C) and an expand "
+    "layer r→C, each an nn.Linear or a 1×1 nn.Conv2d (bias or not), then an nn.Sigmoid or "
+    "nn.Hardsigmoid module, with nothing else inside but pooling, flattening, normalisation and "
+    "activations (ReLU, inplace or not) — timm's SEModule and SqueezeExcite, torchvision's "
+    "SqueezeExcitation and the tutorial SELayer all qualify, while a gate written as torch.sigmoid() "
+    "inside forward() cannot be seen (for example legacy_seresnet50, seresnet50 and efficientnet_b0 "
+    "have SE blocks)."
+)
 
 _RESNET_PATH = re.compile(r"(?:^|\.)layer(\d+)\.(\d+)(?:\.|$)")
 
@@ -190,10 +201,7 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
             claimed.append(path)
     if not found:
         label = model_name or type(model).__name__
-        raise NoSEBlocksError(
-            f"The model '{label}' has no Squeeze-and-Excitation block: se_viz needs a network "
-            "with SE modules (for example legacy_seresnet50, seresnet50, efficientnet_b0)."
-        )
+        raise NoSEBlocksError(f"The model '{label}' has no Squeeze-and-Excitation block: {RECOGNISED_SE_SHAPES}")
     blocks = []
     paper_names = [paper_name(p) for p, _, _ in found]
     # Only use paper names when they identify every block uniquely.

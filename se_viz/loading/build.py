@@ -1,4 +1,5 @@
-"""Building a network from a catalog entry or a timm name: one dispatch on ``entry.builder``.
+"""Building a network from a catalog entry or a timm name: one dispatch on ``entry.builder``
+(``timm``, ``mini``, or ``factory``: the operator's own code, see :mod:`.factory`).
 
 A builder returns the untrained network (eval mode is set later) and, when it knows them, its
 class names. Weights are loaded afterwards by :mod:`se_viz.loading.load`, the same way for every
@@ -8,6 +9,7 @@ builder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
 import timm
@@ -18,6 +20,8 @@ from torch import nn
 from ..demo.mini import DEFAULT_CONFIG, build_mini, read_config
 from ..errors import ModelLoadError
 from .catalog import CatalogEntry
+from .factory import build_from_factory
+from .user_catalog import entry_classes
 from .weights import num_classes_in
 
 __all__ = ["Built", "BUILDERS", "build", "fit_head"]
@@ -53,7 +57,16 @@ def _mini(name: str, entry: Optional[CatalogEntry]) -> Built:
     return Built(build_mini(config), list(config.get("classes") or []) or None)
 
 
-BUILDERS: dict[str, Callable[[str, Optional[CatalogEntry]], Built]] = {"timm": _timm, "mini": _mini}
+def _factory(name: str, entry: Optional[CatalogEntry]) -> Built:
+    # The operator's own code (SE_VIZ_MODEL, --model or their catalog file): never a browser's choice.
+    if entry is None or not entry.factory:
+        raise ModelLoadError(f"'{name}' names no factory: write module:function or file.py:function.")
+    folder = Path(entry.catalog_file).parent if entry.catalog_file else None
+    return Built(build_from_factory(entry.factory, folder), entry_classes(entry))
+
+
+BUILDERS: dict[str, Callable[[str, Optional[CatalogEntry]], Built]] = {
+    "timm": _timm, "mini": _mini, "factory": _factory}
 
 
 def build(name: str, entry: Optional[CatalogEntry]) -> Built:

@@ -1,8 +1,10 @@
 """The model shelf: which SE networks se_viz knows by name, and where its files live.
 
 ``models/catalog.toml`` (shipped inside the package as ``se_viz/model_files``) lists every entry
-with the facts a picker needs and the name of the builder that makes it (``timm`` or ``mini``), so
-no code anywhere compares model ids to decide how to build one.
+with the facts a picker needs and the name of the builder that makes it (``timm``, ``mini`` or
+``factory``), so no code anywhere compares model ids to decide how to build one. The operator's own
+networks join the shelf from the catalog file named by ``SE_VIZ_CATALOG`` (:mod:`.user_catalog`),
+and a bare ``module:function`` factory name is an entry of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 from typing import Optional
 
 from timm.models import get_arch_name
+
+from ..errors import ModelLoadError
+from .factory import factory_label, is_factory_spec
 
 __all__ = ["CatalogEntry", "DEFAULT_MODEL", "MINI_MODEL", "MODELS_DIR", "catalog", "catalog_entry"]
 
@@ -52,10 +57,25 @@ class CatalogEntry:
     top1_size: Optional[int] = None
     paper: bool = False
     bundled: Optional[str] = None
+    # The operator's own networks (builder "factory"): see se_viz.loading.user_catalog.
+    user: bool = False
+    factory: Optional[str] = None          # "module:function" or "/abs/path/file.py:function"
+    weights: Optional[str] = None          # absolute path of the entry's weights file
+    classes: Optional[tuple[str, ...]] = None
+    classes_file: Optional[str] = None     # absolute path of a .txt / .json list of class names
+    input_size: Optional[tuple[int, int, int]] = None
+    mean: Optional[tuple[float, float, float]] = None
+    std: Optional[tuple[float, float, float]] = None
+    interpolation: Optional[str] = None
+    crop_pct: Optional[float] = None
+    catalog_file: Optional[str] = None     # the user catalog the entry comes from
 
     @property
     def architecture(self) -> str:
-        """The architecture name: the id without its pretrained tag (timm's ``get_arch_name``)."""
+        """The architecture name: the id without its pretrained tag (timm's ``get_arch_name``);
+        for the user's own network, its factory (``my_senet.py:build``)."""
+        if self.factory:
+            return factory_label(self.factory)
         return get_arch_name(self.id)
 
     @property
@@ -99,22 +119,40 @@ def _read_catalog(path: Path, mtime_ns: int) -> tuple[CatalogEntry, ...]:
 
 
 def catalog() -> list[CatalogEntry]:
-    """All catalog entries, default first, as listed in ``catalog.toml``.
+    """All catalog entries, default first, as listed in ``catalog.toml``, then the operator's own
+    (``user=True``) from the file named by ``SE_VIZ_CATALOG``.
 
-    The file is parsed once per version (keyed on its modification time): the app's picker
+    The files are parsed once per version (keyed on their modification time): the app's picker
     looks entries up dozens of times on every rerun.
     """
+    from .user_catalog import user_entries  # it builds CatalogEntry objects: imported late
+
     path = MODELS_DIR / "catalog.toml"
-    return list(_read_catalog(path, path.stat().st_mtime_ns))
+    builtin = list(_read_catalog(path, path.stat().st_mtime_ns))
+    taken = {e.id for e in builtin}
+    user = user_entries()
+    for entry in user:
+        if entry.id in taken:
+            raise ModelLoadError(f"The id '{entry.id}' in {Path(entry.catalog_file or '').name} is already a "
+                                 "built-in model: give your entry another id.")
+    return builtin + user
 
 
 def catalog_entry(name: str) -> Optional[CatalogEntry]:
-    """The catalog entry whose id (or, failing that, architecture name) is ``name``, if any."""
+    """The catalog entry whose id (or, failing that, architecture name) is ``name``, if any.
+
+    A factory name (``my_senet.py:build``, ``mypkg.models:build``) that no entry has as id gets
+    an entry of its own: the user's network, with every preprocessing value a stated default.
+    """
     entries = catalog()
     for entry in entries:
         if entry.id == name:
             return entry
     for entry in entries:
-        if entry.architecture == name:
+        if not entry.user and entry.architecture == name:
             return entry
+    if is_factory_spec(name):
+        from .user_catalog import factory_entry
+
+        return factory_entry(name)
     return None

@@ -23,11 +23,16 @@ from ..engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks
 from ..errors import ModelLoadError
 from .build import build, fit_head
 from .catalog import DEFAULT_MODEL, CatalogEntry, catalog_entry
+from .factory import probe_outputs
 from .fit import check_fit, mean_fill, pad_to_square
 from .source import WeightsSource, resolve_source
+from .user_catalog import check_class_count, defaults_sentence, user_data_config
 from .weights import load_state, read_weights
 
-__all__ = ["LoadedModel", "load_model"]
+__all__ = ["INIT_SEED", "LoadedModel", "load_model"]
+
+#: The seed of every network's initial weights (what "random init" means here).
+INIT_SEED = 0
 
 
 @dataclass
@@ -35,7 +40,10 @@ class LoadedModel:
     """A model ready to use: eval mode, its SE blocks, preprocessing and class labels.
 
     ``data_config`` is timm's resolved data config (input size, interpolation, mean, std,
-    crop_pct, crop_mode); ``source`` says where the weights came from.
+    crop_pct, crop_mode); ``source`` says where the weights came from. For the user's own network
+    ``defaults`` names the values its catalog entry did not give (``"input_size"``, ``"mean"``,
+    ``"std"``, ``"interpolation"``, ``"crop_pct"``, ``"classes"``) and ``defaults_origin`` where
+    they came from; :attr:`defaults_note` says both in one sentence for the screen.
     """
 
     name: str
@@ -46,6 +54,8 @@ class LoadedModel:
     source: WeightsSource
     entry: Optional[CatalogEntry] = None
     load_seconds: float = 0.0
+    defaults: list[str] = field(default_factory=list)
+    defaults_origin: Optional[str] = None
     transform: Callable[[Image.Image], torch.Tensor] = field(repr=False, default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -61,6 +71,11 @@ class LoadedModel:
     def weights_source(self) -> str:
         """Where the weights came from, in words."""
         return self.source.describe()
+
+    @property
+    def defaults_note(self) -> Optional[str]:
+        """The default values this network is shown with and where they came from (None: none)."""
+        return defaults_sentence(self.defaults, self.data_config, self.labels, self.defaults_origin)
 
     @property
     def display_name(self) -> str:
@@ -128,7 +143,9 @@ def load_model(
     """Load an SE network in eval mode with its preprocessing, class labels and SE blocks.
 
     ``name`` is a catalog id (``legacy_seresnet50.in1k``, the default: the network the SE paper
-    analysed) or any timm model name. Weights come from, in order: ``weights`` (a local
+    analysed; with ``SE_VIZ_CATALOG`` also the operator's own entries), any timm model name, or
+    the operator's own factory (``my_senet.py:build`` or ``mypkg.models:build``: called without
+    arguments, it returns the network). Weights come from, in order: ``weights`` (a local
     ``.safetensors`` or ``.pth`` file), the bundled file of an offline catalog model, or the
     Hugging Face hub through the standard cache. ``pretrained=False`` gives an untrained network
     (structure only). Every failure raises :class:`ModelLoadError` with a message saying why and
@@ -138,25 +155,40 @@ def load_model(
     entry = catalog_entry(name)
     source = resolve_source(name, entry, Path(weights).expanduser() if weights else None, pretrained)
     state = read_weights(source.path) if source.path is not None else None
-    built = build(name, entry)
+    # Seeded: an untrained ("random init") network is the same in every session and every run,
+    # so its screenshots, tests and numbers can be reproduced; the caller's RNG is left untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(INIT_SEED)
+        built = build(name, entry)
     model = built.model
     if state is not None:
         fit_head(model, state)
         what = f"The weights in {source.path.name}" if source.repo is None else f"The hub weights of {source.repo}"
-        load_state(model, state, what, get_arch_name(entry.id if entry else name))
+        load_state(model, state, what, entry.architecture if entry else get_arch_name(name))
     model.eval()
     try:
-        blocks = find_se_blocks(model, name)
+        blocks = find_se_blocks(model, entry.architecture if entry and entry.user else name)
     except NoSEBlocksError as exc:
         raise ModelLoadError(str(exc)) from None
-    data_config = dict(resolve_model_data_config(model))
+    if entry is not None and entry.user:
+        # The user's own network: preprocessing from the entry, else stated defaults; the class
+        # count is asked of the network itself and must match the class names given.
+        data_config, defaults, origin = user_data_config(entry, model)
+        num_classes = probe_outputs(model, data_config["input_size"], entry.architecture)
+        check_class_count(entry, built.classes, num_classes)
+        defaults += [] if built.classes else ["classes"]
+    else:
+        data_config, defaults, origin = dict(resolve_model_data_config(model)), [], None
+        num_classes = _num_classes(model, data_config)
     return LoadedModel(
         name=entry.id if entry else name,
         model=model,
         data_config=data_config,
-        labels=_labels(_num_classes(model, data_config), built.classes),
+        labels=_labels(num_classes, built.classes),
         blocks=blocks,
         source=source,
         entry=entry,
         load_seconds=time.perf_counter() - started,
+        defaults=defaults,
+        defaults_origin=origin,
     )

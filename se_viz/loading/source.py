@@ -18,11 +18,11 @@ from .catalog import CatalogEntry
 from .hub import default_repo, fetch_weights
 from .weights import file_sha256
 
-__all__ = ["LOCAL_FILE", "BUNDLED", "HUB_CACHE", "HUB_DOWNLOAD", "RANDOM_INIT", "WeightsSource",
+__all__ = ["LOCAL_FILE", "BUNDLED", "HUB_CACHE", "HUB_DOWNLOAD", "RANDOM_INIT", "FACTORY", "WeightsSource",
            "resolve_source"]
 
-LOCAL_FILE, BUNDLED, HUB_CACHE, HUB_DOWNLOAD, RANDOM_INIT = (
-    "local file", "bundled", "hub cache", "hub download", "random init")
+LOCAL_FILE, BUNDLED, HUB_CACHE, HUB_DOWNLOAD, RANDOM_INIT, FACTORY = (
+    "local file", "bundled", "hub cache", "hub download", "random init", "factory")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class WeightsSource:
 
     ``kind`` is one of ``"local file"`` (a file the operator gave: its contents are unknown to
     se_viz), ``"bundled"`` (shipped with se_viz), ``"hub cache"`` / ``"hub download"`` (a
-    catalog or timm model's published weights) or ``"random init"`` (untrained, structure only).
+    catalog or timm model's published weights), ``"random init"`` (untrained, structure only) or
+    ``"factory"`` (the user's own network, no weights file loaded: whatever its factory gave it).
     """
 
     kind: str
@@ -46,7 +47,7 @@ class WeightsSource:
     @property
     def known(self) -> bool:
         """True when se_viz knows what the weights are (published or bundled, or none)."""
-        return self.kind != LOCAL_FILE
+        return self.kind not in (LOCAL_FILE, FACTORY)
 
     @functools.cached_property
     def sha256(self) -> Optional[str]:
@@ -63,6 +64,9 @@ class WeightsSource:
             return f"Hugging Face hub {self.repo} (from the local cache at {self.path.parent})"
         if self.kind == HUB_DOWNLOAD:
             return f"Hugging Face hub {self.repo} (downloaded now, cached at {self.path.parent})"
+        if self.kind == FACTORY:
+            return ("no weights file — the network as your factory built it (untrained unless the "
+                    "factory loads weights itself)")
         return "untrained (random init) — structure only"
 
     def manifest(self) -> dict[str, Optional[str]]:
@@ -76,11 +80,20 @@ def resolve_source(name: str, entry: Optional[CatalogEntry], weights: Optional[P
     """Decide where the weights of ``name`` come from; find or fetch the file.
 
     Order: an explicit ``weights`` file, then (when ``pretrained``) the entry's bundled file, then
-    the hub (cache first). Raises :class:`ModelLoadError` when the source cannot be had — before
-    the network is built, so a missing download fails fast.
+    the hub (cache first); the user's own network takes its catalog entry's weights file, else
+    what its factory gives it. Raises :class:`ModelLoadError` when the source cannot be had —
+    before the network is built, so a missing download fails fast.
     """
     if weights is not None:
         return WeightsSource(LOCAL_FILE, path=weights)
+    if entry is not None and entry.user:
+        if not (pretrained and entry.weights):
+            return WeightsSource(FACTORY)
+        path = Path(entry.weights)
+        if not path.is_file():
+            raise ModelLoadError(f"The weights file {path} of '{entry.id}' (named in "
+                                 f"{Path(entry.catalog_file or '').name}) does not exist: check its path.")
+        return WeightsSource(LOCAL_FILE, path=path)
     if not pretrained:
         return WeightsSource(RANDOM_INIT)
     if entry is not None and entry.offline:

@@ -100,7 +100,7 @@ def model_options() -> list[ModelChoice]:
     # One untrained option per architecture: the a1 and ra2 SE-ResNet-50s share one structure.
     seen: set[str] = set()
     for entry in entries:
-        if entry.architecture not in seen:
+        if not entry.user and entry.architecture not in seen:  # the user's factory may load weights itself
             seen.add(entry.architecture)
             options.append(ModelChoice(entry.id, Weights.UNTRAINED))
     return options
@@ -113,6 +113,8 @@ def availability(choice: ModelChoice) -> str:
     if choice.weights is Weights.FILE:
         return "local"
     entry = se_viz.catalog_entry(choice.model_id)
+    if entry is not None and entry.user:
+        return "yours"
     if entry is not None and entry.offline:
         return "bundled" if entry.bundled_available else "download"
     repo = (entry.hf_hub_id if entry else None) or hub.default_repo(choice.model_id)
@@ -120,7 +122,7 @@ def availability(choice: ModelChoice) -> str:
 
 
 _MARKS = {"bundled": "works offline", "cached": "downloaded before, works offline",
-          "download": "needs a download", "local": "local file"}
+          "download": "needs a download", "local": "local file", "yours": "your model"}
 
 
 def option_label(choice: ModelChoice) -> str:
@@ -136,7 +138,10 @@ def option_label(choice: ModelChoice) -> str:
         return f"{name} — UNTRAINED, structure only · {mark}"
     if choice.weights is Weights.FILE:
         name = entry.short_name if entry else choice.model_id
-        return f"{name} — weights from local file {Path(choice.file or '').name}"
+        yours = f" · {_MARKS['yours']}" if entry is not None and entry.user else ""
+        return f"{name} — weights from local file {Path(choice.file or '').name}{yours}"
+    if entry is not None and entry.user:
+        return f"{entry.name} · {mark}"
     if entry is None:
         return f"{choice.model_id} (timm) · {mark}"
     return f"{entry.label} · {mark}"
@@ -188,7 +193,14 @@ def _status(lm: LoadedModel) -> None:
     size = lm.data_config["input_size"]
     facts = f"{len(lm.blocks)} SE blocks · {len(lm.labels)} classes · input {size[1]}×{size[2]} px"
     kind = lm.source.kind
-    if kind == BUNDLED:
+    if lm.entry is not None and lm.entry.user:
+        weights = (f"local file `{lm.source.path.name}`" if kind == LOCAL_FILE
+                   else "none loaded — as your factory built it")
+        st.info(f"**Loaded: your model** {lm.entry.name}  \nweights: {weights} — se_viz cannot tell what "
+                f"they were trained on  \n{facts}", icon=":material/person:")
+        if lm.defaults_note:
+            st.caption(lm.defaults_note)
+    elif kind == BUNDLED:
         st.success(f"**Loaded:** {lm.display_name}  \nweights: bundled with se_viz (trained by this "
                    f"project)  \n{facts}", icon=":material/check_circle:")
     elif kind in (HUB_CACHE, HUB_DOWNLOAD):
@@ -206,7 +218,11 @@ def _status(lm: LoadedModel) -> None:
 
 def model_ui() -> ModelState:
     """Draw the model picker and status; load the chosen model (once per process)."""
-    options = model_options()
+    try:
+        options = model_options()
+    except ModelLoadError as exc:  # the operator's catalog file (SE_VIZ_CATALOG) is unusable
+        st.error(f"**The model catalog cannot be used.** {exc}", icon=":material/error:")
+        st.stop()
     start, note = _start_choice()
     if st.session_state.get(state.MODEL) not in options:
         st.session_state[state.MODEL] = start if start in options else options[0]
