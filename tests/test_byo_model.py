@@ -532,3 +532,16 @@ def test_the_app_names_a_broken_catalog_instead_of_drawing(net, app_env, monkeyp
     assert not at.exception
     assert [e.value for e in at.error] == [
         f"**The model catalog cannot be used.** Entry 1 of the model catalog {catalog.name} needs a 'factory' (text)."]
+
+
+def test_the_readme_example_matches_the_example_files():
+    """The README's short version names the same catalog fields and values as the example file."""
+    import re
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Your own network", 1)[1].split("\n## ", 1)[0]
+    shown = tomllib.loads(re.search(r"```toml\n(.*?)```", section, flags=re.S).group(1).replace("   ", ""))
+    actual = tomllib.loads((EXAMPLES / "my_models.toml").read_text())
+    assert shown["model"][0] == {k: actual["model"][0][k] for k in shown["model"][0]}
+    assert "python docs/examples/my_senet.py" in section and "se-viz capture" in section
