@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
-__all__ = ["IMAGE_EXTENSIONS", "ImageItem", "expand_inputs", "file_name", "read_bytes"]
+__all__ = ["IMAGE_EXTENSIONS", "ImageItem", "expand_inputs", "file_name", "is_image_name", "read_bytes"]
 
 # The extensions torchvision's ImageFolder accepts; other files in folders/ZIPs are not images.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
@@ -35,7 +35,8 @@ class ImageItem:
     label: Optional[str] = None
 
 
-def _is_image_name(name: str) -> bool:
+def is_image_name(name: str) -> bool:
+    """True for a file name with an image extension that is not hidden (what folders and ZIPs contribute)."""
     return name.lower().endswith(IMAGE_EXTENSIONS) and not Path(name).name.startswith(".")
 
 
@@ -49,7 +50,7 @@ def _from_folder(root: Path) -> Iterator[ImageItem]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if _is_image_name(name):
+            if is_image_name(name):
                 found.append(Path(dirpath, name))
     for path in sorted(found, key=lambda p: p.relative_to(root).parts):
         yield ImageItem(str(path.resolve()), _label_of(path.relative_to(root).parts))
@@ -57,7 +58,7 @@ def _from_folder(root: Path) -> Iterator[ImageItem]:
 
 def _from_zip(archive: Path) -> Iterator[ImageItem]:
     with zipfile.ZipFile(archive) as zf:
-        members = sorted(m for m in zf.namelist() if not m.endswith("/") and _is_image_name(m))
+        members = sorted(m for m in zf.namelist() if not m.endswith("/") and is_image_name(m))
     parts = [tuple(p for p in m.split("/") if p) for m in members]
     # A ZIP of a folder holds one wrapping top-level folder: the classes are one level below it.
     tops = {p[0] for p in parts if len(p) > 1}

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -19,6 +21,7 @@ from se_viz import LoadedModel, ModelLoadError
 from se_viz.errors import first_line
 from se_viz.loading import hub
 from se_viz.loading.samples import LICENSE_NOTE, all_samples
+from se_viz.datasets.sources import is_image_name
 from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE
 
 from . import state
@@ -28,7 +31,9 @@ from .state import ModelChoice, Weights
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "zip"]
+MAX_ZIP_IMAGES = 500
+MAX_ZIP_BYTES = 500 * 1024**2
 
 
 @dataclass
@@ -266,7 +271,8 @@ def images_ui() -> list[ImageItem]:
     uploads = st.sidebar.file_uploader(
         "Upload photos (drag and drop, several at once)", type=UPLOAD_TYPES,
         accept_multiple_files=True, key=state.UPLOADS,
-        help="JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF. Images stay in this session.",
+        help="JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF — or a ZIP with one folder per class "
+             "(the folders become the classes of the Classes view). Images stay in this session.",
     ) or []
     samples = {s.name: s for s in all_samples()}
     st.sidebar.multiselect(
@@ -282,11 +288,32 @@ def images_ui() -> list[ImageItem]:
         return name if used[name] == 1 else f"{name} ({used[name]})"
 
     for up in uploads:
-        items.append(ImageItem(unique(up.name), up.getvalue(), "upload"))
+        if up.name.lower().endswith(".zip"):
+            items += [ImageItem(unique(name), data, "upload") for name, data in _zip_images(up.name, up.getvalue())]
+        else:
+            items.append(ImageItem(unique(up.name), up.getvalue(), "upload"))
     for name in st.session_state.get(state.SAMPLES, []):
         if name in samples:
             items.append(ImageItem(unique(name), samples[name].data, "sample"))
     return items
+
+
+def _zip_images(zip_name: str, data: bytes) -> list[tuple[str, bytes]]:
+    """The images of an uploaded ZIP, named by their path inside it ("pug/1.jpg"), so one folder per
+    class becomes the class groups of the Classes view. Oversized or broken archives get a sentence."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = sorted((i for i in zf.infolist() if not i.is_dir() and is_image_name(i.filename)
+                              and not i.filename.startswith("__MACOSX/")), key=lambda i: i.filename)
+            if len(members) > MAX_ZIP_IMAGES or sum(i.file_size for i in members) > MAX_ZIP_BYTES:
+                st.sidebar.error(f"**{zip_name}** holds more than {MAX_ZIP_IMAGES} images or "
+                                 f"{MAX_ZIP_BYTES // 1024**2} MB; for whole data sets use `se-viz capture` "
+                                 "and open the gate dataset.", icon=":material/folder_zip:")
+                return []
+            return [(i.filename, zf.read(i)) for i in members]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        st.sidebar.error(f"**{zip_name}** is not a readable ZIP archive.", icon=":material/folder_zip:")
+        return []
 
 
 def dataset_ui() -> Optional[str]:
