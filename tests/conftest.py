@@ -57,20 +57,6 @@ def r50_checkpoint(tmp_path_factory) -> Path:
     return path
 
 
-def write_hub_cache(cache: Path, repo: str, state) -> Path:
-    """Lay out a Hugging Face cache entry exactly as huggingface_hub writes one."""
-    from safetensors.torch import save_file
-
-    commit = "0123456789abcdef0123456789abcdef01234567"
-    root = cache / f"models--{repo.replace('/', '--')}"
-    (root / "refs").mkdir(parents=True)
-    (root / "refs" / "main").write_text(commit)
-    snap = root / "snapshots" / commit
-    snap.mkdir(parents=True)
-    save_file(state, str(snap / "model.safetensors"))
-    return snap / "model.safetensors"
-
-
 @pytest.fixture
 def app_env(monkeypatch, hf_cache):
     """Set (or clear) SE_VIZ_MODEL / SE_VIZ_WEIGHTS for an app started in this test."""
@@ -82,5 +68,3 @@ def app_env(monkeypatch, hf_cache):
                 monkeypatch.setenv(var, str(val))
 
     return use
-
-

@@ -10,7 +10,7 @@ import timm
 from PIL import Image
 
 import se_viz
-from conftest import write_hub_cache
+from hub_cache import write_hub_cache
 from test_app import APP, TIMEOUT, _assert_clean, _decode, _figures, _png, _view
 
 

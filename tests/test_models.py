@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 import se_viz
-from conftest import write_hub_cache
+from hub_cache import write_hub_cache
 from se_viz.loading import hub
 from se_viz import ModelLoadError
 
