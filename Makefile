@@ -30,7 +30,7 @@ train-demo: install
 	$(VENV)/bin/se-viz train-demo
 
 screenshots: install
-	SE_VIZ_SCREENSHOTS=docs/screenshots HF_HUB_OFFLINE=1 $(PY) -m pytest tests/e2e -k screenshots
+	SE_VIZ_SCREENSHOTS=docs/screenshots HF_HUB_OFFLINE=1 $(PY) -m pytest tests/e2e -k "screenshots or projector"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

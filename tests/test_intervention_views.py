@@ -43,7 +43,7 @@ def _teach_app():
     from se_viz.demo import synthetic
     from se_viz.ui.intervention_views import render_teach
 
-    projector = st.toggle("projector", key="test_projector")
+    projector = st.toggle("projector", key="projector")  # the app's own display setting
     lm = se_viz.load_model(se_viz.MINI_MODEL)
     render_teach(lm, synthetic.example_images(seed=0, per_class=1)[8][1], "checkerboard example", projector=projector)
 
@@ -93,7 +93,7 @@ def test_teach_view_walks_five_steps_and_enlarges_for_a_projector():
     assert len(at.subheader) == 5 and len(at.latex) >= 5
     normal = _figs(at)
     assert len(normal) == 5
-    at.toggle(key="test_projector").set_value(True).run()
+    at.toggle(key="projector").set_value(True).run()
     assert not at.exception
     big = _figs(at)
     assert big[0]["layout"]["font"]["size"] > normal[0]["layout"]["font"]["size"]
