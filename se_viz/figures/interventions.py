@@ -189,4 +189,5 @@ def reduce_bars(pre: np.ndarray, post: np.ndarray, activation: str = "ReLU") -> 
     fig.update_xaxes(title_text="unit of the reduced vector (index)", dtick=1 if len(pre) <= 32 else None)
     fig.update_yaxes(title_text="value (activation units)")
     return _layout(fig, f"The bottleneck: {len(pre)} numbers, before and after {activation}", height=400,
-                   barmode="group", legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=70, b=100))
+                   barmode="group", legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+                   margin=dict(l=10, r=10, t=110, b=70))

@@ -280,8 +280,9 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
         _big("Each map is averaged into one number: how strongly its feature is present anywhere in "
              "the image.", projector)
         total = float(walk.z[c_hi]) * H * W
-        _latex(rf"z_c = \frac{{1}}{{H W}} \sum_{{i=1}}^{{H}} \sum_{{j=1}}^{{W}} u_c(i, j)"
-               rf"\qquad z_{{{c_hi}}} = \frac{{{_num(total)}}}{{{H} \cdot {W}}} = {_num(walk.z[c_hi])}", projector)
+        # The general form and this image's numbers on separate lines: one line overflows a projector.
+        _latex(r"z_c = \frac{1}{H W} \sum_{i=1}^{H} \sum_{j=1}^{W} u_c(i, j)", projector)
+        _latex(rf"z_{{{c_hi}}} = \frac{{{_num(total)}}}{{{H} \cdot {W}}} = {_num(walk.z[c_hi])}", projector)
         chart(fig_iv.vector_bars(walk.z, f"The squeeze z: {C} numbers (outlined: the maps above)",
                                  "z_c (mean activation)", highlight=chans), "iv_teach_z", f"walk_{block}_z")
 
@@ -293,8 +294,10 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
         _big(f"A small layer W₁ ({r} × {C}) mixes all {C} numbers into just **{r}**, then {act} "
              f"{'sets the negative ones to 0' if relu else 'is applied'}. This bottleneck makes the "
              "block look at the channels together.", projector)
-        _latex(r"a = W_1 z + b_1,\quad \delta(a)" + (r" = \max(0, a)" if relu else "")
-               + rf"\qquad a_{{{j}}} = {terms} + \dots + ({walk.b1[j]:.2f}) = {_num(walk.reduced_pre[j])}", projector)
+        _latex(r"a = W_1 z + b_1,\quad \delta(a)" + (r" = \max(0, a)" if relu else ""), projector)
+        # Two lines: the weighted sum, then the bias and the result (one line is too wide at 1024 px).
+        _latex(rf"\begin{{aligned}} a_{{{j}}} &= {terms} + \dots \\ &\quad + ({walk.b1[j]:.2f}) = "
+               rf"{_num(walk.reduced_pre[j])} \end{{aligned}}", projector)
         chart(fig_iv.reduce_bars(walk.reduced_pre, walk.reduced, "ReLU" if relu else "δ"), "iv_teach_reduce",
               f"walk_{block}_reduced")
 
@@ -305,8 +308,8 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
              "off) and 1 (keep it as it is).", projector)
         gate = r"\min(\max(\tfrac{x+3}{6}, 0), 1)" if hard else r"\frac{1}{1 + e^{-x}}"
         _latex(rf"s = \sigma(W_2\, \delta(a) + b_2),\quad \sigma(x) = {gate}", projector)
-        _latex(rf"s_{{{c_hi}}} = \sigma({walk.expanded[c_hi]:.2f}) = {_num(walk.s[c_hi])}"
-               rf"\qquad s_{{{c_lo}}} = \sigma({walk.expanded[c_lo]:.2f}) = {_num(walk.s[c_lo])}", projector)
+        _latex(rf"s_{{{c_hi}}} = \sigma({walk.expanded[c_hi]:.2f}) = {_num(walk.s[c_hi])}", projector)
+        _latex(rf"s_{{{c_lo}}} = \sigma({walk.expanded[c_lo]:.2f}) = {_num(walk.s[c_lo])}", projector)
         chart(fig_iv.vector_bars(walk.s, f"The gates s: {C} numbers between 0 and 1 (outlined: the maps above)",
                                  "gate s_c (0–1)", highlight=chans, gates=True), "iv_teach_s",
               f"walk_{block}_s")
@@ -315,7 +318,8 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
         _big(f"Each input map is multiplied by its gate: channel {c_hi} keeps "
              f"{walk.s[c_hi] * 100:.0f} % of its strength, channel {c_lo} only {walk.s[c_lo] * 100:.0f} %. "
              "Same colour scale left and right, so a faded map is a damped channel.", projector)
-        _latex(rf"\tilde{{x}}_c = s_c \cdot u_c\qquad \tilde{{x}}_{{{c_hi}}} = {_num(walk.s[c_hi])} \cdot u_{{{c_hi}}}"
-               rf",\quad \tilde{{x}}_{{{c_lo}}} = {_num(walk.s[c_lo])} \cdot u_{{{c_lo}}}", projector)
+        _latex(r"\tilde{x}_c = s_c \cdot u_c", projector)
+        _latex(rf"\tilde{{x}}_{{{c_hi}}} = {_num(walk.s[c_hi])} \cdot u_{{{c_hi}}},\quad "
+               rf"\tilde{{x}}_{{{c_lo}}} = {_num(walk.s[c_lo])} \cdot u_{{{c_lo}}}", projector)
         chart(feature_maps(walk.as_capture(), block, [c_hi, c_lo], image_name=image_name), "iv_teach_scale",
               f"walk_{block}_scaled")

@@ -158,11 +158,17 @@ def render_classes(
     if many_classes:
         st.subheader("Class specificity against depth")
         spec = A.class_specificity(cap.gates, groups, cap.blocks)
-        _show(F.specificity_figure(spec), key="many_specificity")
-        top = max(spec.blocks, key=lambda b: b.ratio)
-        low = min(spec.blocks, key=lambda b: b.ratio)
-        st.markdown(f"Most class-specific: **{top.name}** (between / within = {top.ratio:.2f}); "
-                    f"least: **{low.name}** ({low.ratio:.2f}).")
+        if min(spec.counts) < 2:
+            # With one image in a class its spread is 0 and the ratio infinite: nothing to read.
+            st.info("Class specificity compares how much gates differ between classes with how much "
+                    "they differ within one, so every class needs at least two images. Add more "
+                    "images per class, or run the offline demonstration above.")
+        else:
+            _show(F.specificity_figure(spec), key="many_specificity")
+            top = max(spec.blocks, key=lambda b: b.ratio)
+            low = min(spec.blocks, key=lambda b: b.ratio)
+            st.markdown(f"Most class-specific: **{top.name}** (between / within = {top.ratio:.2f}); "
+                        f"least: **{low.name}** ({low.ratio:.2f}).")
         st.caption(F.PAPER_SPECIFICITY)
 
     st.subheader("Saturation")

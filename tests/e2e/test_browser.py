@@ -256,6 +256,14 @@ VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Co
 PLOTTED = {"Gate heatmap", "Distributions", "Block drill-down", "Compare", "Interventions", "Teach one block"}
 
 
+def _cut_equations(page) -> int:
+    """How many equations are wider than the column they sit in (KaTeX scrolls them sideways; a few
+    pixels of italic overhang do not count)."""
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.katex-display'))"
+        ".filter(e => e.offsetParent !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 4).length")
+
+
 def _overflow(page) -> int:
     """How many pixels the page is wider than the window (0: nothing sticks out to the right)."""
     return page.evaluate(
@@ -284,6 +292,7 @@ def test_projector_sizes_every_view_fits(browser, mini_server, size, shots_dir):
                 _wait_plots(page)
             _no_exception(page)
             assert _overflow(page) <= 1, f"{view} at {width}×{height} is wider than the window"
+            assert _cut_equations(page) == 0, f"{view} at {width}×{height}: an equation is cut off"
             # The whole page at this width (the height grows to the content for the picture).
             _shot(page, shots_dir / f"projector_{width}x{height}_{view.replace(' ', '_').lower()}.png",
                   max_height=6000)
