@@ -159,6 +159,12 @@ def _finish_panels(fig: go.Figure, cells: list, subset: Optional[int], y_title: 
 # Compare a few images
 
 
+def _short_name(name: str, limit: int = 12) -> str:
+    """An image name cut to ``limit`` characters with an ellipsis (column titles of a grid)."""
+    name = str(name)
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
 def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequence[str]] = None) -> go.Figure:
     """Gate heatmaps of 2–4 images side by side on one colour scale, and their difference.
 
@@ -208,7 +214,8 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
         margin=dict(l=10, r=10, t=110, b=60),
         annotations=[dict(text=t, x=c * (col_w + col_gap) + col_w / 2, y=1.0, xref="paper", yref="paper",
                           xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=FONT_SIZE))
-                     for c, t in enumerate(labels + [diff_title])],
+                     # Column titles stay short enough not to run into each other (full names hover).
+                     for c, t in enumerate([_short_name(t) for t in labels] + [diff_title])],
     )
     y_top = 1.0
     for r, g in enumerate(groups):
@@ -233,6 +240,9 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
             layout[f"xaxis{key}"] = dict(
                 domain=[c * (col_w + col_gap), c * (col_w + col_gap) + col_w], anchor=f"y{key}",
                 range=[-0.5, g[0].channels - 0.5], showgrid=False, zeroline=False,
+                # Two ticks per panel: side by side, a tick at the right edge runs into the next
+                # panel's 0.
+                tickvals=[0, g[0].channels // 2],
                 title=dict(text="channel index") if r == len(groups) - 1 else None)
             # Rows read top to bottom in forward order; the columns of a panel share its rows.
             layout[f"yaxis{key}"] = dict(
@@ -270,8 +280,9 @@ def distance_figure(table: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(title_text="cosine distance (0–1)", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="mean |Δs| (gate units, 0–1)", rangemode="tozero", row=2, col=1)
     _layout(fig, "Where the network treats the images alike, and where it tells them apart",
-            height=560, margin=dict(l=10, r=10, t=90, b=60),
-            legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0))
+            height=600, margin=dict(l=10, r=10, t=90, b=130),
+            # Below the plot: above it the legend collided with the subtitle on a projector.
+            legend=dict(orientation="h", yanchor="top", y=-0.16, x=0))
     fig.update_annotations(font_size=FONT_SIZE)
     return fig
 
