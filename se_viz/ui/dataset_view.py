@@ -134,7 +134,10 @@ def render_dataset(path: str) -> None:
                "read from Parquet: the network does not run again.")
     tabs = st.tabs(["Summary", "Compare", "Classes", "Unreadable files"], key="dataset_view")
     with tabs[0]:
-        st.table(opened.summary.style.format(precision=3, na_rep="—"), hide_index=True)
+        summary = opened.summary
+        if (summary["paper_name"] == summary["block"]).all():  # a column that repeats another
+            summary = summary.drop(columns=["paper_name"])
+        st.table(summary.style.format(precision=3, na_rep="—"), hide_index=True)
         st.caption("Per block over all images and channels: mean and std of the gates, fractions below "
                    "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
                    "(between-class over within-class spread of the gates).")
