@@ -118,7 +118,7 @@ def test_upload_photo_shows_predictions_and_heatmap(browser, r50_server, tmp_pat
         text = Path(path).read_text(encoding="utf-8").splitlines()
         assert text[0].startswith("# se_viz")  # the manifest comes first
         lines = [line for line in text if not line.startswith("#")]
-        assert lines[0].startswith("block,") and len(lines) == 1 + 16  # header + 16 SE blocks
+        assert lines[0].replace("\"", "").startswith("block,") and len(lines) == 1 + 16  # header + 16 blocks
         _no_exception(page)
     finally:
         context.close()
