@@ -89,6 +89,28 @@ def peak_rss_delta(fn: Callable[[], object]) -> Optional[float]:
     return (after - before) / 1024.0
 
 
+def paired_times(base: Callable[[], object], other: Callable[[], object],
+                 rounds: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds of ``base`` and ``other`` over ``rounds`` paired runs, alternating which goes first,
+    and the per-round ratios other / base.
+
+    Pairing and alternating cancel most of a shared machine's drift: compare the ratios, not the
+    seconds.
+    """
+    base_times, other_times, ratios = [], [], []
+    for r in range(rounds):
+        order = (base, other) if r % 2 == 0 else (other, base)
+        times = {}
+        for fn in order:
+            t0 = time.perf_counter()
+            fn()
+            times[fn] = time.perf_counter() - t0
+        base_times.append(times[base])
+        other_times.append(times[other])
+        ratios.append(times[other] / times[base])
+    return base_times, other_times, ratios
+
+
 def _bench_batch(model: torch.nn.Module, blocks, batch: torch.Tensor, rounds: int) -> BenchResult:
     def plain() -> object:
         with torch.inference_mode():
@@ -100,17 +122,7 @@ def _bench_batch(model: torch.nn.Module, blocks, batch: torch.Tensor, rounds: in
     for _ in range(3):  # warm up allocator and kernels for both paths
         plain()
         hooked()
-    plain_times, capture_times, ratios = [], [], []
-    for r in range(rounds):
-        order = (plain, hooked) if r % 2 == 0 else (hooked, plain)
-        times = {}
-        for fn in order:
-            t0 = time.perf_counter()
-            fn()
-            times[fn] = time.perf_counter() - t0
-        plain_times.append(times[plain])
-        capture_times.append(times[hooked])
-        ratios.append(times[hooked] / times[plain])
+    plain_times, capture_times, ratios = paired_times(plain, hooked, rounds)
     kept = hooked()
     kept_bytes = sum(a.nbytes for a in kept.gates.values()) + sum(a.nbytes for a in kept.squeeze.values())
     kept_bytes += kept.logits.nbytes
@@ -249,17 +261,7 @@ def run_sweep_bench(
 
     plain()
     reused = knock_out_sweep(lm.model, x, blocks=lm.blocks).reused  # warm-up, and which path ran
-    plain_times, sweep_times, ratios = [], [], []
-    for r in range(rounds):
-        order = (plain, sweep) if r % 2 == 0 else (sweep, plain)
-        times = {}
-        for fn in order:
-            t0 = time.perf_counter()
-            fn()
-            times[fn] = time.perf_counter() - t0
-        plain_times.append(times[plain])
-        sweep_times.append(times[sweep])
-        ratios.append(times[sweep] / times[plain])
+    plain_times, sweep_times, ratios = paired_times(plain, sweep, rounds)
     cost = sweep_flop_limit(lm.model, x, lm.blocks)
     res = SweepBenchResult(
         blocks=len(lm.blocks), plain_ms=statistics.median(plain_times) * 1e3,

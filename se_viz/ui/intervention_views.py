@@ -54,6 +54,18 @@ def _progress_bar(text: str) -> Callable[[int, int, str], None]:
     return update
 
 
+def _run_on_click(key: tuple, label: str, button_key: str, what: str,
+                  compute: Callable[[Callable[[int, int, str], None]], object]) -> Optional[object]:
+    """A slow result: from the store, or computed with a progress bar when the button is clicked
+    (None until then). Moving any other widget never reruns it."""
+    held = result_store().peek(key)
+    if held is not None:
+        return held
+    if not st.button(label, type="primary", key=button_key, icon=":material/play_arrow:"):
+        return None
+    return result_store().get(key, lambda: compute(_progress_bar(what)))
+
+
 def _big(text: str, projector: bool) -> None:
     """A sentence of the walk (Markdown **bold** / *italic*); larger and black in projector mode."""
     if projector:
@@ -140,14 +152,11 @@ def render_sweep(lm: LoadedModel, image: Image.Image, image_name: str) -> None:
             "forward passes, not one per block."
         )
         key = ("sweep", _model_key(lm), _digest([image]))
-        res = result_store().peek(key)
+        res = _run_on_click(key, f"Run the sweep ({len(lm.blocks)} blocks)", "iv_sweep_run", "Knock-out sweep",
+                            lambda progress: iv.knock_out_sweep(lm.model, lm.preprocess([image]),
+                                                                blocks=lm.blocks, progress=progress))
         if res is None:
-            if not st.button(f"Run the sweep ({len(lm.blocks)} blocks)", type="primary", key="iv_sweep_run",
-                             icon=":material/play_arrow:"):
-                return
-            progress = _progress_bar("Knock-out sweep")
-            res = result_store().get(key, lambda: iv.knock_out_sweep(lm.model, lm.preprocess([image]), blocks=lm.blocks,
-                                                           progress=progress))
+            return
         frame = res.to_frame(0, lm.labels)
         cls = lm.labels[int(res.predicted[0])] if lm.labels else str(int(res.predicted[0]))
         chart(fig_iv.sweep_bar(frame, cls, image_name), "iv_sweep_bar", "knock_out_sweep")
@@ -209,15 +218,11 @@ def render_set_ablation(lm: LoadedModel, images: Sequence[Image.Image] = (),
             imgs, labs = _offline_set(source, int(n))
             what = (source, int(n))  # generated deterministically: no need to hash the pixels
         key = ("set", _model_key(lm), what)
-        res = result_store().peek(key)
+        res = _run_on_click(key, f"Run over {len(imgs)} images", "iv_set_run", "Ablation over the set",
+                            lambda progress: iv.ablate_over_images(lm.model, lm.preprocess(imgs), labs,
+                                                                   blocks=lm.blocks, progress=progress))
         if res is None:
-            if not st.button(f"Run over {len(imgs)} images", type="primary", key="iv_set_run",
-                             icon=":material/play_arrow:"):
-                return
-            progress = _progress_bar("Ablation over the set")
-            batch = lm.preprocess(imgs)
-            res = result_store().get(key, lambda: iv.ablate_over_images(lm.model, batch, labs, blocks=lm.blocks,
-                                                              progress=progress))
+            return
         table = res.table()
         chart(fig_iv.ablation_chart(table), "iv_set_chart", "set_ablation")
         st.dataframe(table, hide_index=True, width="stretch", key="iv_set_table",
