@@ -59,9 +59,11 @@ def test_dataset_from_the_data_folder(app_env, monkeypatch, data_dir):
     assert list(summary["block"]) == ds.block_names
     assert float(summary["mean"].iloc[0]) == pytest.approx(float(ds.gates(ds.block_names[0]).mean()), abs=1e-4)
     assert any(f"{len(ds)} images" in c.value and "labelled" in c.value for c in at.caption)
-    figures = _figures(at)
-    assert figures, "the compare and class views draw from the dataset"
-    assert not _errors(at)
+    for view in ("Compare", "Classes"):
+        at.session_state["dataset_view"] = view
+        at.run()
+        _assert_clean(at)
+        assert _figures(at) and not _errors(at), f"the {view} view draws from the dataset"
     assert passes == []
 
 
@@ -82,3 +84,23 @@ def test_dataset_uploaded_as_zip_and_a_bad_zip_is_refused(app_env, data_dir):
     at.sidebar.file_uploader(key="dataset_upload").set_value(("nope.zip", b"not a zip", "application/zip")).run()
     _assert_clean(at)
     assert any("cannot be opened" in e and "not a ZIP" in e for e in _errors(at))
+
+
+def test_stage_ablation_over_a_datasets_images(app_env, monkeypatch, data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    app_env(se_viz.MINI_MODEL, None)
+    monkeypatch.setenv("SE_VIZ_DATA", str(data_dir))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.selectbox(key="dataset").set_value(str(data_dir / "shapes.gates")).run()
+    at.session_state["dataset_view"] = "Stage ablation"
+    at.run()
+    _assert_clean(at)
+    run = next(b for b in at.button if b.key == "iv_set_run")
+    assert run.label == "Run over 36 images"  # every readable image of the dataset
+    run.click().run()
+    _assert_clean(at)
+    assert not _errors(at)
+    table = next(d.value for d in at.dataframe if "condition" in d.value.columns)
+    assert table["condition"].iloc[0] == "unmodified" and "no SE (all neutralised)" in set(table["condition"])

@@ -115,7 +115,7 @@ def _main() -> None:
     welcome.render_intro(has_images=bool(inputs.images) or inputs.dataset is not None)
     if inputs.dataset is not None:
         with friendly_errors("gate dataset"):
-            dataset_view.render_dataset(inputs.dataset)
+            dataset_view.render_dataset(inputs.dataset, model.lm)
         return
     welcome.render_model_notes(model)
     gallery = all_samples()

@@ -23,7 +23,8 @@ from se_viz.datasets.schema import MANIFEST_FILE
 from se_viz.datasets.sources import read_bytes
 from se_viz.datasets.summary import summarize_gate_dataset
 
-from . import many_views
+from . import intervention_views, many_views
+from .common import friendly_errors
 
 MAX_ZIP_BYTES = 2 * 1024**3  # what an uploaded dataset may unpack to
 THUMB_PX = 128
@@ -123,8 +124,33 @@ def dataset_path(choice: Optional[str], upload) -> Optional[str]:
     return choice
 
 
-def render_dataset(path: str) -> None:
-    """The summary table, the errors and the many-image views of one gate dataset."""
+#: At most this many of a dataset's images are read back for the stage ablation (each condition
+#: reruns the network on every image).
+ABLATION_IMAGES = 200
+
+
+@st.cache_resource(show_spinner="Reading the dataset's images …", max_entries=2)
+def _ablation_inputs(path: str, model_name: str, _ds: GateDataset,
+                     _lm) -> tuple[list[Image.Image], Optional[list[int]]]:
+    """Up to :data:`ABLATION_IMAGES` readable images of the dataset, and their class indices in the
+    loaded model when every label is one of its class names."""
+    images, labels = [], []
+    for image_path, label in zip(_ds.paths, _ds.labels):
+        if len(images) == ABLATION_IMAGES:
+            break
+        try:
+            images.append(se_viz.load_image(read_bytes(image_path)))
+        except (OSError, KeyError, ValueError, se_viz.InputError):
+            continue
+        labels.append(label)
+    known = {name: i for i, name in enumerate(_lm.labels)}
+    indices = [known[lab] for lab in labels] if labels and all(lab in known for lab in labels) else None
+    return images, indices
+
+
+def render_dataset(path: str, lm=None) -> None:
+    """The summary table, the errors, the many-image views and (with a loaded model) the stage
+    ablation over one gate dataset's images."""
     opened = open_cached(path, (Path(path) / MANIFEST_FILE).stat().st_mtime)
     ds, cap = opened.dataset, opened.capture
     manifest = ds.manifest
@@ -132,24 +158,46 @@ def render_dataset(path: str) -> None:
     st.caption(f"{len(ds)} images · {len(ds.blocks)} SE blocks of {manifest['model']['id']} · "
                f"{manifest.get('dtype', 'float32')} · {'labelled' if ds.has_labels else 'no labels'} · "
                "read from Parquet: the network does not run again.")
-    tabs = st.tabs(["Summary", "Compare", "Classes", "Unreadable files"], key="dataset_view")
-    with tabs[0]:
-        summary = opened.summary
-        if (summary["paper_name"] == summary["block"]).all():  # a column that repeats another
-            summary = summary.drop(columns=["paper_name"])
-        st.table(summary.style.format(precision=3, na_rep="—"), hide_index=True)
-        st.caption("Per block over all images and channels: mean and std of the gates, fractions below "
-                   "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
-                   "(between-class over within-class spread of the gates).")
     thumbs = Thumbnails(ds.paths)
-    with tabs[1]:
-        many_views.render_compare(cap, opened.names, thumbs)
-    with tabs[2]:
-        many_views.render_classes(cap, opened.names, thumbs, class_names=ds.class_names,
-                                  labels=ds.labels if ds.has_labels else None)
-    with tabs[3]:
-        errors = ds.errors
-        if errors.empty:
-            st.success("Every input file was read.")
-        else:
-            st.table(errors, hide_index=True)
+    views = {
+        "Summary": lambda: _render_summary(opened.summary),
+        "Compare": lambda: many_views.render_compare(cap, opened.names, thumbs),
+        "Classes": lambda: many_views.render_classes(cap, opened.names, thumbs, class_names=ds.class_names,
+                                                     labels=ds.labels if ds.has_labels else None),
+        "Stage ablation": lambda: _render_ablation(path, ds, lm),
+        "Unreadable files": lambda: _render_errors(ds),
+    }
+    # Lazy tabs: only the open one runs (the stage ablation reads images, the class views compute).
+    tabs = st.tabs(list(views), key="dataset_view", on_change="rerun")
+    for (label, render), tab in zip(views.items(), tabs):
+        if tab.open:
+            with tab, friendly_errors(label.lower()):
+                render()
+
+
+def _render_summary(summary: pd.DataFrame) -> None:
+    if (summary["paper_name"] == summary["block"]).all():  # a column that repeats another
+        summary = summary.drop(columns=["paper_name"])
+    st.table(summary.style.format(precision=3, na_rep="—"), hide_index=True)
+    st.caption("Per block over all images and channels: mean and std of the gates, fractions below "
+               "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
+               "(between-class over within-class spread of the gates).")
+
+
+def _render_ablation(path: str, ds: GateDataset, lm) -> None:
+    if lm is None:
+        st.info("Load a model to ablate its SE blocks over this dataset's images.")
+        return
+    st.caption(f"Reruns the loaded model ({lm.display_name}) on up to {ABLATION_IMAGES} of the "
+               "dataset's images that can be read from this computer, with labels when they "
+               "are the model's class names.")
+    images, labels = _ablation_inputs(path, lm.name, ds, lm)
+    intervention_views.render_set_ablation(lm, images, labels)
+
+
+def _render_errors(ds: GateDataset) -> None:
+    errors = ds.errors
+    if errors.empty:
+        st.success("Every input file was read.")
+    else:
+        st.table(errors, hide_index=True)
