@@ -19,7 +19,7 @@ from .hub import default_repo, fetch_weights
 from .weights import file_sha256
 
 __all__ = ["LOCAL_FILE", "BUNDLED", "HUB_CACHE", "HUB_DOWNLOAD", "RANDOM_INIT", "FACTORY", "WeightsSource",
-           "resolve_source"]
+           "hub_repo", "resolve_source"]
 
 LOCAL_FILE, BUNDLED, HUB_CACHE, HUB_DOWNLOAD, RANDOM_INIT, FACTORY = (
     "local file", "bundled", "hub cache", "hub download", "random init", "factory")
@@ -75,6 +75,11 @@ class WeightsSource:
                 "sha256": self.sha256, "description": self.describe()}
 
 
+def hub_repo(name: str, entry: Optional[CatalogEntry]) -> str:
+    """The hub repository of a catalog entry's or timm name's published weights."""
+    return (entry.hf_hub_id if entry else None) or default_repo(entry.id if entry else name)
+
+
 def resolve_source(name: str, entry: Optional[CatalogEntry], weights: Optional[Path],
                    pretrained: bool) -> WeightsSource:
     """Decide where the weights of ``name`` come from; find or fetch the file.
@@ -102,6 +107,6 @@ def resolve_source(name: str, entry: Optional[CatalogEntry], weights: Optional[P
                 f"The bundled weights {entry.bundled_path} are missing. Run 'se-viz train-demo' to "
                 "train them.")
         return WeightsSource(BUNDLED, path=entry.bundled_path)
-    repo = (entry.hf_hub_id if entry else None) or default_repo(entry.id if entry else name)
+    repo = hub_repo(name, entry)
     path, cached = fetch_weights(repo, entry.name if entry else name)
     return WeightsSource(HUB_CACHE if cached else HUB_DOWNLOAD, path=path, repo=repo)

@@ -22,7 +22,7 @@ from se_viz.errors import first_line
 from se_viz.loading import hub
 from se_viz.loading.samples import LICENSE_NOTE, all_samples
 from se_viz.datasets.sources import is_image_name
-from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE
+from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE, hub_repo
 
 from . import state
 from .cache import hub_usable, image_digest, load_model_cached
@@ -122,8 +122,7 @@ def availability(choice: ModelChoice) -> str:
         return "yours"
     if entry is not None and entry.offline:
         return "bundled" if entry.bundled_available else "download"
-    repo = (entry.hf_hub_id if entry else None) or hub.default_repo(choice.model_id)
-    return "cached" if hub.cached_weights(repo) is not None else "download"
+    return "cached" if hub.cached_weights(hub_repo(choice.model_id, entry)) is not None else "download"
 
 
 _MARKS = {"bundled": "works offline", "cached": "downloaded before, works offline",
