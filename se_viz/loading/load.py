@@ -126,12 +126,10 @@ def _labels(num_classes: int, classes: Optional[Sequence[str]]) -> list[str]:
     return [f"class {i}" for i in range(num_classes)]
 
 
-def _num_classes(model: nn.Module, data_config: dict[str, Any]) -> int:
+def _num_classes(model: nn.Module, data_config: dict[str, Any], name: str) -> int:
     n = int(getattr(model, "num_classes", 0) or data_config.get("num_classes", 0) or 0)
-    if not n:  # a model that does not say: ask it
-        with torch.inference_mode():
-            n = int(model(torch.zeros(1, *data_config["input_size"])).shape[1])
-    return n
+    # A model that does not say is asked, the same way as the user's own networks.
+    return n or probe_outputs(model, data_config["input_size"], name)
 
 
 def load_model(
@@ -179,7 +177,7 @@ def load_model(
         defaults += [] if built.classes else ["classes"]
     else:
         data_config, defaults, origin = dict(resolve_model_data_config(model)), [], None
-        num_classes = _num_classes(model, data_config)
+        num_classes = _num_classes(model, data_config, name)
     return LoadedModel(
         name=entry.id if entry else name,
         model=model,
