@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import _GROUP_COLOURS, FONT_SIZE, _gate_colorbar, _layout
+from .style import FONT_SIZE, GROUP_COLOURS, _gate_colorbar, _layout
 
 __all__ = [
     "ablation_chart",
@@ -68,7 +68,7 @@ def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = 
     stage; blocks whose knock-out changes the top-1 class are marked "flips".
     """
     stages = list(dict.fromkeys(frame["stage"]))
-    colour = {s: _GROUP_COLOURS[i % len(_GROUP_COLOURS)] for i, s in enumerate(stages)}
+    colour = {s: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, s in enumerate(stages)}
     fig = go.Figure()
     for s in stages:
         part = frame[frame["stage"] == s] if s is not None and not pd.isna(s) else frame[frame["stage"].isna()]

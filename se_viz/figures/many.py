@@ -35,8 +35,8 @@ from ..analysis.neighbours import GatePCA
 from ..analysis.specificity import SpecificityResult
 from ..engine.capture import Capture
 from .style import (
-    _GROUP_COLOURS,
     FONT_SIZE,
+    GROUP_COLOURS,
     GATE_AXIS,
     GATE_COLORSCALE,
     _layout,
@@ -268,7 +268,7 @@ def distance_figure(table: pd.DataFrame) -> go.Figure:
                                         "mean |Δs| — how far apart are the gates?"])
     for k, (pair, rows) in enumerate(table.groupby("pair", sort=False)):
         rows = rows.sort_values("depth")
-        colour = _GROUP_COLOURS[k % len(_GROUP_COLOURS)]
+        colour = GROUP_COLOURS[k % len(GROUP_COLOURS)]
         for r, col in ((1, "cosine"), (2, "l1")):
             fig.add_trace(go.Scatter(
                 x=rows["block"], y=rows[col], mode="lines+markers", name=pair, legendgroup=pair,
@@ -400,7 +400,7 @@ def specificity_figure(result: SpecificityResult) -> go.Figure:
         raise ValueError("No blocks to draw.")
     x = [b.name for b in result.blocks]
     stages = list(dict.fromkeys(b.stage for b in result.blocks))
-    colours = [_GROUP_COLOURS[stages.index(b.stage) % len(_GROUP_COLOURS)] for b in result.blocks]
+    colours = [GROUP_COLOURS[stages.index(b.stage) % len(GROUP_COLOURS)] for b in result.blocks]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.55, 0.45],
                         subplot_titles=["ratio between / within — how class-specific are the gates?",
                                         "between classes and within a class (RMS gate difference)"])

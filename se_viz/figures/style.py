@@ -37,7 +37,6 @@ TITLE_SIZE = 18
 # One colour per stage / panel group, so the same stage has the same colour across figures.
 GROUP_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-_GROUP_COLOURS = GROUP_COLOURS  # the old private name, kept for code that imported it
 
 
 # ---------------------------------------------------------------------------------------------
