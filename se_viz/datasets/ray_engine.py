@@ -20,7 +20,10 @@ import time
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
+import torch
+from timm.data import create_transform
 
+from ..engine.capture import capture
 from .decode import decode_item
 from .job import CaptureJob, torch_threads
 from .local import CaptureReport
@@ -29,6 +32,9 @@ from .schema import manifest_schema, parquet_options, records_table
 from .sources import ImageItem
 
 __all__ = ["CaptureActor", "LOCAL_CPUS", "decode_batch", "ray_runtime", "run_ray"]
+
+# `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
+# `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
 
 LOCAL_CPUS = 2  # CPUs a local runtime may use (this project's machines have two cores)
 DECODE_CPUS = 0.5  # decoding is light; a different CPU share also keeps Ray from fusing it into the actors
@@ -41,10 +47,6 @@ def decode_batch(batch: Mapping[str, np.ndarray], data_config: Mapping[str, Any]
 
     Unreadable images keep their row with ``error`` set and zero pixels; the actor skips them.
     """
-    from timm.data import create_transform
-
-    import torch
-
     transform = create_transform(**dict(data_config), is_training=False)
 
     def preprocess(images):
@@ -82,10 +84,6 @@ class CaptureActor:
         self.threads = threads
 
     def __call__(self, batch: Mapping[str, np.ndarray]):
-        import torch
-
-        from ..engine.capture import capture
-
         records = [{k: (str(batch[k][i]) or None) for k in _TEXT} | {k: _int_or_none(batch[k][i]) for k in _INTS}
                    for i in range(len(batch["index"]))]
         ok = [i for i, r in enumerate(records) if r["error"] is None]
