@@ -3,6 +3,7 @@ shown in the many-image views — without running the network again."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -23,7 +24,7 @@ from se_viz.datasets.schema import MANIFEST_FILE
 from se_viz.datasets.sources import read_bytes
 from se_viz.datasets.summary import summarize_gate_dataset
 
-from . import intervention_views, many_views
+from . import cache, intervention_views, many_views
 from .common import friendly_errors
 
 MAX_ZIP_BYTES = 2 * 1024**3  # what an uploaded dataset may unpack to
@@ -106,13 +107,18 @@ class Thumbnails(Sequence[bytes]):
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _thumbnail(path: str) -> bytes:
+    """The app's thumbnail of the image at ``path`` (read once per path), or a grey tile."""
     try:
-        img = se_viz.load_image(read_bytes(path))
+        data = read_bytes(path)
+        return cache.thumbnail_png(cache.image_digest(data), data)
     except (OSError, se_viz.InputError, KeyError, ValueError):
-        img = Image.new("RGB", (THUMB_PX, THUMB_PX), (220, 220, 220))
-    img.thumbnail((THUMB_PX, THUMB_PX))
+        return _grey_tile()
+
+
+@functools.cache
+def _grey_tile() -> bytes:
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    Image.new("RGB", (THUMB_PX, THUMB_PX), (220, 220, 220)).save(buf, format="PNG")
     return buf.getvalue()
 
 
