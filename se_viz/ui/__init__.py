@@ -38,16 +38,21 @@ class Analysed:
 
     name: str
     data: bytes
+    digest: str
     thumb: bytes
     view: bytes
     notices: list[str]
     cap: Capture
 
+    def image(self):
+        """The decoded image (decoded once per process, see :func:`cache.decoded_image`)."""
+        return cache.decoded_image(self.digest, self.data)
+
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _network_view(digest: str, model_key: str, fit: str, _data: bytes, _lm: LoadedModel) -> bytes:
     buf = io.BytesIO()
-    _lm.input_view(se_viz.load_image(_data), fit=fit).save(buf, format="PNG")
+    _lm.input_view(cache.decoded_image(digest, _data), fit=fit).save(buf, format="PNG")
     return buf.getvalue()
 
 
@@ -91,7 +96,7 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
             st.error(f"**{item.name}**: the network could not process this image "
                      f"({type(exc).__name__}: {first_line(exc)}).", icon=":material/warning:")
             continue
-        out.append(Analysed(item.name, item.data, thumb, view, notices, cap))
+        out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap))
     if bar is not None:
         bar.empty()
     return out
@@ -156,10 +161,10 @@ def _main() -> None:
         "Distributions": lambda: views.render_distributions(current.cap, current.name),
         "Block drill-down": lambda: views.render_drilldown(current.cap, current.name),
         "Compare": lambda: many_views.render_compare(stacked, names, [a.thumb for a in analysed]),
-        "Classes": lambda: _render_classes(analysed, stacked, model),
+        "Classes": lambda: _render_classes(analysed, stacked, names, model),
         "Interventions": lambda: _render_interventions(analysed, current, lm),
         "Teach one block": lambda: intervention_views.render_teach(
-            lm, se_viz.load_image(current.data), current.name, projector=state.projector()),
+            lm, current.image(), current.name, projector=state.projector()),
         "Export": lambda: export_view.render_export(
             stacked, names, current.cap, current.name, lm, fit),
     }
@@ -169,7 +174,8 @@ def _main() -> None:
                 render[label]()
 
 
-def _render_classes(analysed: list[Analysed], stacked: Capture, model: sidebar.ModelState) -> None:
+def _render_classes(analysed: list[Analysed], stacked: Capture, names: list[str],
+                    model: sidebar.ModelState) -> None:
     """The class views on the user's images, or on the offline demonstration's generated set."""
     made = many_views.render_demo_button(model.lm)
     if made is not None:
@@ -179,8 +185,7 @@ def _render_classes(analysed: list[Analysed], stacked: Capture, model: sidebar.M
     source = st.segmented_control("Images for the class views", sources, key=state.CLASS_SOURCE,
                                   default=sources[-1], required=True) or sources[0]
     if source == "your images" or demo is None:
-        many_views.render_classes(stacked, [a.name for a in analysed], [a.thumb for a in analysed],
-                                  class_names=model.lm.labels)
+        many_views.render_classes(stacked, names, [a.thumb for a in analysed], class_names=model.lm.labels)
     else:
         many_views.render_classes(demo.capture, demo.names, demo.thumbnails, class_names=model.lm.labels,
                                   labels=demo.labels)
@@ -190,7 +195,7 @@ def _render_interventions(analysed: list[Analysed], current: Analysed, lm: Loade
     """Does a gate matter? Edit one block, knock every block out in turn, or ablate over all images."""
     what = st.segmented_control("Question", INTERVENTIONS, key="interventions_question",
                                 default=INTERVENTIONS[0], required=True, wrap=True) or INTERVENTIONS[0]
-    image = se_viz.load_image(current.data)
+    image = current.image()
     if what == INTERVENTIONS[0]:
         others = [a.cap for a in analysed if a is not current]
         intervention_views.render_intervene(lm, image, current.name,
@@ -198,4 +203,4 @@ def _render_interventions(analysed: list[Analysed], current: Analysed, lm: Loade
     elif what == INTERVENTIONS[1]:
         intervention_views.render_sweep(lm, image, current.name)
     else:
-        intervention_views.render_set_ablation(lm, [se_viz.load_image(a.data) for a in analysed])
+        intervention_views.render_set_ablation(lm, [a.image() for a in analysed])

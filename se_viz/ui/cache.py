@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 import streamlit as st
-from PIL import ImageOps
+from PIL import Image, ImageOps
 
 import se_viz
 from se_viz import Capture, LoadedModel
@@ -34,6 +34,7 @@ MIN_THUMB_SIDE = 48  # a 10000×10 image still gets a thumbnail one can see
 CAPTURE_ENTRIES = 64
 MAPS_ENTRIES = 12
 RESULT_ENTRIES = 32
+DECODED_ENTRIES = 16
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -56,6 +57,14 @@ def hub_usable() -> bool:
 def image_digest(data: bytes) -> str:
     """The cache key of an image: SHA-256 of its bytes."""
     return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_resource(max_entries=DECODED_ENTRIES, show_spinner=False)
+def decoded_image(digest: str, _data: bytes) -> Image.Image:
+    """The decoded RGB image of ``_data``, decoded once and shared: the intervention and teaching
+    views run on every widget change, and decoding a photo costs tens of milliseconds. Callers
+    must not change it in place (se_viz's preprocessing converts into a new image)."""
+    return se_viz.load_image(_data)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -140,9 +149,8 @@ def result_store() -> ResultStore:
     return ResultStore(RESULT_ENTRIES)
 
 
-def _run(data: bytes, lm: LoadedModel, maps: bool, fit: str) -> Capture:
-    img = se_viz.load_image(data)
-    batch = lm.preprocess([img], fit=fit)
+def _run(digest: str, data: bytes, lm: LoadedModel, maps: bool, fit: str) -> Capture:
+    batch = lm.preprocess([decoded_image(digest, data)], fit=fit)
     cap = se_viz.capture(lm.model, batch, blocks=lm.blocks, maps=[b.name for b in lm.blocks] if maps else [])
     if maps:
         # float16 halves the memory of the maps; the drill-down converts one block back.
@@ -162,7 +170,8 @@ def capture_cached(data: bytes, digest: str, choice: ModelChoice, lm: LoadedMode
 
     Raises ``InputError`` for an image that cannot be decoded (failures are not kept).
     """
-    return capture_store().get(capture_key(digest, choice, fit), maps, lambda: _run(data, lm, maps, fit))
+    return capture_store().get(capture_key(digest, choice, fit), maps,
+                               lambda: _run(digest, data, lm, maps, fit))
 
 
 def block_maps(cap: Capture, block: str) -> Capture:
