@@ -189,10 +189,6 @@ class PrefixRunner:
         same_unit = [n for n in names if _owner(self.steps, self.blocks[n]) == i]
         return i, inside and all(self.blocks[n].path == block.path for n in same_unit)
 
-    def start_of(self, names: Sequence[str]) -> int:
-        """The index of the first step touched when the blocks ``names`` are edited."""
-        return self._start(names)[0]
-
     def run(self, edits: Mapping[str, GateEdit]) -> torch.Tensor:
         """Logits (N, K) of the pass with ``edits``, recomputing only what they can change."""
         if not edits:
