@@ -163,15 +163,16 @@ def mini_choice() -> Optional[ModelChoice]:
     return ModelChoice(entry.id) if entry and entry.bundled_available else None
 
 
+def _architecture(model_id: str) -> str:
+    entry = se_viz.catalog_entry(model_id)
+    return entry.architecture if entry else get_arch_name(model_id)
+
+
 def untrained_choice(model_id: str) -> Optional[ModelChoice]:
     """The picker's untrained option with the same architecture as ``model_id``, if any."""
-    entry = se_viz.catalog_entry(model_id)
-    arch = entry.architecture if entry else get_arch_name(model_id)
-    for choice in model_options():
-        other = se_viz.catalog_entry(choice.model_id)
-        if choice.weights is Weights.UNTRAINED and (other.architecture if other else get_arch_name(choice.model_id)) == arch:
-            return choice
-    return None
+    arch = _architecture(model_id)
+    return next((c for c in model_options()
+                 if c.weights is Weights.UNTRAINED and _architecture(c.model_id) == arch), None)
 
 
 def _start_choice() -> tuple[ModelChoice, Optional[str]]:
