@@ -160,9 +160,10 @@ def _finish_panels(fig: go.Figure, cells: list, subset: Optional[int], y_title: 
 
 
 def _short_name(name: str, limit: int = 12) -> str:
-    """An image name cut to ``limit`` characters with an ellipsis (column titles of a grid)."""
+    """An image name cut to its last ``limit`` characters (column titles of a grid): names of one
+    data set share their start (``circle/img_…``) and differ at the end (``…img_003.jpg``)."""
     name = str(name)
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    return name if len(name) <= limit else "…" + name[-(limit - 1):]
 
 
 def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequence[str]] = None) -> go.Figure:
