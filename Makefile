@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.se_viz-installed
 PORT   ?= 8501
 
-.PHONY: run test install bench train-demo screenshots clean
+.PHONY: run test lint format install bench train-demo screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -20,7 +20,17 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-test: install
+# ruff: pyflakes, pycodestyle, import order and bugbear (rules in pyproject.toml); formatting is
+# checked, not applied (`make format` applies it).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
 st.set_page_config(page_title="se_viz — SE channel attention", page_icon="🔎", layout="wide")
 

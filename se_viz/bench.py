@@ -89,8 +89,9 @@ def peak_rss_delta(fn: Callable[[], object]) -> Optional[float]:
     return (after - before) / 1024.0
 
 
-def paired_times(base: Callable[[], object], other: Callable[[], object],
-                 rounds: int) -> tuple[list[float], list[float], list[float]]:
+def paired_times(
+    base: Callable[[], object], other: Callable[[], object], rounds: int
+) -> tuple[list[float], list[float], list[float]]:
     """Seconds of ``base`` and ``other`` over ``rounds`` paired runs, alternating which goes first,
     and the per-round ratios other / base.
 
@@ -146,8 +147,9 @@ def _child_peak(model_name: str, batch: int, size: int, mode: str) -> Optional[f
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     try:
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                              timeout=600, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600, check=True
+        )
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (subprocess.SubprocessError, OSError, ValueError, IndexError):
         return None
@@ -159,12 +161,15 @@ def _peak_main(model_name: str, batch: int, size: int, mode: str) -> Optional[fl
     lm = load_model(model_name, pretrained=False)
     x = torch.randn(batch, 3, size, size)
     if mode == "plain":
+
         def run() -> object:
             with torch.inference_mode():
                 return lm.model(x)
     else:
+
         def run() -> object:
             return capture(lm.model, x, blocks=lm.blocks)
+
     return peak_rss_delta(run)
 
 
@@ -203,7 +208,10 @@ def run_bench(
             res.peak_capture_mb = _child_peak(model_name, n, size, "capture")
         results.append(res)
         extra = res.extra_mb_per_image
-        fmt = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
+
+        def fmt(v):
+            return "n/a" if v is None else f"{v:.1f}"
+
         print(
             f"{res.batch:>5} {res.plain_ms:>9.1f} {res.capture_ms:>10.1f} {res.ratio:>7.3f} "
             f"{'yes' if res.ratio <= RATIO_TARGET else 'NO':>3} {fmt(res.peak_plain_mb):>13} "
@@ -212,7 +220,8 @@ def run_bench(
         )
         out.flush()
     print(
-        f"ratio = median over rounds of capture time / plain time in the same round (target <= {RATIO_TARGET}); "
+        f"ratio = median over rounds of capture time / plain time in the same round "
+        f"(target <= {RATIO_TARGET}); "
         f"memory target: within {MEMORY_TARGET_MB_PER_IMAGE:.0f} MB per image.",
         file=out,
     )
@@ -264,9 +273,12 @@ def run_sweep_bench(
     plain_times, sweep_times, ratios = paired_times(plain, sweep, rounds)
     cost = sweep_flop_limit(lm.model, x, lm.blocks)
     res = SweepBenchResult(
-        blocks=len(lm.blocks), plain_ms=statistics.median(plain_times) * 1e3,
-        sweep_ms=statistics.median(sweep_times) * 1e3, ratio=statistics.median(ratios),
-        flop_limit=cost.limit if cost else None, reused=reused,
+        blocks=len(lm.blocks),
+        plain_ms=statistics.median(plain_times) * 1e3,
+        sweep_ms=statistics.median(sweep_times) * 1e3,
+        ratio=statistics.median(ratios),
+        flop_limit=cost.limit if cost else None,
+        reused=reused,
     )
     limit = "n/a" if cost is None else f"{cost.limit:.2f} ({cost.reruns_only:.2f} for the reruns alone)"
     print(

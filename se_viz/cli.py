@@ -17,15 +17,23 @@ __all__ = ["main"]
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.capture_throughput:
-        run_capture_bench(model_name=args.model, images=args.images, batch_size=args.batch_size,
-                          workers=args.workers, actors=args.actors, threads=args.threads, ray=not args.no_ray)
+        run_capture_bench(
+            model_name=args.model,
+            images=args.images,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            actors=args.actors,
+            threads=args.threads,
+            ray=not args.no_ray,
+        )
         return 0
     rounds = {"rounds": args.rounds} if args.rounds is not None else {}
     if args.sweep:
         run_sweep_bench(model_name=args.model, out=sys.stdout, **rounds)
         return 0
-    run_bench(model_name=args.model, batches=tuple(args.batch), out=sys.stdout, memory=not args.no_memory,
-              **rounds)
+    run_bench(
+        model_name=args.model, batches=tuple(args.batch), out=sys.stdout, memory=not args.no_memory, **rounds
+    )
     return 0
 
 
@@ -47,41 +55,87 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     bench = sub.add_parser("bench", help="overhead of capture() against a plain forward pass")
-    bench.add_argument("--model", default="legacy_seresnet50", help="timm model, random init (default legacy_seresnet50, the paper's SE-ResNet-50)")
+    bench.add_argument(
+        "--model",
+        default="legacy_seresnet50",
+        help="timm model, random init (default legacy_seresnet50, the paper's SE-ResNet-50)",
+    )
     bench.add_argument("--batch", type=int, nargs="+", default=[1, 8], help="batch sizes (default 1 8)")
-    bench.add_argument("--rounds", type=int, default=None,
-                       help="paired rounds per batch size (default: the bench's own, bench.DEFAULT_ROUNDS)")
+    bench.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="paired rounds per batch size (default: the bench's own, bench.DEFAULT_ROUNDS)",
+    )
     bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
-    bench.add_argument("--capture-throughput", action="store_true",
-                       help="instead: images/s of a plain timm loop vs se-viz capture (local and Ray engines)")
-    bench.add_argument("--images", type=int, default=200, help="with --capture-throughput: generated images (default 200)")
-    bench.add_argument("--batch-size", type=int, default=16, help="with --capture-throughput: batch size (default 16)")
-    bench.add_argument("--workers", type=int, default=2, help="with --capture-throughput: decoding processes (default 2)")
-    bench.add_argument("--actors", type=int, default=1, help="with --capture-throughput: Ray model actors (default 1)")
-    bench.add_argument("--threads", type=int, default=None, help="with --capture-throughput: torch threads per model process")
+    bench.add_argument(
+        "--capture-throughput",
+        action="store_true",
+        help="instead: images/s of a plain timm loop vs se-viz capture (local and Ray engines)",
+    )
+    bench.add_argument(
+        "--images", type=int, default=200, help="with --capture-throughput: generated images (default 200)"
+    )
+    bench.add_argument(
+        "--batch-size", type=int, default=16, help="with --capture-throughput: batch size (default 16)"
+    )
+    bench.add_argument(
+        "--workers", type=int, default=2, help="with --capture-throughput: decoding processes (default 2)"
+    )
+    bench.add_argument(
+        "--actors", type=int, default=1, help="with --capture-throughput: Ray model actors (default 1)"
+    )
+    bench.add_argument(
+        "--threads", type=int, default=None, help="with --capture-throughput: torch threads per model process"
+    )
     bench.add_argument("--no-ray", action="store_true", help="with --capture-throughput: skip the Ray engine")
-    bench.add_argument("--sweep", action="store_true",
-                       help="time the knock-out sweep (each SE block neutralised in turn) against a plain "
-                            "forward pass instead, and print its FLOP-count limit")
+    bench.add_argument(
+        "--sweep",
+        action="store_true",
+        help="time the knock-out sweep (each SE block neutralised in turn) against a plain "
+        "forward pass instead, and print its FLOP-count limit",
+    )
     bench.set_defaults(func=_cmd_bench)
 
     cap = sub.add_parser("capture", help="capture the gates of every image into a Parquet gate dataset")
-    cap.add_argument("inputs", nargs="+", metavar="INPUT",
-                     help="image files, folders (class = top-level sub-folder), ZIPs, or .txt/.csv lists of paths")
-    cap.add_argument("--model", required=True, help="catalog id or timm model name (e.g. legacy_seresnet50.in1k)")
+    cap.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, folders (class = top-level sub-folder), ZIPs, or .txt/.csv lists of paths",
+    )
+    cap.add_argument(
+        "--model", required=True, help="catalog id or timm model name (e.g. legacy_seresnet50.in1k)"
+    )
     cap.add_argument("--weights", help="local .safetensors/.pth weights instead of the model's own")
-    cap.add_argument("--untrained", action="store_true", help="random init (structure only), no weights needed")
+    cap.add_argument(
+        "--untrained", action="store_true", help="random init (structure only), no weights needed"
+    )
     cap.add_argument("--out", required=True, help="output folder of the gate dataset")
     cap.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
-    cap.add_argument("--workers", type=int, default=2, help="decoding worker processes, local engine (default 2)")
-    cap.add_argument("--dtype", choices=("float32", "float16"), default="float32",
-                     help="storage type of gates, squeeze and logits (float16 halves the size)")
-    cap.add_argument("--resume", action="store_true", help="continue a killed run: skip images already written")
-    cap.add_argument("--engine", choices=("local", "ray"), default="local", help="local (default) or Ray Data")
+    cap.add_argument(
+        "--workers", type=int, default=2, help="decoding worker processes, local engine (default 2)"
+    )
+    cap.add_argument(
+        "--dtype",
+        choices=("float32", "float16"),
+        default="float32",
+        help="storage type of gates, squeeze and logits (float16 halves the size)",
+    )
+    cap.add_argument(
+        "--resume", action="store_true", help="continue a killed run: skip images already written"
+    )
+    cap.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="local (default) or Ray Data"
+    )
     cap.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local runtime)")
     cap.add_argument("--actors", type=int, default=1, help="Ray engine: model actors (default 1)")
-    cap.add_argument("--threads", type=int, default=None, help="torch threads per model process (default: torch's)")
-    cap.add_argument("--rows-per-part", type=int, default=512, help="local engine: rows per part file (default 512)")
+    cap.add_argument(
+        "--threads", type=int, default=None, help="torch threads per model process (default: torch's)"
+    )
+    cap.add_argument(
+        "--rows-per-part", type=int, default=512, help="local engine: rows per part file (default 512)"
+    )
     cap.add_argument("--no-progress", action="store_true", help="no progress bar")
     cap.set_defaults(func=_cmd_capture)
 

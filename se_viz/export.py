@@ -33,8 +33,16 @@ from .provenance import jsonable, package_versions, utc_now
 if TYPE_CHECKING:  # annotations only: exporting never needs torch imported here
     from .loading.load import LoadedModel
 
-__all__ = ["MANIFEST_VERSION", "capture_csv", "capture_npz", "figure_html", "figures_html", "manifest",
-           "manifest_lines", "summary_csv"]
+__all__ = [
+    "MANIFEST_VERSION",
+    "capture_csv",
+    "capture_npz",
+    "figure_html",
+    "figures_html",
+    "manifest",
+    "manifest_lines",
+    "summary_csv",
+]
 
 MANIFEST_VERSION = 1
 _HTML_CONFIG = {"displaylogo": False, "responsive": True}
@@ -44,8 +52,9 @@ _HTML_CONFIG = {"displaylogo": False, "responsive": True}
 # The manifest
 
 
-def manifest(lm: "LoadedModel", image_names: Sequence[str], *, fit: str = "crop",
-             extra: Optional[dict] = None) -> dict:
+def manifest(
+    lm: "LoadedModel", image_names: Sequence[str], *, fit: str = "crop", extra: Optional[dict] = None
+) -> dict:
     """What produced an export, as a JSON-ready dict: enough to redo it or to doubt it.
 
     Keys: ``se_viz_manifest`` (format version), ``created_utc`` (ISO-8601), ``model`` (id,
@@ -62,8 +71,9 @@ def manifest(lm: "LoadedModel", image_names: Sequence[str], *, fit: str = "crop"
         "weights": lm.source.manifest(),
         "preprocessing": {**jsonable(lm.data_config), "fit": fit},
         "images": [str(n) for n in image_names],
-        "se_blocks": [{"name": b.name, "module_path": b.path, "channels": int(b.channels)}
-                      for b in lm.blocks],
+        "se_blocks": [
+            {"name": b.name, "module_path": b.path, "channels": int(b.channels)} for b in lm.blocks
+        ],
         "versions": package_versions(),
         "labels": list(lm.labels),
         "extra": jsonable(extra or {}),
@@ -84,8 +94,12 @@ def _flat_items(info: dict, prefix: str = "") -> list[tuple[str, Any]]:
 def manifest_lines(info: dict) -> list[str]:
     """The manifest as ``key: value`` lines: nested keys dotted (``weights.sha256``), lists and
     other non-strings as JSON, so every line holds one key and never breaks."""
-    return [f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
-            .replace("\r", " ").replace("\n", " ") for key, value in _flat_items(info)]
+    return [
+        f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}".replace(
+            "\r", " "
+        ).replace("\n", " ")
+        for key, value in _flat_items(info)
+    ]
 
 
 def _csv(df: pd.DataFrame, info: Optional[dict]) -> bytes:
@@ -124,8 +138,12 @@ def summary_csv(df: pd.DataFrame, manifest: Optional[dict] = None) -> bytes:
     return _csv(df, manifest)
 
 
-def capture_npz(cap: Capture, image_names: Sequence[str], manifest: Optional[dict] = None,
-                maps_block: Optional[str] = None) -> bytes:
+def capture_npz(
+    cap: Capture,
+    image_names: Sequence[str],
+    manifest: Optional[dict] = None,
+    maps_block: Optional[str] = None,
+) -> bytes:
     """The capture as a compressed NumPy archive (``np.savez_compressed``), returned as bytes.
 
     Arrays: ``gates/<block>`` and ``squeeze/<block>`` (N, C) float32 for every block, ``logits``
@@ -154,8 +172,9 @@ def capture_npz(cap: Capture, image_names: Sequence[str], manifest: Optional[dic
     if maps_block is not None:
         cap.block(maps_block)  # an unknown block fails with the list of known ones
         if maps_block not in cap.maps_in or maps_block not in cap.maps_out:
-            raise KeyError(f"No feature maps were captured for {maps_block!r}; capture with "
-                           f"maps=[{maps_block!r}].")
+            raise KeyError(
+                f"No feature maps were captured for {maps_block!r}; capture with maps=[{maps_block!r}]."
+            )
         arrays[f"maps_in/{maps_block}"] = np.asarray(cap.maps_in[maps_block])
         arrays[f"maps_out/{maps_block}"] = np.asarray(cap.maps_out[maps_block])
     if manifest is not None:
@@ -177,8 +196,7 @@ def figure_html(fig: go.Figure) -> bytes:
     archived where no network can be assumed. To export several figures, use
     :func:`figures_html`: one file, one copy of the library.
     """
-    html_text = fig.to_html(include_plotlyjs=True, full_html=True, include_mathjax=False,
-                            config=_HTML_CONFIG)
+    html_text = fig.to_html(include_plotlyjs=True, full_html=True, include_mathjax=False, config=_HTML_CONFIG)
     return html_text.encode("utf-8")
 
 
@@ -189,8 +207,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, str):
         return html.escape(value)
     if isinstance(value, list) and value:
-        items = [" · ".join(str(v) for v in item.values()) if isinstance(item, dict) else str(item)
-                 for item in value]
+        items = [
+            " · ".join(str(v) for v in item.values()) if isinstance(item, dict) else str(item)
+            for item in value
+        ]
         return "<br>".join(html.escape(item) for item in items)
     return html.escape(json.dumps(value, ensure_ascii=False))
 
@@ -200,12 +220,14 @@ def _provenance_table(info: dict) -> str:
     rows = []
     for line_key, value in _flat_items(info):
         if line_key == "labels" and isinstance(value, list):
-            shown = (f"<details><summary>{len(value)} classes</summary>"
-                     f"<ol start=\"0\">{''.join(f'<li>{html.escape(str(v))}</li>' for v in value)}</ol></details>")
+            shown = (
+                f"<details><summary>{len(value)} classes</summary>"
+                f'<ol start="0">{"".join(f"<li>{html.escape(str(v))}</li>" for v in value)}</ol></details>'
+            )
         else:
             shown = _cell(value)
         rows.append(f"<tr><th>{html.escape(line_key)}</th><td>{shown}</td></tr>")
-    return f"<table class=\"provenance\">{''.join(rows)}</table>"
+    return f'<table class="provenance">{"".join(rows)}</table>'
 
 
 _STYLE = """
@@ -228,16 +250,22 @@ def figures_html(figures: Sequence[tuple[str, go.Figure]], manifest: dict, title
     """
     parts = []
     for k, (heading, fig) in enumerate(figures):
-        div = pio.to_html(fig, include_plotlyjs=False, full_html=False, include_mathjax=False,
-                          config=_HTML_CONFIG, div_id=f"se-viz-figure-{k}")
+        div = pio.to_html(
+            fig,
+            include_plotlyjs=False,
+            full_html=False,
+            include_mathjax=False,
+            config=_HTML_CONFIG,
+            div_id=f"se-viz-figure-{k}",
+        )
         parts.append(f"<section><h2>{html.escape(heading)}</h2>{div}</section>")
     # "</" must not appear inside a <script> element, or the browser would end it early.
     data = json.dumps(manifest, ensure_ascii=False, indent=1).replace("</", "<\\/")
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n"
-        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n"
-        f"<script type=\"application/json\" id=\"se-viz-manifest\">{data}</script>\n</head>\n<body>\n"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>\n'
+        f'<script type="application/json" id="se-viz-manifest">{data}</script>\n</head>\n<body>\n'
         f"<h1>{html.escape(title)}</h1>\n{''.join(parts)}\n"
         f"<section><h2>Provenance</h2>{_provenance_table(manifest)}</section>\n</body>\n</html>\n"
     )

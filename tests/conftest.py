@@ -7,10 +7,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
 torch.manual_seed(0)
 
@@ -29,7 +29,11 @@ def sample_images():
     from PIL import Image
     from skimage import data
 
-    return [Image.fromarray(data.chelsea()), Image.fromarray(data.astronaut()), Image.fromarray(data.coffee())]
+    return [
+        Image.fromarray(data.chelsea()),
+        Image.fromarray(data.astronaut()),
+        Image.fromarray(data.coffee()),
+    ]
 
 
 @pytest.fixture
@@ -60,6 +64,7 @@ def r50_checkpoint(tmp_path_factory) -> Path:
 @pytest.fixture
 def app_env(monkeypatch, hf_cache):
     """Set (or clear) SE_VIZ_MODEL / SE_VIZ_WEIGHTS for an app started in this test."""
+
     def use(model: str | None, weights: Path | None = None) -> None:
         for var, val in (("SE_VIZ_MODEL", model), ("SE_VIZ_WEIGHTS", weights)):
             if val is None:

@@ -14,8 +14,20 @@ from se_viz.engine.blocks import BlockInfo
 from se_viz.engine.capture import Capture
 
 SUMMARY_COLUMNS = [
-    "block", "paper_name", "module_path", "stage", "channels", "mean", "std", "min", "max",
-    "frac_below_0.1", "frac_above_0.9", "entropy", "z_mean", "z_std",
+    "block",
+    "paper_name",
+    "module_path",
+    "stage",
+    "channels",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "frac_below_0.1",
+    "frac_above_0.9",
+    "entropy",
+    "z_mean",
+    "z_std",
 ]
 
 
@@ -27,9 +39,18 @@ def cap(legacy_r50, sample_images):
 
 def _block(name: str, channels: int, path: str | None = None, paper: str | None = None) -> BlockInfo:
     path = path or name
-    return BlockInfo(name=name, path=path, channels=channels, reduced=max(1, channels // 4),
-                     gate_kind="sigmoid", paper_name=paper, reduce_path=f"{path}.fc1",
-                     gate_path=f"{path}.gate", module_type="SE", index=0)
+    return BlockInfo(
+        name=name,
+        path=path,
+        channels=channels,
+        reduced=max(1, channels // 4),
+        gate_kind="sigmoid",
+        paper_name=paper,
+        reduce_path=f"{path}.fc1",
+        gate_path=f"{path}.gate",
+        module_type="SE",
+        index=0,
+    )
 
 
 @pytest.fixture
@@ -44,7 +65,9 @@ def handmade() -> Capture:
         "stem.se": np.array([[1.0, -1.0, 3.0, 1.0]], dtype=np.float32),
         "head.se": np.array([[2.0, 2.0, 2.0]], dtype=np.float32),
     }
-    return Capture(blocks=blocks, gates=gates, squeeze=squeeze, logits=np.array([[0.0, 1.0, 2.0]], np.float32))
+    return Capture(
+        blocks=blocks, gates=gates, squeeze=squeeze, logits=np.array([[0.0, 1.0, 2.0]], np.float32)
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -136,8 +136,7 @@ def test_start_shows_title_equations_status_and_empty_state(mini_app):
     assert any("Loaded" in s.value and "local file" in s.value for s in at.sidebar.info)
     assert any("No image yet" in i.value for i in at.info)
     assert at.sidebar.file_uploader[0].accept_multiple_files
-    assert set(at.sidebar.file_uploader[0].allowed_type) >= {".jpg", ".png", ".webp", ".bmp", ".gif",
-                                                             ".tiff"}
+    assert set(at.sidebar.file_uploader[0].allowed_type) >= {".jpg", ".png", ".webp", ".bmp", ".gif", ".tiff"}
 
 
 def test_picker_lists_every_catalog_model_and_untrained_variants(mini_app):
@@ -153,8 +152,9 @@ def test_picker_lists_every_catalog_model_and_untrained_variants(mini_app):
     assert sum("UNTRAINED, structure only" in lbl for lbl in labels) == len(architectures)
     assert "weights from local file mini.safetensors" in text
     # Every option says what it needs: offline here, the hub models need a download.
-    assert all(("works offline" in lbl) or ("needs a download" in lbl) or ("local file" in lbl)
-               for lbl in labels)
+    assert all(
+        ("works offline" in lbl) or ("needs a download" in lbl) or ("local file" in lbl) for lbl in labels
+    )
     for entry in se_viz.catalog():
         label = next(lbl for lbl in labels if lbl.startswith(entry.name))
         assert label.endswith("works offline" if entry.offline else "needs a download"), label
@@ -228,11 +228,13 @@ def _top5(table) -> pd.DataFrame:
 def test_upload_shows_predictions_matching_the_model_and_names_a_bad_file(mini_with_cat, mini_lm):
     at = mini_with_cat
     good = _png("coffee")
-    at.sidebar.file_uploader[0].set_value([
-        ("coffee.png", good, "image/png"),
-        ("broken.jpg", b"this is not a jpeg", "image/jpeg"),
-        ("empty.webp", b"", "image/webp"),
-    ])
+    at.sidebar.file_uploader[0].set_value(
+        [
+            ("coffee.png", good, "image/png"),
+            ("broken.jpg", b"this is not a jpeg", "image/jpeg"),
+            ("empty.webp", b"", "image/webp"),
+        ]
+    )
     at.run()
     _assert_clean(at)
     errors = _errors(at)
@@ -271,7 +273,7 @@ def test_heatmap_figure_matches_the_capture(mini_with_cat, mini_lm):
     heat = [t for t in fig["data"] if t["type"] == "heatmap"]
     stages = sorted({b.stage for b in cap.blocks})
     assert len(heat) == len(stages)
-    for trace, stage in zip(heat, stages):
+    for trace, stage in zip(heat, stages, strict=True):
         blocks = [b for b in cap.blocks if b.stage == stage]
         z = _decode(trace["z"])
         assert z.shape == (len(blocks), blocks[0].channels)
@@ -279,8 +281,7 @@ def test_heatmap_figure_matches_the_capture(mini_with_cat, mini_lm):
         assert np.allclose(z, expected, atol=1e-5)
         custom = _decode(trace["customdata"]).reshape(z.shape + (2,))  # (channel, z) per cell
         assert np.array_equal(custom[0, :, 0], np.arange(z.shape[1]))
-        assert np.allclose(custom[..., 1], np.stack([cap.squeeze[b.name][0] for b in blocks]),
-                           atol=1e-4)
+        assert np.allclose(custom[..., 1], np.stack([cap.squeeze[b.name][0] for b in blocks]), atol=1e-4)
         assert (trace.get("zmin"), trace.get("zmax")) in ((0, 1), (0.0, 1.0), (None, None))
         ticks = " ".join(map(str, trace["y"]))
         assert blocks[0].paper_name in ticks and blocks[0].path in ticks
@@ -298,7 +299,7 @@ def test_distributions_and_summary_table(mini_with_cat, mini_lm):
     figs = _figures(at)
     assert len(figs) == 2
     cap = _expected_capture(mini_lm, _png("chelsea"))
-    for fig, quantity in zip(figs, ("s", "z")):
+    for fig in figs:
         assert {t["type"] for t in fig["data"]} == {"violin"}
         assert len(fig["data"]) == len(cap.blocks)
     for kind, trace_type in (("box", "box"), ("histogram", "histogram")):
@@ -307,8 +308,16 @@ def test_distributions_and_summary_table(mini_with_cat, mini_lm):
         assert {t["type"] for f in _figures(at) for t in f["data"]} == {trace_type}
     summary = at.table[0].value
     assert list(summary["SE block"]) == [b.label for b in cap.blocks]  # every row, no repeated column
-    assert list(summary.columns) == ["SE block", "C", "mean s", "std s", "s < 0.1", "s > 0.9",
-                                     "entropy", "mean z"]
+    assert list(summary.columns) == [
+        "SE block",
+        "C",
+        "mean s",
+        "std s",
+        "s < 0.1",
+        "s > 0.9",
+        "entropy",
+        "mean z",
+    ]
     first = cap.gates[cap.block_names[0]][0]
     assert float(summary["mean s"].iloc[0]) == pytest.approx(first.mean(), abs=1e-5)
     assert float(summary["s < 0.1"].iloc[0]) == pytest.approx((first < 0.1).mean())
@@ -350,13 +359,15 @@ def test_view_block_and_sort_changes_run_no_forward_pass(mini_with_cat):
     at = mini_with_cat
     passes: list[int] = []
     handle = load_model_cached(at.session_state["model"]).model.register_forward_pre_hook(
-        lambda *_: passes.append(1))
+        lambda *_: passes.append(1)
+    )
     try:
         _run_view_changes(at)
         assert passes == []
         # An image no test has shown before: exactly one pass (with maps: it is now the one shown).
-        at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
-                                               ("new.png", _png("astronaut", (97, 83)), "image/png")])
+        at.sidebar.file_uploader[0].set_value(
+            [("cat.png", _png("chelsea"), "image/png"), ("new.png", _png("astronaut", (97, 83)), "image/png")]
+        )
         at.run()
         assert passes == [1]
     finally:
@@ -390,8 +401,9 @@ def test_exports_parse_with_the_right_rows(mini_with_cat, mini_lm, monkeypatch):
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", record)
     at = mini_with_cat
-    at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
-                                           ("coffee.png", _png("coffee"), "image/png")])
+    at.sidebar.file_uploader[0].set_value(
+        [("cat.png", _png("chelsea"), "image/png"), ("coffee.png", _png("coffee"), "image/png")]
+    )
     _view(at, "Export")
     csv_name = next(n for n in made if n.endswith(".csv") and n.startswith("se_capture"))
     npz_name = next(n for n in made if n.endswith(".npz"))
@@ -427,8 +439,9 @@ def test_exports_parse_with_the_right_rows(mini_with_cat, mini_lm, monkeypatch):
 def test_detail_view_follows_the_chosen_image(mini_with_cat, mini_lm):
     at = mini_with_cat
     coffee = _png("coffee")
-    at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
-                                           ("coffee.png", coffee, "image/png")])
+    at.sidebar.file_uploader[0].set_value(
+        [("cat.png", _png("chelsea"), "image/png"), ("coffee.png", coffee, "image/png")]
+    )
     at.run()
     at.selectbox(key="detail_image").set_value("coffee.png").run()
     _view(at, "Gate heatmap")
@@ -479,9 +492,14 @@ def test_every_upload_format_works_side_by_side(mini_app):
 
     img = Image.fromarray(data.astronaut()).resize((200, 200))
     files = []
-    for fmt, ext, mime in (("JPEG", "jpg", "image/jpeg"), ("PNG", "png", "image/png"),
-                           ("WEBP", "webp", "image/webp"), ("BMP", "bmp", "image/bmp"),
-                           ("GIF", "gif", "image/gif"), ("TIFF", "tiff", "image/tiff")):
+    for fmt, ext, mime in (
+        ("JPEG", "jpg", "image/jpeg"),
+        ("PNG", "png", "image/png"),
+        ("WEBP", "webp", "image/webp"),
+        ("BMP", "bmp", "image/bmp"),
+        ("GIF", "gif", "image/gif"),
+        ("TIFF", "tiff", "image/tiff"),
+    ):
         buf = io.BytesIO()
         img.save(buf, format=fmt)
         files.append((f"astronaut.{ext}", buf.getvalue(), mime))
@@ -545,6 +563,7 @@ def test_efficientnet_untrained_every_view_renders(app_env):
 
 def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
     from streamlit.testing.v1 import AppTest
+
     from se_viz.loading.samples import synthetic_samples
     from se_viz.ui.sidebar import mini_choice
 
@@ -563,5 +582,5 @@ def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
     examples = synthetic_samples()
     assert len(tables) == 1 + len(examples)
     # The trained mini model gets its own generated examples right (they are its classes).
-    for table, sample in zip(tables[1:], examples):
+    for table, sample in zip(tables[1:], examples, strict=True):
         assert f"synthetic: {table['class'].iloc[0]}" == sample.title

@@ -8,12 +8,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from datasets_helpers import make_image_folder
+from test_app import APP, TIMEOUT, _assert_clean, _errors, _figures
 
 import se_viz
-from datasets_helpers import make_image_folder
 from se_viz.cli import main
 from se_viz.datasets.reader import open_gate_dataset
-from test_app import APP, TIMEOUT, _assert_clean, _errors, _figures
 
 FAST = ["--batch-size", "8", "--workers", "1", "--threads", "1", "--no-progress"]
 
@@ -22,8 +22,12 @@ FAST = ["--batch-size", "8", "--workers", "1", "--threads", "1", "--no-progress"
 def data_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("data")
     folder = make_image_folder(tmp_path_factory.mktemp("images") / "shapes")
-    assert main(["capture", str(folder), "--model", se_viz.MINI_MODEL, "--out", str(root / "shapes.gates"),
-                 *FAST]) == 0
+    assert (
+        main(
+            ["capture", str(folder), "--model", se_viz.MINI_MODEL, "--out", str(root / "shapes.gates"), *FAST]
+        )
+        == 0
+    )
     return root
 
 
@@ -57,7 +61,9 @@ def test_dataset_from_the_data_folder(app_env, monkeypatch, data_dir):
     ds = open_gate_dataset(data_dir / "shapes.gates")
     summary = at.table[0].value
     assert list(summary["block"]) == ds.block_names
-    assert float(summary["mean"].iloc[0]) == pytest.approx(float(ds.gates(ds.block_names[0]).mean()), abs=1e-4)
+    assert float(summary["mean"].iloc[0]) == pytest.approx(
+        float(ds.gates(ds.block_names[0]).mean()), abs=1e-4
+    )
     assert any(f"{len(ds)} images" in c.value and "labelled" in c.value for c in at.caption)
     for view in ("Compare", "Classes"):
         at.session_state["dataset_view"] = view
@@ -78,10 +84,14 @@ def test_dataset_uploaded_as_zip_and_a_bad_zip_is_refused(app_env, data_dir):
         for path in (data_dir / "shapes.gates").rglob("*"):
             if path.is_file():
                 zf.write(path, Path("shapes.gates") / path.relative_to(data_dir / "shapes.gates"))
-    at.sidebar.file_uploader(key="dataset_upload").set_value(("shapes.zip", buf.getvalue(), "application/zip")).run()
+    at.sidebar.file_uploader(key="dataset_upload").set_value(
+        ("shapes.zip", buf.getvalue(), "application/zip")
+    ).run()
     _assert_clean(at)
     assert any("Gate dataset" in s.value for s in at.subheader)
-    at.sidebar.file_uploader(key="dataset_upload").set_value(("nope.zip", b"not a zip", "application/zip")).run()
+    at.sidebar.file_uploader(key="dataset_upload").set_value(
+        ("nope.zip", b"not a zip", "application/zip")
+    ).run()
     _assert_clean(at)
     assert any("cannot be opened" in e and "not a ZIP" in e for e in _errors(at))
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from test_app import APP, TIMEOUT, _assert_clean, _errors, _figures, _view
+
 import se_viz
-from test_app import APP, TIMEOUT, _assert_clean, _errors, _figures, _png, _view
 
 
 def test_interventions_and_teaching_tabs(app_env):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import se_viz
 from test_app import APP, TIMEOUT, _assert_clean, _errors, _figures, _png, _view
+
+import se_viz
 
 
 def test_compare_classes_and_the_offline_demonstration(app_env):
@@ -12,8 +13,9 @@ def test_compare_classes_and_the_offline_demonstration(app_env):
     app_env(se_viz.MINI_MODEL, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
-                                           ("coffee.png", _png("coffee"), "image/png")])
+    at.sidebar.file_uploader[0].set_value(
+        [("cat.png", _png("chelsea"), "image/png"), ("coffee.png", _png("coffee"), "image/png")]
+    )
     at.run()
     _assert_clean(at)
     at = _view(at, "Compare")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 
-
 import timm
+from hub_cache import write_hub_cache
 from PIL import Image
+from test_app import APP, TIMEOUT, _assert_clean, _decode, _figures, _png, _view
 
 import se_viz
-from hub_cache import write_hub_cache
-from test_app import APP, TIMEOUT, _assert_clean, _decode, _figures, _png, _view
 
 
 def _app(app_env, model, weights=None):
@@ -25,8 +24,9 @@ def _app(app_env, model, weights=None):
 
 
 def _sidebar_text(at) -> str:
-    return " ".join(el.value for kind in ("success", "info", "warning", "error")
-                    for el in getattr(at.sidebar, kind))
+    return " ".join(
+        el.value for kind in ("success", "info", "warning", "error") for el in getattr(at.sidebar, kind)
+    )
 
 
 def test_status_names_the_real_source_of_the_weights(app_env, hf_cache, tmp_path):
@@ -34,12 +34,15 @@ def test_status_names_the_real_source_of_the_weights(app_env, hf_cache, tmp_path
     at = _app(app_env, se_viz.MINI_MODEL)
     assert "weights: bundled with se_viz" in _sidebar_text(at)
     # a hub model found in this computer's cache (offline)
-    write_hub_cache(hf_cache, "timm/legacy_seresnet18.in1k", timm.create_model("legacy_seresnet18").state_dict())
+    write_hub_cache(
+        hf_cache, "timm/legacy_seresnet18.in1k", timm.create_model("legacy_seresnet18").state_dict()
+    )
     at = _app(app_env, "legacy_seresnet18.in1k")
     text = _sidebar_text(at)
     assert "published, from this computer's cache (timm/legacy_seresnet18.in1k)" in text
     assert "downloaded before, works offline" in at.sidebar.selectbox[0].options[0] or any(
-        "SE-ResNet-18" in o and "downloaded before" in o for o in at.sidebar.selectbox[0].options)
+        "SE-ResNet-18" in o and "downloaded before" in o for o in at.sidebar.selectbox[0].options
+    )
     # a local file: the architecture is named, the weights are not vouched for
     from safetensors.torch import save_file
 
@@ -65,8 +68,9 @@ def test_newest_upload_is_shown_and_removal_keeps_the_view(app_env):
     at.run()
     _view(at, "Gate heatmap")
     first = _decode(_figures(at)[0]["data"][0]["z"])
-    at.sidebar.file_uploader[0].set_value([("cat.png", _png("chelsea"), "image/png"),
-                                           ("coffee.png", _png("coffee"), "image/png")])
+    at.sidebar.file_uploader[0].set_value(
+        [("cat.png", _png("chelsea"), "image/png"), ("coffee.png", _png("coffee"), "image/png")]
+    )
     at.run()
     _assert_clean(at)
     assert at.selectbox(key="detail_image").value == "coffee.png"
@@ -90,17 +94,19 @@ def test_odd_images_are_explained_and_thumbnails_stay_visible(app_env):
     at = _app(app_env, se_viz.MINI_MODEL)
     frames = [Image.new("RGB", (64, 64), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
     gif = _encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
-    at.sidebar.file_uploader[0].set_value([
-        ("strip.png", _encoded(Image.new("RGB", (2000, 10), (200, 30, 30))), "image/png"),
-        ("dot.png", _encoded(Image.new("RGB", (1, 1), (0, 0, 255))), "image/png"),
-        ("anim.gif", gif, "image/gif"),
-    ])
+    at.sidebar.file_uploader[0].set_value(
+        [
+            ("strip.png", _encoded(Image.new("RGB", (2000, 10), (200, 30, 30))), "image/png"),
+            ("dot.png", _encoded(Image.new("RGB", (1, 1), (0, 0, 255))), "image/png"),
+            ("anim.gif", gif, "image/gif"),
+        ]
+    )
     at.run()
     _assert_clean(at)
     notices = " ".join(i.value for i in at.info)
-    assert "centre crop" in notices and "pad" in notices          # the strip
-    assert "1×1" in notices                                       # the tiny image
-    assert "3 frames" in notices and "first" in notices           # the animation
+    assert "centre crop" in notices and "pad" in notices  # the strip
+    assert "1×1" in notices  # the tiny image
+    assert "3 frames" in notices and "first" in notices  # the animation
     from se_viz.ui.cache import MIN_THUMB_SIDE, image_digest, thumbnail_png
 
     data = _encoded(Image.new("RGB", (2000, 10), (200, 30, 30)))

@@ -40,6 +40,8 @@ def test_peak_rss_delta_sees_an_allocation():
 
 
 def test_cli_bench(capsys):
-    assert main(["bench", "--model", "legacy_seresnet18", "--batch", "1", "--rounds", "2", "--no-memory"]) == 0
+    assert (
+        main(["bench", "--model", "legacy_seresnet18", "--batch", "1", "--rounds", "2", "--no-memory"]) == 0
+    )
     out = capsys.readouterr().out
     assert "target <= 1.03" in out and "n/a" in out

@@ -106,7 +106,11 @@ def test_timm_module_kinds():
     new = se_viz.find_se_blocks(timm.create_model("seresnet50"))[0]
     legacy = se_viz.find_se_blocks(timm.create_model("legacy_seresnet50"))[0]
     eff = se_viz.find_se_blocks(timm.create_model("efficientnet_b0"))[0]
-    assert (new.path, new.reduce_path, new.gate_path) == ("layer1.0.se", "layer1.0.se.fc1", "layer1.0.se.gate")
+    assert (new.path, new.reduce_path, new.gate_path) == (
+        "layer1.0.se",
+        "layer1.0.se.fc1",
+        "layer1.0.se.gate",
+    )
     assert (legacy.reduce_path, legacy.gate_path) == ("layer1.0.se_module.fc1", "layer1.0.se_module.sigmoid")
     assert (eff.reduce_path, eff.gate_path) == ("blocks.0.0.se.conv_reduce", "blocks.0.0.se.gate")
 
@@ -146,6 +150,8 @@ def test_model_without_se_names_the_model():
 
 def test_bottleneck_is_not_mistaken_for_se():
     # Two 1x1 convs C->r->C with a sigmoid but also a 3x3 conv: not an SE block.
-    block = nn.Sequential(nn.Conv2d(64, 16, 1), nn.Conv2d(16, 16, 3, padding=1), nn.Conv2d(16, 64, 1), nn.Sigmoid())
+    block = nn.Sequential(
+        nn.Conv2d(64, 16, 1), nn.Conv2d(16, 16, 3, padding=1), nn.Conv2d(16, 64, 1), nn.Sigmoid()
+    )
     with pytest.raises(NoSEBlocksError):
         se_viz.find_se_blocks(block)

@@ -30,8 +30,12 @@ APP = str(ROOT / "app.py")
 EXAMPLES = ROOT / "docs" / "examples"
 VARIANTS = ("linear_after_add", "conv_before_add")
 CLASSES = ["cat", "dog", "fox"]
-BLOCKS = [("SE_2_1", "layer1.0.se", 8), ("SE_2_2", "layer1.1.se", 8), ("SE_3_1", "layer2.0.se", 16),
-          ("SE_3_2", "layer2.1.se", 16)]
+BLOCKS = [
+    ("SE_2_1", "layer1.0.se", 8),
+    ("SE_2_2", "layer1.1.se", 8),
+    ("SE_3_1", "layer2.0.se", 16),
+    ("SE_3_2", "layer2.1.se", 16),
+]
 
 NET = '''
 import torch
@@ -105,8 +109,9 @@ class TinySENet(nn.Module):
         self.conv1 = nn.Conv2d(3, 8, 3, 2, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(8)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = nn.Sequential(BasicBlock(8, 8, 1, se, se_after_add), BasicBlock(8, 8, 1, se, se_after_add))
-        self.layer2 = nn.Sequential(BasicBlock(8, 16, 2, se, se_after_add), BasicBlock(16, 16, 1, se, se_after_add))
+        a = se_after_add
+        self.layer1 = nn.Sequential(BasicBlock(8, 8, 1, se, a), BasicBlock(8, 8, 1, se, a))
+        self.layer2 = nn.Sequential(BasicBlock(8, 16, 2, se, a), BasicBlock(16, 16, 1, se, a))
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(16, num_classes)
 
@@ -125,7 +130,9 @@ def conv_before_add():
 
 
 def plain_cnn():
-    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3)
+    )
 
 
 def raises():
@@ -249,8 +256,26 @@ def test_se_viz_capture_with_a_factory_writes_the_same_gates(net, tmp_path):
     weights = net.parent / f"{variant}.safetensors"
     out = tmp_path / "gates"
     spec = f"{net}:{variant}"
-    assert main(["capture", str(net.parent / "images"), "--model", spec, "--weights", str(weights),
-                 "--out", str(out), "--workers", "0", "--threads", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "capture",
+                str(net.parent / "images"),
+                "--model",
+                spec,
+                "--weights",
+                str(weights),
+                "--out",
+                str(out),
+                "--workers",
+                "0",
+                "--threads",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     ds = open_gate_dataset(out)
     assert len(ds) == 4 and ds.block_names == [b for b, _, _ in BLOCKS]
     lm = se_viz.load_model(spec, weights=weights)
@@ -261,8 +286,22 @@ def test_se_viz_capture_with_a_factory_writes_the_same_gates(net, tmp_path):
 
 
 def test_se_viz_capture_names_a_broken_factory_in_one_line(net, tmp_path, capsys):
-    assert main(["capture", str(net.parent / "images"), "--model", f"{net}:biuld", "--out",
-                 str(tmp_path / "gates"), "--workers", "0", "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "capture",
+                str(net.parent / "images"),
+                "--model",
+                f"{net}:biuld",
+                "--out",
+                str(tmp_path / "gates"),
+                "--workers",
+                "0",
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert err.startswith("se-viz capture: The factory module tiny_senet.py has no function 'biuld'")
     assert "\n" not in err
@@ -315,8 +354,10 @@ def test_catalog_entries_join_the_shelf_and_load_by_id(net, monkeypatch):
     assert other.defaults == ["mean", "std"]
     x = lm.preprocess([_photo()])
     assert tuple(x.shape) == (1, 3, 64, 64)
-    np.testing.assert_array_equal(se_viz.capture(lm.model, x).gates["SE_2_1"],
-                                  se_viz.capture(_direct(net, "linear_after_add"), x).gates["SE_2_1"])
+    np.testing.assert_array_equal(
+        se_viz.capture(lm.model, x).gates["SE_2_1"],
+        se_viz.capture(_direct(net, "linear_after_add"), x).gates["SE_2_1"],
+    )
 
 
 def test_the_app_shows_the_users_network_in_every_view(net, app_env, monkeypatch):
@@ -336,7 +377,9 @@ def test_the_app_shows_the_users_network_in_every_view(net, app_env, monkeypatch
     assert any("SE-ResNet-50 (paper authors' weights)" in label for label in labels)
     assert not any("UNTRAINED" in label and "Tiny" in label for label in labels)
     status = " ".join(i.value for i in at.sidebar.info)
-    assert "your model" in status and "Tiny SE-Net (test)" in status and "linear_after_add.safetensors" in status
+    assert (
+        "your model" in status and "Tiny SE-Net (test)" in status and "linear_after_add.safetensors" in status
+    )
     assert "4 SE blocks · 3 classes · input 64×64 px" in status
     captions = " ".join(c.value for c in at.sidebar.caption)
     assert "bicubic interpolation, centre crop 87.5 %" in captions and "resolve_model_data_config" in captions
@@ -359,7 +402,7 @@ def test_the_app_shows_the_users_network_in_every_view(net, app_env, monkeypatch
     (fig,) = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     heat = [t for t in fig["data"] if t["type"] == "heatmap"]
     assert len(heat) == 2  # one panel per stage: 8 and 16 channels
-    for trace, names in zip(heat, (["SE_2_1", "SE_2_2"], ["SE_3_1", "SE_3_2"])):
+    for trace, names in zip(heat, (["SE_2_1", "SE_2_2"], ["SE_3_1", "SE_3_2"]), strict=True):
         z = _plotly_array(trace["z"])
         np.testing.assert_allclose(z, np.stack([expected.gates[n][0] for n in names]), atol=1e-5)
         assert "layer1.0.se" in " ".join(map(str, heat[0]["y"]))
@@ -403,12 +446,16 @@ def test_a_factory_module_that_does_not_import(net):
     broken.write_text("import no_such_package_xyz\n\ndef build():\n    pass\n")
     with pytest.raises(ModelLoadError) as exc:
         se_viz.load_model(f"{broken}:build")
-    assert _sentence(exc) == ("The factory module broken_import.py cannot be imported (ModuleNotFoundError: "
-                              "No module named 'no_such_package_xyz'): fix the file.")
+    assert _sentence(exc) == (
+        "The factory module broken_import.py cannot be imported (ModuleNotFoundError: "
+        "No module named 'no_such_package_xyz'): fix the file."
+    )
     with pytest.raises(ModelLoadError) as exc:
         se_viz.load_model("no_such_module_xyz.models:build")
-    assert _sentence(exc).startswith("The factory module 'no_such_module_xyz.models' cannot be imported "
-                                     "(ModuleNotFoundError: No module named 'no_such_module_xyz')")
+    assert _sentence(exc).startswith(
+        "The factory module 'no_such_module_xyz.models' cannot be imported "
+        "(ModuleNotFoundError: No module named 'no_such_module_xyz')"
+    )
     with pytest.raises(ModelLoadError, match=r"The factory file .*missing\.py does not exist"):
         se_viz.load_model(f"{net.parent / 'missing.py'}:build")
 
@@ -426,12 +473,15 @@ def test_a_factory_name_that_is_missing(net):
 def test_a_factory_that_raises_or_returns_no_network(net):
     with pytest.raises(ModelLoadError) as exc:
         se_viz.load_model(f"{net}:raises")
-    assert _sentence(exc) == ("The factory tiny_senet.py:raises raised ValueError: widths must be positive — it "
-                              "must build the network when called without arguments.")
+    assert _sentence(exc) == (
+        "The factory tiny_senet.py:raises raised ValueError: widths must be positive — it "
+        "must build the network when called without arguments."
+    )
     with pytest.raises(ModelLoadError) as exc:
         se_viz.load_model(f"{net}:state_dict_only")
-    assert _sentence(exc).startswith("The factory tiny_senet.py:state_dict_only returned a OrderedDict, not a "
-                                     "torch.nn.Module")
+    assert _sentence(exc).startswith(
+        "The factory tiny_senet.py:state_dict_only returned a OrderedDict, not a torch.nn.Module"
+    )
 
 
 def test_a_network_without_se_blocks_lists_the_recognised_shapes(net):
@@ -439,8 +489,12 @@ def test_a_network_without_se_blocks_lists_the_recognised_shapes(net):
         se_viz.load_model(f"{net}:plain_cnn")
     text = _sentence(exc)
     assert text.startswith("The model 'tiny_senet.py:plain_cnn' has no Squeeze-and-Excitation block")
-    for shape in ("nn.Linear or a 1×1 nn.Conv2d", "nn.Sigmoid or nn.Hardsigmoid", "torch.sigmoid()",
-                  "the tutorial SELayer"):
+    for shape in (
+        "nn.Linear or a 1×1 nn.Conv2d",
+        "nn.Sigmoid or nn.Hardsigmoid",
+        "torch.sigmoid()",
+        "the tutorial SELayer",
+    ):
         assert shape in text
 
 
@@ -448,10 +502,16 @@ def test_a_network_that_cannot_take_the_input_size(net, monkeypatch):
     with pytest.raises(ModelLoadError) as exc:
         se_viz.load_model(f"{net}:fixed_input")
     text = _sentence(exc)
-    assert text.startswith("The network of tiny_senet.py:fixed_input fails on a 3×224×224 input (RuntimeError: ")
+    assert text.startswith(
+        "The network of tiny_senet.py:fixed_input fails on a 3×224×224 input (RuntimeError: "
+    )
     assert text.endswith("): set input_size in its catalog entry.")
-    monkeypatch.setenv("SE_VIZ_CATALOG", str(_catalog(net, '[[model]]\nid = "fixed"\nfactory = '
-                                                           '"tiny_senet.py:fixed_input"\ninput_size = 32\n')))
+    monkeypatch.setenv(
+        "SE_VIZ_CATALOG",
+        str(
+            _catalog(net, '[[model]]\nid = "fixed"\nfactory = "tiny_senet.py:fixed_input"\ninput_size = 32\n')
+        ),
+    )
     assert se_viz.load_model("fixed").labels == ["class 0", "class 1", "class 2"]
 
 
@@ -459,8 +519,10 @@ def test_weights_that_do_not_fit_the_factory(net):
     with pytest.raises(ModelLoadError) as exc:
         se_viz.load_model(f"{net}:linear_after_add", weights=net.parent / "conv_before_add.safetensors")
     text = _sentence(exc)
-    assert text.startswith("The weights in conv_before_add.safetensors do not fit the architecture "
-                           "'tiny_senet.py:linear_after_add': ")
+    assert text.startswith(
+        "The weights in conv_before_add.safetensors do not fit the architecture "
+        "'tiny_senet.py:linear_after_add': "
+    )
     assert "Pick the model these weights were trained for." in text
 
 
@@ -470,22 +532,36 @@ def test_class_names_that_do_not_match_the_outputs(net, monkeypatch):
     monkeypatch.setenv("SE_VIZ_CATALOG", str(catalog))
     with pytest.raises(ModelLoadError) as exc:
         se_viz.load_model("tiny.linear")
-    assert _sentence(exc) == ("The class names of 'tiny.linear' (two.txt) are 2, but the network has 3 outputs: "
-                              "give one name per output, in output order.")
+    assert _sentence(exc) == (
+        "The class names of 'tiny.linear' (two.txt) are 2, but the network has 3 outputs: "
+        "give one name per output, in output order."
+    )
 
 
-@pytest.mark.parametrize("body, sentence", [
-    ('[[model]]\nid = "x"\n', "Entry 1 of the model catalog {name} needs a 'factory' (text)."),
-    ('[[model]]\nid = "x"\nfactory = "tiny_senet.py:build"\nlayers = 3\n',
-     "Entry 1 of the model catalog {name} has unknown field(s) layers; the fields are "),
-    ('[[model]]\nid = "x"\nfactory = "tiny_senet.py:build"\ninput_size = "big"\n',
-     "The entry 'x' of the model catalog {name}: input_size must be a side in pixels"),
-    ('[[model]]\nid = "legacy_seresnet50.in1k"\nfactory = "tiny_senet.py:build"\n',
-     "The id 'legacy_seresnet50.in1k' in {name} is already a built-in model"),
-    ('[[model\n', "The model catalog {name} cannot be read ("),
-    ('[[model]]\nid = "a"\nname = "Mine"\nfactory = "m.py:f"\n[[model]]\nid = "b"\nname = "Mine"\nfactory = "m.py:g"\n',
-     "The model catalog {name} lists the name 'Mine' twice."),
-])
+@pytest.mark.parametrize(
+    "body, sentence",
+    [
+        ('[[model]]\nid = "x"\n', "Entry 1 of the model catalog {name} needs a 'factory' (text)."),
+        (
+            '[[model]]\nid = "x"\nfactory = "tiny_senet.py:build"\nlayers = 3\n',
+            "Entry 1 of the model catalog {name} has unknown field(s) layers; the fields are ",
+        ),
+        (
+            '[[model]]\nid = "x"\nfactory = "tiny_senet.py:build"\ninput_size = "big"\n',
+            "The entry 'x' of the model catalog {name}: input_size must be a side in pixels",
+        ),
+        (
+            '[[model]]\nid = "legacy_seresnet50.in1k"\nfactory = "tiny_senet.py:build"\n',
+            "The id 'legacy_seresnet50.in1k' in {name} is already a built-in model",
+        ),
+        ("[[model\n", "The model catalog {name} cannot be read ("),
+        (
+            '[[model]]\nid = "a"\nname = "Mine"\nfactory = "m.py:f"\n'
+            '[[model]]\nid = "b"\nname = "Mine"\nfactory = "m.py:g"\n',
+            "The model catalog {name} lists the name 'Mine' twice.",
+        ),
+    ],
+)
 def test_catalog_mistakes_are_named(net, monkeypatch, body, sentence):
     catalog = _catalog(net, body)
     monkeypatch.setenv("SE_VIZ_CATALOG", str(catalog))
@@ -515,9 +591,11 @@ def test_the_documented_example_loads_through_its_catalog(tmp_path, monkeypatch)
     # The guide shows the catalog file and the commands exactly as they are.
     guide = (ROOT / "docs" / "your-own-network.md").read_text()
     assert (EXAMPLES / "my_models.toml").read_text().strip() in guide
-    for command in ("python docs/examples/my_senet.py",
-                    "SE_VIZ_CATALOG=docs/examples/my_models.toml SE_VIZ_MODEL=my_senet.shapes streamlit run app.py",
-                    "se-viz capture"):
+    for command in (
+        "python docs/examples/my_senet.py",
+        "SE_VIZ_CATALOG=docs/examples/my_models.toml SE_VIZ_MODEL=my_senet.shapes streamlit run app.py",
+        "se-viz capture",
+    ):
         assert command in guide
 
 
@@ -531,7 +609,9 @@ def test_the_app_names_a_broken_catalog_instead_of_drawing(net, app_env, monkeyp
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        f"**The model catalog cannot be used.** Entry 1 of the model catalog {catalog.name} needs a 'factory' (text)."]
+        f"**The model catalog cannot be used.** Entry 1 of the model catalog {catalog.name} "
+        "needs a 'factory' (text)."
+    ]
 
 
 def test_the_readme_example_matches_the_example_files():

@@ -7,10 +7,10 @@ import pytest
 import timm
 import torch
 import torchvision
+from test_blocks import ConvSE, LinearSE, TinyNet
 from torch import nn
 
 import se_viz
-from test_blocks import ConvSE, LinearSE, TinyNet
 
 
 def hook_count(model: nn.Module) -> int:
@@ -53,8 +53,9 @@ def check_exact(model: nn.Module, x: torch.Tensor, expect_hard: bool = False) ->
             s_ref = recompute_gate(model.get_submodule(b.path), torch.from_numpy(z)).reshape(n, -1)
         np.testing.assert_allclose(s, s_ref.numpy(), rtol=1e-5, atol=1e-5)
         # The block's output is exactly u * s: the gate we report is the gate that was applied.
-        np.testing.assert_allclose(cap.maps_out[b.name], (u * torch.from_numpy(s)[:, :, None, None]).numpy(),
-                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            cap.maps_out[b.name], (u * torch.from_numpy(s)[:, :, None, None]).numpy(), rtol=1e-5, atol=1e-5
+        )
         if expect_hard:
             assert ((s >= 0) & (s <= 1)).all()
         else:
@@ -68,7 +69,9 @@ def check_exact(model: nn.Module, x: torch.Tensor, expect_hard: bool = False) ->
 def test_legacy_seresnet50_capture(legacy_r50, sample_images):
     x = legacy_r50.preprocess(sample_images[:2])
     cap = check_exact(legacy_r50.model, x)
-    assert cap.block_names == [f"SE_{s}_{b}" for s, n in ((2, 3), (3, 4), (4, 6), (5, 3)) for b in range(1, n + 1)]
+    assert cap.block_names == [
+        f"SE_{s}_{b}" for s, n in ((2, 3), (3, 4), (4, 6), (5, 3)) for b in range(1, n + 1)
+    ]
     assert [cap.gates[n].shape[1] for n in ("SE_2_1", "SE_3_1", "SE_4_1", "SE_5_1")] == [256, 512, 1024, 2048]
     assert cap.logits.shape == (2, 1000)
     probs = cap.probabilities()
@@ -141,7 +144,7 @@ def test_hooks_removed_after_normal_run_and_exception(legacy_r50, sample_images)
     with pytest.raises(ZeroDivisionError):
         with se_viz.SEHooks(model):
             assert hook_count(model) == 2 * 16
-            1 / 0
+            raise ZeroDivisionError  # a failure inside the hooked region
     assert hook_count(model) == 0
 
 
@@ -162,7 +165,9 @@ def test_edits_change_the_network(legacy_r50, sample_images):
 def test_concurrent_captures_match_sequential(legacy_r50, sample_images):
     model = legacy_r50.model
     torch.manual_seed(5)
-    inputs = [legacy_r50.preprocess([img]) for img in sample_images] + [torch.randn(1, 3, 224, 224) for _ in range(5)]
+    inputs = [legacy_r50.preprocess([img]) for img in sample_images] + [
+        torch.randn(1, 3, 224, 224) for _ in range(5)
+    ]
     assert len(inputs) == 8
     expected = [se_viz.capture(model, x, maps=["SE_5_3"]) for x in inputs]
     results: list = [None] * 8
@@ -183,7 +188,7 @@ def test_concurrent_captures_match_sequential(legacy_r50, sample_images):
     for t in threads:
         t.join()
     assert not errors
-    for got, want in zip(results, expected):
+    for got, want in zip(results, expected, strict=True):
         np.testing.assert_array_equal(got.logits, want.logits)
         for name in want.block_names:
             np.testing.assert_array_equal(got.gates[name], want.gates[name])

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from datasets_helpers import BAD, CLASSES, PER_CLASS, expected_capture, make_image_folder, rows_equal
 
 import se_viz
 from se_viz.cli import main
@@ -23,8 +24,6 @@ from se_viz.datasets.local import run_local
 from se_viz.datasets.reader import open_gate_dataset
 from se_viz.datasets.sources import expand_inputs
 from se_viz.datasets.summary import summarize_gate_dataset
-
-from datasets_helpers import BAD, CLASSES, PER_CLASS, expected_capture, make_image_folder, rows_equal
 
 MINI = se_viz.MINI_MODEL
 FAST = ["--batch-size", "8", "--workers", "1", "--threads", "1", "--no-progress"]
@@ -43,13 +42,20 @@ def mini():
 @pytest.fixture(scope="module")
 def captured(folder, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gd") / "shapes.gates"
-    assert main(["capture", str(folder), "--model", MINI, "--out", str(out), "--rows-per-part", "10", *FAST]) == 0
+    assert (
+        main(["capture", str(folder), "--model", MINI, "--out", str(out), "--rows-per-part", "10", *FAST])
+        == 0
+    )
     return out
 
 
 def _good_paths(folder: Path) -> list[str]:
-    return [str(p.resolve()) for c in CLASSES for p in sorted((folder / c).iterdir())
-            if f"{c}/{p.name}" not in BAD]
+    return [
+        str(p.resolve())
+        for c in CLASSES
+        for p in sorted((folder / c).iterdir())
+        if f"{c}/{p.name}" not in BAD
+    ]
 
 
 def test_folder_rows_labels_values_and_errors(folder, captured, mini):
@@ -75,6 +81,7 @@ def test_folder_rows_labels_values_and_errors(folder, captured, mini):
     first = ds.table.iloc[0]
     assert first["width"] == 64 and first["height"] == 64
     import hashlib
+
     assert first["sha256"] == hashlib.sha256(Path(good[0]).read_bytes()).hexdigest()
     # The unreadable files are listed with a reason, and in the errors file.
     assert sorted(ds.errors["path"]) == sorted(str((folder / b).resolve()) for b in BAD)
@@ -90,16 +97,21 @@ def test_manifest_records_the_run(captured, mini):
     assert manifest["model"]["id"] == MINI and manifest["dtype"] == "float32"
     bundled = se_viz.catalog_entry(MINI).bundled_path
     import hashlib
+
     assert manifest["model"]["weights_sha256"] == hashlib.sha256(bundled.read_bytes()).hexdigest()
     assert manifest["model"]["weights"]["kind"] == "bundled"
     assert [b["name"] for b in manifest["blocks"]] == [b.name for b in mini.blocks]
     assert [b["channels"] for b in manifest["blocks"]] == [b.channels for b in mini.blocks]
     assert manifest["preprocessing"]["input_size"] == [3, 64, 64]
     assert {"torch", "timm", "pyarrow", "python"} <= set(manifest["versions"])
-    assert manifest["command"][:3] == ["se-viz", "capture", str(captured.parent.parent / "images0" / "shapes")] or \
-        manifest["command"][:2] == ["se-viz", "capture"]
+    assert manifest["command"][:3] == [
+        "se-viz",
+        "capture",
+        str(captured.parent.parent / "images0" / "shapes"),
+    ] or manifest["command"][:2] == ["se-viz", "capture"]
     # Each part also carries the manifest in its Parquet metadata.
     import pyarrow.parquet as pq
+
     part = sorted(captured.glob("part-*.parquet"))[0]
     assert json.loads(pq.read_schema(part).metadata[b"se_viz.manifest"])["model"]["id"] == MINI
 
@@ -133,7 +145,7 @@ def test_summarize_matches_hand_computation(captured, tmp_path, capsys):
     labels = np.array(ds.labels)
     means = {c: g[labels == c].mean(axis=0) for c in CLASSES}
     scale = np.sqrt(g.shape[1])
-    pairs = [(a, b) for i, a in enumerate(CLASSES) for b in CLASSES[i + 1:]]
+    pairs = [(a, b) for i, a in enumerate(CLASSES) for b in CLASSES[i + 1 :]]
     between = np.mean([np.linalg.norm(means[a] - means[b]) for a, b in pairs]) / scale
     within = np.mean([np.mean(np.linalg.norm(g[labels == c] - means[c], axis=1)) for c in CLASSES]) / scale
     assert row["between"] == pytest.approx(between) and row["within"] == pytest.approx(within)
@@ -177,10 +189,15 @@ def test_zip_and_list_inputs_give_the_same_rows(folder, captured, tmp_path):
 
 def test_float16_halves_the_values(folder, captured, tmp_path):
     out = tmp_path / "half.gates"
-    assert main(["capture", str(folder), "--model", MINI, "--out", str(out), "--dtype", "float16", *FAST]) == 0
+    assert (
+        main(["capture", str(folder), "--model", MINI, "--out", str(out), "--dtype", "float16", *FAST]) == 0
+    )
     half, full = open_gate_dataset(out), open_gate_dataset(captured)
     np.testing.assert_allclose(half.gates("SE_5_2"), full.gates("SE_5_2"), atol=1e-3, rtol=0)
-    size = lambda d: sum(p.stat().st_size for p in d.glob("*.parquet"))  # noqa: E731
+
+    def size(d):
+        return sum(p.stat().st_size for p in d.glob("*.parquet"))
+
     assert size(out) < 0.7 * size(captured)
 
 
@@ -191,9 +208,30 @@ def test_an_existing_dataset_needs_resume(folder, captured, capsys):
 
 def test_sigkill_then_resume_gives_one_row_per_image(folder, tmp_path):
     out = tmp_path / "killed.gates"
-    cmd = [sys.executable, "-m", "se_viz.cli", "capture", str(folder), "--model", MINI, "--out", str(out),
-           "--batch-size", "1", "--rows-per-part", "1", "--workers", "0", "--threads", "1", "--no-progress"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    cmd = [
+        sys.executable,
+        "-m",
+        "se_viz.cli",
+        "capture",
+        str(folder),
+        "--model",
+        MINI,
+        "--out",
+        str(out),
+        "--batch-size",
+        "1",
+        "--rows-per-part",
+        "1",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+        "--no-progress",
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -205,21 +243,44 @@ def test_sigkill_then_resume_gives_one_row_per_image(folder, tmp_path):
     inputs = expand_inputs([folder])
     before = len(list(out.glob("part-*.parquet")))
     assert 0 < before < len(inputs), "the run should have been killed part-way"
-    report = run_local(CaptureJob(model=MINI, out=out, batch_size=4, workers=0, threads=1, resume=True), inputs,
-                       progress=False)
+    report = run_local(
+        CaptureJob(model=MINI, out=out, batch_size=4, workers=0, threads=1, resume=True),
+        inputs,
+        progress=False,
+    )
     assert report.skipped >= before and report.skipped + report.written == len(inputs)
     ds = open_gate_dataset(out)
     assert ds.paths == _good_paths(folder) and len(ds.errors) == len(BAD)
     assert len(set(ds.paths)) == len(ds.paths)
     # Resuming a finished dataset adds nothing.
-    again = run_local(CaptureJob(model=MINI, out=out, workers=0, threads=1, resume=True), inputs, progress=False)
+    again = run_local(
+        CaptureJob(model=MINI, out=out, workers=0, threads=1, resume=True), inputs, progress=False
+    )
     assert again.written == 0 and len(open_gate_dataset(out)) == len(ds)
     rows_equal(ds, open_gate_dataset(out))
 
 
 def test_capture_throughput_bench_prints_both_paths(capsys):
-    assert main(["bench", "--capture-throughput", "--model", MINI, "--images", "16", "--batch-size", "8",
-                 "--workers", "1", "--threads", "1"] + ["--no-ray"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--capture-throughput",
+                "--model",
+                MINI,
+                "--images",
+                "16",
+                "--batch-size",
+                "8",
+                "--workers",
+                "1",
+                "--threads",
+                "1",
+            ]
+            + ["--no-ray"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "plain timm loop" in out and "capture, local engine" in out and "KiB per image" in out
     assert "Ray engine" not in out

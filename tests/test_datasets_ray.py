@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from datasets_helpers import BAD, make_image_folder, rows_equal
 
 import se_viz
 from se_viz.datasets.job import CaptureJob
 from se_viz.datasets.local import run_local
 from se_viz.datasets.reader import open_gate_dataset
 from se_viz.datasets.sources import expand_inputs
-
-from datasets_helpers import BAD, make_image_folder, rows_equal
 
 ray = pytest.importorskip("ray")
 MINI = se_viz.MINI_MODEL
@@ -48,5 +47,6 @@ def test_ray_engine_gives_the_local_rows_and_values(ray_local, tmp_path):
     # Ray wrote the same schema as the local engine, with the manifest in the Parquet metadata.
     assert b.dataset.schema.remove_metadata() == a.dataset.schema.remove_metadata()
     import pyarrow.parquet as pq
+
     part = json.loads(pq.read_schema(next((tmp_path / "ray").glob("*.parquet"))).metadata[b"se_viz.manifest"])
     assert part["engine"] == "ray" and part["model"]["id"] == MINI

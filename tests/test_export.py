@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import zipfile
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -31,8 +34,10 @@ def cap(legacy_r50, sample_images):
 def cap_paths() -> Capture:
     """A small capture whose block names are dotted module paths and have no paper name."""
     rng = np.random.default_rng(0)
-    blocks = [BlockInfo(n, n, c, 2, "hard-sigmoid", None, f"{n}.conv_reduce", f"{n}.gate", "SqueezeExcite", i)
-              for i, (n, c) in enumerate([("blocks.0.0.se", 8), ("blocks.1.0.se", 16)])]
+    blocks = [
+        BlockInfo(n, n, c, 2, "hard-sigmoid", None, f"{n}.conv_reduce", f"{n}.gate", "SqueezeExcite", i)
+        for i, (n, c) in enumerate([("blocks.0.0.se", 8), ("blocks.1.0.se", 16)])
+    ]
     gates = {b.name: rng.random((1, b.channels), dtype=np.float32) for b in blocks}
     squeeze = {b.name: rng.normal(size=(1, b.channels)).astype(np.float32) for b in blocks}
     return Capture(blocks, gates, squeeze, rng.normal(size=(1, 10)).astype(np.float32))
@@ -134,9 +139,6 @@ def test_figure_html_of_a_tiny_figure_still_inlines_the_library():
 # ---------------------------------------------------------------------------------------------
 # Provenance (issue 11)
 
-import hashlib  # noqa: E402
-import json  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 
 MINI = "se_resnet_mini.synthetic"
 
@@ -164,8 +166,15 @@ def test_manifest_names_model_weights_preprocessing_labels_blocks_and_versions(m
     path = mini.source.path
     assert m["weights"]["kind"] == "bundled" and m["weights"]["path"] == str(path)
     assert m["weights"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert m["preprocessing"] == {"input_size": [3, 64, 64], "interpolation": "bilinear", "mean": [0.5] * 3,
-                                  "std": [0.25] * 3, "crop_pct": 1.0, "crop_mode": "center", "fit": "pad"}
+    assert m["preprocessing"] == {
+        "input_size": [3, 64, 64],
+        "interpolation": "bilinear",
+        "mean": [0.5] * 3,
+        "std": [0.25] * 3,
+        "crop_pct": 1.0,
+        "crop_mode": "center",
+        "fit": "pad",
+    }
     assert m["labels"] == mini.labels and len(m["labels"]) == 10
     assert m["se_blocks"][0] == {"name": "SE_2_1", "module_path": mini.blocks[0].path, "channels": 16}
     assert [b["channels"] for b in m["se_blocks"]] == [16, 16, 32, 32, 64, 64, 128, 128]
@@ -234,11 +243,13 @@ def test_capture_npz_with_manifest_and_feature_maps(mini_cap, mini_manifest):
 
 def test_figures_html_is_one_offline_report_with_one_plotly_and_the_manifest(mini, mini_cap, mini_manifest):
     last = mini_cap.block_names[-1]
-    figs = [("Gate heatmap", F.gate_heatmap(mini_cap)),
-            ("Histograms", F.distribution_figure(mini_cap, kind="histogram")),
-            (f"Gates of {last}", F.gate_bar(mini_cap, last)),
-            ("Squeeze vs gate", F.squeeze_vs_gate(mini_cap, last)),
-            ("Predictions <top 5>", F.predictions_bar(A.topk_predictions(mini_cap, mini.labels)))]
+    figs = [
+        ("Gate heatmap", F.gate_heatmap(mini_cap)),
+        ("Histograms", F.distribution_figure(mini_cap, kind="histogram")),
+        (f"Gates of {last}", F.gate_bar(mini_cap, last)),
+        ("Squeeze vs gate", F.squeeze_vs_gate(mini_cap, last)),
+        ("Predictions <top 5>", F.predictions_bar(A.topk_predictions(mini_cap, mini.labels))),
+    ]
     data = E.figures_html(figs, mini_manifest, "Report: cat & astronaut")
     text = data.decode("utf-8")
     assert text.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in text

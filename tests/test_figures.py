@@ -39,11 +39,23 @@ def cap_154() -> Capture:
     """A capture shaped like SENet-154 (50 blocks: 3/8/36/3 × 256…2048), random gates."""
     rng = np.random.default_rng(1)
     blocks, gates, squeeze = [], {}, {}
-    for stage, (n, c) in enumerate(zip([3, 8, 36, 3], R50_WIDTHS), start=2):
+    for stage, (n, c) in enumerate(zip([3, 8, 36, 3], R50_WIDTHS, strict=True), start=2):
         for b in range(n):
             name, path = f"SE_{stage}_{b + 1}", f"layer{stage - 1}.{b}.se_module"
-            blocks.append(BlockInfo(name, path, c, c // 16, "sigmoid", name, f"{path}.fc1",
-                                    f"{path}.sigmoid", "SEModule", len(blocks)))
+            blocks.append(
+                BlockInfo(
+                    name,
+                    path,
+                    c,
+                    c // 16,
+                    "sigmoid",
+                    name,
+                    f"{path}.fc1",
+                    f"{path}.sigmoid",
+                    "SEModule",
+                    len(blocks),
+                )
+            )
             gates[name] = rng.random((1, c), dtype=np.float32)
             squeeze[name] = rng.normal(size=(1, c)).astype(np.float32)
     return Capture(blocks, gates, squeeze, rng.normal(size=(1, 1000)).astype(np.float32))
@@ -66,8 +78,11 @@ def _axis_title(axis) -> str:
 
 def _all_axis_titles(fig: go.Figure) -> list[str]:
     layout = fig.layout.to_plotly_json()
-    return [v.get("title", {}).get("text", "") for k, v in layout.items()
-            if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict)]
+    return [
+        v.get("title", {}).get("text", "")
+        for k, v in layout.items()
+        if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,11 +93,16 @@ def test_heatmap_has_one_panel_per_stage_with_that_stages_width(cap):
     fig = F.gate_heatmap(cap)
     assert [type(t) for t in fig.data] == [go.Heatmap] * 4
     assert [t.z.shape for t in fig.data] == [(3, 256), (4, 512), (6, 1024), (3, 2048)]
-    for k, (trace, width) in enumerate(zip(fig.data, R50_WIDTHS), start=1):
+    for k, (trace, width) in enumerate(zip(fig.data, R50_WIDTHS, strict=True), start=1):
         xaxis = fig.layout[f"xaxis{'' if k == 1 else k}"]
         assert tuple(xaxis.range) == (-0.5, width - 0.5)
         assert trace.xaxis == f"x{'' if k == 1 else k}"
-    assert [a.text.split(" · ")[0] for a in fig.layout.annotations] == ["stage 2", "stage 3", "stage 4", "stage 5"]
+    assert [a.text.split(" · ")[0] for a in fig.layout.annotations] == [
+        "stage 2",
+        "stage 3",
+        "stage 4",
+        "stage 5",
+    ]
 
 
 def test_heatmap_values_are_the_captured_gates_and_squeeze(cap):
@@ -90,8 +110,12 @@ def test_heatmap_values_are_the_captured_gates_and_squeeze(cap):
     labels = [y for t in fig.data for y in t.y]
     assert labels[0] == "SE_2_1 · layer1.0.se_module"
     assert labels == [f"{b.paper_name} · {b.path}" for b in cap.blocks]
-    rows = [(row, custom) for t in fig.data for row, custom in zip(np.asarray(t.z), np.asarray(t.customdata))]
-    for b, (row, custom) in zip(cap.blocks, rows):
+    rows = [
+        (row, custom)
+        for t in fig.data
+        for row, custom in zip(np.asarray(t.z), np.asarray(t.customdata), strict=True)
+    ]
+    for b, (row, custom) in zip(cap.blocks, rows, strict=True):
         assert np.array_equal(row, cap.gates[b.name][1])
         assert np.array_equal(custom[:, 0], np.arange(b.channels))
         assert np.array_equal(custom[:, 1], cap.squeeze[b.name][1])
@@ -102,8 +126,12 @@ def test_heatmap_values_are_the_captured_gates_and_squeeze(cap):
 @pytest.mark.parametrize("sort", ["gate ↓", "gate ↑"])
 def test_sorted_heatmap_rows_are_sorted_and_hover_keeps_true_channels(cap, sort):
     fig = F.gate_heatmap(cap, sort=sort)
-    rows = [(row, custom) for t in fig.data for row, custom in zip(np.asarray(t.z), np.asarray(t.customdata))]
-    for b, (row, custom) in zip(cap.blocks, rows):
+    rows = [
+        (row, custom)
+        for t in fig.data
+        for row, custom in zip(np.asarray(t.z), np.asarray(t.customdata), strict=True)
+    ]
+    for b, (row, custom) in zip(cap.blocks, rows, strict=True):
         diffs = np.diff(row)
         assert np.all(diffs <= 0) if sort == "gate ↓" else np.all(diffs >= 0)
         channels = custom[:, 0].astype(int)
@@ -161,7 +189,9 @@ def test_heatmap_height_grows_with_the_number_of_blocks(cap, cap_154):
 # distribution_figure
 
 
-@pytest.mark.parametrize("kind,trace_type", [("violin", go.Violin), ("box", go.Box), ("histogram", go.Histogram)])
+@pytest.mark.parametrize(
+    "kind,trace_type", [("violin", go.Violin), ("box", go.Box), ("histogram", go.Histogram)]
+)
 @pytest.mark.parametrize("quantity", ["s", "z"])
 def test_distribution_has_one_trace_per_block_with_its_values(cap, kind, trace_type, quantity):
     fig = F.distribution_figure(cap, image=1, quantity=quantity, kind=kind)
@@ -169,7 +199,7 @@ def test_distribution_has_one_trace_per_block_with_its_values(cap, kind, trace_t
     assert len(fig.data) == len(cap.blocks) == 16
     assert all(isinstance(t, trace_type) for t in fig.data)
     assert [t.name for t in fig.data] == cap.block_names
-    for t, b in zip(fig.data, cap.blocks):
+    for t, b in zip(fig.data, cap.blocks, strict=True):
         assert np.array_equal(np.asarray(t.x), source[b.name][1])
     unit = "gate s (0–1)" if quantity == "s" else "squeeze z (mean activation)"
     titles = _all_axis_titles(fig)
@@ -286,8 +316,9 @@ def test_predictions_bar_shows_percent_with_top_class_first(cap, legacy_r50):
 
 
 def test_predictions_bar_keeps_duplicate_class_names_apart():
-    table = pd.DataFrame({"rank": [1, 2], "class_index": [134, 517], "label": ["crane", "crane"],
-                          "probability": [0.6, 0.3]})
+    table = pd.DataFrame(
+        {"rank": [1, 2], "class_index": [134, 517], "label": ["crane", "crane"], "probability": [0.6, 0.3]}
+    )
     fig = F.predictions_bar(table)
     assert len(set(np.asarray(fig.data[0].y).tolist())) == 2
 
@@ -334,7 +365,13 @@ def test_figures_module_imports_neither_torch_nor_streamlit():
     from pathlib import Path
 
     files = sorted(Path(F.__file__).parent.glob("*.py"))
-    assert {f.name for f in files} >= {"style.py", "heatmap.py", "distributions.py", "block.py", "predictions.py"}
+    assert {f.name for f in files} >= {
+        "style.py",
+        "heatmap.py",
+        "distributions.py",
+        "block.py",
+        "predictions.py",
+    }
     for path in files:
         source = path.read_text(encoding="utf-8")
         assert "import torch" not in source and "streamlit" not in source, path.name
@@ -360,11 +397,19 @@ def test_titles_name_the_image_and_fall_back_to_its_index(cap):
 def _maps_capture(channels: int, size: int) -> Capture:
     """One block whose maps are a known ramp: u_c = c + ramp, out = 0.5 · u."""
     block = BlockInfo("SE_5_2", "layer4.1.se", channels, 8, "sigmoid", "SE_5_2", "a", "b", "SEModule", 0)
-    u = (np.arange(channels, dtype=np.float32)[:, None, None]
-         + np.arange(size * size, dtype=np.float32).reshape(size, size))[None]
+    u = (
+        np.arange(channels, dtype=np.float32)[:, None, None]
+        + np.arange(size * size, dtype=np.float32).reshape(size, size)
+    )[None]
     gates = {"SE_5_2": np.full((1, channels), 0.5, np.float32)}
-    return Capture([block], gates, {"SE_5_2": np.zeros((1, channels), np.float32)},
-                   np.zeros((1, 10), np.float32), maps_in={"SE_5_2": u}, maps_out={"SE_5_2": 0.5 * u})
+    return Capture(
+        [block],
+        gates,
+        {"SE_5_2": np.zeros((1, channels), np.float32)},
+        np.zeros((1, 10), np.float32),
+        maps_in={"SE_5_2": u},
+        maps_out={"SE_5_2": 0.5 * u},
+    )
 
 
 def test_histogram_subtitle_sits_in_the_top_margin_above_the_first_row(cap):
@@ -433,7 +478,9 @@ def test_wide_gate_bar_opens_zoomed_with_a_range_slider(cap):
     assert "slider" not in narrow.layout.title.text
 
 
-@pytest.mark.parametrize("channels, step", [(2048, 256), (1024, 128), (512, 64), (256, 32), (24, 4), (8, 1), (1280, 256)])
+@pytest.mark.parametrize(
+    "channels, step", [(2048, 256), (1024, 128), (512, 64), (256, 32), (24, 4), (8, 1), (1280, 256)]
+)
 def test_channel_ticks_fall_on_powers_of_two(channels, step):
     assert F.channel_dtick(channels) == step
 
@@ -468,7 +515,9 @@ def test_projector_enlarges_text_thickens_lines_and_raises_contrast(cap):
     assert not maps.layout.xaxis.showline  # pictures get no frame
     # Any figure, not only ours: a plain line chart with plotly's defaults.
     plain = F.projector(go.Figure(go.Scatter(x=[0, 1], y=[1, 0], mode="lines")))
-    assert plain.layout.font.size == pytest.approx(12 * 1.4) and plain.data[0].line.width == pytest.approx(3.2)
+    assert plain.layout.font.size == pytest.approx(12 * 1.4) and plain.data[0].line.width == pytest.approx(
+        3.2
+    )
 
 
 def test_wrap_title_breaks_long_lines_at_spaces_and_keeps_sup():

@@ -1,6 +1,7 @@
 """load_image: every mode and format becomes RGB; every bad input becomes one InputError."""
 
 import io
+import math
 import random
 import struct
 import zlib
@@ -8,8 +9,11 @@ import zlib
 import numpy as np
 import pytest
 from PIL import Image
+from timm.data import create_transform
 
 from se_viz import InputError, load_image
+from se_viz.loading.fit import EXTREME_ASPECT, TINY_UPSCALE, _resized, upscale_factor
+from se_viz.loading.images import ImageFacts, crop_fraction, describe_image, fit_notices
 
 
 def encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -110,7 +114,7 @@ def _png_with_size(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     chunk = b"IHDR" + ihdr
     patched = struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk) & 0xFFFFFFFF)
-    return small[:8] + patched + small[8 + 25:]
+    return small[:8] + patched + small[8 + 25 :]
 
 
 def test_oversize_is_refused_before_decoding():
@@ -184,13 +188,6 @@ def test_no_other_exception_escapes(photo):
 # ---------------------------------------------------------------------------------------------
 # describe_image and fit notices (issue 11)
 
-import math  # noqa: E402
-
-from timm.data import create_transform  # noqa: E402
-
-from se_viz.loading.fit import EXTREME_ASPECT, TINY_UPSCALE, _resized, upscale_factor  # noqa: E402
-from se_viz.loading.images import ImageFacts, crop_fraction, describe_image, fit_notices  # noqa: E402
-
 
 def test_describe_image_reads_size_frames_format_and_mode(photo, tmp_path):
     assert describe_image(encode(photo, "PNG")) == ImageFacts(64, 48, 1, "PNG", "RGB")
@@ -209,7 +206,9 @@ def test_describe_image_reports_the_displayed_size_of_a_rotated_jpeg(photo):
     exif = Image.Exif()
     exif[0x0112] = 6
     facts = describe_image(encode(photo, "JPEG", exif=exif.tobytes()))
-    assert (facts.width, facts.height) == load_image(encode(photo, "JPEG", exif=exif.tobytes())).size == (48, 64)
+    assert (
+        (facts.width, facts.height) == load_image(encode(photo, "JPEG", exif=exif.tobytes())).size == (48, 64)
+    )
 
 
 def test_describe_image_reads_only_the_header():
@@ -218,7 +217,9 @@ def test_describe_image_reads_only_the_header():
     assert (facts.width, facts.height, facts.format) == (10_000, 6_000, "PNG")
 
 
-@pytest.mark.parametrize("data, pattern", [(b"", "empty"), (b"%PDF-1.7\n", "PDF"), (b"hello", "not an image")])
+@pytest.mark.parametrize(
+    "data, pattern", [(b"", "empty"), (b"%PDF-1.7\n", "PDF"), (b"hello", "not an image")]
+)
 def test_describe_image_refuses_what_load_image_refuses(data, pattern):
     with pytest.raises(InputError, match=pattern):
         describe_image(data, name="x.bin")
@@ -226,7 +227,7 @@ def test_describe_image_refuses_what_load_image_refuses(data, pattern):
 
 def test_crop_fraction_hand_computed():
     # Square 100×100, ImageNet eval (224, crop_pct 0.875): resized to 256×256, centre 224² kept.
-    assert crop_fraction(100, 100, (224, 224), 0.875) == pytest.approx(0.875 ** 2)
+    assert crop_fraction(100, 100, (224, 224), 0.875) == pytest.approx(0.875**2)
     # 500×375: shorter side → 256, longer → int(256·500/375) = 341; keep 224/341 × 224/256.
     assert crop_fraction(500, 375, (3, 224, 224), 0.875) == pytest.approx(224 / 341 * 0.875)
     # The mini model (64 px, crop_pct 1): a 10000×10 banner → 64000×64, 64 columns kept = 0.1 %.
@@ -237,13 +238,16 @@ def test_crop_fraction_hand_computed():
         crop_fraction(10, 10, (64, 64), 1.0, fit="squash")
 
 
-@pytest.mark.parametrize("input_size, crop_pct", [((3, 224, 224), 0.875), ((3, 64, 64), 1.0),
-                                                  ((3, 288, 288), 0.95), ((3, 160, 224), 0.9)])
+@pytest.mark.parametrize(
+    "input_size, crop_pct",
+    [((3, 224, 224), 0.875), ((3, 64, 64), 1.0), ((3, 288, 288), 0.95), ((3, 160, 224), 0.9)],
+)
 def test_crop_geometry_matches_timms_eval_transform_on_real_images(sample_images, input_size, crop_pct):
     """The resize our arithmetic predicts is the one timm's transform does, and the share of the
     image the crop keeps is measured on a picture whose colours encode pixel coordinates."""
-    tfm = create_transform(input_size=input_size, crop_pct=crop_pct, interpolation="bilinear",
-                           is_training=False)
+    tfm = create_transform(
+        input_size=input_size, crop_pct=crop_pct, interpolation="bilinear", is_training=False
+    )
     resize, crop = tfm.transforms[0], tfm.transforms[1]
     for img in sample_images:
         assert resize(img).size == _resized(*img.size, input_size, crop_pct)
@@ -258,23 +262,31 @@ def test_crop_geometry_matches_timms_eval_transform_on_real_images(sample_images
         # The span runs between edge pixel centres and resampling blurs the ends: allow 3 resized
         # pixels per side.
         new_w, new_h = _resized(w, h, input_size, crop_pct)
-        assert kept_w * kept_h == pytest.approx(crop_fraction(w, h, input_size, crop_pct), abs=3 / new_w + 3 / new_h)
+        assert kept_w * kept_h == pytest.approx(
+            crop_fraction(w, h, input_size, crop_pct), abs=3 / new_w + 3 / new_h
+        )
 
 
 def test_fit_notices_explain_extreme_tiny_and_animated_images():
     banner = ImageFacts(10_000, 10, 1, "PNG", "RGB")
     notes = fit_notices(banner, (3, 64, 64), 1.0)
-    assert notes[0] == ("The network sees only the middle 0.1 % of this 10000×10 image (centre crop). "
-                        "Set “Fit images to the network” to “pad” in the sidebar to show it whole.")
+    assert notes[0] == (
+        "The network sees only the middle 0.1 % of this 10000×10 image (centre crop). "
+        "Set “Fit images to the network” to “pad” in the sidebar to show it whole."
+    )
     # ImageNet settings: 224/256 × 224/256000 = 0.0766 %.
     assert "the middle 0.077 % of this 10000×10 image" in fit_notices(banner, (224, 224), 0.875)[0]
     padded = fit_notices(banner, (3, 64, 64), 1.0, fit="pad")
-    assert padded == ["This 10000×10 image is padded to a square: it fills only 0.1 % of the network's "
-                      "64×64 input; the rest is the mean colour."]
+    assert padded == [
+        "This 10000×10 image is padded to a square: it fills only 0.1 % of the network's "
+        "64×64 input; the rest is the mean colour."
+    ]
     # A 1×1 image: 1 px → 256 px (224/0.875), enlarged 256×.
     dot = fit_notices(ImageFacts(1, 1, 1, "PNG", "RGB"), (224, 224), 0.875)
-    assert dot == ["The network enlarges this 1×1 image 256× to fill its 224×224 input (each image pixel "
-                   "covers 256×256 input pixels), so it sees a blur, not detail."]
+    assert dot == [
+        "The network enlarges this 1×1 image 256× to fill its 224×224 input (each image pixel "
+        "covers 256×256 input pixels), so it sees a blur, not detail."
+    ]
     gif = fit_notices(ImageFacts(300, 300, 12, "GIF", "P"), (224, 224), 0.875)
     assert gif == ["This GIF file has 12 frames; the network sees only the first (frame 1 of 12)."]
     # An ordinary photo gets no notice at all.

@@ -45,7 +45,9 @@ def _teach_app():
 
     projector = st.toggle("projector", key="projector")  # the app's own display setting
     lm = se_viz.load_model(se_viz.MINI_MODEL)
-    render_teach(lm, synthetic.example_images(seed=0, per_class=1)[8][1], "checkerboard example", projector=projector)
+    render_teach(
+        lm, synthetic.example_images(seed=0, per_class=1)[8][1], "checkerboard example", projector=projector
+    )
 
 
 def _figs(at) -> list[dict]:

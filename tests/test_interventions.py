@@ -104,7 +104,10 @@ def test_scale_is_clipped_to_the_gate_range(tiny):
 @pytest.mark.parametrize("k", [1, 2])
 def test_switch_off_top_and_bottom_k_per_image(tiny, k):
     net, x, s = tiny
-    for edit, order in ((switch_off_top(k), np.argsort(-s, axis=1)), (switch_off_bottom(k), np.argsort(s, axis=1))):
+    for edit, order in (
+        (switch_off_top(k), np.argsort(-s, axis=1)),
+        (switch_off_bottom(k), np.argsort(s, axis=1)),
+    ):
         expected = s.copy()
         for i in range(2):  # each image by its own gates
             expected[i, order[i, :k]] = 0.0
@@ -125,7 +128,9 @@ def test_intervene_reports_top5_and_change_of_predicted_class(tiny):
     assert (res.predicted == pred).all()
     # Zeroed gates: all logits 0, every class 1/4.
     np.testing.assert_allclose(res.delta_prob, 0.25 - p_before[np.arange(2), pred], atol=1e-6)
-    np.testing.assert_allclose(res.delta_logprob, np.log(0.25) - np.log(p_before[np.arange(2), pred]), atol=1e-5)
+    np.testing.assert_allclose(
+        res.delta_logprob, np.log(0.25) - np.log(p_before[np.arange(2), pred]), atol=1e-5
+    )
     table = res.top(5, image=0)
     assert len(table) == 4 and table["before_index"].iloc[0] == pred[0]
     with pytest.raises(ValueError):
@@ -234,11 +239,14 @@ def test_set_ablation_on_the_mini_model(mini, mini_batch):
         own = (mini.model(x).argmax(1).numpy() == labels).mean()
     assert table["accuracy"].iloc[0] == pytest.approx(own)
     # "no SE" equals one full pass with every block neutralised.
-    everything = se_viz.capture(mini.model, x, blocks=mini.blocks,
-                                edits={b.name: neutralise() for b in mini.blocks}).logits
+    everything = se_viz.capture(
+        mini.model, x, blocks=mini.blocks, edits={b.name: neutralise() for b in mini.blocks}
+    ).logits
     s = [c.name for c in res.conditions].index("no SE (all neutralised)")
     assert (res.preds[s] == everything.argmax(1)).all()
-    assert table["top1_agreement"].iloc[1 + s] == pytest.approx((everything.argmax(1) == res.base_pred).mean())
+    assert table["top1_agreement"].iloc[1 + s] == pytest.approx(
+        (everything.argmax(1) == res.base_pred).mean()
+    )
     # Reusing the prefix gives the numbers of full passes.
     full = ablate_over_images(mini.model, x, labels, blocks=mini.blocks, batch_size=8, reuse=False)
     assert not full.reused and res.reused
@@ -246,8 +254,12 @@ def test_set_ablation_on_the_mini_model(mini, mini_batch):
 
 
 def test_set_ablation_without_labels_has_no_accuracy(mini, mini_batch):
-    res = ablate_over_images(mini.model, [mini_batch[0][:4], mini_batch[0][4:6]], blocks=mini.blocks,
-                             conditions=ablation_conditions(mini.blocks, per_block=False))
+    res = ablate_over_images(
+        mini.model,
+        [mini_batch[0][:4], mini_batch[0][4:6]],
+        blocks=mini.blocks,
+        conditions=ablation_conditions(mini.blocks, per_block=False),
+    )
     table = res.table()
     assert res.num_images == 6 and table["accuracy"].isna().all()
     assert ((table["top1_agreement"] >= 0) & (table["top1_agreement"] <= 1)).all()
@@ -272,7 +284,10 @@ def test_walk_block_matches_the_blocks_own_computation(mini, mini_batch):
     np.testing.assert_allclose(walk.expanded, walk.w2 @ walk.reduced + walk.b2, atol=1e-5)
     np.testing.assert_allclose(walk.s, 1 / (1 + np.exp(-walk.expanded)), atol=1e-6)
     np.testing.assert_allclose(walk.out, walk.s[:, None, None] * walk.u, atol=1e-6)
-    assert walk.w1_shape == (block.reduced, block.channels) and walk.w2_shape == (block.channels, block.reduced)
+    assert walk.w1_shape == (block.reduced, block.channels) and walk.w2_shape == (
+        block.channels,
+        block.reduced,
+    )
     assert _no_hooks(mini.model)
 
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from random_captures import R50_LAYOUT, random_capture
 
 import se_viz
 from se_viz.analysis import (
@@ -29,13 +30,22 @@ from se_viz.analysis import (
     saturation_table,
     vector_scopes,
 )
-from se_viz.demo.gate_set import R50_LAYOUT, demo_gate_set, random_capture
+from se_viz.demo.gate_set import demo_gate_set
 
 
 def _block(name, channels, paper=True, index=0):
-    return se_viz.BlockInfo(name=name, path=f"p.{name}", channels=channels, reduced=1, gate_kind="sigmoid",
-                            paper_name=name if paper else None, reduce_path="r", gate_path="g",
-                            module_type="SE", index=index)
+    return se_viz.BlockInfo(
+        name=name,
+        path=f"p.{name}",
+        channels=channels,
+        reduced=1,
+        gate_kind="sigmoid",
+        paper_name=name if paper else None,
+        reduce_path="r",
+        gate_path="g",
+        module_type="SE",
+        index=index,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -49,8 +59,10 @@ def test_cosine_distances_by_hand():
     assert d[0, 3] == 1.0 and d[3, 4] == 0.0  # zero rows: unrelated to others, alike each other
     assert np.allclose(d, d.T) and np.all(np.diag(d) == 0)
     # One row of the matrix is the same as the row of the full matrix.
-    assert np.allclose(cosine_distances(np.array([[1.0, 0], [0, 1], [1, 1], [0, 0]]), query=2),
-                       [1 - 1 / math.sqrt(2), 1 - 1 / math.sqrt(2), 0, 1])
+    assert np.allclose(
+        cosine_distances(np.array([[1.0, 0], [0, 1], [1, 1], [0, 0]]), query=2),
+        [1 - 1 / math.sqrt(2), 1 - 1 / math.sqrt(2), 0, 1],
+    )
 
 
 def test_pairwise_block_distances_by_hand():
@@ -78,9 +90,9 @@ def test_pairwise_block_distances_by_hand():
 
 def test_gate_difference_two_and_more():
     g = np.array([[0.2, 0.4], [0.4, 0.8], [0.8, 0.2]])
-    assert np.allclose(gate_difference(g[:2]), [0.2, 0.4])      # s2 − s1, signed
+    assert np.allclose(gate_difference(g[:2]), [0.2, 0.4])  # s2 − s1, signed
     assert np.allclose(gate_difference(g[[1, 0]]), [-0.2, -0.4])
-    assert np.allclose(gate_difference(g), [0.6, 0.6])          # spread max − min
+    assert np.allclose(gate_difference(g), [0.6, 0.6])  # spread max − min
     with pytest.raises(ValueError):
         gate_difference(g[:1])
 
@@ -90,13 +102,33 @@ def test_gate_difference_two_and_more():
 
 
 def test_groups_from_prefixes_folders_predictions():
-    names = ["pug_01.jpg", "pug-2.png", "pug (3).jpg", "pug4.jpg", "golden_retriever_7.jpeg",
-             "plane.png", "dir/cliff 12.JPG", "0001.jpg"]
+    names = [
+        "pug_01.jpg",
+        "pug-2.png",
+        "pug (3).jpg",
+        "pug4.jpg",
+        "golden_retriever_7.jpeg",
+        "plane.png",
+        "dir/cliff 12.JPG",
+        "0001.jpg",
+    ]
     assert groups_from_prefixes(names).tolist() == [
-        "pug", "pug", "pug", "pug", "golden_retriever", "plane", "cliff", "0001"]
+        "pug",
+        "pug",
+        "pug",
+        "pug",
+        "golden_retriever",
+        "plane",
+        "cliff",
+        "0001",
+    ]
     assert groups_from_prefixes(["pug.a.jpg", "cat-b.png"], separator=".").tolist() == ["pug", "cat-b"]
     assert groups_from_folders(["pug/1.jpg", "photos/plane/2.png", "x.jpg", "a\\b\\c.jpg"]).tolist() == [
-        "pug", "plane", NO_FOLDER, "b"]
+        "pug",
+        "plane",
+        NO_FOLDER,
+        "b",
+    ]
     logits = np.array([[0.0, 2.0, 1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 5.0]])
     assert groups_from_predictions(logits, ["a", "b"]).tolist() == ["b", "a", "class 2"]
 
@@ -107,7 +139,7 @@ def test_class_profiles_by_hand():
     assert p.classes.tolist() == ["x", "y"] and p.counts.tolist() == [2, 1]
     assert np.allclose(p.mean, [[1, 2], [4, 5]])
     assert np.allclose(p.std, [[1, 1], [0, 0]])  # population std: |0 − 1| = |2 − 1| = 1
-    assert np.allclose(p.overall, [2, 3])        # mean over all images, not over class means
+    assert np.allclose(p.overall, [2, 3])  # mean over all images, not over class means
     assert p.of("y") == 1
     with pytest.raises(KeyError):
         p.of("z")
@@ -127,7 +159,7 @@ def test_channel_subset_fixed_and_uniform():
     a = channel_subset(2048)
     assert a.size == 50 and np.unique(a).size == 50 and np.all(np.diff(a) > 0)
     assert 0 <= a.min() and a.max() < 2048
-    assert np.array_equal(a, channel_subset(2048))          # fixed seed: same channels every run
+    assert np.array_equal(a, channel_subset(2048))  # fixed seed: same channels every run
     assert not np.array_equal(a, channel_subset(2048, seed=1))
     assert np.array_equal(channel_subset(30), np.arange(30))  # fewer channels than 50: all
     assert np.array_equal(channel_subset(256, None), np.arange(256))
@@ -142,9 +174,9 @@ def test_channel_subset_fixed_and_uniform():
 
 def test_saturation_table_by_hand():
     gates = {
-        "A": np.array([[0.95, 0.05], [0.92, 0.99]]),   # mean 0.7275, 3/4 above 0.9: not identity
-        "B": np.array([[0.95, 0.97], [0.93, 0.85]]),   # mean 0.925, 3/4 above 0.9: identity
-        "C": np.full((2, 2), 0.9),                      # mean 0.9 but none strictly above 0.9
+        "A": np.array([[0.95, 0.05], [0.92, 0.99]]),  # mean 0.7275, 3/4 above 0.9: not identity
+        "B": np.array([[0.95, 0.97], [0.93, 0.85]]),  # mean 0.925, 3/4 above 0.9: identity
+        "C": np.full((2, 2), 0.9),  # mean 0.9 but none strictly above 0.9
     }
     t = saturation_table(gates)
     assert tuple(t.columns) == SATURATION_COLUMNS
@@ -226,7 +258,7 @@ def test_demo_gate_set_batches_and_class_structure(mini):
         handle.remove()
     n = 6 * 10
     assert gs.capture.num_images == n and len(gs.names) == n and len(gs.thumbnails) == n
-    assert len(passes) == math.ceil(n / 25)                   # three batches, three passes
+    assert len(passes) == math.ceil(n / 25)  # three batches, three passes
     assert calls == [(0, n), (25, n), (50, n), (60, n)]
     assert sorted(set(gs.labels)) == sorted(se_viz.demo.synthetic.CLASSES)
     assert groups_from_prefixes(gs.names).tolist() == gs.labels.tolist()  # names carry the class
@@ -255,7 +287,7 @@ def test_docs_notebook_example_runs():
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert len(blocks) == 1
     scope: dict = {}
-    exec(compile(blocks[0], "README.md", "exec"), scope)  # noqa: S102 — our own docs
+    exec(compile(blocks[0], "README.md", "exec"), scope)
     assert scope["cap"].num_images == 100 and len(scope["figs"]) == 7
     assert scope["blocks"] == ["SE_2_2", "SE_3_2", "SE_4_2", "SE_5_1", "SE_5_2"]
     assert all(f.layout.title.text for f in scope["figs"])

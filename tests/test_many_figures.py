@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from random_captures import random_capture
 
+from se_viz import figures as F
 from se_viz.analysis import (
     channel_subset,
     class_profiles,
@@ -15,14 +17,15 @@ from se_viz.analysis import (
     pairwise_block_distances,
     saturation_table,
 )
-from se_viz.demo.gate_set import random_capture
-from se_viz import figures as F
 
 
 def _axis_titles(fig) -> list[str]:
     layout = fig.to_plotly_json()["layout"]
-    return [v["title"]["text"] for k, v in layout.items()
-            if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict) and v.get("title", {}).get("text")]
+    return [
+        v["title"]["text"]
+        for k, v in layout.items()
+        if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict) and v.get("title", {}).get("text")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +51,21 @@ def test_compare_heatmaps_show_every_gate_and_the_difference(cap):
     assert np.asarray(heat[3].z).shape == (2, 80)
     layout = fig.layout
     assert (layout.coloraxis.cmin, layout.coloraxis.cmax) == (0.0, 1.0)
-    top = max(abs(d).max() for d in [cap.gates[b][5].astype(np.float64) - cap.gates[b][3] for b in cap.block_names])
+    top = max(
+        abs(d).max() for d in [cap.gates[b][5].astype(np.float64) - cap.gates[b][3] for b in cap.block_names]
+    )
     assert layout.coloraxis2.cmin == pytest.approx(-top) and layout.coloraxis2.cmax == pytest.approx(top)
     assert [a.text for a in layout.annotations][:3] == ["img3", "img5", "difference s₂ − s₁"]
     assert "channel index" in _axis_titles(fig) and "SE block" in _axis_titles(fig)
     # Three images: the spread max − min on a 0… scale.
     three = F.compare_heatmaps(cap, [0, 1, 2])
     spread = np.asarray([t for t in three.data if t.type == "heatmap"][3].z)
-    g = np.stack([cap.gates["SE_2_1"][[0, 1, 2]].max(0) - cap.gates["SE_2_1"][[0, 1, 2]].min(0),
-                  cap.gates["SE_2_2"][[0, 1, 2]].max(0) - cap.gates["SE_2_2"][[0, 1, 2]].min(0)])
+    g = np.stack(
+        [
+            cap.gates["SE_2_1"][[0, 1, 2]].max(0) - cap.gates["SE_2_1"][[0, 1, 2]].min(0),
+            cap.gates["SE_2_2"][[0, 1, 2]].max(0) - cap.gates["SE_2_2"][[0, 1, 2]].min(0),
+        ]
+    )
     assert np.allclose(spread, g) and three.layout.coloraxis2.cmin == 0.0
     with pytest.raises(ValueError):
         F.compare_heatmaps(cap, [0])
@@ -89,7 +98,10 @@ def test_class_profile_figure_is_fig6(cap, labels):
     assert np.allclose(fig.data[7].y, cap.gates["SE_3_2"][:, idx].astype(np.float64).mean(0))
     assert fig.data[3].line.dash == "dash"
     assert np.allclose(fig.data[0].y, prof["SE_2_2"].mean[0, channel_subset(8, 5)])
-    assert [a.text for a in fig.layout.annotations][:2] == ["SE_2_2 · 5 of 8 channels", "SE_3_2 · 5 of 80 channels"]
+    assert [a.text for a in fig.layout.annotations][:2] == [
+        "SE_2_2 · 5 of 8 channels",
+        "SE_3_2 · 5 of 80 channels",
+    ]
     assert F.class_profile_figure(prof, ["SE_2_2"]).layout.annotations[0].text == "SE_2_2 · all 8 channels"
     assert "mean gate s (0–1)" in _axis_titles(fig)
     assert "Fig. 6" in fig.layout.title.text

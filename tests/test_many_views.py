@@ -8,10 +8,11 @@ import math
 
 import numpy as np
 import pytest
+from random_captures import random_capture
 from streamlit.testing.v1 import AppTest
 
 import se_viz
-from se_viz.demo.gate_set import demo_gate_set, random_capture
+from se_viz.demo.gate_set import demo_gate_set
 from se_viz.figures import PAPER_FIG6, PAPER_FIG7, PAPER_PRUNING, PAPER_SPECIFICITY
 
 TIMEOUT = 90
@@ -91,14 +92,17 @@ def test_compare_view_draws_heatmaps_and_distances(gate_set, passes):
 
 def test_compare_view_needs_two_images(gate_set):
     one = gate_set.capture.select(0)
-    at = AppTest.from_function(_compare_app, default_timeout=TIMEOUT, args=(one, gate_set.names[:1], None)).run()
+    at = AppTest.from_function(
+        _compare_app, default_timeout=TIMEOUT, args=(one, gate_set.names[:1], None)
+    ).run()
     assert not at.exception and "at least two images" in at.info[0].value
 
 
 def test_class_views_on_the_demonstration(gate_set, mini, passes):
     cap = gate_set.capture
     at = AppTest.from_function(
-        _classes_app, default_timeout=TIMEOUT,
+        _classes_app,
+        default_timeout=TIMEOUT,
         args=(cap, gate_set.names, gate_set.thumbnails, mini, gate_set.labels),
     ).run()
     assert not at.exception
@@ -137,7 +141,9 @@ def test_class_views_on_uploads_with_folders_and_one_group():
     # An SE-ResNet-50 layout with random gates; files in one folder per class.
     cap = random_capture(n=12, num_classes=3, seed=2)
     names = [f"{k}/{k}_{i}.jpg" for i, k in enumerate(["pug", "plane", "cliff"] * 4)]
-    at = AppTest.from_function(_classes_app, default_timeout=TIMEOUT, args=(cap, names, None, None, None)).run()
+    at = AppTest.from_function(
+        _classes_app, default_timeout=TIMEOUT, args=(cap, names, None, None, None)
+    ).run()
     assert not at.exception
     assert list(at.radio[0].options) == ["predicted class", "file-name prefix", "folder"]
     assert at.multiselect[0].value == ["SE_2_3", "SE_3_4", "SE_4_6", "SE_5_1", "SE_5_2", "SE_5_3"]
@@ -146,7 +152,9 @@ def test_class_views_on_uploads_with_folders_and_one_group():
     assert len(at.dataframe) == 1  # no thumbnails: the neighbours as a table
     # One group only: a clear message, the other views still drawn.
     same = [f"x_{i}.jpg" for i in range(12)]
-    at = AppTest.from_function(_classes_app, default_timeout=TIMEOUT, args=(cap, same, None, None, None)).run()
+    at = AppTest.from_function(
+        _classes_app, default_timeout=TIMEOUT, args=(cap, same, None, None, None)
+    ).run()
     at.radio[0].set_value("file-name prefix").run()
     assert not at.exception and "one group" in at.warning[0].value
     assert any(t.startswith("Saturation per SE block") for t in _titles(at))
@@ -162,4 +170,7 @@ def test_demo_button_runs_the_network_once_per_batch_on_click(mini, passes):
     assert len(out) == 1 and out[0].capture.num_images == 80
     assert len(passes) == math.ceil(80 / 64)
     assert "demo: 80 images" in at.markdown[0].value
-    assert np.mean(out[0].labels == se_viz.analysis.groups_from_predictions(out[0].capture.logits, mini.labels)) > 0.9
+    assert (
+        np.mean(out[0].labels == se_viz.analysis.groups_from_predictions(out[0].capture.logits, mini.labels))
+        > 0.9
+    )

@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 
 import se_viz
+from se_viz.analysis.specificity import class_specificity
 from se_viz.demo import synthetic
 from se_viz.loading.catalog import MINI_MODEL, MODELS_DIR
-from se_viz.analysis.specificity import class_specificity
 
 WEIGHTS = MODELS_DIR / "se_resnet_mini.safetensors"
 HELD_OUT_SEED = 777  # not the card's seed (20240) and never a training batch ([seed, step, 1])
@@ -39,8 +39,8 @@ def test_catalog_lists_it_as_offline():
 
 
 def test_loads_offline_in_under_a_second():
-    import timm  # noqa: F401 — time only the load, not the first import of timm
-    import timm.data  # noqa: F401
+    import timm
+    import timm.data  # noqa: F401  (the import itself is what is tested)
 
     # Best of three: the cost of loading, not of whatever else a shared CI machine is doing.
     seconds = []
@@ -63,7 +63,9 @@ def test_training_preprocessing_matches_load_model(mini, held_out):
     images, _ = held_out
     pil = [Image.fromarray(img) for img in images[:8]]
     cfg = mini.data_config
-    torch.testing.assert_close(synthetic.make_batch(images[:8], cfg["mean"], cfg["std"]), mini.preprocess(pil))
+    torch.testing.assert_close(
+        synthetic.make_batch(images[:8], cfg["mean"], cfg["std"]), mini.preprocess(pil)
+    )
 
 
 def test_held_out_accuracy_at_least_95_percent(mini, held_out):
@@ -98,11 +100,25 @@ def test_train_demo_cli_end_to_end_tiny(tmp_path):
     from se_viz.cli import main
 
     out = tmp_path / "mini"
-    argv = ["train-demo", "--steps", "2", "--batch-size", "8", "--eval-size", "20", "--out-dir", str(out),
-            "--no-progress"]
+    argv = [
+        "train-demo",
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--eval-size",
+        "20",
+        "--out-dir",
+        str(out),
+        "--no-progress",
+    ]
     assert main(argv) == 0
-    for name in ("se_resnet_mini.safetensors", "se_resnet_mini.json", "se_resnet_mini.md",
-                 "se_resnet_mini_examples.png"):
+    for name in (
+        "se_resnet_mini.safetensors",
+        "se_resnet_mini.json",
+        "se_resnet_mini.md",
+        "se_resnet_mini_examples.png",
+    ):
         assert (out / name).is_file(), name
     card = (out / "se_resnet_mini.md").read_text(encoding="utf-8")
     assert "--steps 2 --batch-size 8" in card and "Class specificity" in card

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import timm
 import torch
+from hub_cache import write_hub_cache
 from safetensors.torch import save_file
 
 import se_viz
-from hub_cache import write_hub_cache
-from se_viz.loading import hub
 from se_viz import ModelLoadError
+from se_viz.loading import hub
 
 
 @pytest.fixture(scope="module")
@@ -234,8 +234,10 @@ def test_pad_keeps_the_whole_image_in_view_and_crop_does_not(legacy_r50):
 
     def colours(img):
         arr = np.asarray(img).reshape(-1, 3).astype(int)
-        return {"blue": bool(((arr[:, 2] > 200) & (arr[:, 0] < 60)).any()),
-                "green": bool(((arr[:, 1] > 200) & (arr[:, 0] < 60)).any())}
+        return {
+            "blue": bool(((arr[:, 2] > 200) & (arr[:, 0] < 60)).any()),
+            "green": bool(((arr[:, 1] > 200) & (arr[:, 0] < 60)).any()),
+        }
 
     cropped = legacy_r50.input_view(strip)
     padded = legacy_r50.input_view(strip, fit="pad")
@@ -259,5 +261,5 @@ def test_random_init_is_reproducible_and_leaves_the_callers_rng_alone():
     a = se_viz.load_model(se_viz.MINI_MODEL, pretrained=False)
     assert torch.equal(torch.rand(3), expected_next)
     b = se_viz.load_model(se_viz.MINI_MODEL, pretrained=False)
-    for (name, x), y in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+    for (name, x), y in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
         assert torch.equal(x, y), name

@@ -34,8 +34,11 @@ def test_requirements_are_pinned():
 def test_pyproject_declares_the_console_command():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert data["project"]["scripts"]["se-viz"] == "se_viz.cli:main"
-    pinned = {line.split("==")[0].lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if "==" in line}
+    pinned = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line
+    }
     declared = {d.lower() for d in data["project"]["dependencies"]}
     assert declared <= pinned, declared - pinned
 
@@ -53,8 +56,11 @@ def test_streamlit_only_in_the_ui_layer():
 
 
 def test_figures_and_export_do_not_touch_torch():
-    paths = [ROOT / "se_viz" / "export.py", *(ROOT / "se_viz" / "figures").rglob("*.py"),
-             *(ROOT / "se_viz" / "analysis").rglob("*.py")]
+    paths = [
+        ROOT / "se_viz" / "export.py",
+        *(ROOT / "se_viz" / "figures").rglob("*.py"),
+        *(ROOT / "se_viz" / "analysis").rglob("*.py"),
+    ]
     for path in paths:
         src = path.read_text()
         assert not re.search(r"^\s*(import|from)\s+torch", src, re.M), path

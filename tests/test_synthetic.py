@@ -49,7 +49,7 @@ def test_example_images_one_per_class_deterministic():
     for _, img in ex:
         assert isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (64, 64)
     again = synthetic.example_images(seed=0, per_class=1)
-    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for (_, a), (_, b) in zip(ex, again))
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for (_, a), (_, b) in zip(ex, again, strict=True))
     other = synthetic.example_images(seed=1, per_class=1)
     assert not np.array_equal(np.asarray(ex[0][1]), np.asarray(other[0][1]))
 
@@ -69,7 +69,7 @@ def test_plain_drawings_are_a_balanced_deterministic_white_canvas_set():
     again, labels2 = plain_drawings(20, seed=2)
     assert np.bincount(labels, minlength=len(synthetic.CLASSES)).tolist() == [2] * len(synthetic.CLASSES)
     assert np.array_equal(labels, labels2)
-    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(images, again))
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(images, again, strict=True))
     for img in images:
         arr = np.asarray(img)
         assert img.mode == "RGB" and img.size[0] == img.size[1] >= 128

@@ -30,15 +30,33 @@ def test_every_subpackage_ships_in_the_wheel():
 
 def test_installed_wheel_loads_and_captures_with_the_bundled_model(tmp_path):
     wheels, target = tmp_path / "wheels", tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(wheels), str(ROOT)], check=True, cwd=tmp_path)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        cwd=tmp_path,
+    )
     wheel = next(wheels.glob("se_viz-*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-                    str(wheel)], check=True, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        cwd=tmp_path,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("SE_VIZ_MODELS_DIR", None)
-    out = subprocess.run([sys.executable, "-c", SCRIPT], check=True, cwd=tmp_path, env=env,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], check=True, cwd=tmp_path, env=env, capture_output=True, text=True
+    ).stdout
     import json
 
     result = json.loads(out.strip().splitlines()[-1])

@@ -99,10 +99,17 @@ def pairwise_block_distances(
     for a, b in pairs:
         ia, ib = idx[a], idx[b]
         for depth, (name, cos, l1) in enumerate(per_block):
-            rows.append({
-                "block": name, "depth": depth, "pair": f"{labels[ia]} ↔ {labels[ib]}",
-                "image_a": ia, "image_b": ib, "cosine": float(cos[a, b]), "l1": float(l1[a, b]),
-            })
+            rows.append(
+                {
+                    "block": name,
+                    "depth": depth,
+                    "pair": f"{labels[ia]} ↔ {labels[ib]}",
+                    "image_a": ia,
+                    "image_b": ib,
+                    "cosine": float(cos[a, b]),
+                    "l1": float(l1[a, b]),
+                }
+            )
     return pd.DataFrame(rows, columns=list(DISTANCE_COLUMNS))
 
 

@@ -140,7 +140,7 @@ def class_profiles(
     """
     y = np.asarray(labels)
     out: dict[str, ClassProfile] = {}
-    for name in (list(blocks) if blocks is not None else list(gates_by_block)):
+    for name in list(blocks) if blocks is not None else list(gates_by_block):
         g = np.asarray(gates_by_block[name], dtype=np.float64)
         classes, means = class_mean_gates(g, y)
         inverse = np.searchsorted(classes, y)
@@ -151,8 +151,12 @@ def class_profiles(
         onehot[inverse, np.arange(g.shape[0])] = 1.0
         var = onehot @ (g - means[inverse]) ** 2
         out[name] = ClassProfile(
-            block=name, classes=classes, counts=counts, mean=means,
-            std=np.sqrt(var / counts[:, None]), overall=g.mean(axis=0),
+            block=name,
+            classes=classes,
+            counts=counts,
+            mean=means,
+            std=np.sqrt(var / counts[:, None]),
+            overall=g.mean(axis=0),
         )
     return out
 
@@ -191,7 +195,9 @@ def paper_blocks(blocks: Sequence) -> list[str]:
     return chosen
 
 
-def channel_subset(channels: int, size: Optional[int] = CHANNEL_SUBSET, seed: int = CHANNEL_SEED) -> np.ndarray:
+def channel_subset(
+    channels: int, size: Optional[int] = CHANNEL_SUBSET, seed: int = CHANNEL_SEED
+) -> np.ndarray:
     """Indices of the channels to draw: ``size`` sampled uniformly without replacement, sorted.
 
     As in the paper, 50 channels by default; the fixed ``seed`` gives the same subset on every

@@ -64,12 +64,14 @@ def nearest_images(
     d = cosine_distances(x, query=q)
     others = np.array([i for i in range(n) if i != q], dtype=np.int64)
     order = others[np.lexsort((others, d[others]))][: max(0, min(int(k), n - 1))]
-    return pd.DataFrame({
-        "rank": np.arange(1, order.size + 1, dtype=np.int64),
-        "image": order,
-        "name": [labels[i] for i in order],
-        "distance": d[order],
-    })
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, order.size + 1, dtype=np.int64),
+            "image": order,
+            "name": [labels[i] for i in order],
+            "distance": d[order],
+        }
+    )
 
 
 @dataclass(frozen=True)

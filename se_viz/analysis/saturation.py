@@ -39,7 +39,14 @@ HIGH = 0.9
 LOW = 0.1
 
 SATURATION_COLUMNS: tuple[str, ...] = (
-    "block", "depth", "channels", "frac_above_0.9", "frac_below_0.1", "mean", "gap", "near_identity",
+    "block",
+    "depth",
+    "channels",
+    "frac_above_0.9",
+    "frac_below_0.1",
+    "mean",
+    "gap",
+    "near_identity",
 )
 
 
@@ -62,11 +69,18 @@ def saturation_table(
         g = np.asarray(gates_by_block[name], dtype=np.float64)
         above = float(np.mean(g > HIGH))
         mean = float(g.mean())
-        rows.append({
-            "block": name, "depth": depth, "channels": int(g.shape[1]), "frac_above_0.9": above,
-            "frac_below_0.1": float(np.mean(g < LOW)), "mean": mean, "gap": 1.0 - mean,
-            "near_identity": bool(mean >= mean_threshold and above >= fraction_threshold),
-        })
+        rows.append(
+            {
+                "block": name,
+                "depth": depth,
+                "channels": int(g.shape[1]),
+                "frac_above_0.9": above,
+                "frac_below_0.1": float(np.mean(g < LOW)),
+                "mean": mean,
+                "gap": 1.0 - mean,
+                "near_identity": bool(mean >= mean_threshold and above >= fraction_threshold),
+            }
+        )
     return pd.DataFrame(rows, columns=list(SATURATION_COLUMNS))
 
 

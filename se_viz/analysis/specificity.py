@@ -44,7 +44,6 @@ __all__ = [
 SATURATION_MARGIN = 0.05
 
 
-
 @dataclass(frozen=True)
 class BlockSpecificity:
     """Class specificity of one SE block (see the module docstring for the definition).

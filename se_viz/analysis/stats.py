@@ -51,8 +51,20 @@ _SORT_ALIASES = {
 }
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "block", "paper_name", "module_path", "stage", "channels", "mean", "std", "min", "max",
-    "frac_below_0.1", "frac_above_0.9", "entropy", "z_mean", "z_std",
+    "block",
+    "paper_name",
+    "module_path",
+    "stage",
+    "channels",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "frac_below_0.1",
+    "frac_above_0.9",
+    "entropy",
+    "z_mean",
+    "z_std",
 )
 LONG_COLUMNS: tuple[str, ...] = ("image", "block", "paper_name", "module_path", "channel", "z", "s")
 
@@ -166,9 +178,7 @@ def channel_order(values: np.ndarray, sort: str) -> np.ndarray:
     return np.argsort(-v.astype(np.float64), kind="stable")
 
 
-def top_channels(
-    cap: Capture, block: str, image: int = 0, k: int = 10
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def top_channels(cap: Capture, block: str, image: int = 0, k: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``k`` most up-weighted and the ``k`` most suppressed channels of one block.
 
     Returns ``(up, down)``, each with columns ``channel``, ``s``, ``z``, ``rank`` (1 = most
@@ -213,7 +223,11 @@ def long_table(cap: Capture, image_names: Sequence[str]) -> pd.DataFrame:
     block_col = np.repeat(np.array([b.name for b in cap.blocks], dtype=object), widths)
     paper_col = np.repeat(np.array([b.paper_name or "" for b in cap.blocks], dtype=object), widths)
     path_col = np.repeat(np.array([b.path for b in cap.blocks], dtype=object), widths)
-    channel_col = np.concatenate([np.arange(w, dtype=np.int64) for w in widths]) if len(widths) else np.zeros(0, np.int64)
+    channel_col = (
+        np.concatenate([np.arange(w, dtype=np.int64) for w in widths])
+        if len(widths)
+        else np.zeros(0, np.int64)
+    )
     if cap.blocks:
         z = np.concatenate([cap.squeeze[b.name] for b in cap.blocks], axis=1).reshape(-1)
         s = np.concatenate([cap.gates[b.name] for b in cap.blocks], axis=1).reshape(-1)

@@ -3,10 +3,10 @@
 All three run in one process on the same generated JPEGs with the same DataLoader, batch size,
 worker count and torch threads, in the order plain, local, Ray, local, plain (plain and local
 images/s are over both of their runs), so the ratios compare like with like even while the
-load of a shared machine drifts (absolute images/s on a shared machine mean little). The plain loop decodes and runs the model
-and keeps nothing; the local engine also hooks, converts and writes Parquet; the Ray engine
-runs the same job through Ray Data on a local runtime started before its clock starts (model
-actor start-up and the driver's model load are inside its time).
+load of a shared machine drifts (absolute images/s on a shared machine mean little). The plain
+loop decodes and runs the model and keeps nothing; the local engine also hooks, converts and
+writes Parquet; the Ray engine runs the same job through Ray Data on a local runtime started
+before its clock starts (model actor start-up and the driver's model load are inside its time).
 """
 
 from __future__ import annotations
@@ -79,9 +79,16 @@ def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.glob("*.parquet"))
 
 
-def run_capture_bench(model_name: str = "legacy_seresnet50", images: int = 200, batch_size: int = 16,
-                      workers: int = 2, actors: int = 1, threads: Optional[int] = None, ray: bool = True,
-                      out: Optional[TextIO] = None) -> ThroughputResult:
+def run_capture_bench(
+    model_name: str = "legacy_seresnet50",
+    images: int = 200,
+    batch_size: int = 16,
+    workers: int = 2,
+    actors: int = 1,
+    threads: Optional[int] = None,
+    ray: bool = True,
+    out: Optional[TextIO] = None,
+) -> ThroughputResult:
     """Measure plain loop and local engine twice, and (with ``ray``) the Ray engine once; print and return."""
     out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="se_viz_bench_") as tmp:
@@ -89,11 +96,21 @@ def run_capture_bench(model_name: str = "legacy_seresnet50", images: int = 200, 
         write_bench_images(root / "images", images)
         items = expand_inputs([root / "images"])
         lm = load_model(model_name, pretrained=False)
-        print(f"se-viz bench --capture-throughput: {lm.name} (untrained, {len(lm.blocks)} SE blocks), "
-              f"{len(items)} JPEGs 320x240 -> {tuple(lm.data_config['input_size'])}, batch {batch_size}, "
-              f"{workers} decoding workers, torch threads {threads or torch.get_num_threads()}", file=out)
-        job = CaptureJob(model=model_name, out=root / "local", pretrained=False, batch_size=batch_size,
-                         workers=workers, threads=threads, actors=actors)
+        print(
+            f"se-viz bench --capture-throughput: {lm.name} (untrained, {len(lm.blocks)} SE blocks), "
+            f"{len(items)} JPEGs 320x240 -> {tuple(lm.data_config['input_size'])}, batch {batch_size}, "
+            f"{workers} decoding workers, torch threads {threads or torch.get_num_threads()}",
+            file=out,
+        )
+        job = CaptureJob(
+            model=model_name,
+            out=root / "local",
+            pretrained=False,
+            batch_size=batch_size,
+            workers=workers,
+            threads=threads,
+            actors=actors,
+        )
         # plain, local, [Ray,] local, plain: a load that drifts steadily during the run weighs on
         # both local and plain equally, and on Ray as on the mean of the two local runs.
         plain_s = _plain_loop(lm, items, batch_size, workers, threads)
@@ -106,17 +123,32 @@ def run_capture_bench(model_name: str = "legacy_seresnet50", images: int = 200, 
                 ray_ips = run_ray(replace(job, out=root / "ray"), items, progress=False).images_per_second
         local_s += run_local(replace(job, out=root / "local2"), items, lm=lm, progress=False).seconds
         plain_s += _plain_loop(lm, items, batch_size, workers, threads)
-        result = ThroughputResult(images=len(items), plain=2 * len(items) / plain_s, local=2 * len(items) / local_s,
-                                  ray=ray_ips, bytes_per_image=_folder_bytes(root / "local") / len(items))
+        result = ThroughputResult(
+            images=len(items),
+            plain=2 * len(items) / plain_s,
+            local=2 * len(items) / local_s,
+            ray=ray_ips,
+            bytes_per_image=_folder_bytes(root / "local") / len(items),
+        )
     print(f"{'path':<22} {'images/s':>9} {'ratio':>7} {'target':>7} {'ok':>3}", file=out)
     print(f"{'plain timm loop':<22} {result.plain:>9.2f}", file=out)
     ok = "yes" if result.local_ratio >= LOCAL_TARGET else "NO"
-    print(f"{'capture, local engine':<22} {result.local:>9.2f} {result.local_ratio:>7.3f} {LOCAL_TARGET:>7.2f} {ok:>3}",
-          file=out)
+    print(
+        f"{'capture, local engine':<22} {result.local:>9.2f} {result.local_ratio:>7.3f} "
+        f"{LOCAL_TARGET:>7.2f} {ok:>3}",
+        file=out,
+    )
     if result.ray is not None:
         ok = "yes" if result.ray_ratio >= RAY_TARGET else "NO"
-        print(f"{'capture, Ray engine':<22} {result.ray:>9.2f} {result.ray_ratio:>7.3f} {RAY_TARGET:>7.2f} {ok:>3}",
-              file=out)
-    print(f"local ratio = local / plain, Ray ratio = Ray / local; output {result.bytes_per_image / 1024:.1f} KiB "
-          f"per image (float32, Parquet)", file=out)
+        print(
+            f"{'capture, Ray engine':<22} {result.ray:>9.2f} {result.ray_ratio:>7.3f} "
+            f"{RAY_TARGET:>7.2f} {ok:>3}",
+            file=out,
+        )
+    print(
+        f"local ratio = local / plain, Ray ratio = Ray / local; "
+        f"output {result.bytes_per_image / 1024:.1f} KiB "
+        f"per image (float32, Parquet)",
+        file=out,
+    )
     return result

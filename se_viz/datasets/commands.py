@@ -18,7 +18,9 @@ from .summary import summarize_gate_dataset
 __all__ = ["capture_command", "summarize_command"]
 
 
-def capture_command(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def capture_command(
+    args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None
+) -> int:
     """Run ``se-viz capture``: expand the inputs, run the chosen engine, report counts.
 
     Exit status 0 when the run finished (unreadable images are counted, not fatal), 2 when the
@@ -28,10 +30,19 @@ def capture_command(args: argparse.Namespace, out: Optional[TextIO] = None, err:
     try:
         items = expand_inputs(args.inputs)
         job = CaptureJob(
-            model=args.model, out=Path(args.out), weights=Path(args.weights) if args.weights else None,
-            pretrained=not args.untrained, dtype=args.dtype, batch_size=args.batch_size, workers=args.workers,
-            rows_per_part=args.rows_per_part, resume=args.resume, actors=args.actors, threads=args.threads,
-            address=args.address, command=("se-viz", *getattr(args, "argv", sys.argv[1:])),
+            model=args.model,
+            out=Path(args.out),
+            weights=Path(args.weights) if args.weights else None,
+            pretrained=not args.untrained,
+            dtype=args.dtype,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            rows_per_part=args.rows_per_part,
+            resume=args.resume,
+            actors=args.actors,
+            threads=args.threads,
+            address=args.address,
+            command=("se-viz", *getattr(args, "argv", sys.argv[1:])),
         )
         if not items:
             print("se-viz capture: the inputs hold no images.", file=err)
@@ -56,7 +67,9 @@ def capture_command(args: argparse.Namespace, out: Optional[TextIO] = None, err:
     return 0
 
 
-def summarize_command(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def summarize_command(
+    args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None
+) -> int:
     """Run ``se-viz summarize``: print the per-block table, optionally write it as CSV."""
     out, err = out or sys.stdout, err or sys.stderr
     try:

@@ -27,8 +27,15 @@ def decode_item(
     label, sha256, width, height, error) and ``x`` the (3, H, W) input tensor, or None with
     ``record["error"]`` saying why when the file cannot be used.
     """
-    record: dict[str, Any] = {"index": index, "path": item.path, "label": item.label, "sha256": None,
-                              "width": None, "height": None, "error": None}
+    record: dict[str, Any] = {
+        "index": index,
+        "path": item.path,
+        "label": item.label,
+        "sha256": None,
+        "width": None,
+        "height": None,
+        "error": None,
+    }
     try:
         raw = read_bytes(item.path)
     except (OSError, KeyError, ValueError) as exc:
@@ -40,7 +47,7 @@ def decode_item(
     except InputError as exc:
         record["error"] = str(exc)
         return record, None
-    except Exception as exc:  # noqa: BLE001 — a preprocessing failure is a bad input, not a crash
+    except Exception as exc:
         record["error"] = f"preprocessing failed ({type(exc).__name__}: {exc})"
         return record, None
     record.update(sha256=hashlib.sha256(raw).hexdigest(), width=img.width, height=img.height)

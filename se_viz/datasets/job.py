@@ -54,9 +54,15 @@ class CaptureJob:
     def manifest(self, lm: LoadedModel, engine: str) -> dict[str, Any]:
         """The manifest of this job's dataset for the loaded model ``lm``."""
         return build_manifest(
-            model_id=lm.name, weights=lm.source.manifest(),
-            pretrained=lm.pretrained, data_config=lm.data_config, blocks=forward_blocks(lm),
-            labels=lm.labels, dtype=self.dtype, engine=engine, command=self.command,
+            model_id=lm.name,
+            weights=lm.source.manifest(),
+            pretrained=lm.pretrained,
+            data_config=lm.data_config,
+            blocks=forward_blocks(lm),
+            labels=lm.labels,
+            dtype=self.dtype,
+            engine=engine,
+            command=self.command,
         )
 
 

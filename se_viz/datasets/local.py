@@ -15,8 +15,8 @@ from typing import Any, Callable, Optional, Sequence, TextIO
 
 import pyarrow as pa
 import torch
-from tqdm import tqdm
 from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
 
 from ..engine.capture import capture
 from ..loading.load import LoadedModel
@@ -66,16 +66,29 @@ def _collate(samples: list) -> tuple[list[dict[str, Any]], Optional[torch.Tensor
     return records, (torch.stack(xs) if xs else None)
 
 
-def image_loader(todo: Sequence[tuple[int, ImageItem]], lm: LoadedModel, batch_size: int, workers: int) -> DataLoader:
+def image_loader(
+    todo: Sequence[tuple[int, ImageItem]], lm: LoadedModel, batch_size: int, workers: int
+) -> DataLoader:
     """The DataLoader both the engine and the throughput baseline use: batches of
     ``(records, x)`` in input order, ``x`` holding only the readable images."""
-    return DataLoader(DecodedImages(todo, lm.preprocess), batch_size=batch_size, num_workers=workers,
-                      collate_fn=_collate, shuffle=False, persistent_workers=False,
-                      prefetch_factor=4 if workers else None)
+    return DataLoader(
+        DecodedImages(todo, lm.preprocess),
+        batch_size=batch_size,
+        num_workers=workers,
+        collate_fn=_collate,
+        shuffle=False,
+        persistent_workers=False,
+        prefetch_factor=4 if workers else None,
+    )
 
 
-def run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedModel] = None,
-              progress: bool = True, out: Optional[TextIO] = None) -> CaptureReport:
+def run_local(
+    job: CaptureJob,
+    items: Sequence[ImageItem],
+    lm: Optional[LoadedModel] = None,
+    progress: bool = True,
+    out: Optional[TextIO] = None,
+) -> CaptureReport:
     """Capture every item into the gate dataset at ``job.out`` on this machine.
 
     ``lm`` is the loaded model (loaded from ``job`` when None). A progress bar (tqdm, to
@@ -85,8 +98,13 @@ def run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedMo
         return _run_local(job, items, lm, progress, out)
 
 
-def _run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedModel], progress: bool,
-               out: Optional[TextIO]) -> CaptureReport:
+def _run_local(
+    job: CaptureJob,
+    items: Sequence[ImageItem],
+    lm: Optional[LoadedModel],
+    progress: bool,
+    out: Optional[TextIO],
+) -> CaptureReport:
     started = time.perf_counter()
     lm = lm or job.load()
     manifest = job.manifest(lm, engine="local")
@@ -98,8 +116,14 @@ def _run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedM
     part = next_part_number(job.out)
     pending: list[pa.Table] = []
     pending_rows = written = 0
-    bar = tqdm(total=len(todo), unit="img", desc="capture", disable=not progress, file=out or sys.stderr,
-               smoothing=0.1)
+    bar = tqdm(
+        total=len(todo),
+        unit="img",
+        desc="capture",
+        disable=not progress,
+        file=out or sys.stderr,
+        smoothing=0.1,
+    )
     try:
         for records, x in image_loader(todo, lm, job.batch_size, job.workers):
             cap = capture(lm.model, x, blocks=blocks) if x is not None else None
@@ -115,5 +139,10 @@ def _run_local(job: CaptureJob, items: Sequence[ImageItem], lm: Optional[LoadedM
     finally:
         bar.close()
     errors = write_errors_file(job.out)
-    return CaptureReport(total=len(items), written=written, skipped=len(items) - len(todo), errors=errors,
-                         seconds=time.perf_counter() - started)
+    return CaptureReport(
+        total=len(items),
+        written=written,
+        skipped=len(items) - len(todo),
+        errors=errors,
+        seconds=time.perf_counter() - started,
+    )

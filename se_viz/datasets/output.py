@@ -19,8 +19,14 @@ import pyarrow.parquet as pq
 
 from .schema import ERRORS_FILE, MANIFEST_FILE, parquet_options
 
-__all__ = ["OutputError", "done_paths", "next_part_number", "prepare_output", "write_errors_file",
-           "write_part"]
+__all__ = [
+    "OutputError",
+    "done_paths",
+    "next_part_number",
+    "prepare_output",
+    "write_errors_file",
+    "write_part",
+]
 
 _PART = "part-{:05d}.parquet"
 # What must agree between the run that started a dataset and the one resuming it.
@@ -60,14 +66,17 @@ def prepare_output(out: Path, manifest: Mapping[str, Any], resume: bool) -> None
     old_path = out / MANIFEST_FILE
     if _has_rows(out):
         if not resume:
-            raise OutputError(f"{out} already holds a gate dataset; pass --resume to continue it "
-                              "or choose another --out.")
+            raise OutputError(
+                f"{out} already holds a gate dataset; pass --resume to continue it or choose another --out."
+            )
         if old_path.is_file():
             old = json.loads(old_path.read_text())
             for keys in _MUST_MATCH:
                 if _pick(old, keys) != _pick(manifest, keys):
-                    raise OutputError(f"Cannot resume {out}: its {'.'.join(keys)} differs from this run's "
-                                      "(it was made with another model, weights, dtype or preprocessing).")
+                    raise OutputError(
+                        f"Cannot resume {out}: its {'.'.join(keys)} differs from this run's "
+                        "(it was made with another model, weights, dtype or preprocessing)."
+                    )
             return  # keep the original manifest (created time, command) of the dataset
     _atomic_write(old_path, json.dumps(manifest, indent=1).encode())
 
@@ -88,7 +97,9 @@ def done_paths(out: Path) -> set[str]:
 
 def next_part_number(out: Path) -> int:
     """The number of the next local part file (after every existing ``part-NNNNN.parquet``)."""
-    numbers = [int(p.stem.split("-")[1]) for p in out.glob("part-*.parquet") if p.stem.split("-")[1].isdigit()]
+    numbers = [
+        int(p.stem.split("-")[1]) for p in out.glob("part-*.parquet") if p.stem.split("-")[1].isdigit()
+    ]
     return max(numbers, default=-1) + 1
 
 
@@ -107,7 +118,14 @@ def write_errors_file(out: Path) -> int:
     rows: list[tuple[int, str, str]] = []
     if parts is not None:
         t = parts.to_table(columns=["index", "path", "error"], filter=pads.field("error").is_valid())
-        rows = sorted(zip(t.column("index").to_pylist(), t.column("path").to_pylist(), t.column("error").to_pylist()))
+        rows = sorted(
+            zip(
+                t.column("index").to_pylist(),
+                t.column("path").to_pylist(),
+                t.column("error").to_pylist(),
+                strict=True,
+            )
+        )
     tmp = out / f".{ERRORS_FILE}.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

@@ -54,7 +54,7 @@ def decode_batch(batch: Mapping[str, np.ndarray], data_config: Mapping[str, Any]
 
     shape = tuple(data_config["input_size"])
     records, pixels = [], []
-    for index, path, label in zip(batch["index"], batch["path"], batch["label"]):
+    for index, path, label in zip(batch["index"], batch["path"], batch["label"], strict=True):
         label = None if label is None or (isinstance(label, float) and math.isnan(label)) else str(label)
         record, x = decode_item(int(index), ImageItem(str(path), label), preprocess)
         records.append(record)
@@ -73,8 +73,14 @@ def _int_or_none(value: Any) -> Optional[int]:
 class CaptureActor:
     """Ray actor: loads the model once (in ``__init__``) and captures each batch into Arrow rows."""
 
-    def __init__(self, model: str, weights: Optional[str], pretrained: bool, manifest: Mapping[str, Any],
-                 threads: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        weights: Optional[str],
+        pretrained: bool,
+        manifest: Mapping[str, Any],
+        threads: Optional[int] = None,
+    ) -> None:
         from ..loading.load import load_model
 
         self.lm = load_model(model, weights=weights, pretrained=pretrained)
@@ -84,14 +90,19 @@ class CaptureActor:
         self.threads = threads
 
     def __call__(self, batch: Mapping[str, np.ndarray]):
-        records = [{k: (str(batch[k][i]) or None) for k in _TEXT} | {k: _int_or_none(batch[k][i]) for k in _INTS}
-                   for i in range(len(batch["index"]))]
+        records = [
+            {k: (str(batch[k][i]) or None) for k in _TEXT} | {k: _int_or_none(batch[k][i]) for k in _INTS}
+            for i in range(len(batch["index"]))
+        ]
         ok = [i for i, r in enumerate(records) if r["error"] is None]
         cap = None
         if ok:
             with torch_threads(self.threads):
-                cap = capture(self.lm.model, torch.from_numpy(np.ascontiguousarray(batch["pixels"][ok])),
-                              blocks=self.blocks)
+                cap = capture(
+                    self.lm.model,
+                    torch.from_numpy(np.ascontiguousarray(batch["pixels"][ok])),
+                    blocks=self.blocks,
+                )
         return records_table(records, cap, self.schema)
 
 
@@ -139,26 +150,47 @@ def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) 
     del lm  # the driver only needed it for the manifest; actors load their own copy
     prepare_output(job.out, manifest, job.resume)
     done = done_paths(job.out) if job.resume else set()
-    rows = [{"index": i, "path": it.path, "label": it.label} for i, it in enumerate(items) if it.path not in done]
+    rows = [
+        {"index": i, "path": it.path, "label": it.label} for i, it in enumerate(items) if it.path not in done
+    ]
     if rows:
         with ray_runtime(job.address):
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = progress
             ds = ray.data.from_items(rows, override_num_blocks=max(1, math.ceil(len(rows) / job.batch_size)))
-            ds = ds.map_batches(decode_batch, batch_size=job.batch_size, batch_format="numpy", num_cpus=DECODE_CPUS,
-                                fn_kwargs={"data_config": manifest["preprocessing"]})
+            ds = ds.map_batches(
+                decode_batch,
+                batch_size=job.batch_size,
+                batch_format="numpy",
+                num_cpus=DECODE_CPUS,
+                fn_kwargs={"data_config": manifest["preprocessing"]},
+            )
             ds = ds.map_batches(
                 CaptureActor,
-                fn_constructor_kwargs={"model": job.model, "weights": str(job.weights) if job.weights else None,
-                                       "pretrained": job.pretrained, "manifest": manifest, "threads": job.threads},
+                fn_constructor_kwargs={
+                    "model": job.model,
+                    "weights": str(job.weights) if job.weights else None,
+                    "pretrained": job.pretrained,
+                    "manifest": manifest,
+                    "threads": job.threads,
+                },
                 compute=ray.data.ActorPoolStrategy(size=job.actors),
                 num_cpus=1,
                 batch_size=job.batch_size,
                 batch_format="numpy",
             )
             schema = manifest_schema(manifest)  # exactly the local engine's schema, manifest included
-            ds.write_parquet(str(job.out.resolve()), schema=schema, min_rows_per_file=job.rows_per_part,
-                             **parquet_options(schema))
+            ds.write_parquet(
+                str(job.out.resolve()),
+                schema=schema,
+                min_rows_per_file=job.rows_per_part,
+                **parquet_options(schema),
+            )
     errors = write_errors_file(job.out)
-    return CaptureReport(total=len(items), written=len(rows), skipped=len(items) - len(rows), errors=errors,
-                         seconds=time.perf_counter() - started)
+    return CaptureReport(
+        total=len(items),
+        written=len(rows),
+        skipped=len(items) - len(rows),
+        errors=errors,
+        seconds=time.perf_counter() - started,
+    )

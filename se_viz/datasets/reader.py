@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from functools import cached_property
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -64,8 +64,10 @@ class GateDataset:
         return self._meta.num_rows
 
     def __repr__(self) -> str:
-        return (f"GateDataset({self.uri!r}: {len(self)} images, {len(self.blocks)} SE blocks of "
-                f"{self.manifest['model']['id']}, {self.manifest['dtype']})")
+        return (
+            f"GateDataset({self.uri!r}: {len(self)} images, {len(self.blocks)} SE blocks of "
+            f"{self.manifest['model']['id']}, {self.manifest['dtype']})"
+        )
 
     @cached_property
     def blocks(self) -> list[BlockInfo]:
@@ -126,6 +128,18 @@ class GateDataset:
     def _column(self, name: str) -> np.ndarray:
         t = self.dataset.to_table(columns=["index", name], filter=pc.is_null(pc.field("error")))
         return _matrix(t.sort_by("index").column(name))
+
+    def iter_batches(self, columns: Sequence[str], batch_rows: int = 4096) -> Iterator[pa.RecordBatch]:
+        """The readable rows' ``columns`` as record batches, file by file and row group by row
+        group: the one way to stream over a dataset, so a fold over it holds one batch at a time
+        whatever the row count. Rows come in file order, not input order: carry ``index`` in
+        ``columns`` when the order matters."""
+        scanner = self.dataset.scanner(
+            columns=list(columns), filter=pc.is_null(pc.field("error")), batch_size=batch_rows
+        )
+        for batch in scanner.to_batches():
+            if batch.num_rows:
+                yield batch
 
     def _check(self, block: str) -> None:
         if block not in self.block_names:

@@ -39,8 +39,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..engine.blocks import BlockInfo
-from ..provenance import jsonable, package_versions, utc_now
 from ..engine.capture import Capture
+from ..provenance import jsonable, package_versions, utc_now
 
 __all__ = [
     "DTYPES",
@@ -74,9 +74,16 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     SE-ResNet-50 image, measured), while byte-stream-split plus zstd shrinks them a little
     (→ 115 KiB). Text columns keep dictionary encoding.
     """
-    values = [f.name for f in schema if pa.types.is_fixed_size_list(f.type) and pa.types.is_floating(f.type.value_type)]
-    return {"compression": "zstd", "use_dictionary": ["path", "label", "sha256", "error"],
-            "use_byte_stream_split": values}
+    values = [
+        f.name
+        for f in schema
+        if pa.types.is_fixed_size_list(f.type) and pa.types.is_floating(f.type.value_type)
+    ]
+    return {
+        "compression": "zstd",
+        "use_dictionary": ["path", "label", "sha256", "error"],
+        "use_byte_stream_split": values,
+    }
 
 
 def gate_column(block: str) -> str:
@@ -117,11 +124,14 @@ def _fixed(values: np.ndarray, ok: np.ndarray, type_: pa.DataType) -> pa.Array:
     n, width = ok.size, type_.list_size
     full = np.zeros((n, width), dtype=type_.value_type.to_pandas_dtype())
     full[ok] = values
-    return pa.FixedSizeListArray.from_arrays(pa.array(full.reshape(-1), type=type_.value_type), width,
-                                             mask=pa.array(~ok))
+    return pa.FixedSizeListArray.from_arrays(
+        pa.array(full.reshape(-1), type=type_.value_type), width, mask=pa.array(~ok)
+    )
 
 
-def records_table(records: Sequence[Mapping[str, Any]], cap: Optional[Capture], schema: pa.Schema) -> pa.Table:
+def records_table(
+    records: Sequence[Mapping[str, Any]], cap: Optional[Capture], schema: pa.Schema
+) -> pa.Table:
     """One batch of rows: ``records`` (the META_COLUMNS of every image, ``error`` None when it was
     read) plus ``cap``, the capture of the readable images in the same order (None if there are none).
     """
@@ -133,9 +143,11 @@ def records_table(records: Sequence[Mapping[str, Any]], cap: Optional[Capture], 
     if cap is not None and cap.num_images:
         probs = cap.probabilities()
         top = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        values = {"top5_class": top.astype(np.int32),
-                  "top5_prob": np.take_along_axis(probs, top, axis=1).astype(np.float32),
-                  "logits": cap.logits}
+        values = {
+            "top5_class": top.astype(np.int32),
+            "top5_prob": np.take_along_axis(probs, top, axis=1).astype(np.float32),
+            "logits": cap.logits,
+        }
         for b in cap.blocks:
             values[gate_column(b.name)] = cap.gates[b.name]
             values[squeeze_column(b.name)] = cap.squeeze[b.name]

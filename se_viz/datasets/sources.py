@@ -64,7 +64,7 @@ def _from_zip(archive: Path) -> Iterator[ImageItem]:
     tops = {p[0] for p in parts if len(p) > 1}
     strip = 1 if len(tops) == 1 and all(len(p) > 2 for p in parts) else 0
     where = archive.resolve()
-    for member, p in zip(members, parts):
+    for member, p in zip(members, parts, strict=True):
         yield ImageItem(f"{_ZIP_PREFIX}{member}::{where}", _label_of(p[strip:]))
 
 
@@ -116,7 +116,7 @@ def expand_inputs(inputs: Sequence[Union[str, os.PathLike]]) -> list[ImageItem]:
 
 
 def _split_zip(path: str) -> tuple[str, str]:
-    member, archive = path[len(_ZIP_PREFIX):].rsplit("::", 1)
+    member, archive = path[len(_ZIP_PREFIX) :].rsplit("::", 1)
     return member, archive
 
 

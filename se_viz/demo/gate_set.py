@@ -12,21 +12,16 @@ widths of SE-ResNet-50) without any model, for tests and timing the figures.
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 from PIL import Image
 
-from ..engine.blocks import BlockInfo
 from ..engine.capture import Capture, capture
 from . import synthetic
 
-__all__ = ["GateSet", "R50_LAYOUT", "demo_gate_set", "random_capture"]
-
-#: SE-ResNet-50: (blocks, channels) per stage 2…5 — 16 SE blocks of 256…2048 channels.
-R50_LAYOUT: tuple[tuple[int, int], ...] = ((3, 256), (4, 512), (6, 1024), (3, 2048))
+__all__ = ["GateSet", "demo_gate_set"]
 
 Progress = Callable[[int, int], None]
 
@@ -83,39 +78,11 @@ def demo_gate_set(
         progress(0, n)
     parts = []
     for start in range(0, n, int(batch_size)):
-        chunk = images[start:start + int(batch_size)]
+        chunk = images[start : start + int(batch_size)]
         batch = lm.preprocess([Image.fromarray(px) for px in chunk])
         parts.append(capture(lm.model, batch, blocks=lm.blocks))
         if progress is not None:
             progress(min(start + len(chunk), n), n)
-    return GateSet(capture=Capture.concat(parts), labels=class_names, names=names,
-                   thumbnails=[_png(px) for px in images])
-
-
-def random_capture(
-    layout: Sequence[tuple[int, int]] = R50_LAYOUT,
-    n: int = 500,
-    num_classes: int = 4,
-    seed: int = 0,
-) -> Capture:
-    """A capture of ``n`` images with uniform random gates in [0, 1] and no model behind it.
-
-    ``layout`` lists (blocks, channels) per stage, starting at stage 2 as in the paper (the
-    default is SE-ResNet-50's 16 blocks); block names are ``SE_s_b`` with paths
-    ``layer{s-1}.{b-1}.se_module``. Squeeze values are random normals and the logits random
-    over ``num_classes`` classes. For tests and for timing the figures at realistic sizes.
-    """
-    rng = np.random.default_rng(seed)
-    blocks, gates, squeeze = [], {}, {}
-    for s, (count, channels) in enumerate(layout, start=2):
-        for b in range(1, count + 1):
-            name, path = f"SE_{s}_{b}", f"layer{s - 1}.{b - 1}.se_module"
-            blocks.append(BlockInfo(
-                name=name, path=path, channels=int(channels), reduced=max(1, math.ceil(channels / 16)),
-                gate_kind="sigmoid", paper_name=name, reduce_path=f"{path}.fc1",
-                gate_path=f"{path}.sigmoid", module_type="SEModule", index=len(blocks),
-            ))
-            gates[name] = rng.random((n, channels), dtype=np.float32)
-            squeeze[name] = rng.standard_normal((n, channels), dtype=np.float32)
-    logits = rng.standard_normal((n, num_classes), dtype=np.float32)
-    return Capture(blocks=blocks, gates=gates, squeeze=squeeze, logits=logits)
+    return GateSet(
+        capture=Capture.concat(parts), labels=class_names, names=names, thumbnails=[_png(px) for px in images]
+    )

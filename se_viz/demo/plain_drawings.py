@@ -97,8 +97,10 @@ def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
         draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=_pick(rng, _BLUES))
     elif name == "green triangle":
         h = r * math.sqrt(3)
-        draw.polygon([(cx, cy - r * 1.1), (cx - h * 0.6, cy + r * 0.8), (cx + h * 0.6, cy + r * 0.8)],
-                     fill=_pick(rng, _GREENS))
+        draw.polygon(
+            [(cx, cy - r * 1.1), (cx - h * 0.6, cy + r * 0.8), (cx + h * 0.6, cy + r * 0.8)],
+            fill=_pick(rng, _GREENS),
+        )
     elif name == "star":
         draw.polygon(_star(cx, cy, r * 1.1), fill=_ink(rng))
     elif name == "ring":
@@ -141,8 +143,15 @@ def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
         for i in range(cells):
             for j in range(int(math.ceil((y1 - y0) / cell))):
                 if (i + j) % 2 == 0:
-                    draw.rectangle([x0 + i * cell, y0 + j * cell,
-                                    min(x1, x0 + (i + 1) * cell) - 1, min(y1, y0 + (j + 1) * cell) - 1], fill=ink)
+                    draw.rectangle(
+                        [
+                            x0 + i * cell,
+                            y0 + j * cell,
+                            min(x1, x0 + (i + 1) * cell) - 1,
+                            min(y1, y0 + (j + 1) * cell) - 1,
+                        ],
+                        fill=ink,
+                    )
     elif name == "dots":
         per_row = int(rng.integers(3, 9))
         spacing = size / per_row

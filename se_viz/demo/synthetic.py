@@ -52,20 +52,20 @@ HUE_JITTER = 0.035
 
 # The generator's ranges, public so that the model card states exactly what training saw.
 BACKGROUND_P = {"white": 0.3, "plain colour": 0.2, "gradient with clutter": 0.5}
-CLUTTER_ITEMS = (2, 6)            # items on a gradient background (inclusive)
-NOISE_SIGMA = (0.0, 0.06)         # Gaussian pixel noise, σ drawn uniformly (images in [0, 1])
-SHAPE_RADIUS = (0.12, 0.42)       # shape radius as a fraction of the image side
-RING_WIDTH = (0.12, 0.4)          # ring width as a fraction of its radius
-AXIS_ALIGNED_P = 0.4              # shapes upright / textures unrotated this often
-ORIENTATION_JITTER_DEG = 12.0     # stripes keep their class orientation within ±this
-PERIOD_PX = (4.0, 30.0)           # stripe / dot period in pixels at 64×64, log-uniform (fine … coarse)
-CHECKER_CELL_PX = (2.0, 22.0)     # checkerboard cell side in pixels at 64×64, log-uniform
-WHOLE_IMAGE_TEXTURE_P = 0.3       # texture fills the whole image, otherwise a patch
-TEXTURE_HALF_SIZE = (0.22, 0.5)   # patch half-size as a fraction of the image side
-DARK_INK_P = 0.3                  # colour-free classes drawn in black / dark grey this often
-INK_ON_WHITE_P = 0.35             # textures in one ink (black or a colour, half each) on white, else two colours
-VIVID_SATURATION = (0.7, 1.0)     # HSV saturation of object / ink colours
-VIVID_VALUE = (0.45, 1.0)         # HSV value (brightness) of object / ink colours
+CLUTTER_ITEMS = (2, 6)  # items on a gradient background (inclusive)
+NOISE_SIGMA = (0.0, 0.06)  # Gaussian pixel noise, σ drawn uniformly (images in [0, 1])
+SHAPE_RADIUS = (0.12, 0.42)  # shape radius as a fraction of the image side
+RING_WIDTH = (0.12, 0.4)  # ring width as a fraction of its radius
+AXIS_ALIGNED_P = 0.4  # shapes upright / textures unrotated this often
+ORIENTATION_JITTER_DEG = 12.0  # stripes keep their class orientation within ±this
+PERIOD_PX = (4.0, 30.0)  # stripe / dot period in pixels at 64×64, log-uniform (fine … coarse)
+CHECKER_CELL_PX = (2.0, 22.0)  # checkerboard cell side in pixels at 64×64, log-uniform
+WHOLE_IMAGE_TEXTURE_P = 0.3  # texture fills the whole image, otherwise a patch
+TEXTURE_HALF_SIZE = (0.22, 0.5)  # patch half-size as a fraction of the image side
+DARK_INK_P = 0.3  # colour-free classes drawn in black / dark grey this often
+INK_ON_WHITE_P = 0.35  # textures in one ink (black or a colour, half each) on white, else two colours
+VIVID_SATURATION = (0.7, 1.0)  # HSV saturation of object / ink colours
+VIVID_VALUE = (0.45, 1.0)  # HSV value (brightness) of object / ink colours
 
 
 def _hsv(h: float, s: float, v: float) -> np.ndarray:
@@ -95,7 +95,7 @@ def _background(rng: np.random.Generator, size: int) -> tuple[np.ndarray, bool]:
     c1 = _hsv(rng.uniform(0, 1), rng.uniform(0.0, 0.3), rng.uniform(0.25, 0.85))
     theta = rng.uniform(0, 2 * math.pi)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1)
-    t = (xx * math.cos(theta) + yy * math.sin(theta))
+    t = xx * math.cos(theta) + yy * math.sin(theta)
     t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
     return c0[None, None, :] * (1 - t[..., None]) + c1[None, None, :] * t[..., None], True
 
@@ -110,11 +110,15 @@ def _clutter(rng: np.random.Generator, img: Image.Image) -> None:
     draw = ImageDraw.Draw(img)
     size = img.size[0]
     for _ in range(int(rng.integers(CLUTTER_ITEMS[0], CLUTTER_ITEMS[1] + 1))):
-        col = tuple(int(255 * c) for c in _hsv(rng.uniform(0, 1), rng.uniform(0, 0.45), rng.uniform(0.2, 0.9)))
+        col = tuple(
+            int(255 * c) for c in _hsv(rng.uniform(0, 1), rng.uniform(0, 0.45), rng.uniform(0.2, 0.9))
+        )
         if rng.uniform() < 0.5:
             x0, y0 = rng.uniform(0, size, 2)
             ang, length = rng.uniform(0, 2 * math.pi), rng.uniform(4, 12)
-            draw.line([(x0, y0), (x0 + length * math.cos(ang), y0 + length * math.sin(ang))], fill=col, width=1)
+            draw.line(
+                [(x0, y0), (x0 + length * math.cos(ang), y0 + length * math.sin(ang))], fill=col, width=1
+            )
         else:
             x0, y0 = rng.uniform(0, size, 2)
             r = rng.uniform(0.8, 2.2)
@@ -193,11 +197,14 @@ def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.nd
     theta = 0.0 if rng.uniform() < AXIS_ALIGNED_P else rng.uniform(0, math.pi / 2)
     if name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):
         # The direction across the stripes: horizontal stripes vary along y; diagonal either way.
-        base = {"horizontal stripes": 90.0, "vertical stripes": 0.0,
-                "diagonal stripes": 45.0 if rng.uniform() < 0.5 else 135.0}[name]
+        base = {
+            "horizontal stripes": 90.0,
+            "vertical stripes": 0.0,
+            "diagonal stripes": 45.0 if rng.uniform() < 0.5 else 135.0,
+        }[name]
         across = math.radians(base) + jitter
         t = xx * math.cos(across) + yy * math.sin(across) + phase
-        pattern = (np.mod(t, period) < period * rng.uniform(0.35, 0.65))
+        pattern = np.mod(t, period) < period * rng.uniform(0.35, 0.65)
     elif name == "checkerboard":
         a = xx * math.cos(theta) + yy * math.sin(theta) + phase
         b = -xx * math.sin(theta) + yy * math.cos(theta) + phase
@@ -255,7 +262,9 @@ def render(rng: np.random.Generator, label: int, size: int = IMAGE_SIZE) -> np.n
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def generate(n: int, seed: int | Sequence[int] = 0, *, balanced: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def generate(
+    n: int, seed: int | Sequence[int] = 0, *, balanced: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Generate ``n`` images and labels: uint8 (n, 64, 64, 3) and int64 (n,).
 
     With ``balanced`` the labels cycle through the classes (every class gets ``n // K`` or one

@@ -82,28 +82,66 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = DEFAULTS
     parser.add_argument("--seed", type=int, default=d["seed"], help=f"training seed (default {d['seed']})")
-    parser.add_argument("--steps", type=int, default=d["steps"], help=f"optimiser steps (default {d['steps']})")
-    parser.add_argument("--batch-size", type=int, default=d["batch_size"], help="images per step (default 64)")
+    parser.add_argument(
+        "--steps", type=int, default=d["steps"], help=f"optimiser steps (default {d['steps']})"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=d["batch_size"], help="images per step (default 64)"
+    )
     parser.add_argument("--lr", type=float, default=d["lr"], help=f"peak learning rate (default {d['lr']})")
-    parser.add_argument("--eval-size", type=int, default=d["eval_size"],
-                        help=f"held-out images for accuracy and specificity (default {d['eval_size']})")
-    parser.add_argument("--eval-seed", type=int, default=d["eval_seed"],
-                        help=f"seed of the held-out set (default {d['eval_seed']})")
-    parser.add_argument("--threads", type=int, default=d["threads"], help="torch CPU threads (default 1: reproducible on any core count, robust on a shared CPU)")
-    parser.add_argument("--out-dir", type=Path, default=MODELS_DIR,
-                        help=f"where weights, config and model card are written (default {MODELS_DIR})")
+    parser.add_argument(
+        "--eval-size",
+        type=int,
+        default=d["eval_size"],
+        help=f"held-out images for accuracy and specificity (default {d['eval_size']})",
+    )
+    parser.add_argument(
+        "--eval-seed",
+        type=int,
+        default=d["eval_seed"],
+        help=f"seed of the held-out set (default {d['eval_seed']})",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=d["threads"],
+        help="torch CPU threads (default 1: reproducible on any core count, robust on a shared CPU)",
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=MODELS_DIR,
+        help=f"where weights, config and model card are written (default {MODELS_DIR})",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--report-only", action="store_true",
-                        help="do not train: re-evaluate the weights in --out-dir and rewrite the model card")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="do not train: re-evaluate the weights in --out-dir and rewrite the model card",
+    )
 
 
 def _command(args: argparse.Namespace) -> str:
     """The full ``se-viz train-demo`` command equivalent to ``args`` (every option spelled out)."""
 
-    parts = ["se-viz", "train-demo", "--seed", str(args.seed), "--steps", str(args.steps),
-             "--batch-size", str(args.batch_size), "--lr", repr(args.lr),
-             "--eval-size", str(args.eval_size), "--eval-seed", str(args.eval_seed),
-             "--threads", str(args.threads)]
+    parts = [
+        "se-viz",
+        "train-demo",
+        "--seed",
+        str(args.seed),
+        "--steps",
+        str(args.steps),
+        "--batch-size",
+        str(args.batch_size),
+        "--lr",
+        repr(args.lr),
+        "--eval-size",
+        str(args.eval_size),
+        "--eval-seed",
+        str(args.eval_seed),
+        "--threads",
+        str(args.threads),
+    ]
     if Path(args.out_dir).resolve() != Path(MODELS_DIR).resolve():
         parts += ["--out-dir", str(args.out_dir)]
     return shlex.join(parts)
@@ -126,9 +164,11 @@ def train_demo_cli(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             command=_command(args),
         )
-    print(f"held-out accuracy {result.accuracy * 100:.2f} % on {args.eval_size} images; "
-          f"plain drawings {result.plain_accuracy * 100:.2f} % on {PLAIN_SIZE}; "
-          f"trained in {result.train_seconds / 60:.1f} min")
+    print(
+        f"held-out accuracy {result.accuracy * 100:.2f} % on {args.eval_size} images; "
+        f"plain drawings {result.plain_accuracy * 100:.2f} % on {PLAIN_SIZE}; "
+        f"trained in {result.train_seconds / 60:.1f} min"
+    )
     for s in result.specificity.stages:
         print(f"  stage {s.stage}: class specificity ratio {s.ratio:.2f}, mean gate {s.mean_gate:.2f}")
     if getattr(args, "report_only", False):
@@ -138,14 +178,15 @@ def train_demo_cli(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate(model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any],
-             batch_size: int = 250) -> np.ndarray:
+def evaluate(
+    model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any], batch_size: int = 250
+) -> np.ndarray:
     """Predicted class indices (N,) of ``model`` (put in eval mode) on uint8 images (N, H, W, 3)."""
     model.eval()
     preds = []
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
-            x = synthetic.make_batch(images[i:i + batch_size], config["mean"], config["std"])
+            x = synthetic.make_batch(images[i : i + batch_size], config["mean"], config["std"])
             preds.append(model(x).argmax(1).numpy())
     return np.concatenate(preds)
 
@@ -213,9 +254,18 @@ def train_demo(
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     # The run's facts travel with the weights, so the card can be rebuilt from the file alone.
     load = os.getloadavg()[1] if hasattr(os, "getloadavg") else float("nan")
-    meta = {"architecture": STEM, "seed": seed, "steps": steps, "batch_size": batch_size, "lr": lr,
-            "threads": threads, "load_average": round(load, 1), "train_seconds": round(train_seconds, 1), "params": params,
-            "command": command or f"se-viz train-demo --seed {seed} --steps {steps}"}
+    meta = {
+        "architecture": STEM,
+        "seed": seed,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "threads": threads,
+        "load_average": round(load, 1),
+        "train_seconds": round(train_seconds, 1),
+        "params": params,
+        "command": command or f"se-viz train-demo --seed {seed} --steps {steps}",
+    }
     save_file(state, str(weights), metadata={k: str(v) for k, v in meta.items()})
     config_path = out_dir / f"{STEM}.json"
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -236,7 +286,6 @@ def write_report(
     ``[seed, step, 1]``.
     """
 
-
     out_dir = Path(out_dir)
     weights = out_dir / f"{STEM}.safetensors"
     config_path = out_dir / f"{STEM}.json"
@@ -250,9 +299,7 @@ def write_report(
     ev_images, ev_labels = synthetic.generate(eval_size, eval_seed)
     preds = evaluate(model, ev_images, ev_labels, config)
     accuracy = float((preds == ev_labels).mean())
-    per_class = {
-        name: float((preds[ev_labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)
-    }
+    per_class = {name: float((preds[ev_labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)}
     plain_acc, plain_per_class = plain_drawing_accuracy(model)
     spec = _specificity(model, ev_images, ev_labels, config)
     # The same measure on the same images through a random network of the same shape: random
@@ -269,29 +316,40 @@ def write_report(
     _example_grid(out_dir / f"{STEM}_examples.png")
     card = out_dir / f"{STEM}.md"
     result = TrainResult(
-        weights=weights, config_path=config_path, card=card, accuracy=accuracy,
-        per_class_accuracy=per_class, specificity=spec,
+        weights=weights,
+        config_path=config_path,
+        card=card,
+        accuracy=accuracy,
+        per_class_accuracy=per_class,
+        specificity=spec,
         train_seconds=float(meta.get("train_seconds", "nan")),
         params=sum(p.numel() for p in model.parameters()),
         command=meta.get("command", "se-viz train-demo"),
-        plain_accuracy=plain_acc, plain_per_class=plain_per_class,
+        plain_accuracy=plain_acc,
+        plain_per_class=plain_per_class,
     )
-    hp = dict(seed=meta.get("seed", "?"), steps=int(meta.get("steps", 0)),
-              batch_size=int(meta.get("batch_size", 0)), lr=meta.get("lr", "?"),
-              threads=meta.get("threads", "?"), eval_size=eval_size, eval_seed=eval_seed,
-              load_average=meta.get("load_average"))
+    hp = dict(
+        seed=meta.get("seed", "?"),
+        steps=int(meta.get("steps", 0)),
+        batch_size=int(meta.get("batch_size", 0)),
+        lr=meta.get("lr", "?"),
+        threads=meta.get("threads", "?"),
+        eval_size=eval_size,
+        eval_seed=eval_seed,
+        load_average=meta.get("load_average"),
+    )
     card.write_text(_model_card(result, config, model, baseline=baseline, **hp), encoding="utf-8")
     return result
 
 
-def plain_drawing_accuracy(model: nn.Module, n: int = PLAIN_SIZE, seed: int = PLAIN_SEED
-                           ) -> tuple[float, dict[str, float]]:
+def plain_drawing_accuracy(
+    model: nn.Module, n: int = PLAIN_SIZE, seed: int = PLAIN_SEED
+) -> tuple[float, dict[str, float]]:
     """Top-1 accuracy (overall, per class) on ``n`` plain paint-program drawings.
 
     The drawings (:mod:`se_viz.demo.plain_drawings`, 128–320 px) go through the model's own
     timm preprocessing — resize to 64×64 — exactly as an uploaded drawing does in the app.
     """
-
 
     transform = create_transform(**resolve_model_data_config(model), is_training=False)
     images, labels = plain_drawings(n, seed)
@@ -302,14 +360,16 @@ def plain_drawing_accuracy(model: nn.Module, n: int = PLAIN_SIZE, seed: int = PL
     return float((preds == labels).mean()), per_class
 
 
-def _specificity(model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any]
-                 ) -> SpecificityResult:
+def _specificity(
+    model: nn.Module, images: np.ndarray, labels: np.ndarray, config: dict[str, Any]
+) -> SpecificityResult:
 
     gates: dict[str, list[np.ndarray]] = {}
     blocks = find_se_blocks(model)  # once, not per batch
     for i in range(0, len(images), 250):
-        cap = capture(model, synthetic.make_batch(images[i:i + 250], config["mean"], config["std"]),
-                      blocks=blocks)
+        cap = capture(
+            model, synthetic.make_batch(images[i : i + 250], config["mean"], config["std"]), blocks=blocks
+        )
         for name, g in cap.gates.items():
             gates.setdefault(name, []).append(g)
     return class_specificity({k: np.concatenate(v) for k, v in gates.items()}, labels, blocks)
@@ -329,9 +389,9 @@ def _example_grid(path: Path, per_class: int = 4, seed: int = 0) -> None:
     grid.quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
-def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
-                baseline: SpecificityResult, **hp: Any) -> str:
-
+def _model_card(
+    r: TrainResult, config: dict[str, Any], model: nn.Module, *, baseline: SpecificityResult, **hp: Any
+) -> str:
 
     blocks = find_se_blocks(model)
     size_mb = r.weights.stat().st_size / 1e6
@@ -340,14 +400,18 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
         "",
         "A small SE-ResNet trained by this project on images generated in code, bundled so that",
         "se_viz works without any network and its gates mean something. Load it with",
-        "`se_viz.load_model(\"se_resnet_mini.synthetic\")`. This card is written by `se-viz train-demo`.",
+        '`se_viz.load_model("se_resnet_mini.synthetic")`. This card is written by `se-viz train-demo`.',
         "",
         "## Architecture",
         "",
         f"timm `ResNet` with `BasicBlock`, layers {config['layers']}, channels {config['channels']}, "
         f"stem width {config['stem_width']}, `attn_layer='se'` (timm `SEModule`, reduction 1/16 "
         f"rounded up to a multiple of 8). Stem: 7×7 conv stride 2"
-        + (" + 3×3 max-pool stride 2 (64×64 → 16×16)" if config.get("stem_pool", True) else " (no max-pool; 64×64 → 32×32)")
+        + (
+            " + 3×3 max-pool stride 2 (64×64 → 16×16)"
+            if config.get("stem_pool", True)
+            else " (no max-pool; 64×64 → 32×32)"
+        )
         + f". **{r.params:,} parameters**; weights {size_mb:.1f} MB (safetensors, fp32).",
         "",
         f"Input {config['input_size'][1]}×{config['input_size'][2]} RGB, normalised with mean "
@@ -379,9 +443,13 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
         f"{DEFAULTS['weight_decay']}), one-cycle schedule, label smoothing {DEFAULTS['label_smoothing']}.",
         f"* Wall time of the training loop: **{r.train_seconds / 60:.1f} min** ({r.train_seconds:.0f} s) on "
         f"{hp['threads']} CPU thread(s) ({platform.processor() or platform.machine()}), no GPU"
-        + (f"; the machine was shared (5-minute load average {hp['load_average']} at the end)."
-           if hp.get("load_average") not in (None, "nan") else "."),
-        f"* Versions: Python {platform.python_version()}, torch {torch.__version__}, timm {timm.__version__}, "
+        + (
+            f"; the machine was shared (5-minute load average {hp['load_average']} at the end)."
+            if hp.get("load_average") not in (None, "nan")
+            else "."
+        ),
+        f"* Versions: Python {platform.python_version()}, torch {torch.__version__}, "
+        f"timm {timm.__version__}, "
         f"safetensors {safetensors.__version__}, numpy {np.__version__}.",
         "",
         "## Accuracy on a fresh held-out set",
@@ -426,14 +494,19 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
         "",
         "| stage | blocks | between | within | ratio | mean gate | saturated | random-net ratio |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {s.stage} | {', '.join(s.blocks)} | {s.between:.3g} | {s.within:.3g} | **{s.ratio:.2f}** | "
-          f"{s.mean_gate:.2f} | {s.saturated * 100:.0f} % | {u.ratio:.2f} |"
-          for s, u in zip(r.specificity.stages, baseline.stages)],
+        *[
+            f"| {s.stage} | {', '.join(s.blocks)} | {s.between:.3g} | {s.within:.3g} | **{s.ratio:.2f}** | "
+            f"{s.mean_gate:.2f} | {s.saturated * 100:.0f} % | {u.ratio:.2f} |"
+            for s, u in zip(r.specificity.stages, baseline.stages, strict=True)
+        ],
         "",
         "| block | between | within | ratio | mean gate | saturated |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {b.name} | {b.between:.3g} | {b.within:.3g} | {b.ratio:.2f} | {b.mean_gate:.2f} | "
-          f"{b.saturated * 100:.0f} % |" for b in r.specificity.blocks],
+        *[
+            f"| {b.name} | {b.between:.3g} | {b.within:.3g} | {b.ratio:.2f} | {b.mean_gate:.2f} | "
+            f"{b.saturated * 100:.0f} % |"
+            for b in r.specificity.blocks
+        ],
         "",
         "### Interpretation",
         "",
@@ -446,7 +519,10 @@ def _model_card(r: TrainResult, config: dict[str, Any], model: nn.Module, *,
 def _generator_facts() -> list[str]:
     """The data generator described from its own constants (so the card cannot drift from it)."""
     g = synthetic
-    pct = lambda p: f"{p * 100:.0f} %"  # noqa: E731
+
+    def pct(p):
+        return f"{p * 100:.0f} %"
+
     bg = ", ".join(f"{name} {pct(p)}" for name, p in g.BACKGROUND_P.items())
     return [
         "Numpy + Pillow only, seeded with `numpy.random.Generator`. Every 64×64 image has one object on",
@@ -455,7 +531,8 @@ def _generator_facts() -> list[str]:
         f"{g.NOISE_SIGMA[0]:g}–{g.NOISE_SIGMA[1]:g}).",
         "",
         f"* *red circle*, *blue square*, *green triangle*: fixed hue ±{g.HUE_JITTER:g} (HSV), saturation "
-        f"{g.VIVID_SATURATION[0]:g}–{g.VIVID_SATURATION[1]:g}, value {g.VIVID_VALUE[0]:g}–{g.VIVID_VALUE[1]:g}, "
+        f"{g.VIVID_SATURATION[0]:g}–{g.VIVID_SATURATION[1]:g}, "
+        f"value {g.VIVID_VALUE[0]:g}–{g.VIVID_VALUE[1]:g}, "
         f"random position, radius {pct(g.SHAPE_RADIUS[0])}–{pct(g.SHAPE_RADIUS[1])} of the image, upright "
         f"{pct(g.AXIS_ALIGNED_P)} of the time and otherwise at any rotation, slight shading. Colour and "
         "shape both identify the class.",
@@ -465,7 +542,8 @@ def _generator_facts() -> list[str]:
         f"{g.PERIOD_PX[0]:g}–{g.PERIOD_PX[1]:g} px (log-uniform: fine and coarse), duty 35–65 %, orientation "
         f"jittered ±{g.ORIENTATION_JITTER_DEG:g}° — only the orientation identifies them.",
         f"* *checkerboard* (cells {g.CHECKER_CELL_PX[0]:g}–{g.CHECKER_CELL_PX[1]:g} px) and *dots* (period "
-        f"{max(5.0, g.PERIOD_PX[0]):g}–{g.PERIOD_PX[1]:g} px): unrotated {pct(g.AXIS_ALIGNED_P)} of the time, "
+        f"{max(5.0, g.PERIOD_PX[0]):g}–{g.PERIOD_PX[1]:g} px): "
+        f"unrotated {pct(g.AXIS_ALIGNED_P)} of the time, "
         "otherwise at any rotation.",
         f"* Textures fill the whole image {pct(g.WHOLE_IMAGE_TEXTURE_P)} of the time, otherwise an ellipse "
         f"or box of half-size {pct(g.TEXTURE_HALF_SIZE[0])}–{pct(g.TEXTURE_HALF_SIZE[1])} (never less than "
@@ -483,7 +561,7 @@ def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResul
     top = max(stages, key=lambda s: s.ratio)
     low = min(stages, key=lambda s: s.ratio)
     text = [f"Ratio of between-class to within-class spread of the gates, by stage: {ratios}."]
-    if all(a.ratio <= b.ratio for a, b in zip(stages, stages[1:])):
+    if all(a.ratio <= b.ratio for a, b in zip(stages, stages[1:], strict=True)):
         text.append("It rises with every stage, the trend the SE paper reports for ImageNet.")
     else:
         text.append(
@@ -492,7 +570,10 @@ def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResul
             "of class-agnostic early and class-specific late blocks."
         )
     first, last = stages[0], stages[-1]
-    if all(a.between <= b.between for a, b in zip(stages, stages[1:])) and last.between > 2 * first.between:
+    if (
+        all(a.between <= b.between for a, b in zip(stages, stages[1:], strict=True))
+        and last.between > 2 * first.between
+    ):
         text.append(
             f"In absolute terms the class-mean gates do drift apart with depth (between = "
             f"{first.between:.3f} in stage {first.stage}, {last.between:.3f} in stage {last.stage}, "
@@ -500,7 +581,7 @@ def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResul
         )
     if baseline is not None:
         base = [b for b in baseline.stages if b.stage is not None]
-        if len(base) == len(stages) and all(s.ratio > b.ratio for s, b in zip(stages, base)):
+        if len(base) == len(stages) and all(s.ratio > b.ratio for s, b in zip(stages, base, strict=True)):
             text.append(
                 "Every stage is more class-specific than in the same network with random weights "
                 f"(ratios {min(b.ratio for b in base):.2f}–{max(b.ratio for b in base):.2f})."
@@ -510,7 +591,5 @@ def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResul
             f"The last stage's gates are largely saturated (mean {last.mean_gate:.2f}, "
             f"{last.saturated * 100:.0f} % within 0.05 of 0 or 1), much as the paper saw in SE_5_2."
         )
-    text.append(
-        "These numbers describe one small network on a synthetic task, not SE networks in general."
-    )
+    text.append("These numbers describe one small network on a synthetic task, not SE networks in general.")
     return " ".join(text)

@@ -105,8 +105,19 @@ _NEUTRAL = (
     nn.ELU,
     nn.Tanh,
 )
-_NEUTRAL_NAMES = {"swish", "silu", "mish", "gelu", "hardswish", "relu", "identity", "layernorm2d",
-                  "batchnormact2d", "selectadaptivepool2d", "flatten"}
+_NEUTRAL_NAMES = {
+    "swish",
+    "silu",
+    "mish",
+    "gelu",
+    "hardswish",
+    "relu",
+    "identity",
+    "layernorm2d",
+    "batchnormact2d",
+    "selectadaptivepool2d",
+    "flatten",
+}
 
 
 def paper_name(path: str) -> Optional[str]:
@@ -201,14 +212,17 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
             claimed.append(path)
     if not found:
         label = model_name or type(model).__name__
-        raise NoSEBlocksError(f"The model '{label}' has no Squeeze-and-Excitation block: {RECOGNISED_SE_SHAPES}")
+        raise NoSEBlocksError(
+            f"The model '{label}' has no Squeeze-and-Excitation block: {RECOGNISED_SE_SHAPES}"
+        )
     blocks = []
     paper_names = [paper_name(p) for p, _, _ in found]
     # Only use paper names when they identify every block uniquely.
     use_paper = all(paper_names) and len(set(paper_names)) == len(paper_names)
-    for index, ((path, module, (channels, reduced, reduce_path, gate_path, kind, expand_path)), pname) in enumerate(
-        zip(found, paper_names)
-    ):
+    for index, (
+        (path, module, (channels, reduced, reduce_path, gate_path, kind, expand_path)),
+        pname,
+    ) in enumerate(zip(found, paper_names, strict=True)):
         pname = pname if use_paper else None
         blocks.append(
             BlockInfo(

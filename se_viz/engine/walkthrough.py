@@ -58,8 +58,14 @@ class BlockWalk:
     def as_capture(self) -> Capture:
         """This block's values as a one-image, one-block :class:`Capture` with maps (for figures)."""
         name = self.block.name
-        return Capture(blocks=[self.block], gates={name: self.s[None]}, squeeze={name: self.z[None]},
-                       logits=self.logits[None], maps_in={name: self.u[None]}, maps_out={name: self.out[None]})
+        return Capture(
+            blocks=[self.block],
+            gates={name: self.s[None]},
+            squeeze={name: self.z[None]},
+            logits=self.logits[None],
+            maps_in={name: self.u[None]},
+            maps_out={name: self.out[None]},
+        )
 
 
 def _dense(module: nn.Module) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +116,9 @@ def walk_block(model: nn.Module, block: BlockInfo, batch: torch.Tensor, image: i
                 h.remove()
     missing = {"u", "out", "z", "reduced_pre", "reduced", "expanded", "s"} - set(seen)
     if missing:
-        raise RuntimeError(f"Block {block.name} did not run during the forward pass (missing {sorted(missing)})")
+        raise RuntimeError(
+            f"Block {block.name} did not run during the forward pass (missing {sorted(missing)})"
+        )
     w1, b1 = _dense(parts["reduce"])
     w2, b2 = _dense(parts["expand"])
     return BlockWalk(
@@ -122,6 +130,9 @@ def walk_block(model: nn.Module, block: BlockInfo, batch: torch.Tensor, image: i
         expanded=_vec(seen["expanded"], image),
         s=_vec(seen["s"], image),
         out=seen["out"][image].float().cpu().numpy().copy(),
-        w1=w1, b1=b1, w2=w2, b2=b2,
+        w1=w1,
+        b1=b1,
+        w2=w2,
+        b2=b2,
         logits=logits[image].detach().float().cpu().numpy().copy(),
     )

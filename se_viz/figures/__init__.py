@@ -26,13 +26,42 @@ from .many import (
     specificity_figure,
 )
 from .predictions import predictions_bar
-from .style import (GATE_AXIS, GATE_COLORSCALE, SQUEEZE_AXIS, channel_dtick, panel_groups, projector,
-                    wrap_title)
+from .style import (
+    GATE_AXIS,
+    GATE_COLORSCALE,
+    SQUEEZE_AXIS,
+    channel_dtick,
+    panel_groups,
+    projector,
+    wrap_title,
+)
 
-__all__ = ["GATE_AXIS", "GATE_COLORSCALE", "SQUEEZE_AXIS", "channel_dtick",
-           "distribution_figure", "feature_maps", "gate_bar", "gate_heatmap", "panel_groups",
-           "predictions_bar", "projector", "squeeze_vs_gate", "wrap_title",
-           # many images
-           "PAPER_FIG6", "PAPER_FIG7", "PAPER_PRUNING", "PAPER_SATURATION", "PAPER_SPECIFICITY",
-           "class_band_figure", "class_colours", "class_profile_figure", "compare_heatmaps",
-           "distance_figure", "pca_figure", "saturation_figure", "specificity_figure"]
+__all__ = [
+    "GATE_AXIS",
+    "GATE_COLORSCALE",
+    "SQUEEZE_AXIS",
+    "channel_dtick",
+    "distribution_figure",
+    "feature_maps",
+    "gate_bar",
+    "gate_heatmap",
+    "panel_groups",
+    "predictions_bar",
+    "projector",
+    "squeeze_vs_gate",
+    "wrap_title",
+    # many images
+    "PAPER_FIG6",
+    "PAPER_FIG7",
+    "PAPER_PRUNING",
+    "PAPER_SATURATION",
+    "PAPER_SPECIFICITY",
+    "class_band_figure",
+    "class_colours",
+    "class_profile_figure",
+    "compare_heatmaps",
+    "distance_figure",
+    "pca_figure",
+    "saturation_figure",
+    "specificity_figure",
+]

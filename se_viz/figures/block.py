@@ -10,8 +10,16 @@ import plotly.graph_objects as go
 
 from ..analysis.stats import channel_order, check_image, normalise_sort
 from ..engine.capture import Capture
-from .style import (FONT_SIZE, GATE_AXIS, SQUEEZE_AXIS, _gate_colorbar, _image_label, _layout,
-                    _sort_axis_title, channel_dtick)
+from .style import (
+    FONT_SIZE,
+    GATE_AXIS,
+    SQUEEZE_AXIS,
+    channel_dtick,
+    gate_colorbar,
+    image_label,
+    layout,
+    sort_axis_title,
+)
 
 __all__ = ["BAR_ZOOM_CHANNELS", "TINY_MAP_PX", "feature_maps", "gate_bar", "squeeze_vs_gate"]
 
@@ -41,32 +49,52 @@ def gate_bar(
     z = cap.squeeze[block][i]
     order = channel_order(s, sort)
     rank_line = "rank %{x}<br>" if normalise_sort(sort) != "natural" else ""
-    fig = go.Figure(go.Bar(
-        x=np.arange(s.size), y=s[order], customdata=np.stack([order, z[order]], axis=1),
-        # Colour repeats the bar height on the heatmap's scale (no colour bar: y already says it).
-        marker=dict(color=s[order], line_width=0, showscale=False, **_gate_colorbar()),
-        hovertemplate=(f"<b>{info.label}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
-                       "s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"),
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=np.arange(s.size),
+            y=s[order],
+            customdata=np.stack([order, z[order]], axis=1),
+            # Colour repeats the bar height on the heatmap's scale (no colour bar: y already says it).
+            marker=dict(color=s[order], line_width=0, showscale=False, **gate_colorbar()),
+            hovertemplate=(
+                f"<b>{info.label}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
+                "s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
+            ),
+        )
+    )
     mean = float(np.mean(s, dtype=np.float64))
-    fig.add_hline(y=mean, line_dash="dash", line_color="#444",
-                  annotation_text=f"mean s = {mean:.3f}", annotation_position="top right",
-                  annotation_bgcolor="rgba(255,255,255,0.8)")
+    fig.add_hline(
+        y=mean,
+        line_dash="dash",
+        line_color="#444",
+        annotation_text=f"mean s = {mean:.3f}",
+        annotation_position="top right",
+        annotation_bgcolor="rgba(255,255,255,0.8)",
+    )
     zoomable = s.size > BAR_ZOOM_CHANNELS
-    subtitle = f"<sup>{s.size} channels · {_image_label(i, image_name)}</sup>"
+    subtitle = f"<sup>{s.size} channels · {image_label(i, image_name)}</sup>"
     if zoomable:
         what = "ranks" if rank_line else "channels"
-        subtitle += (f"<br><sup>showing {what} 0–{BAR_ZOOM_CHANNELS - 1} of {s.size}: drag or widen "
-                     "the slider below to see the rest</sup>")
+        subtitle += (
+            f"<br><sup>showing {what} 0–{BAR_ZOOM_CHANNELS - 1} of {s.size}: drag or widen "
+            "the slider below to see the rest</sup>"
+        )
         # Auto ticks follow the zoom; fixed power-of-two ticks would crowd the full view.
-        fig.update_xaxes(range=[-0.5, BAR_ZOOM_CHANNELS - 0.5],
-                         rangeslider=dict(visible=True, thickness=0.12, range=[-0.5, s.size - 0.5]))
+        fig.update_xaxes(
+            range=[-0.5, BAR_ZOOM_CHANNELS - 0.5],
+            rangeslider=dict(visible=True, thickness=0.12, range=[-0.5, s.size - 0.5]),
+        )
     else:
         fig.update_xaxes(range=[-0.5, s.size - 0.5], tick0=0, dtick=channel_dtick(s.size))
-    fig.update_xaxes(title_text=_sort_axis_title(sort))
+    fig.update_xaxes(title_text=sort_axis_title(sort))
     fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
-    return _layout(fig, f"Gates s of {info.label}<br>{subtitle}", height=520 if zoomable else 420,
-                   bargap=0 if s.size > 200 else 0.1, margin=dict(l=10, r=10, t=100 if zoomable else 80, b=60))
+    return layout(
+        fig,
+        f"Gates s of {info.label}<br>{subtitle}",
+        height=520 if zoomable else 420,
+        bargap=0 if s.size > 200 else 0.1,
+        margin=dict(l=10, r=10, t=100 if zoomable else 80, b=60),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,17 +112,34 @@ def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Option
     info = cap.block(block)
     s = cap.gates[block][i]
     z = cap.squeeze[block][i]
-    fig = go.Figure(go.Scatter(
-        x=z, y=s, mode="markers", customdata=np.arange(s.size),
-        marker=dict(size=7 if s.size <= 512 else 5, color=s, opacity=0.8, line=dict(width=0),
-                    showscale=False, **_gate_colorbar()),
-        hovertemplate=(f"<b>{info.label}</b><br>channel %{{customdata:d}}<br>"
-                       "z = %{x:.3f}<br>s = %{y:.3f}<extra></extra>"),
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=z,
+            y=s,
+            mode="markers",
+            customdata=np.arange(s.size),
+            marker=dict(
+                size=7 if s.size <= 512 else 5,
+                color=s,
+                opacity=0.8,
+                line=dict(width=0),
+                showscale=False,
+                **gate_colorbar(),
+            ),
+            hovertemplate=(
+                f"<b>{info.label}</b><br>channel %{{customdata:d}}<br>"
+                "z = %{x:.3f}<br>s = %{y:.3f}<extra></extra>"
+            ),
+        )
+    )
     fig.update_xaxes(title_text=SQUEEZE_AXIS, zeroline=True)
     fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
-    return _layout(fig, f"Squeeze z vs gate s — {info.label}<br><sup>{_image_label(i, image_name)}</sup>",
-                   height=480, margin=dict(l=10, r=10, t=80, b=60))
+    return layout(
+        fig,
+        f"Squeeze z vs gate s — {info.label}<br><sup>{image_label(i, image_name)}</sup>",
+        height=480,
+        margin=dict(l=10, r=10, t=80, b=60),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,8 +160,10 @@ def pairs_per_row(k: int) -> int:
 def map_size_note(height: int, width: int) -> str:
     """The subtitle's words for the map size; tiny maps (≤ :data:`TINY_MAP_PX`) are called out."""
     if max(height, width) <= TINY_MAP_PX:
-        return (f"each map is only {height}×{width} px (as in the last stage of a small network): "
-                "its values are printed on the pixels")
+        return (
+            f"each map is only {height}×{width} px (as in the last stage of a small network): "
+            "its values are printed on the pixels"
+        )
     return f"maps are {height}×{width} px"
 
 
@@ -159,25 +206,50 @@ def _grid_domains(k: int, per_row: int) -> tuple[list[tuple[float, float]], int,
     return columns, rows, panel_px + _PANEL_TITLE_PX + _ROW_GAP_PX
 
 
-def _map_panel(z: np.ndarray, what: str, suffix: str, x_domain: tuple[float, float],
-               y_domain: tuple[float, float], colour: dict, tiny: bool) -> tuple[go.Heatmap, dict]:
+def _map_panel(
+    z: np.ndarray,
+    what: str,
+    suffix: str,
+    x_domain: tuple[float, float],
+    y_domain: tuple[float, float],
+    colour: dict,
+    tiny: bool,
+) -> tuple[go.Heatmap, dict]:
     """One map as a heatmap on its own pair of axes (square pixels, row 0 at the top, no ticks)."""
     trace = go.Heatmap(
-        z=z, coloraxis="coloraxis", zmin=colour["cmin"], zmax=colour["cmax"], xaxis=f"x{suffix}",
-        yaxis=f"y{suffix}", texttemplate="%{z:.2f}" if tiny else None,
+        z=z,
+        coloraxis="coloraxis",
+        zmin=colour["cmin"],
+        zmax=colour["cmax"],
+        xaxis=f"x{suffix}",
+        yaxis=f"y{suffix}",
+        texttemplate="%{z:.2f}" if tiny else None,
         hovertemplate=f"{what}<br>row %{{y}}, column %{{x}}<br>activation = %{{z:.3f}}<extra></extra>",
     )
     picture = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    axes = {f"xaxis{suffix}": dict(domain=x_domain, anchor=f"y{suffix}", **picture),
-            f"yaxis{suffix}": dict(domain=y_domain, anchor=f"x{suffix}", scaleanchor=f"x{suffix}",
-                                   autorange="reversed", **picture)}
+    axes = {
+        f"xaxis{suffix}": dict(domain=x_domain, anchor=f"y{suffix}", **picture),
+        f"yaxis{suffix}": dict(
+            domain=y_domain, anchor=f"x{suffix}", scaleanchor=f"x{suffix}", autorange="reversed", **picture
+        ),
+    }
     return trace, axes
 
 
 def _note(text: str, x: float, y: float, shift: int = 0) -> dict:
     """A panel title: centred on ``x``, its bottom ``shift`` px above the top ``y`` of the maps."""
-    return dict(text=text, x=x, y=y, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
-                yshift=shift, showarrow=False, font=dict(size=FONT_SIZE - 2))
+    return dict(
+        text=text,
+        x=x,
+        y=y,
+        xref="paper",
+        yref="paper",
+        xanchor="center",
+        yanchor="bottom",
+        yshift=shift,
+        showarrow=False,
+        font=dict(size=FONT_SIZE - 2),
+    )
 
 
 def feature_maps(
@@ -186,7 +258,8 @@ def feature_maps(
     """Spatial maps of chosen channels before and after the SE scaling, on one shared colour scale.
 
     Each channel is a pair of square panels side by side under one title naming the channel and
-    its gate — the block input u_c ("before SE") and the output s_c · u_c ("after SE") — and several pairs share a row (:func:`pairs_per_row`), so k = 8 channels fit in
+    its gate — the block input u_c ("before SE") and the output s_c · u_c ("after SE") — and
+    several pairs share a row (:func:`pairs_per_row`), so k = 8 channels fit in
     three rows (~700 px) across the width. Every panel uses the same colour range (one colour
     bar), so the gate shows as a change of contrast: with s_c = 0.2 the right map is visibly
     fainter. Signed activations use a diverging scale centred on 0; non-negative ones Viridis
@@ -213,8 +286,9 @@ def feature_maps(
         for side, (maps, what, head) in enumerate(((u, "u_c", "before SE"), (out, "s_c · u_c", "after SE"))):
             k = 2 * n + side + 1
             x_domain = columns[2 * p + side]
-            trace, axes = _map_panel(maps[c], f"channel {c} · {what}", "" if k == 1 else str(k),
-                                     x_domain, y_domain, colour, tiny)
+            trace, axes = _map_panel(
+                maps[c], f"channel {c} · {what}", "" if k == 1 else str(k), x_domain, y_domain, colour, tiny
+            )
             traces.append(trace)
             layout.update(axes)
             notes.append(_note(head, sum(x_domain) / 2, y_domain[1]))
@@ -222,13 +296,21 @@ def feature_maps(
         notes.append(_note(f"<b>channel {c}</b> · s_c = {s[c]:.3f}", sum(pair) / 2, y_domain[1], shift=18))
     fig = go.Figure(traces)
     fig.update_layout(**layout)
-    title = (f"Feature maps of {info.label} before and after SE<br>"
-             f"<sup>{map_size_note(h, w)} · {_image_label(i, image_name)}</sup><br>"
-             "<sup>before SE: u_c, after SE: s_c · u_c, on one colour scale</sup>")
-    return _layout(
-        fig, title, height=plot_px + 150, annotations=notes,
-        coloraxis=dict(colorscale=colour["colorscale"], cmin=colour["cmin"], cmax=colour["cmax"],
-                       colorbar=dict(title=dict(text="activation (shared scale)", side="right"),
-                                     thickness=16)),
+    title = (
+        f"Feature maps of {info.label} before and after SE<br>"
+        f"<sup>{map_size_note(h, w)} · {image_label(i, image_name)}</sup><br>"
+        "<sup>before SE: u_c, after SE: s_c · u_c, on one colour scale</sup>"
+    )
+    return layout(
+        fig,
+        title,
+        height=plot_px + 150,
+        annotations=notes,
+        coloraxis=dict(
+            colorscale=colour["colorscale"],
+            cmin=colour["cmin"],
+            cmax=colour["cmax"],
+            colorbar=dict(title=dict(text="activation (shared scale)", side="right"), thickness=16),
+        ),
         margin=dict(l=10, r=10, t=120, b=20),
     )

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ..analysis.stats import check_image
 from ..engine.capture import Capture
-from .style import GATE_AXIS, SQUEEZE_AXIS, _image_label, _layout, _layout_dict, group_colours
+from .style import GATE_AXIS, SQUEEZE_AXIS, group_colours, image_label, layout, layout_dict
 
 __all__ = ["distribution_figure"]
 
@@ -41,8 +41,8 @@ def distribution_figure(
     what = "gates s" if quantity == "s" else "squeeze z"
     title = f"Distribution of {what} over channels, per SE block"
     if kind == "histogram":
-        return _histogram_figure(cap, i, quantity, title, _image_label(i, image_name))
-    return _violin_box_figure(cap, i, quantity, kind, f"{title}<br><sup>{_image_label(i, image_name)}</sup>")
+        return _histogram_figure(cap, i, quantity, title, image_label(i, image_name))
+    return _violin_box_figure(cap, i, quantity, kind, f"{title}<br><sup>{image_label(i, image_name)}</sup>")
 
 
 def _values(cap: Capture, image: int, quantity: str) -> list[np.ndarray]:
@@ -55,21 +55,43 @@ def _violin_box_figure(cap: Capture, image: int, quantity: str, kind: str, title
     colour = group_colours(cap.blocks)
     hover = "<b>{label}</b><br>" + quantity + " = %{{x:.3f}}<extra></extra>"
     traces = []
-    for b, v in zip(cap.blocks, _values(cap, image, quantity)):
-        common = dict(x=v, name=b.name, orientation="h", marker_color=colour[b.name], showlegend=False,
-                      hovertemplate=hover.format(label=b.label))
+    for b, v in zip(cap.blocks, _values(cap, image, quantity), strict=True):
+        common = dict(
+            x=v,
+            name=b.name,
+            orientation="h",
+            marker_color=colour[b.name],
+            showlegend=False,
+            hovertemplate=hover.format(label=b.label),
+        )
         if kind == "violin":
-            traces.append(go.Violin(**common, points=False, box_visible=True, meanline_visible=True,
-                                    line_color=colour[b.name], spanmode="hard", scalemode="width"))
+            traces.append(
+                go.Violin(
+                    **common,
+                    points=False,
+                    box_visible=True,
+                    meanline_visible=True,
+                    line_color=colour[b.name],
+                    spanmode="hard",
+                    scalemode="width",
+                )
+            )
         else:
             traces.append(go.Box(**common, boxpoints="outliers", boxmean=True))
     fig = go.Figure(traces)
-    fig.update_yaxes(title_text="SE block (forward order)", autorange="reversed",
-                     categoryorder="array", categoryarray=cap.block_names)
-    fig.update_xaxes(title_text=GATE_AXIS if quantity == "s" else SQUEEZE_AXIS,
-                     range=[0, 1] if quantity == "s" else None, zeroline=quantity == "z")
+    fig.update_yaxes(
+        title_text="SE block (forward order)",
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=cap.block_names,
+    )
+    fig.update_xaxes(
+        title_text=GATE_AXIS if quantity == "s" else SQUEEZE_AXIS,
+        range=[0, 1] if quantity == "s" else None,
+        zeroline=quantity == "z",
+    )
     row_px = 32 if len(cap.blocks) <= 20 else 22
-    return _layout(fig, title, height=len(cap.blocks) * row_px + 180, margin=dict(l=10, r=10, t=80, b=60))
+    return layout(fig, title, height=len(cap.blocks) * row_px + 180, margin=dict(l=10, r=10, t=80, b=60))
 
 
 def _histogram_figure(cap: Capture, image: int, quantity: str, title: str, subtitle: str) -> go.Figure:
@@ -97,28 +119,49 @@ def _histogram_figure(cap: Capture, image: int, quantity: str, title: str, subti
     colour = group_colours(cap.blocks)
     bins = dict(start=lo, end=hi, size=(hi - lo) / _HIST_BINS)
     traces, axes = [], {}
-    for r, (b, v) in enumerate(zip(cap.blocks, values), start=1):
+    for r, (b, v) in enumerate(zip(cap.blocks, values, strict=True), start=1):
         top_edge = 1.0 - (r - 1) * (h + gap)
         key = "" if r == 1 else str(r)
-        traces.append(go.Histogram(
-            x=v, name=b.name, xbins=bins, autobinx=False, histnorm="percent",
-            marker_color=colour[b.name], showlegend=False, xaxis="x", yaxis=f"y{key}",
-            hovertemplate=(f"<b>{b.label}</b><br>{quantity} in %{{x}}<br>"
-                           "%{y:.1f} % of channels<extra></extra>"),
-        ))
+        traces.append(
+            go.Histogram(
+                x=v,
+                name=b.name,
+                xbins=bins,
+                autobinx=False,
+                histnorm="percent",
+                marker_color=colour[b.name],
+                showlegend=False,
+                xaxis="x",
+                yaxis=f"y{key}",
+                hovertemplate=(
+                    f"<b>{b.label}</b><br>{quantity} in %{{x}}<br>%{{y:.1f}} % of channels<extra></extra>"
+                ),
+            )
+        )
         # Each row's y-axis title names its block, so the blocks read top to bottom in order.
         axes[f"yaxis{key}"] = dict(
-            domain=[max(0.0, top_edge - h), min(1.0, top_edge)], anchor="x",
-            title=dict(text=b.name, font=dict(size=12)), tickfont=dict(size=10),
-            range=[0, top * 1.05], nticks=3,
+            domain=[max(0.0, top_edge - h), min(1.0, top_edge)],
+            anchor="x",
+            title=dict(text=b.name, font=dict(size=12)),
+            tickfont=dict(size=10),
+            range=[0, top * 1.05],
+            nticks=3,
         )
     top_px = 10 + _TITLE_PX + _SUBTITLE_PX + 14  # title + subtitle + air above the first row's top tick
     height = plot_px + top_px + 60
     # Whole layout given to the constructor: update_layout on 50 axes is ~10× slower.
-    layout = _layout_dict(title, height=height, bargap=0.05, margin=dict(l=10, r=10, t=top_px, b=60))
-    layout["title"].update(yref="container", y=1 - 10 / height, yanchor="top",
-                           subtitle=dict(text=f"{subtitle} — y: % of the block's channels"))
-    layout["xaxis"] = dict(domain=[0, 1], anchor=f"y{n if n > 1 else ''}", range=[lo, hi],
-                           title=dict(text=GATE_AXIS if quantity == "s" else SQUEEZE_AXIS))
+    layout = layout_dict(title, height=height, bargap=0.05, margin=dict(l=10, r=10, t=top_px, b=60))
+    layout["title"].update(
+        yref="container",
+        y=1 - 10 / height,
+        yanchor="top",
+        subtitle=dict(text=f"{subtitle} — y: % of the block's channels"),
+    )
+    layout["xaxis"] = dict(
+        domain=[0, 1],
+        anchor=f"y{n if n > 1 else ''}",
+        range=[lo, hi],
+        title=dict(text=GATE_AXIS if quantity == "s" else SQUEEZE_AXIS),
+    )
     layout.update(axes)
     return go.Figure(traces, layout=layout)

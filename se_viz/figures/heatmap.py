@@ -11,8 +11,7 @@ from plotly.subplots import make_subplots
 from ..analysis.stats import channel_order, check_image, normalise_sort
 from ..engine.blocks import BlockInfo
 from ..engine.capture import Capture
-from .style import (FONT_SIZE, _gate_colorbar, _layout, _sort_axis_title, channel_dtick,
-                    panel_groups)
+from .style import FONT_SIZE, channel_dtick, gate_colorbar, layout, panel_groups, sort_axis_title
 
 __all__ = ["gate_heatmap"]
 
@@ -41,10 +40,19 @@ def _panel_trace(cap: Capture, group: Sequence[BlockInfo], image: int, sort: str
         custom[r, :, 1] = cap.squeeze[b.name][image][order]
     rank_line = "rank %{x}<br>" if normalise_sort(sort) != "natural" else ""
     return go.Heatmap(
-        z=s_rows, x=np.arange(c), y=[b.label for b in group], customdata=custom,
-        coloraxis="coloraxis", zmin=0.0, zmax=1.0, xgap=0, ygap=1,
-        hovertemplate=("<b>%{y}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
-                       "s = %{z:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"),
+        z=s_rows,
+        x=np.arange(c),
+        y=[b.label for b in group],
+        customdata=custom,
+        coloraxis="coloraxis",
+        zmin=0.0,
+        zmax=1.0,
+        xgap=0,
+        ygap=1,
+        hovertemplate=(
+            "<b>%{y}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
+            "s = %{z:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
+        ),
     )
 
 
@@ -70,27 +78,39 @@ def gate_heatmap(
     panel_px = [max(len(g) * row_px, 40) for g in groups]
     plot_px = sum(panel_px) + _GAP_PX * (len(groups) - 1)
     fig = make_subplots(
-        rows=len(groups), cols=1,
+        rows=len(groups),
+        cols=1,
         row_heights=[p / sum(panel_px) for p in panel_px],
         vertical_spacing=_GAP_PX / plot_px if len(groups) > 1 else 0.0,
         subplot_titles=[_group_title(g) for g in groups],
     )
-    fig.add_traces([_panel_trace(cap, g, i, sort) for g in groups],
-                   rows=list(range(1, len(groups) + 1)), cols=[1] * len(groups))
-    x_title = _sort_axis_title(sort)
+    fig.add_traces(
+        [_panel_trace(cap, g, i, sort) for g in groups],
+        rows=list(range(1, len(groups) + 1)),
+        cols=[1] * len(groups),
+    )
+    x_title = sort_axis_title(sort)
     for r, g in enumerate(groups, start=1):
         c = g[0].channels
-        fig.update_xaxes(range=[-0.5, c - 0.5], tick0=0, dtick=channel_dtick(c), showgrid=False,
-                         zeroline=False, row=r, col=1, title_text=x_title if r == len(groups) else None)
+        fig.update_xaxes(
+            range=[-0.5, c - 0.5],
+            tick0=0,
+            dtick=channel_dtick(c),
+            showgrid=False,
+            zeroline=False,
+            row=r,
+            col=1,
+            title_text=x_title if r == len(groups) else None,
+        )
         # Forward order reads top to bottom, like the network's depth.
-        fig.update_yaxes(autorange="reversed", showgrid=False, row=r, col=1,
-                         title_text="SE block" if r == 1 else None)
+        fig.update_yaxes(
+            autorange="reversed", showgrid=False, row=r, col=1, title_text="SE block" if r == 1 else None
+        )
     if title is None:
         title = f"Excitation gates s per SE block and channel<br><sup>image {i}"
         if normalise_sort(sort) != "natural":
             title += f" · each row sorted, {normalise_sort(sort)}"
         title += "</sup>"
-    _layout(fig, title, height=plot_px + 170, coloraxis=_gate_colorbar(),
-            margin=dict(l=10, r=10, t=100, b=70))
+    layout(fig, title, height=plot_px + 170, coloraxis=gate_colorbar(), margin=dict(l=10, r=10, t=100, b=70))
     fig.update_annotations(font_size=FONT_SIZE)
     return fig

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import FONT_SIZE, GROUP_COLOURS, _gate_colorbar, _layout
+from .style import FONT_SIZE, GROUP_COLOURS, gate_colorbar, layout
 
 __all__ = [
     "ablation_chart",
@@ -39,22 +39,42 @@ def top5_comparison(table: pd.DataFrame, edit_label: str, image_name: Optional[s
     Every class in either list gets a row, so a class that drops out of the top-5 is still
     visible with its bar shrunk to what it has left.
     """
-    before = dict(zip(table["before_class"], table["before_probability"]))
-    after = dict(zip(table["after_class"], table["after_probability"]))
+    before = dict(zip(table["before_class"], table["before_probability"], strict=True))
+    after = dict(zip(table["after_class"], table["after_probability"], strict=True))
     classes = list(dict.fromkeys([*table["before_class"], *table["after_class"]]))
     fig = go.Figure()
     for name, values, colour in (("before the edit", before, _BEFORE), ("after the edit", after, _AFTER)):
         pct = [100.0 * values[c] if c in values else np.nan for c in classes]
-        fig.add_trace(go.Bar(
-            y=list(range(len(classes))), x=pct, orientation="h", name=name, marker_color=colour,
-            text=["" if np.isnan(p) else f"{p:.1f} %" for p in pct], textposition="outside",
-            customdata=classes, hovertemplate="<b>%{customdata}</b><br>" + name + ": %{x:.2f} %<extra></extra>",
-        ))
-    fig.update_yaxes(title_text="class", tickvals=list(range(len(classes))), ticktext=classes, autorange="reversed")
+        fig.add_trace(
+            go.Bar(
+                y=list(range(len(classes))),
+                x=pct,
+                orientation="h",
+                name=name,
+                marker_color=colour,
+                text=["" if np.isnan(p) else f"{p:.1f} %" for p in pct],
+                textposition="outside",
+                customdata=classes,
+                hovertemplate="<b>%{customdata}</b><br>" + name + ": %{x:.2f} %<extra></extra>",
+            )
+        )
+    fig.update_yaxes(
+        title_text="class", tickvals=list(range(len(classes))), ticktext=classes, autorange="reversed"
+    )
     fig.update_xaxes(title_text="probability (%)", range=[0, 115])
-    sub = f"<br><sup>{edit_label}" + (f" · {image_name}" if image_name else "") + " · (no bar: not in that top-5)</sup>"
-    return _layout(fig, "Top-5 before and after the edit" + sub, height=160 + 56 * len(classes),
-                   barmode="group", legend=dict(orientation="h", y=-0.2), margin=dict(l=10, r=30, t=90, b=90))
+    sub = (
+        f"<br><sup>{edit_label}"
+        + (f" · {image_name}" if image_name else "")
+        + " · (no bar: not in that top-5)</sup>"
+    )
+    return layout(
+        fig,
+        "Top-5 before and after the edit" + sub,
+        height=160 + 56 * len(classes),
+        barmode="group",
+        legend=dict(orientation="h", y=-0.2),
+        margin=dict(l=10, r=30, t=90, b=90),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,23 +91,41 @@ def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = 
     colour = {s: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, s in enumerate(stages)}
     fig = go.Figure()
     for s in stages:
-        part = frame[frame["stage"] == s] if s is not None and not pd.isna(s) else frame[frame["stage"].isna()]
-        fig.add_trace(go.Bar(
-            x=part["block"], y=part["delta_logprob"], name=f"stage {int(s)}" if s is not None and not pd.isna(s) else "blocks",
-            marker_color=colour[s],
-            text=["flips" if c else "" for c in part["prediction_changed"]], textposition="outside",
-            customdata=np.stack([part["delta_prob"] * 100.0, part["new_top1"].astype(str)], axis=1),
-            hovertemplate=("<b>%{x}</b> neutralised<br>Δ log p = %{y:.3f}<br>Δ p = %{customdata[0]:.2f} "
-                           "percentage points<br>new top-1: %{customdata[1]}<extra></extra>"),
-        ))
+        part = (
+            frame[frame["stage"] == s] if s is not None and not pd.isna(s) else frame[frame["stage"].isna()]
+        )
+        fig.add_trace(
+            go.Bar(
+                x=part["block"],
+                y=part["delta_logprob"],
+                name=f"stage {int(s)}" if s is not None and not pd.isna(s) else "blocks",
+                marker_color=colour[s],
+                text=["flips" if c else "" for c in part["prediction_changed"]],
+                textposition="outside",
+                customdata=np.stack([part["delta_prob"] * 100.0, part["new_top1"].astype(str)], axis=1),
+                hovertemplate=(
+                    "<b>%{x}</b> neutralised<br>Δ log p = %{y:.3f}<br>Δ p = %{customdata[0]:.2f} "
+                    "percentage points<br>new top-1: %{customdata[1]}<extra></extra>"
+                ),
+            )
+        )
     fig.add_hline(y=0, line_color="#444")
-    fig.update_xaxes(title_text="SE block neutralised (s = 1)", categoryorder="array",
-                     categoryarray=list(frame["block"]))
+    fig.update_xaxes(
+        title_text="SE block neutralised (s = 1)", categoryorder="array", categoryarray=list(frame["block"])
+    )
     fig.update_yaxes(title_text="Δ log p(predicted class) (nats)")
-    sub = f"<br><sup>predicted class: {class_name}" + (f" · {image_name}" if image_name else "") + \
-          " · below 0: the block helped this prediction</sup>"
-    return _layout(fig, "Knock-out sweep: what each SE block is worth" + sub, height=460,
-                   legend=dict(orientation="h", y=-0.3), margin=dict(l=10, r=10, t=90, b=110))
+    sub = (
+        f"<br><sup>predicted class: {class_name}"
+        + (f" · {image_name}" if image_name else "")
+        + " · below 0: the block helped this prediction</sup>"
+    )
+    return layout(
+        fig,
+        "Knock-out sweep: what each SE block is worth" + sub,
+        height=460,
+        legend=dict(orientation="h", y=-0.3),
+        margin=dict(l=10, r=10, t=90, b=110),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,37 +138,64 @@ def ablation_chart(table: pd.DataFrame) -> go.Figure:
     ``table`` is ``SetAblationResult.table()``; conditions are rows, in percent.
     """
     rows = table.iloc[::-1]
-    fig = go.Figure(go.Bar(
-        y=rows["condition"], x=rows["top1_agreement"] * 100.0, orientation="h", name="top-1 agreement",
-        marker_color="#3b528b", text=[f"{v * 100:.1f} %" for v in rows["top1_agreement"]], textposition="outside",
-        hovertemplate="<b>%{y}</b><br>top-1 unchanged for %{x:.1f} % of images<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            y=rows["condition"],
+            x=rows["top1_agreement"] * 100.0,
+            orientation="h",
+            name="top-1 agreement",
+            marker_color="#3b528b",
+            text=[f"{v * 100:.1f} %" for v in rows["top1_agreement"]],
+            textposition="outside",
+            hovertemplate="<b>%{y}</b><br>top-1 unchanged for %{x:.1f} % of images<extra></extra>",
+        )
+    )
     if rows["accuracy"].notna().any():
-        fig.add_trace(go.Bar(
-            y=rows["condition"], x=rows["accuracy"] * 100.0, orientation="h", name="top-1 accuracy",
-            marker_color="#5ec962", text=[f"{v * 100:.1f} %" for v in rows["accuracy"]], textposition="outside",
-            hovertemplate="<b>%{y}</b><br>top-1 accuracy %{x:.1f} %<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                y=rows["condition"],
+                x=rows["accuracy"] * 100.0,
+                orientation="h",
+                name="top-1 accuracy",
+                marker_color="#5ec962",
+                text=[f"{v * 100:.1f} %" for v in rows["accuracy"]],
+                textposition="outside",
+                hovertemplate="<b>%{y}</b><br>top-1 accuracy %{x:.1f} %<extra></extra>",
+            )
+        )
     fig.update_xaxes(title_text="images (%)", range=[0, 118])
     fig.update_yaxes(title_text="condition (blocks neutralised, s = 1)")
-    return _layout(fig, "Knocking out SE blocks over a set of images", height=140 + 34 * len(rows) * (1 + rows["accuracy"].notna().any()),
-                   barmode="group", legend=dict(orientation="h", y=-0.08), margin=dict(l=10, r=30, t=60, b=90))
+    return layout(
+        fig,
+        "Knocking out SE blocks over a set of images",
+        height=140 + 34 * len(rows) * (1 + rows["accuracy"].notna().any()),
+        barmode="group",
+        legend=dict(orientation="h", y=-0.08),
+        margin=dict(l=10, r=30, t=60, b=90),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # The walk through one block
 
 
-def map_grid(maps: np.ndarray, channels: Sequence[int], title: str,
-             values: Optional[Sequence[float]] = None, value_name: str = "") -> go.Figure:
+def map_grid(
+    maps: np.ndarray,
+    channels: Sequence[int],
+    title: str,
+    values: Optional[Sequence[float]] = None,
+    value_name: str = "",
+) -> go.Figure:
     """A row of feature maps (k, H, W) on one shared colour scale, titled by channel (and a value).
 
     ``values`` (one per map) are printed in the panel titles, e.g. the squeeze ``z_c`` or gate
     ``s_c`` of the channel, so the picture and its number sit together.
     """
     k = len(channels)
-    titles = [f"channel {c}" + (f"<br>{value_name} = {values[i]:.3f}" if values is not None else "")
-              for i, c in enumerate(channels)]
+    titles = [
+        f"channel {c}" + (f"<br>{value_name} = {values[i]:.3f}" if values is not None else "")
+        for i, c in enumerate(channels)
+    ]
     fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.03)
     lo, hi = float(np.min(maps)), float(np.max(maps))
     if lo < 0:
@@ -139,24 +204,46 @@ def map_grid(maps: np.ndarray, channels: Sequence[int], title: str,
     else:
         zmin, zmax, scale = 0.0, hi or 1.0, "Viridis"
     for i in range(k):
-        fig.add_trace(go.Heatmap(z=maps[i], coloraxis="coloraxis",
-                                 hovertemplate="row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>"),
-                      row=1, col=i + 1)
+        fig.add_trace(
+            go.Heatmap(
+                z=maps[i],
+                coloraxis="coloraxis",
+                hovertemplate="row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=i + 1,
+        )
         suffix = "" if i == 0 else str(i + 1)
-        fig.layout[f"yaxis{suffix}"].update(scaleanchor=f"x{suffix}", autorange="reversed",
-                                            showticklabels=False, showgrid=False)
+        fig.layout[f"yaxis{suffix}"].update(
+            scaleanchor=f"x{suffix}", autorange="reversed", showticklabels=False, showgrid=False
+        )
         fig.layout[f"xaxis{suffix}"].update(showticklabels=False, showgrid=False, constrain="domain")
     h, w = maps.shape[-2:]
-    _layout(fig, f"{title}<br><sup>{h}×{w} px each, one shared colour scale</sup>", height=360,
-            coloraxis=dict(colorscale=scale, cmin=zmin, cmax=zmax,
-                           colorbar=dict(title=dict(text="activation", side="right"), thickness=16)),
-            margin=dict(l=10, r=10, t=110, b=20))
+    layout(
+        fig,
+        f"{title}<br><sup>{h}×{w} px each, one shared colour scale</sup>",
+        height=360,
+        coloraxis=dict(
+            colorscale=scale,
+            cmin=zmin,
+            cmax=zmax,
+            colorbar=dict(title=dict(text="activation", side="right"), thickness=16),
+        ),
+        margin=dict(l=10, r=10, t=110, b=20),
+    )
     fig.update_annotations(font_size=FONT_SIZE)
     return fig
 
 
-def vector_bars(values: np.ndarray, title: str, y_title: str, *, highlight: Sequence[int] = (),
-                gates: bool = False, x_title: str = "channel c") -> go.Figure:
+def vector_bars(
+    values: np.ndarray,
+    title: str,
+    y_title: str,
+    *,
+    highlight: Sequence[int] = (),
+    gates: bool = False,
+    x_title: str = "channel c",
+) -> go.Figure:
     """One bar per entry of a vector (z, the reduced vector, s), highlighted entries outlined.
 
     With ``gates`` the bars use the gate colour scale and the y-axis is fixed to 0…1.
@@ -164,30 +251,55 @@ def vector_bars(values: np.ndarray, title: str, y_title: str, *, highlight: Sequ
     v = np.asarray(values, dtype=np.float64)
     idx = np.arange(v.size)
     hl = set(int(i) for i in highlight)
-    marker: dict = dict(line=dict(color=["black" if i in hl else "rgba(0,0,0,0)" for i in idx],
-                                  width=[3 if i in hl else 0 for i in idx]))
+    marker: dict = dict(
+        line=dict(
+            color=["black" if i in hl else "rgba(0,0,0,0)" for i in idx],
+            width=[3 if i in hl else 0 for i in idx],
+        )
+    )
     if gates:
-        marker.update(color=v, showscale=False, **_gate_colorbar())
+        marker.update(color=v, showscale=False, **gate_colorbar())
     else:
         marker.update(color=["#d62728" if i in hl else "#3b528b" for i in idx])
-    fig = go.Figure(go.Bar(x=idx, y=v, marker=marker, hovertemplate="entry %{x}<br>value %{y:.4f}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(x=idx, y=v, marker=marker, hovertemplate="entry %{x}<br>value %{y:.4f}<extra></extra>")
+    )
     fig.update_xaxes(title_text=x_title, range=[-0.5, v.size - 0.5])
     fig.update_yaxes(title_text=y_title, **({"range": [0, 1]} if gates else {}))
-    return _layout(fig, title, height=380, bargap=0 if v.size > 200 else 0.1, margin=dict(l=10, r=10, t=70, b=60))
+    return layout(
+        fig, title, height=380, bargap=0 if v.size > 200 else 0.1, margin=dict(l=10, r=10, t=70, b=60)
+    )
 
 
 def reduce_bars(pre: np.ndarray, post: np.ndarray, activation: str = "ReLU") -> go.Figure:
     """The reduced vector before (W₁z + b₁) and after the activation δ, as grouped bars."""
     idx = np.arange(len(pre))
-    fig = go.Figure([
-        go.Bar(x=idx, y=pre, name="W₁z + b₁ (before δ)", marker_color=_BEFORE,
-               hovertemplate="unit %{x}<br>W₁z + b₁ = %{y:.4f}<extra></extra>"),
-        go.Bar(x=idx, y=post, name=f"δ(W₁z + b₁) (after {activation})", marker_color="#2ca02c",
-               hovertemplate="unit %{x}<br>after δ = %{y:.4f}<extra></extra>"),
-    ])
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=idx,
+                y=pre,
+                name="W₁z + b₁ (before δ)",
+                marker_color=_BEFORE,
+                hovertemplate="unit %{x}<br>W₁z + b₁ = %{y:.4f}<extra></extra>",
+            ),
+            go.Bar(
+                x=idx,
+                y=post,
+                name=f"δ(W₁z + b₁) (after {activation})",
+                marker_color="#2ca02c",
+                hovertemplate="unit %{x}<br>after δ = %{y:.4f}<extra></extra>",
+            ),
+        ]
+    )
     fig.add_hline(y=0, line_color="#444")
     fig.update_xaxes(title_text="unit of the reduced vector (index)", dtick=1 if len(pre) <= 32 else None)
     fig.update_yaxes(title_text="value (activation units)")
-    return _layout(fig, f"The bottleneck: {len(pre)} numbers, before and after {activation}", height=400,
-                   barmode="group", legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
-                   margin=dict(l=10, r=10, t=110, b=70))
+    return layout(
+        fig,
+        f"The bottleneck: {len(pre)} numbers, before and after {activation}",
+        height=400,
+        barmode="group",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        margin=dict(l=10, r=10, t=110, b=70),
+    )

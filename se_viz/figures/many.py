@@ -36,11 +36,11 @@ from ..analysis.specificity import SpecificityResult
 from ..engine.capture import Capture
 from .style import (
     FONT_SIZE,
-    GROUP_COLOURS,
     GATE_AXIS,
     GATE_COLORSCALE,
-    _layout,
-    _layout_dict,
+    GROUP_COLOURS,
+    layout,
+    layout_dict,
     panel_groups,
 )
 
@@ -126,13 +126,21 @@ def _blocks_or_all(profiles: Mapping[str, ClassProfile], blocks: Optional[Sequen
 
 
 def _block_panels(
-    profiles: Mapping[str, ClassProfile], names: Sequence[str], subset: Optional[int], seed: int,
+    profiles: Mapping[str, ClassProfile],
+    names: Sequence[str],
+    subset: Optional[int],
+    seed: int,
     titles: Sequence[str],
 ) -> tuple[go.Figure, list[tuple[int, int, str, ClassProfile, np.ndarray]]]:
     """The panel grid of Fig. 6 / Fig. 7 (three to a row) and, per block, its cell and channels."""
     rows, cols = _grid(len(names))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), horizontal_spacing=0.05,
-                        vertical_spacing=0.14 if rows > 1 else 0.0)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=list(titles),
+        horizontal_spacing=0.05,
+        vertical_spacing=0.14 if rows > 1 else 0.0,
+    )
     cells = []
     for p, b in enumerate(names):
         prof = profiles[b]
@@ -144,13 +152,19 @@ def _finish_panels(fig: go.Figure, cells: list, subset: Optional[int], y_title: 
     """Axis titles (x on the bottom row, y on the left column), the 0…1 gate range, the layout."""
     rows = max(r for r, *_ in cells)
     for r, c, _b, prof, _idx in cells:
-        fig.update_xaxes(title_text=_subset_axis(subset, prof.mean.shape[1]) if r == rows else None,
-                         row=r, col=c)
+        fig.update_xaxes(
+            title_text=_subset_axis(subset, prof.mean.shape[1]) if r == rows else None, row=r, col=c
+        )
         fig.update_yaxes(range=[0, 1], title_text=y_title if c == 1 else None, row=r, col=c)
     # The legend sits below the bottom row's axis title: a fixed 70 px, whatever the number of rows.
     plot_px = 320 * rows
-    _layout(fig, title, height=plot_px + 110 + 130, margin=dict(l=10, r=10, t=110, b=130),
-            legend=dict(orientation="h", yanchor="top", y=-70 / plot_px, x=0))
+    layout(
+        fig,
+        title,
+        height=plot_px + 110 + 130,
+        margin=dict(l=10, r=10, t=110, b=130),
+        legend=dict(orientation="h", yanchor="top", y=-70 / plot_px, x=0),
+    )
     fig.update_annotations(font_size=FONT_SIZE)
     return fig
 
@@ -163,7 +177,7 @@ def _short_name(name: str, limit: int = 12) -> str:
     """An image name cut to its last ``limit`` characters (column titles of a grid): names of one
     data set share their start (``circle/img_…``) and differ at the end (``…img_003.jpg``)."""
     name = str(name)
-    return name if len(name) <= limit else "…" + name[-(limit - 1):]
+    return name if len(name) <= limit else "…" + name[-(limit - 1) :]
 
 
 def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequence[str]] = None) -> go.Figure:
@@ -200,23 +214,51 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
     col_gap = 0.015
     col_w = (1.0 - col_gap * (cols - 1)) / cols
     traces: list[go.Heatmap] = []
-    layout = _layout_dict(
+    layout = layout_dict(
         f"Gates of {len(idx)} images side by side, and where they differ<br><sup>one colour scale "
         f"for all images (gate s, 0–1); {diff_title} on its own scale</sup>",
         height=plot_px + 200,
-        coloraxis=dict(colorscale=GATE_COLORSCALE, cmin=0.0, cmax=1.0,
-                       colorbar=dict(title=dict(text=GATE_AXIS, side="right"), thickness=14, x=1.0,
-                                     len=0.45, y=1.0, yanchor="top")),
+        coloraxis=dict(
+            colorscale=GATE_COLORSCALE,
+            cmin=0.0,
+            cmax=1.0,
+            colorbar=dict(
+                title=dict(text=GATE_AXIS, side="right"), thickness=14, x=1.0, len=0.45, y=1.0, yanchor="top"
+            ),
+        ),
         coloraxis2=dict(
-            **(dict(colorscale=_DIFF_COLORSCALE, cmin=-top, cmax=top) if two
-               else dict(colorscale=_SPREAD_COLORSCALE, cmin=0.0, cmax=top)),
-            colorbar=dict(title=dict(text=f"{diff_title} (±{top:.2f})" if two else f"{diff_title} (0–{top:.2f})",
-                                     side="right"), thickness=14, x=1.0, len=0.45, y=0.0, yanchor="bottom")),
+            **(
+                dict(colorscale=_DIFF_COLORSCALE, cmin=-top, cmax=top)
+                if two
+                else dict(colorscale=_SPREAD_COLORSCALE, cmin=0.0, cmax=top)
+            ),
+            colorbar=dict(
+                title=dict(
+                    text=f"{diff_title} (±{top:.2f})" if two else f"{diff_title} (0–{top:.2f})", side="right"
+                ),
+                thickness=14,
+                x=1.0,
+                len=0.45,
+                y=0.0,
+                yanchor="bottom",
+            ),
+        ),
         margin=dict(l=10, r=10, t=110, b=60),
-        annotations=[dict(text=t, x=c * (col_w + col_gap) + col_w / 2, y=1.0, xref="paper", yref="paper",
-                          xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=FONT_SIZE))
-                     # Column titles stay short enough not to run into each other (full names hover).
-                     for c, t in enumerate([_short_name(t) for t in labels] + [diff_title])],
+        annotations=[
+            dict(
+                text=t,
+                x=c * (col_w + col_gap) + col_w / 2,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=FONT_SIZE),
+            )
+            # Column titles stay short enough not to run into each other (full names hover).
+            for c, t in enumerate([_short_name(t) for t in labels] + [diff_title])
+        ],
     )
     y_top = 1.0
     for r, g in enumerate(groups):
@@ -234,22 +276,38 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
             else:
                 z = np.stack([diffs[b.name] for b in g])
                 who, axis, hover = diff_title, "coloraxis2", diff_hover
-            traces.append(go.Heatmap(
-                z=z, y=ticks, coloraxis=axis, ygap=1, xaxis=f"x{key}", yaxis=f"y{key}",
-                hovertemplate=f"<b>{who}</b><br>%{{y}}<br>channel %{{x}}<br>{hover}<extra></extra>",
-            ))
+            traces.append(
+                go.Heatmap(
+                    z=z,
+                    y=ticks,
+                    coloraxis=axis,
+                    ygap=1,
+                    xaxis=f"x{key}",
+                    yaxis=f"y{key}",
+                    hovertemplate=f"<b>{who}</b><br>%{{y}}<br>channel %{{x}}<br>{hover}<extra></extra>",
+                )
+            )
             layout[f"xaxis{key}"] = dict(
-                domain=[c * (col_w + col_gap), c * (col_w + col_gap) + col_w], anchor=f"y{key}",
-                range=[-0.5, g[0].channels - 0.5], showgrid=False, zeroline=False,
+                domain=[c * (col_w + col_gap), c * (col_w + col_gap) + col_w],
+                anchor=f"y{key}",
+                range=[-0.5, g[0].channels - 0.5],
+                showgrid=False,
+                zeroline=False,
                 # Two ticks per panel: side by side, a tick at the right edge runs into the next
                 # panel's 0.
                 tickvals=[0, g[0].channels // 2],
-                title=dict(text="channel index") if r == len(groups) - 1 else None)
+                title=dict(text="channel index") if r == len(groups) - 1 else None,
+            )
             # Rows read top to bottom in forward order; the columns of a panel share its rows.
             layout[f"yaxis{key}"] = dict(
-                domain=domain_y, anchor=f"x{key}", autorange="reversed", showgrid=False,
-                showticklabels=c == 0, title=dict(text="SE block") if (r, c) == (0, 0) else None,
-                **({} if c == 0 else {"matches": f"y{'' if row_anchor == 1 else row_anchor}"}))
+                domain=domain_y,
+                anchor=f"x{key}",
+                autorange="reversed",
+                showgrid=False,
+                showticklabels=c == 0,
+                title=dict(text="SE block") if (r, c) == (0, 0) else None,
+                **({} if c == 0 else {"matches": f"y{'' if row_anchor == 1 else row_anchor}"}),
+            )
     return go.Figure(traces, layout=layout)
 
 
@@ -264,26 +322,46 @@ def distance_figure(table: pd.DataFrame) -> go.Figure:
     if table.empty:
         raise ValueError("No distances to draw.")
     order = table.sort_values("depth")["block"].drop_duplicates().tolist()
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=["cosine distance — is the pattern over channels alike?",
-                                        "mean |Δs| — how far apart are the gates?"])
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[
+            "cosine distance — is the pattern over channels alike?",
+            "mean |Δs| — how far apart are the gates?",
+        ],
+    )
     for k, (pair, rows) in enumerate(table.groupby("pair", sort=False)):
         rows = rows.sort_values("depth")
         colour = GROUP_COLOURS[k % len(GROUP_COLOURS)]
         for r, col in ((1, "cosine"), (2, "l1")):
-            fig.add_trace(go.Scatter(
-                x=rows["block"], y=rows[col], mode="lines+markers", name=pair, legendgroup=pair,
-                showlegend=r == 1, line=dict(color=colour, width=2),
-                hovertemplate=f"<b>{pair}</b><br>%{{x}}<br>{col} = %{{y:.4f}}<extra></extra>",
-            ), row=r, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["block"],
+                    y=rows[col],
+                    mode="lines+markers",
+                    name=pair,
+                    legendgroup=pair,
+                    showlegend=r == 1,
+                    line=dict(color=colour, width=2),
+                    hovertemplate=f"<b>{pair}</b><br>%{{x}}<br>{col} = %{{y:.4f}}<extra></extra>",
+                ),
+                row=r,
+                col=1,
+            )
     fig.update_xaxes(categoryorder="array", categoryarray=order)
     fig.update_xaxes(title_text=_DEPTH_AXIS, row=2, col=1)
     fig.update_yaxes(title_text="cosine distance (0–1)", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="mean |Δs| (gate units, 0–1)", rangemode="tozero", row=2, col=1)
-    _layout(fig, "Where the network treats the images alike, and where it tells them apart",
-            height=600, margin=dict(l=10, r=10, t=90, b=130),
-            # Below the plot: above it the legend collided with the subtitle on a projector.
-            legend=dict(orientation="h", yanchor="top", y=-0.16, x=0))
+    layout(
+        fig,
+        "Where the network treats the images alike, and where it tells them apart",
+        height=600,
+        margin=dict(l=10, r=10, t=90, b=130),
+        # Below the plot: above it the legend collided with the subtitle on a projector.
+        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0),
+    )
     fig.update_annotations(font_size=FONT_SIZE)
     return fig
 
@@ -323,23 +401,50 @@ def class_profile_figure(
         first_panel = (r, c) == (1, 1)
         for k in shown:
             cls = prof.classes[k]
-            fig.add_trace(go.Scatter(
-                x=x, y=prof.mean[k, idx], customdata=idx, mode="lines", name=str(cls),
-                legendgroup=str(cls), showlegend=first_panel, line=dict(color=colours[cls], width=1.6),
-                hovertemplate=(f"<b>{cls}</b> (n = {int(prof.counts[k])})<br>{b} · channel "
-                               "%{customdata}<br>class-mean s = %{y:.3f}<extra></extra>"),
-            ), row=r, col=c)
-        fig.add_trace(go.Scatter(
-            x=x, y=prof.overall[idx], customdata=idx, mode="lines", name="all images",
-            legendgroup="all", showlegend=first_panel, line=dict(color="black", width=2.2, dash="dash"),
-            hovertemplate=f"<b>all images</b><br>{b} · channel %{{customdata}}<br>"
-                          "mean s = %{y:.3f}<extra></extra>",
-        ), row=r, col=c)
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=prof.mean[k, idx],
+                    customdata=idx,
+                    mode="lines",
+                    name=str(cls),
+                    legendgroup=str(cls),
+                    showlegend=first_panel,
+                    line=dict(color=colours[cls], width=1.6),
+                    hovertemplate=(
+                        f"<b>{cls}</b> (n = {int(prof.counts[k])})<br>{b} · channel "
+                        "%{customdata}<br>class-mean s = %{y:.3f}<extra></extra>"
+                    ),
+                ),
+                row=r,
+                col=c,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=prof.overall[idx],
+                customdata=idx,
+                mode="lines",
+                name="all images",
+                legendgroup="all",
+                showlegend=first_panel,
+                line=dict(color="black", width=2.2, dash="dash"),
+                hovertemplate=f"<b>all images</b><br>{b} · channel %{{customdata}}<br>"
+                "mean s = %{y:.3f}<extra></extra>",
+            ),
+            row=r,
+            col=c,
+        )
     left_out = len(first.classes) - len(shown)
     extra = f"; the {len(shown)} largest of {len(first.classes)} classes drawn" if left_out else ""
-    return _finish_panels(fig, cells, subset, "mean gate s (0–1)",
-                          "Role of excitation: class-mean gates per channel (the paper's Fig. 6)<br>"
-                          f"<sup>one line per class, dashed = mean over all images{extra}</sup>")
+    return _finish_panels(
+        fig,
+        cells,
+        subset,
+        "mean gate s (0–1)",
+        "Role of excitation: class-mean gates per channel (the paper's Fig. 6)<br>"
+        f"<sup>one line per class, dashed = mean over all images{extra}</sup>",
+    )
 
 
 def class_band_figure(
@@ -366,23 +471,75 @@ def class_band_figure(
         first_panel = (r, c) == (1, 1)
         mean, std = prof.mean[k, idx], prof.std[k, idx]
         lo, hi = np.clip(mean - std, 0, 1), np.clip(mean + std, 0, 1)
-        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(width=0), showlegend=False,
-                                 hoverinfo="skip", legendgroup="band"), row=r, col=c)
-        fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(width=0), fill="tonexty",
-                                 fillcolor=fill, name="± 1 std", legendgroup="band",
-                                 showlegend=first_panel, hoverinfo="skip"), row=r, col=c)
-        fig.add_trace(go.Scatter(
-            x=x, y=mean, customdata=np.stack([idx, std], axis=1), mode="lines", name=f"{cls} mean",
-            legendgroup="mean", showlegend=first_panel, line=dict(color=colour, width=2),
-            hovertemplate=(f"<b>{cls}</b><br>{b} · channel %{{customdata[0]:d}}<br>"
-                           "mean s = %{y:.3f} ± %{customdata[1]:.3f}<extra></extra>"),
-        ), row=r, col=c)
-        fig.add_trace(go.Scatter(x=x, y=prof.overall[idx], mode="lines", name="all images",
-                                 legendgroup="all", showlegend=first_panel, hoverinfo="skip",
-                                 line=dict(color="black", width=1.5, dash="dash")), row=r, col=c)
-    return _finish_panels(fig, cells, subset, "gate s (0–1)",
-                          f"Within one class: {cls} (n = {int(first.counts[k])} images), mean ± std of "
-                          "the gates (the paper's Fig. 7)")
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=hi,
+                mode="lines",
+                line=dict(width=0),
+                showlegend=False,
+                hoverinfo="skip",
+                legendgroup="band",
+            ),
+            row=r,
+            col=c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=lo,
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor=fill,
+                name="± 1 std",
+                legendgroup="band",
+                showlegend=first_panel,
+                hoverinfo="skip",
+            ),
+            row=r,
+            col=c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=mean,
+                customdata=np.stack([idx, std], axis=1),
+                mode="lines",
+                name=f"{cls} mean",
+                legendgroup="mean",
+                showlegend=first_panel,
+                line=dict(color=colour, width=2),
+                hovertemplate=(
+                    f"<b>{cls}</b><br>{b} · channel %{{customdata[0]:d}}<br>"
+                    "mean s = %{y:.3f} ± %{customdata[1]:.3f}<extra></extra>"
+                ),
+            ),
+            row=r,
+            col=c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=prof.overall[idx],
+                mode="lines",
+                name="all images",
+                legendgroup="all",
+                showlegend=first_panel,
+                hoverinfo="skip",
+                line=dict(color="black", width=1.5, dash="dash"),
+            ),
+            row=r,
+            col=c,
+        )
+    return _finish_panels(
+        fig,
+        cells,
+        subset,
+        "gate s (0–1)",
+        f"Within one class: {cls} (n = {int(first.counts[k])} images), mean ± std of "
+        "the gates (the paper's Fig. 7)",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,39 +559,74 @@ def specificity_figure(result: SpecificityResult) -> go.Figure:
     x = [b.name for b in result.blocks]
     stages = list(dict.fromkeys(b.stage for b in result.blocks))
     colours = [GROUP_COLOURS[stages.index(b.stage) % len(GROUP_COLOURS)] for b in result.blocks]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.55, 0.45],
-                        subplot_titles=["ratio between / within — how class-specific are the gates?",
-                                        "between classes and within a class (RMS gate difference)"])
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        row_heights=[0.55, 0.45],
+        subplot_titles=[
+            "ratio between / within — how class-specific are the gates?",
+            "between classes and within a class (RMS gate difference)",
+        ],
+    )
     ratio = [b.ratio for b in result.blocks]
-    fig.add_trace(go.Scatter(
-        x=x, y=ratio, mode="lines+markers", name="ratio", line=dict(color="#444", width=2),
-        marker=dict(color=colours, size=10),
-        customdata=[[b.stage if b.stage is not None else "–", b.channels] for b in result.blocks],
-        hovertemplate="<b>%{x}</b> (stage %{customdata[0]}, %{customdata[1]} channels)<br>"
-                      "between / within = %{y:.3f}<extra></extra>",
-    ), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=ratio,
+            mode="lines+markers",
+            name="ratio",
+            line=dict(color="#444", width=2),
+            marker=dict(color=colours, size=10),
+            customdata=[[b.stage if b.stage is not None else "–", b.channels] for b in result.blocks],
+            hovertemplate="<b>%{x}</b> (stage %{customdata[0]}, %{customdata[1]} channels)<br>"
+            "between / within = %{y:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
     n = float(np.median(result.counts)) if result.counts else 0.0
     if n >= 1 and len(result.classes) >= 2:
         floor = math.sqrt(2.0 / n)
-        fig.add_hline(y=floor, line_dash="dot", line_color="#999", row=1, col=1,
-                      annotation_text=f"noise floor ≈ √(2/n) = {floor:.2f} (n = {n:g})",
-                      annotation_position="top left")
-    for name, key, colour in (("between classes", "between", "#d62728"), ("within a class", "within", "#1f77b4")):
-        fig.add_trace(go.Scatter(
-            x=x, y=[getattr(b, key) for b in result.blocks], mode="lines+markers", name=name,
-            line=dict(color=colour, width=2),
-            hovertemplate=f"<b>%{{x}}</b><br>{name} = %{{y:.4f}}<extra></extra>",
-        ), row=2, col=1)
+        fig.add_hline(
+            y=floor,
+            line_dash="dot",
+            line_color="#999",
+            row=1,
+            col=1,
+            annotation_text=f"noise floor ≈ √(2/n) = {floor:.2f} (n = {n:g})",
+            annotation_position="top left",
+        )
+    for name, key, colour in (
+        ("between classes", "between", "#d62728"),
+        ("within a class", "within", "#1f77b4"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[getattr(b, key) for b in result.blocks],
+                mode="lines+markers",
+                name=name,
+                line=dict(color=colour, width=2),
+                hovertemplate=f"<b>%{{x}}</b><br>{name} = %{{y:.4f}}<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
     fig.update_xaxes(categoryorder="array", categoryarray=x)
     fig.update_xaxes(title_text=_DEPTH_AXIS, row=2, col=1)
     fig.update_yaxes(title_text="between / within (ratio)", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="RMS gate difference (gate units)", rangemode="tozero", row=2, col=1)
-    counts = ", ".join(f"{c} ({k})" for c, k in zip(result.classes[:6], result.counts[:6]))
+    counts = ", ".join(f"{c} ({k})" for c, k in zip(result.classes[:6], result.counts[:6], strict=True))
     more = f" and {len(result.classes) - 6} more" if len(result.classes) > 6 else ""
-    _layout(fig, "Class specificity against depth<br>"
-                 f"<sup>{len(result.classes)} classes: {counts}{more}</sup>",
-            height=620, margin=dict(l=10, r=10, t=100, b=60),
-            legend=dict(orientation="h", yanchor="bottom", y=-0.25, x=0))
+    layout(
+        fig,
+        f"Class specificity against depth<br><sup>{len(result.classes)} classes: {counts}{more}</sup>",
+        height=620,
+        margin=dict(l=10, r=10, t=100, b=60),
+        legend=dict(orientation="h", yanchor="bottom", y=-0.25, x=0),
+    )
     fig.update_annotations(font_size=FONT_SIZE)
     return fig
 
@@ -450,23 +642,56 @@ def saturation_figure(table: pd.DataFrame) -> go.Figure:
         raise ValueError("No blocks to draw.")
     x = table["block"].tolist()
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=x, y=table["frac_above_0.9"], name="gates > 0.9", marker_color="#fde725",
-                         marker_line=dict(color="#999", width=0.5),
-                         hovertemplate="<b>%{x}</b><br>%{y:.1%} of gates above 0.9<extra></extra>"))
-    fig.add_trace(go.Bar(x=x, y=table["frac_below_0.1"], name="gates < 0.1", marker_color="#440154",
-                         hovertemplate="<b>%{x}</b><br>%{y:.1%} of gates below 0.1<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=table["gap"], mode="lines+markers", name="1 − mean gate",
-                             line=dict(color="#21918c", width=2.5), marker=dict(size=8),
-                             hovertemplate="<b>%{x}</b><br>1 − mean gate = %{y:.3f}<extra></extra>"))
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=table["frac_above_0.9"],
+            name="gates > 0.9",
+            marker_color="#fde725",
+            marker_line=dict(color="#999", width=0.5),
+            hovertemplate="<b>%{x}</b><br>%{y:.1%} of gates above 0.9<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=table["frac_below_0.1"],
+            name="gates < 0.1",
+            marker_color="#440154",
+            hovertemplate="<b>%{x}</b><br>%{y:.1%} of gates below 0.1<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=table["gap"],
+            mode="lines+markers",
+            name="1 − mean gate",
+            line=dict(color="#21918c", width=2.5),
+            marker=dict(size=8),
+            hovertemplate="<b>%{x}</b><br>1 − mean gate = %{y:.3f}<extra></extra>",
+        )
+    )
     for row in table[table["near_identity"]].to_dict("records"):
-        fig.add_annotation(x=row["block"], y=max(row["frac_above_0.9"], row["gap"]), text="≈ identity",
-                           showarrow=False, yshift=14, font=dict(size=FONT_SIZE - 1, color="#b8860b"))
+        fig.add_annotation(
+            x=row["block"],
+            y=max(row["frac_above_0.9"], row["gap"]),
+            text="≈ identity",
+            showarrow=False,
+            yshift=14,
+            font=dict(size=FONT_SIZE - 1, color="#b8860b"),
+        )
     fig.update_xaxes(title_text=_DEPTH_AXIS, categoryorder="array", categoryarray=x)
     fig.update_yaxes(title_text="fraction of gate values / 1 − mean (0–1)", range=[0, 1.08])
-    _layout(fig, "Saturation per SE block, over all images<br><sup>a block whose gates are all 1 is "
-                 "the identity</sup>",
-            height=460, barmode="group", margin=dict(l=10, r=10, t=90, b=60),
-            legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.5))
+    layout(
+        fig,
+        "Saturation per SE block, over all images<br><sup>a block whose gates are all 1 is "
+        "the identity</sup>",
+        height=460,
+        barmode="group",
+        margin=dict(l=10, r=10, t=90, b=60),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.5),
+    )
     return fig
 
 
@@ -475,7 +700,10 @@ def saturation_figure(table: pd.DataFrame) -> go.Figure:
 
 
 def pca_figure(
-    pca: GatePCA, labels: Sequence, names: Optional[Sequence[str]] = None, where: str = "",
+    pca: GatePCA,
+    labels: Sequence,
+    names: Optional[Sequence[str]] = None,
+    where: str = "",
     highlight: Optional[int] = None,
 ) -> go.Figure:
     """All images on the first two principal axes of their gate vectors, coloured by class.
@@ -496,21 +724,40 @@ def pca_figure(
     fig = go.Figure()
     for cls in classes:
         m = np.flatnonzero(y == cls)
-        fig.add_trace(scatter(
-            x=pca.coords[m, 0], y=pca.coords[m, 1], mode="markers", name=f"{cls} ({m.size})",
-            text=[text[i] for i in m], marker=dict(color=colours[cls], size=8, opacity=0.8),
-            hovertemplate=f"<b>%{{text}}</b><br>class {cls}<br>PC 1 = %{{x:.3f}}, PC 2 = %{{y:.3f}}<extra></extra>",
-        ))
+        fig.add_trace(
+            scatter(
+                x=pca.coords[m, 0],
+                y=pca.coords[m, 1],
+                mode="markers",
+                name=f"{cls} ({m.size})",
+                text=[text[i] for i in m],
+                marker=dict(color=colours[cls], size=8, opacity=0.8),
+                hovertemplate=(
+                    f"<b>%{{text}}</b><br>class {cls}<br>PC 1 = %{{x:.3f}}, PC 2 = %{{y:.3f}}<extra></extra>"
+                ),
+            )
+        )
     if highlight is not None:
         h = int(highlight)
-        fig.add_trace(go.Scatter(x=[pca.coords[h, 0]], y=[pca.coords[h, 1]], mode="markers",
-                                 name=f"chosen: {text[h]}", hoverinfo="skip",
-                                 marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(color="black", width=2.5))))
+        fig.add_trace(
+            go.Scatter(
+                x=[pca.coords[h, 0]],
+                y=[pca.coords[h, 1]],
+                mode="markers",
+                name=f"chosen: {text[h]}",
+                hoverinfo="skip",
+                marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(color="black", width=2.5)),
+            )
+        )
     ev = pca.explained
     fig.update_xaxes(title_text=f"PC 1 ({ev[0]:.0%} of variance)", zeroline=False)
     fig.update_yaxes(title_text=f"PC 2 ({ev[1]:.0%} of variance)" if ev.size > 1 else "PC 2", zeroline=False)
     suffix = f" at {where}" if where else ""
-    _layout(fig, f"Images by how the network recalibrates them: PCA of gate vectors{suffix}<br>"
-                 f"<sup>{n} images; near points get similar gates (axes in gate units)</sup>",
-            height=560, margin=dict(l=10, r=10, t=90, b=60))
+    layout(
+        fig,
+        f"Images by how the network recalibrates them: PCA of gate vectors{suffix}<br>"
+        f"<sup>{n} images; near points get similar gates (axes in gate units)</sup>",
+        height=560,
+        margin=dict(l=10, r=10, t=90, b=60),
+    )
     return fig

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import _layout
+from .style import layout
 
 __all__ = ["predictions_bar"]
 
@@ -38,14 +38,19 @@ def predictions_bar(table: pd.DataFrame) -> go.Figure:
             textposition="outside",
             cliponaxis=False,  # the percentage may stand past the axis end, never cut
             customdata=np.stack([table["class_index"].to_numpy(), np.array(labels, dtype=object)], axis=1)
-            if len(table) else None,
+            if len(table)
+            else None,
             marker_color="#3b528b",
             hovertemplate="<b>%{customdata[1]}</b><br>class %{customdata[0]}<br>"
-                          "probability %{x:.2f} %<extra></extra>",
+            "probability %{x:.2f} %<extra></extra>",
         )
     )
     top = float(pct.max()) if pct.size else 100.0
     fig.update_xaxes(title_text="probability (%)", range=[0, min(100.0, top * 1.25) or 1.0])
     fig.update_yaxes(title_text="class", tickvals=ranks, ticktext=ticks, autorange="reversed")
-    return _layout(fig, f"Top-{len(table)} predictions", height=120 + 22 * max(len(table), 1) + 18 * max(lines, 1),
-                   margin=dict(l=10, r=70, t=60, b=50))
+    return layout(
+        fig,
+        f"Top-{len(table)} predictions",
+        height=120 + 22 * max(len(table), 1) + 18 * max(lines, 1),
+        margin=dict(l=10, r=70, t=60, b=50),
+    )

@@ -35,8 +35,18 @@ TEMPLATE = "plotly_white"
 FONT_SIZE = 14
 TITLE_SIZE = 18
 # One colour per stage / panel group, so the same stage has the same colour across figures.
-GROUP_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+GROUP_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,15 +75,16 @@ def panel_groups(blocks: Sequence[BlockInfo]) -> list[list[BlockInfo]]:
 
 def group_colours(blocks: Sequence[BlockInfo]) -> dict[str, str]:
     """Block name → the colour of its panel group (same stage, same colour in every figure)."""
-    return {b.name: GROUP_COLOURS[gi % len(GROUP_COLOURS)]
-            for gi, g in enumerate(panel_groups(blocks)) for b in g}
+    return {
+        b.name: GROUP_COLOURS[gi % len(GROUP_COLOURS)] for gi, g in enumerate(panel_groups(blocks)) for b in g
+    }
 
 
-def _image_label(index: int, name: Optional[str]) -> str:
+def image_label(index: int, name: Optional[str]) -> str:
     return name if name else f"image {index}"
 
 
-def _sort_axis_title(sort: str) -> str:
+def sort_axis_title(sort: str) -> str:
     key = normalise_sort(sort)
     if key == "natural":
         return "channel index"
@@ -85,7 +96,7 @@ def _sort_axis_title(sort: str) -> str:
 # Layout
 
 
-def _layout_dict(title: str, height: int, **kwargs: object) -> dict:
+def layout_dict(title: str, height: int, **kwargs: object) -> dict:
     """The common look as a layout dict: white template, projector-sized fonts, left title."""
     return dict(
         template=TEMPLATE,
@@ -97,15 +108,19 @@ def _layout_dict(title: str, height: int, **kwargs: object) -> dict:
     )
 
 
-def _layout(fig: go.Figure, title: str, height: int, **kwargs: object) -> go.Figure:
-    """Apply :func:`_layout_dict` to an existing figure."""
-    fig.update_layout(**_layout_dict(title, height, **kwargs))
+def layout(fig: go.Figure, title: str, height: int, **kwargs: object) -> go.Figure:
+    """Apply :func:`layout_dict` to an existing figure."""
+    fig.update_layout(**layout_dict(title, height, **kwargs))
     return fig
 
 
-def _gate_colorbar(title: str = GATE_AXIS) -> dict:
-    return dict(colorscale=GATE_COLORSCALE, cmin=0.0, cmax=1.0,
-                colorbar=dict(title=dict(text=title, side="right"), thickness=16))
+def gate_colorbar(title: str = GATE_AXIS) -> dict:
+    return dict(
+        colorscale=GATE_COLORSCALE,
+        cmin=0.0,
+        cmax=1.0,
+        colorbar=dict(title=dict(text=title, side="right"), thickness=16),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +144,8 @@ def projector(fig: go.Figure) -> go.Figure:
     default pale blue-grey disappears on a projector) and axis lines are drawn. Fixed tick
     spacings double, so the bigger labels never touch. The title keeps one main line (long ones
     wrap, :func:`wrap_title`) and its other lines become the subtitle, hung from the top of the
-    figure; margins and the height grow with the fonts so no title is cut. Data, colour scales and ranges are kept:
+    figure; margins and the height grow with the fonts so no title is cut. Data, colour scales and
+    ranges are kept:
     this changes how a figure looks, never what it says. Works on any Plotly figure.
     """
     out = go.Figure(fig)
@@ -152,8 +168,11 @@ def projector(fig: go.Figure) -> go.Figure:
     axes = [k for k in layout.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]
     for key in axes:
         axis = layout[key]
-        axis.update(gridcolor=_PROJECTOR_GRID, zerolinecolor="#666666",
-                    tickfont=dict(size=_scaled(axis.tickfont.size, base), color=_INK))
+        axis.update(
+            gridcolor=_PROJECTOR_GRID,
+            zerolinecolor="#666666",
+            tickfont=dict(size=_scaled(axis.tickfont.size, base), color=_INK),
+        )
         if axis.showticklabels is not False:  # a picture panel (feature map) gets no frame
             axis.update(showline=True, linecolor=_INK)
         if isinstance(axis.dtick, (int, float)) and axis.tickmode != "array":

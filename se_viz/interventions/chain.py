@@ -137,8 +137,9 @@ class PrefixRunner:
     never see these passes.
     """
 
-    def __init__(self, model: nn.Module, steps: Sequence[Step], blocks: Sequence[BlockInfo],
-                 batch: torch.Tensor) -> None:
+    def __init__(
+        self, model: nn.Module, steps: Sequence[Step], blocks: Sequence[BlockInfo], batch: torch.Tensor
+    ) -> None:
         self.model = model
         self.steps = list(steps)
         self.blocks = {b.name: b for b in blocks}
@@ -169,6 +170,7 @@ class PrefixRunner:
     @staticmethod
     def _keeper(store: dict[int, torch.Tensor], i: int, pre: bool = False) -> Callable:
         """A hook that keeps a copy of the module's input (``pre``) or output under ``store[i]``."""
+
         def keep_input(_module: nn.Module, args: tuple) -> None:
             store[i] = args[0].detach().clone()
 
@@ -183,8 +185,12 @@ class PrefixRunner:
         block = self.blocks[first]
         i = _owner(self.steps, block)
         tail = self.tails.get(i)
-        inside = (tail is not None and tail.se_path == block.path and i in self.u
-                  and (tail.downsample is None or i in self.shortcut))
+        inside = (
+            tail is not None
+            and tail.se_path == block.path
+            and i in self.u
+            and (tail.downsample is None or i in self.shortcut)
+        )
         # Another edited block in the same unit but outside its SE module: restart the unit.
         same_unit = [n for n in names if _owner(self.steps, self.blocks[n]) == i]
         return i, inside and all(self.blocks[n].path == block.path for n in same_unit)
@@ -200,7 +206,7 @@ class PrefixRunner:
             if inside:
                 shortcut = self.shortcut.get(start, self.inputs[start])  # no downsample: the input itself
                 x = self.tails[start](self.u[start].clone(), shortcut.clone())
-                rest = self.steps[start + 1:]
+                rest = self.steps[start + 1 :]
             else:
                 x = self.inputs[start].clone()
                 rest = self.steps[start:]
@@ -208,17 +214,22 @@ class PrefixRunner:
                 x = step.fn(x)
         return x.detach().float()
 
-    def plan(self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64
-             ) -> list[list[tuple[tuple[int, bool], int]]]:
+    def plan(
+        self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64
+    ) -> list[list[tuple[tuple[int, bool], int]]]:
         """Groups of ``((restart step, inside the unit?), set index)`` that :meth:`run_many` runs
         together, ordered by restart point; empty edit sets are left out (they are the baseline).
         """
         todo = sorted((self._start(list(edits)), s) for s, edits in enumerate(edit_sets) if edits)
         per_group = max(1, int(max_rows) // max(self.logits.shape[0], 1))
-        return [todo[g:g + per_group] for g in range(0, len(todo), per_group)]
+        return [todo[g : g + per_group] for g in range(0, len(todo), per_group)]
 
-    def run_many(self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64,
-                 on_step: Optional[Callable[[str], None]] = None) -> list[torch.Tensor]:
+    def run_many(
+        self,
+        edit_sets: Sequence[Mapping[str, GateEdit]],
+        max_rows: int = 64,
+        on_step: Optional[Callable[[str], None]] = None,
+    ) -> list[torch.Tensor]:
         """Logits (N, K) for each edit set, computed together in one growing batch.
 
         The edit sets are ordered by where they restart; walking down the chain, each set joins
@@ -230,15 +241,19 @@ class PrefixRunner:
         ``on_step(path)`` is called after each step of the chain.
         """
         results: list[Optional[torch.Tensor]] = [
-            None if edits else self.logits.clone() for edits in edit_sets]
+            None if edits else self.logits.clone() for edits in edit_sets
+        ]
         for chunk in self.plan(edit_sets, max_rows):
-            for (_, s), logits in zip(chunk, self._wavefront(edit_sets, chunk, on_step)):
+            for (_, s), logits in zip(chunk, self._wavefront(edit_sets, chunk, on_step), strict=True):
                 results[s] = logits
         return results  # type: ignore[return-value]
 
-    def _wavefront(self, edit_sets: Sequence[Mapping[str, GateEdit]],
-                   chunk: Sequence[tuple[tuple[int, bool], int]],
-                   on_step: Optional[Callable[[str], None]] = None) -> list[torch.Tensor]:
+    def _wavefront(
+        self,
+        edit_sets: Sequence[Mapping[str, GateEdit]],
+        chunk: Sequence[tuple[tuple[int, bool], int]],
+        on_step: Optional[Callable[[str], None]] = None,
+    ) -> list[torch.Tensor]:
         n = self.logits.shape[0]
         layout: list[int] = []  # the edit set of each N-row group in the batch being run
 
@@ -248,8 +263,9 @@ class PrefixRunner:
                 for k, s in enumerate(layout):
                     e = edit_sets[s].get(name)
                     if e is not None:
-                        out[k * n:(k + 1) * n] = SEHooks._apply_edit(e, gates[k * n:(k + 1) * n])
+                        out[k * n : (k + 1) * n] = SEHooks._apply_edit(e, gates[k * n : (k + 1) * n])
                 return out
+
             return edit
 
         names = sorted({name for _, s in chunk for name in edit_sets[s]}, key=lambda x: self.blocks[x].index)
@@ -266,7 +282,11 @@ class PrefixRunner:
                 restart = [s for (i, inside), s in chunk if i == j and not inside]
                 if restart:
                     layout[:] = restart
-                    parts.append(self.steps[j].fn(self.inputs[j].repeat(len(restart), *[1] * (self.inputs[j].ndim - 1))))
+                    parts.append(
+                        self.steps[j].fn(
+                            self.inputs[j].repeat(len(restart), *[1] * (self.inputs[j].ndim - 1))
+                        )
+                    )
                 tail_sets = [s for (i, inside), s in chunk if i == j and inside]
                 if tail_sets:
                     layout[:] = tail_sets
@@ -280,4 +300,4 @@ class PrefixRunner:
                     on_step(self.steps[j].path or "head")
         assert x is not None and len(joined) == len(chunk)
         order = {s: k for k, s in enumerate(joined)}
-        return [x[order[s] * n:(order[s] + 1) * n].detach().float() for _, s in chunk]
+        return [x[order[s] * n : (order[s] + 1) * n].detach().float() for _, s in chunk]

@@ -97,25 +97,46 @@ class SetAblationResult:
         Accuracy columns (top-1 and top-5, in 0–1) are NaN when no image has a label.
         """
         known = self._known()
-        rows = [{"condition": "unmodified", "kind": "none", "stage": None, "blocks": 0,
-                 "top1_agreement": 1.0, "mean_delta_logprob": 0.0,
-                 "accuracy": float((self.base_pred[known] == self.labels[known]).mean()) if known is not None else np.nan,
-                 "top5_accuracy": float(self.base_top5[known].mean()) if known is not None and self.base_top5 is not None else np.nan}]
+        rows = [
+            {
+                "condition": "unmodified",
+                "kind": "none",
+                "stage": None,
+                "blocks": 0,
+                "top1_agreement": 1.0,
+                "mean_delta_logprob": 0.0,
+                "accuracy": float((self.base_pred[known] == self.labels[known]).mean())
+                if known is not None
+                else np.nan,
+                "top5_accuracy": float(self.base_top5[known].mean())
+                if known is not None and self.base_top5 is not None
+                else np.nan,
+            }
+        ]
         delta = self.logprob - self.base_logprob[None, :]
         for s, cond in enumerate(self.conditions):
-            rows.append({
-                "condition": cond.name, "kind": cond.kind, "stage": cond.stage, "blocks": len(cond.blocks),
-                "top1_agreement": float(self.agreement[s]),
-                "mean_delta_logprob": float(delta[s].mean()),
-                "accuracy": float((self.preds[s, known] == self.labels[known]).mean()) if known is not None else np.nan,
-                "top5_accuracy": float(self.top5[s, known].mean()) if known is not None and self.top5 is not None else np.nan,
-            })
+            rows.append(
+                {
+                    "condition": cond.name,
+                    "kind": cond.kind,
+                    "stage": cond.stage,
+                    "blocks": len(cond.blocks),
+                    "top1_agreement": float(self.agreement[s]),
+                    "mean_delta_logprob": float(delta[s].mean()),
+                    "accuracy": float((self.preds[s, known] == self.labels[known]).mean())
+                    if known is not None
+                    else np.nan,
+                    "top5_accuracy": float(self.top5[s, known].mean())
+                    if known is not None and self.top5 is not None
+                    else np.nan,
+                }
+            )
         return pd.DataFrame(rows)
 
 
 def _batches(images: Union[torch.Tensor, Sequence[torch.Tensor]], batch_size: int) -> list[torch.Tensor]:
     if isinstance(images, torch.Tensor):
-        return [images[i:i + batch_size] for i in range(0, images.shape[0], batch_size)]
+        return [images[i : i + batch_size] for i in range(0, images.shape[0], batch_size)]
     return list(images)
 
 
@@ -151,12 +172,20 @@ def ablate_over_images(
     total = len(chunks) * (len(conditions) + 1)
     base_logits, cond_logits, reused = [], [], True
     for j, chunk in enumerate(chunks):
+
         def step(done: int, _total: int, what: str, j: int = j) -> None:
             if progress:
                 progress(j * (len(conditions) + 1) + done, total, f"batch {j + 1}/{len(chunks)}: {what}")
 
-        base, logits, used = run_edit_sets(model, chunk, edit_sets, blocks=blocks, progress=step,
-                                           labels=[c.name for c in conditions], reuse=reuse)
+        base, logits, used = run_edit_sets(
+            model,
+            chunk,
+            edit_sets,
+            blocks=blocks,
+            progress=step,
+            labels=[c.name for c in conditions],
+            reuse=reuse,
+        )
         base_logits.append(base)
         cond_logits.append(logits)
         reused = reused and used
@@ -168,8 +197,13 @@ def ablate_over_images(
     if lab is not None and lab.shape != base_pred.shape:
         raise ValueError(f"{lab.shape[0]} labels for {base_pred.shape[0]} images")
     return SetAblationResult(
-        conditions=conditions, base_pred=base_pred, base_logprob=log_softmax(base)[n, base_pred],
-        preds=logits.argmax(axis=2), logprob=log_softmax(logits)[:, n, base_pred], labels=lab,
+        conditions=conditions,
+        base_pred=base_pred,
+        base_logprob=log_softmax(base)[n, base_pred],
+        preds=logits.argmax(axis=2),
+        logprob=log_softmax(logits)[:, n, base_pred],
+        labels=lab,
         base_top5=_top5(base, lab) if lab is not None else None,
-        top5=_top5(logits, lab[None, :]) if lab is not None else None, reused=reused,
+        top5=_top5(logits, lab[None, :]) if lab is not None else None,
+        reused=reused,
     )

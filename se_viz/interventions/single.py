@@ -62,20 +62,28 @@ class InterventionResult:
             p = cap.probabilities()[image]
             idx = np.argsort(-p, kind="stable")[:k]
             names = [self.class_names[i] if self.class_names else str(i) for i in idx]
-            rows.append(pd.DataFrame({f"{when}_class": names, f"{when}_index": idx, f"{when}_probability": p[idx]}))
+            rows.append(
+                pd.DataFrame({f"{when}_class": names, f"{when}_index": idx, f"{when}_probability": p[idx]})
+            )
         out = pd.concat(rows, axis=1)
         out.insert(0, "rank", np.arange(1, len(out) + 1))
         return out
 
 
-def _unpack(model: Any, blocks: Optional[Sequence[BlockInfo]]) -> tuple[nn.Module, Optional[list[BlockInfo]], Optional[list[str]]]:
+def _unpack(
+    model: Any, blocks: Optional[Sequence[BlockInfo]]
+) -> tuple[nn.Module, Optional[list[BlockInfo]], Optional[list[str]]]:
     """Accept an ``nn.Module`` or a :class:`~se_viz.LoadedModel` (its model, blocks and labels)."""
     if isinstance(model, nn.Module):
         return model, list(blocks) if blocks is not None else None, None
     inner = getattr(model, "model", None)
     if not isinstance(inner, nn.Module):
         raise TypeError(f"Expected a torch module or a LoadedModel, got {type(model).__name__}")
-    return inner, list(blocks if blocks is not None else model.blocks), list(getattr(model, "labels", None) or []) or None
+    return (
+        inner,
+        list(blocks if blocks is not None else model.blocks),
+        list(getattr(model, "labels", None) or []) or None,
+    )
 
 
 def intervene(

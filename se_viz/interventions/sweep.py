@@ -28,7 +28,15 @@ from ..engine.capture import GateEdit, capture
 from .chain import PrefixRunner, trunk_chain
 from .edits import neutralise
 
-__all__ = ["Progress", "SweepCost", "SweepResult", "knock_out_sweep", "log_softmax", "run_edit_sets", "sweep_flop_limit"]
+__all__ = [
+    "Progress",
+    "SweepCost",
+    "SweepResult",
+    "knock_out_sweep",
+    "log_softmax",
+    "run_edit_sets",
+    "sweep_flop_limit",
+]
 
 # progress(done, total, what): called after each pass, so a UI can draw a progress bar.
 Progress = Callable[[int, int, str], None]
@@ -143,15 +151,17 @@ class SweepResult:
     def to_frame(self, image: int = 0, class_names: Optional[Sequence[str]] = None) -> pd.DataFrame:
         """One row per block for image ``image``: block, stage, channels, Δ log p, Δ p, new top-1."""
         top = self.new_top1[:, image]
-        return pd.DataFrame({
-            "block": [b.name for b in self.blocks],
-            "stage": [b.stage for b in self.blocks],
-            "channels": [b.channels for b in self.blocks],
-            "delta_logprob": self.delta_logprob[:, image],
-            "delta_prob": self.delta_prob[:, image],
-            "new_top1": [class_names[t] if class_names else int(t) for t in top],
-            "prediction_changed": top != self.predicted[image],
-        })
+        return pd.DataFrame(
+            {
+                "block": [b.name for b in self.blocks],
+                "stage": [b.stage for b in self.blocks],
+                "channels": [b.channels for b in self.blocks],
+                "delta_logprob": self.delta_logprob[:, image],
+                "delta_prob": self.delta_prob[:, image],
+                "new_top1": [class_names[t] if class_names else int(t) for t in top],
+                "prediction_changed": top != self.predicted[image],
+            }
+        )
 
 
 def knock_out_sweep(
@@ -173,8 +183,13 @@ def knock_out_sweep(
     blocks = list(blocks) if blocks is not None else find_se_blocks(model)
     edit = edit if edit is not None else neutralise()
     base, logits, reused = run_edit_sets(
-        model, batch, [{b.name: edit} for b in blocks], blocks=blocks, progress=progress,
-        labels=[b.name for b in blocks], reuse=reuse,
+        model,
+        batch,
+        [{b.name: edit} for b in blocks],
+        blocks=blocks,
+        progress=progress,
+        labels=[b.name for b in blocks],
+        reuse=reuse,
     )
     return SweepResult(blocks=blocks, base_logits=base, logits=logits, reused=reused)
 
@@ -204,8 +219,9 @@ class SweepCost:
         return sum(self.rerun_flops) / self.plain_flops
 
 
-def sweep_flop_limit(model: nn.Module, batch: torch.Tensor,
-                     blocks: Optional[Sequence[BlockInfo]] = None) -> Optional[SweepCost]:
+def sweep_flop_limit(
+    model: nn.Module, batch: torch.Tensor, blocks: Optional[Sequence[BlockInfo]] = None
+) -> Optional[SweepCost]:
     """The FLOP count of a knock-out sweep in plain-pass units (None if the trunk is not a chain).
 
     Counted with ``torch.utils.flop_counter`` (convolutions and matrix products) on the very

@@ -41,7 +41,8 @@ def _timm(name: str, entry: Optional[CatalogEntry]) -> Built:
     if not timm.is_model(arch):
         raise ModelLoadError(
             f"Unknown model '{name}': it is neither in the se_viz catalog nor a timm model name. "
-            "Pick a catalog model or a timm SE model such as 'seresnet50'.")
+            "Pick a catalog model or a timm SE model such as 'seresnet50'."
+        )
     model = timm.create_model(arch, pretrained=False)
     cfg = get_pretrained_cfg(tagged) if "." in tagged else None
     if cfg is not None:
@@ -66,7 +67,10 @@ def _factory(name: str, entry: Optional[CatalogEntry]) -> Built:
 
 
 BUILDERS: dict[str, Callable[[str, Optional[CatalogEntry]], Built]] = {
-    "timm": _timm, "mini": _mini, "factory": _factory}
+    "timm": _timm,
+    "mini": _mini,
+    "factory": _factory,
+}
 
 
 def build(name: str, entry: Optional[CatalogEntry]) -> Built:
@@ -74,8 +78,10 @@ def build(name: str, entry: Optional[CatalogEntry]) -> Built:
     kind = entry.builder if entry else "timm"
     builder = BUILDERS.get(kind)
     if builder is None:
-        raise ModelLoadError(f"The catalog entry '{name}' names an unknown builder '{kind}'; "
-                             f"known builders are {', '.join(sorted(BUILDERS))}.")
+        raise ModelLoadError(
+            f"The catalog entry '{name}' names an unknown builder '{kind}'; "
+            f"known builders are {', '.join(sorted(BUILDERS))}."
+        )
     return builder(name, entry)
 
 

@@ -59,16 +59,16 @@ class CatalogEntry:
     bundled: Optional[str] = None
     # The operator's own networks (builder "factory"): see se_viz.loading.user_catalog.
     user: bool = False
-    factory: Optional[str] = None          # "module:function" or "/abs/path/file.py:function"
-    weights: Optional[str] = None          # absolute path of the entry's weights file
+    factory: Optional[str] = None  # "module:function" or "/abs/path/file.py:function"
+    weights: Optional[str] = None  # absolute path of the entry's weights file
     classes: Optional[tuple[str, ...]] = None
-    classes_file: Optional[str] = None     # absolute path of a .txt / .json list of class names
+    classes_file: Optional[str] = None  # absolute path of a .txt / .json list of class names
     input_size: Optional[tuple[int, int, int]] = None
     mean: Optional[tuple[float, float, float]] = None
     std: Optional[tuple[float, float, float]] = None
     interpolation: Optional[str] = None
     crop_pct: Optional[float] = None
-    catalog_file: Optional[str] = None     # the user catalog the entry comes from
+    catalog_file: Optional[str] = None  # the user catalog the entry comes from
 
     @property
     def architecture(self) -> str:
@@ -133,8 +133,10 @@ def catalog() -> list[CatalogEntry]:
     user = user_entries()
     for entry in user:
         if entry.id in taken:
-            raise ModelLoadError(f"The id '{entry.id}' in {Path(entry.catalog_file or '').name} is already a "
-                                 "built-in model: give your entry another id.")
+            raise ModelLoadError(
+                f"The id '{entry.id}' in {Path(entry.catalog_file or '').name} is already a "
+                "built-in model: give your entry another id."
+            )
     return builtin + user
 
 

@@ -76,8 +76,10 @@ def _import_file(path: Path) -> ModuleType:
     """Import a .py file by path, under a module name derived from the path (re-read every time,
     so an edited file is picked up by the next load)."""
     if not path.is_file():
-        raise ModelLoadError(f"The factory file {path} does not exist: check the path in SE_VIZ_MODEL, "
-                             "--model or the catalog's factory.")
+        raise ModelLoadError(
+            f"The factory file {path} does not exist: check the path in SE_VIZ_MODEL, "
+            "--model or the catalog's factory."
+        )
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
     stem = re.sub(r"\W", "_", path.stem)
     name = f"se_viz_user_{stem}_{digest}"
@@ -89,10 +91,12 @@ def _import_file(path: Path) -> ModuleType:
     try:
         with _on_sys_path(path.parent):
             spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 — the user's code: any failure is a sentence
+    except (Exception, SystemExit) as exc:
         sys.modules.pop(name, None)
-        raise ModelLoadError(f"The factory module {path.name} cannot be imported "
-                             f"({type(exc).__name__}: {first_line(exc)}): fix the file.") from None
+        raise ModelLoadError(
+            f"The factory module {path.name} cannot be imported "
+            f"({type(exc).__name__}: {first_line(exc)}): fix the file."
+        ) from None
     return module
 
 
@@ -100,16 +104,20 @@ def _import_module(name: str, folder: Optional[Path]) -> ModuleType:
     try:
         with _on_sys_path(folder):
             return importlib.import_module(name)
-    except (Exception, SystemExit) as exc:  # noqa: BLE001
+    except (Exception, SystemExit) as exc:
         raise ModelLoadError(
             f"The factory module '{name}' cannot be imported ({type(exc).__name__}: {first_line(exc)}): "
-            "check the module name and that it is installed or on PYTHONPATH.") from None
+            "check the module name and that it is installed or on PYTHONPATH."
+        ) from None
 
 
 def _functions(module: ModuleType) -> list[str]:
     """Public callables defined in ``module`` itself (what a misspelt factory name was meant to be)."""
-    return sorted(k for k, v in vars(module).items()
-                  if callable(v) and not k.startswith("_") and getattr(v, "__module__", None) == module.__name__)
+    return sorted(
+        k
+        for k, v in vars(module).items()
+        if callable(v) and not k.startswith("_") and getattr(v, "__module__", None) == module.__name__
+    )
 
 
 def _factory(spec: str, folder: Optional[Path]) -> Callable[[], object]:
@@ -126,11 +134,15 @@ def _factory(spec: str, folder: Optional[Path]) -> Callable[[], object]:
     if fn is None:
         known = _functions(module)
         defines = f"it defines {', '.join(known[:8])}" if known else "it defines no public function"
-        raise ModelLoadError(f"The factory module {factory_label(spec).rsplit(':', 1)[0]} has no function "
-                             f"'{function}' ({defines}): fix the name after the colon.")
+        raise ModelLoadError(
+            f"The factory module {factory_label(spec).rsplit(':', 1)[0]} has no function "
+            f"'{function}' ({defines}): fix the name after the colon."
+        )
     if not callable(fn):
-        raise ModelLoadError(f"'{function}' in {factory_label(spec).rsplit(':', 1)[0]} is a "
-                             f"{type(fn).__name__}, not a function that builds the network.")
+        raise ModelLoadError(
+            f"'{function}' in {factory_label(spec).rsplit(':', 1)[0]} is a "
+            f"{type(fn).__name__}, not a function that builds the network."
+        )
     return fn
 
 
@@ -145,12 +157,16 @@ def build_from_factory(spec: str, folder: Optional[Path] = None) -> nn.Module:
     label = factory_label(spec)
     try:
         model = fn()
-    except (Exception, SystemExit) as exc:  # noqa: BLE001
-        raise ModelLoadError(f"The factory {label} raised {type(exc).__name__}: {first_line(exc)} — it must "
-                             "build the network when called without arguments.") from None
+    except (Exception, SystemExit) as exc:
+        raise ModelLoadError(
+            f"The factory {label} raised {type(exc).__name__}: {first_line(exc)} — it must "
+            "build the network when called without arguments."
+        ) from None
     if not isinstance(model, nn.Module):
-        raise ModelLoadError(f"The factory {label} returned a {type(model).__name__}, not a torch.nn.Module: "
-                             "return the network itself (not its state dict, a tuple or a class).")
+        raise ModelLoadError(
+            f"The factory {label} returned a {type(model).__name__}, not a torch.nn.Module: "
+            "return the network itself (not its state dict, a tuple or a class)."
+        )
     return model
 
 
@@ -164,11 +180,18 @@ def probe_outputs(model: nn.Module, input_size: Sequence[int], label: str) -> in
     try:
         with torch.inference_mode():
             out = model(torch.zeros(1, *input_size))
-    except Exception as exc:  # noqa: BLE001
-        raise ModelLoadError(f"The network of {label} fails on a {size} input ({type(exc).__name__}: "
-                             f"{first_line(exc)}): set input_size in its catalog entry.") from None
+    except Exception as exc:
+        raise ModelLoadError(
+            f"The network of {label} fails on a {size} input ({type(exc).__name__}: "
+            f"{first_line(exc)}): set input_size in its catalog entry."
+        ) from None
     if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 1:
-        what = f"a tensor of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
-        raise ModelLoadError(f"The network of {label} returns {what} for one image; se_viz needs class "
-                             "scores of shape (N, K).")
+        what = (
+            f"a tensor of shape {tuple(out.shape)}"
+            if isinstance(out, torch.Tensor)
+            else f"a {type(out).__name__}"
+        )
+        raise ModelLoadError(
+            f"The network of {label} returns {what} for one image; se_viz needs class scores of shape (N, K)."
+        )
     return int(out.shape[1])

@@ -20,8 +20,17 @@ from PIL import Image, ImageOps
 if TYPE_CHECKING:  # only for annotations: images.py imports this module
     from .images import ImageFacts
 
-__all__ = ["EXTREME_ASPECT", "FITS", "TINY_UPSCALE", "check_fit", "crop_fraction", "fit_notices",
-           "mean_fill", "pad_to_square", "upscale_factor"]
+__all__ = [
+    "EXTREME_ASPECT",
+    "FITS",
+    "TINY_UPSCALE",
+    "check_fit",
+    "crop_fraction",
+    "fit_notices",
+    "mean_fill",
+    "pad_to_square",
+    "upscale_factor",
+]
 
 FITS = ("crop", "pad")
 # Long side ≥ 2 × short side (a 2:1 panorama and wider): the centre crop then keeps less than
@@ -68,8 +77,9 @@ def _resized(width: int, height: int, input_size: Sequence[int], crop_pct: float
     return round(width / ratio), round(height / ratio)
 
 
-def crop_fraction(width: int, height: int, input_size: Sequence[int], crop_pct: float,
-                  fit: str = "crop") -> float:
+def crop_fraction(
+    width: int, height: int, input_size: Sequence[int], crop_pct: float, fit: str = "crop"
+) -> float:
     """The fraction (0…1] of a ``width × height`` image's area the network sees.
 
     ``fit="crop"``: timm's eval transform (shorter side resized to ``input / crop_pct``, then the
@@ -85,8 +95,9 @@ def crop_fraction(width: int, height: int, input_size: Sequence[int], crop_pct: 
     return min(1.0, in_w / new_w) * min(1.0, in_h / new_h)
 
 
-def upscale_factor(width: int, height: int, input_size: Sequence[int], crop_pct: float,
-                   fit: str = "crop") -> float:
+def upscale_factor(
+    width: int, height: int, input_size: Sequence[int], crop_pct: float, fit: str = "crop"
+) -> float:
     """How many network pixels one image pixel becomes along each side (> 1: enlarged)."""
     if check_fit(fit) == "pad":
         scale = math.floor(min(_input_hw(input_size)) / crop_pct)
@@ -121,7 +132,9 @@ def _times(factor: float) -> str:
     return f"{factor:.0f}×" if factor >= 10 else f"{factor:.1f}×"
 
 
-def fit_notices(facts: "ImageFacts", input_size: Sequence[int], crop_pct: float, fit: str = "crop") -> list[str]:
+def fit_notices(
+    facts: "ImageFacts", input_size: Sequence[int], crop_pct: float, fit: str = "crop"
+) -> list[str]:
     """Plain sentences about what fitting this image to the network does to it (may be empty).
 
     One sentence each, when it applies: an extreme aspect ratio (long side ≥
@@ -137,18 +150,26 @@ def fit_notices(facts: "ImageFacts", input_size: Sequence[int], crop_pct: float,
     if max(w, h) >= EXTREME_ASPECT * min(w, h):
         if fit == "crop":
             kept = crop_fraction(w, h, input_size, crop_pct, fit)
-            notices.append(f"The network sees only the middle {_percent(kept)} of this {w}×{h} image "
-                           "(centre crop). Set “Fit images to the network” to “pad” in the sidebar to show it whole.")
+            notices.append(
+                f"The network sees only the middle {_percent(kept)} of this {w}×{h} image "
+                "(centre crop). Set “Fit images to the network” to “pad” in the sidebar to show it whole."
+            )
         else:
             filled = w * h / _pad_side(w, h, crop_pct) ** 2
-            notices.append(f"This {w}×{h} image is padded to a square: it fills only {_percent(filled)} "
-                           f"of the network's {in_w}×{in_h} input; the rest is the mean colour.")
+            notices.append(
+                f"This {w}×{h} image is padded to a square: it fills only {_percent(filled)} "
+                f"of the network's {in_w}×{in_h} input; the rest is the mean colour."
+            )
     factor = upscale_factor(w, h, input_size, crop_pct, fit)
     if factor >= TINY_UPSCALE:
-        notices.append(f"The network enlarges this {w}×{h} image {_times(factor)} to fill its {in_w}×{in_h} "
-                       f"input (each image pixel covers {_times(factor)[:-1]}×{_times(factor)[:-1]} input "
-                       "pixels), so it sees a blur, not detail.")
+        notices.append(
+            f"The network enlarges this {w}×{h} image {_times(factor)} to fill its {in_w}×{in_h} "
+            f"input (each image pixel covers {_times(factor)[:-1]}×{_times(factor)[:-1]} input "
+            "pixels), so it sees a blur, not detail."
+        )
     if facts.frames > 1:
-        notices.append(f"This {facts.format} file has {facts.frames} frames; the network sees only "
-                       f"the first (frame 1 of {facts.frames}).")
+        notices.append(
+            f"This {facts.format} file has {facts.frames} frames; the network sees only "
+            f"the first (frame 1 of {facts.frames})."
+        )
     return notices

@@ -84,7 +84,7 @@ def fetch_weights(repo: str, model_label: str) -> tuple[Path, bool]:
         )
     try:
         return Path(huggingface_hub.hf_hub_download(repo, WEIGHTS_FILE)), False
-    except Exception as exc:  # noqa: BLE001 — any hub failure becomes one plain message
+    except Exception as exc:
         raise DownloadUnavailable(
             f"Downloading the weights of '{model_label}' from {repo} failed "
             f"({type(exc).__name__}: {first_line(exc)}). {OFFLINE_ADVICE}"

@@ -23,8 +23,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import InputError
 from .fit import crop_fraction, fit_notices
 
-__all__ = ["ImageFacts", "InputError", "MAX_PIXELS", "SUPPORTED_FORMATS", "crop_fraction", "describe_image",
-           "fit_notices", "load_image"]
+__all__ = [
+    "ImageFacts",
+    "InputError",
+    "MAX_PIXELS",
+    "SUPPORTED_FORMATS",
+    "crop_fraction",
+    "describe_image",
+    "fit_notices",
+    "load_image",
+]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO", "PPM", "ICO")
@@ -47,7 +55,9 @@ def _describe(data: bytes) -> str:
     return "not an image se_viz can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)"
 
 
-def _read(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]) -> tuple[bytes, str]:
+def _read(
+    data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]
+) -> tuple[bytes, str]:
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         label = name or path.name
@@ -56,8 +66,9 @@ def _read(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Opt
         except OSError as exc:
             raise _error(label, f"cannot open the file ({exc.strerror or exc}).") from None
         if size > MAX_FILE_BYTES:
-            raise _error(label, f"the file is {size / 1e6:.0f} MB; the limit is "
-                             f"{MAX_FILE_BYTES / 1e6:.0f} MB.")
+            raise _error(
+                label, f"the file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB."
+            )
         try:
             return path.read_bytes(), label
         except OSError as exc:
@@ -112,21 +123,25 @@ def _decoding(raw: bytes, label: str) -> Iterator[None]:
     except UnidentifiedImageError:
         raise _error(label, f"{_describe(raw)}.") from None
     except Image.DecompressionBombError:
-        raise _error(label, f"the image is too large to decode safely (over "
-                         f"{MAX_PIXELS / 1e6:.0f} megapixels).") from None
+        raise _error(
+            label, f"the image is too large to decode safely (over {MAX_PIXELS / 1e6:.0f} megapixels)."
+        ) from None
     except (OSError, SyntaxError, EOFError) as exc:
         text = str(exc).lower()
         if "truncat" in text or isinstance(exc, EOFError):
-            raise _error(label, "the file is truncated (it ends before the image does); "
-                             "upload it again.") from None
+            raise _error(
+                label, "the file is truncated (it ends before the image does); upload it again."
+            ) from None
         raise _error(label, f"the file is damaged and cannot be decoded ({exc}).") from None
     except MemoryError:
         raise _error(label, "not enough memory to decode this image.") from None
-    except Exception as exc:  # noqa: BLE001 — any decoder failure is a bad input, never a crash
+    except Exception as exc:
         raise _error(label, f"cannot decode this image ({type(exc).__name__}: {exc}).") from None
 
 
-def _open(data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]) -> tuple[bytes, str]:
+def _open(
+    data: Union[bytes, bytearray, memoryview, str, os.PathLike], name: Optional[str]
+) -> tuple[bytes, str]:
     raw, label = _read(data, name)
     if not raw:
         raise _error(label, "the file is empty (0 bytes).")
@@ -162,12 +177,13 @@ def _orientation(img: Image.Image) -> Optional[int]:
                 exif.load(img.info["exif"])
             return exif.get(0x0112)
         return img.getexif().get(0x0112)
-    except Exception:  # noqa: BLE001 — damaged metadata: describe the image as stored
+    except Exception:
         return None
 
 
-def describe_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike], *,
-                   name: Optional[str] = None) -> ImageFacts:
+def describe_image(
+    data: Union[bytes, bytearray, memoryview, str, os.PathLike], *, name: Optional[str] = None
+) -> ImageFacts:
     """The :class:`ImageFacts` of ``data`` (bytes or a path), read from the header only.
 
     No pixel is decoded, so this is cheap even for a 50-megapixel file and never raises for an
@@ -180,8 +196,13 @@ def describe_image(data: Union[bytes, bytearray, memoryview, str, os.PathLike], 
         width, height = img.size
         if _orientation(img) in _ROTATED:
             width, height = height, width
-        return ImageFacts(width=width, height=height, frames=int(getattr(img, "n_frames", 1) or 1),
-                          format=img.format or "unknown", mode=img.mode)
+        return ImageFacts(
+            width=width,
+            height=height,
+            frames=int(getattr(img, "n_frames", 1) or 1),
+            format=img.format or "unknown",
+            mode=img.mode,
+        )
     raise AssertionError("unreachable")  # _decoding re-raises every failure as InputError
 
 
@@ -203,9 +224,10 @@ def load_image(
         if width <= 0 or height <= 0:
             raise _error(label, f"the image has no pixels ({width}×{height}).")
         if width * height > MAX_PIXELS:
-            raise _error(label, 
+            raise _error(
+                label,
                 f"the image is {width}×{height} = {width * height / 1e6:.0f} "
-                f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first."
+                f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first.",
             )
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)

@@ -98,7 +98,9 @@ class LoadedModel:
         """
         rgb = image.convert("RGB")
         if check_fit(fit) == "pad":
-            rgb = pad_to_square(rgb, mean_fill(self.data_config["mean"]), self.data_config.get("crop_pct") or DEFAULT_CROP_PCT)
+            rgb = pad_to_square(
+                rgb, mean_fill(self.data_config["mean"]), self.data_config.get("crop_pct") or DEFAULT_CROP_PCT
+            )
         return rgb
 
     def preprocess(self, images: Sequence[Image.Image], fit: str = "crop") -> torch.Tensor:
@@ -161,7 +163,11 @@ def load_model(
     model = built.model
     if state is not None:
         fit_head(model, state)
-        what = f"The weights in {source.path.name}" if source.repo is None else f"The hub weights of {source.repo}"
+        what = (
+            f"The weights in {source.path.name}"
+            if source.repo is None
+            else f"The hub weights of {source.repo}"
+        )
         load_state(model, state, what, entry.architecture if entry else get_arch_name(name))
     model.eval()
     try:

@@ -18,11 +18,26 @@ from .catalog import CatalogEntry
 from .hub import default_repo, fetch_weights
 from .weights import file_sha256
 
-__all__ = ["LOCAL_FILE", "BUNDLED", "HUB_CACHE", "HUB_DOWNLOAD", "RANDOM_INIT", "FACTORY", "WeightsSource",
-           "hub_repo", "resolve_source"]
+__all__ = [
+    "LOCAL_FILE",
+    "BUNDLED",
+    "HUB_CACHE",
+    "HUB_DOWNLOAD",
+    "RANDOM_INIT",
+    "FACTORY",
+    "WeightsSource",
+    "hub_repo",
+    "resolve_source",
+]
 
 LOCAL_FILE, BUNDLED, HUB_CACHE, HUB_DOWNLOAD, RANDOM_INIT, FACTORY = (
-    "local file", "bundled", "hub cache", "hub download", "random init", "factory")
+    "local file",
+    "bundled",
+    "hub cache",
+    "hub download",
+    "random init",
+    "factory",
+)
 
 
 @dataclass(frozen=True)
@@ -65,14 +80,21 @@ class WeightsSource:
         if self.kind == HUB_DOWNLOAD:
             return f"Hugging Face hub {self.repo} (downloaded now, cached at {self.path.parent})"
         if self.kind == FACTORY:
-            return ("no weights file — the network as your factory built it (untrained unless the "
-                    "factory loads weights itself)")
+            return (
+                "no weights file — the network as your factory built it (untrained unless the "
+                "factory loads weights itself)"
+            )
         return "untrained (random init) — structure only"
 
     def manifest(self) -> dict[str, Optional[str]]:
         """The record as plain strings, for export manifests."""
-        return {"kind": self.kind, "path": str(self.path) if self.path else None, "repo": self.repo,
-                "sha256": self.sha256, "description": self.describe()}
+        return {
+            "kind": self.kind,
+            "path": str(self.path) if self.path else None,
+            "repo": self.repo,
+            "sha256": self.sha256,
+            "description": self.describe(),
+        }
 
 
 def hub_repo(name: str, entry: Optional[CatalogEntry]) -> str:
@@ -80,8 +102,9 @@ def hub_repo(name: str, entry: Optional[CatalogEntry]) -> str:
     return (entry.hf_hub_id if entry else None) or default_repo(entry.id if entry else name)
 
 
-def resolve_source(name: str, entry: Optional[CatalogEntry], weights: Optional[Path],
-                   pretrained: bool) -> WeightsSource:
+def resolve_source(
+    name: str, entry: Optional[CatalogEntry], weights: Optional[Path], pretrained: bool
+) -> WeightsSource:
     """Decide where the weights of ``name`` come from; find or fetch the file.
 
     Order: an explicit ``weights`` file, then (when ``pretrained``) the entry's bundled file, then
@@ -96,8 +119,10 @@ def resolve_source(name: str, entry: Optional[CatalogEntry], weights: Optional[P
             return WeightsSource(FACTORY)
         path = Path(entry.weights)
         if not path.is_file():
-            raise ModelLoadError(f"The weights file {path} of '{entry.id}' (named in "
-                                 f"{Path(entry.catalog_file or '').name}) does not exist: check its path.")
+            raise ModelLoadError(
+                f"The weights file {path} of '{entry.id}' (named in "
+                f"{Path(entry.catalog_file or '').name}) does not exist: check its path."
+            )
         return WeightsSource(LOCAL_FILE, path=path)
     if not pretrained:
         return WeightsSource(RANDOM_INIT)
@@ -105,7 +130,8 @@ def resolve_source(name: str, entry: Optional[CatalogEntry], weights: Optional[P
         if not entry.bundled_available:
             raise ModelLoadError(
                 f"The bundled weights {entry.bundled_path} are missing. Run 'se-viz train-demo' to "
-                "train them.")
+                "train them."
+            )
         return WeightsSource(BUNDLED, path=entry.bundled_path)
     repo = hub_repo(name, entry)
     path, cached = fetch_weights(repo, entry.name if entry else name)

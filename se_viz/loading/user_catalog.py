@@ -33,12 +33,32 @@ from ..errors import ModelLoadError, first_line
 from .catalog import CatalogEntry
 from .factory import factory_label, parse_factory
 
-__all__ = ["CATALOG_ENV", "check_class_count", "defaults_sentence", "entry_classes", "factory_entry",
-           "read_classes", "read_user_catalog", "user_data_config", "user_entries"]
+__all__ = [
+    "CATALOG_ENV",
+    "check_class_count",
+    "defaults_sentence",
+    "entry_classes",
+    "factory_entry",
+    "read_classes",
+    "read_user_catalog",
+    "user_data_config",
+    "user_entries",
+]
 
 CATALOG_ENV = "SE_VIZ_CATALOG"
-_FIELDS = {"id", "name", "factory", "weights", "classes", "input_size", "mean", "std", "interpolation",
-           "crop_pct", "source"}
+_FIELDS = {
+    "id",
+    "name",
+    "factory",
+    "weights",
+    "classes",
+    "input_size",
+    "mean",
+    "std",
+    "interpolation",
+    "crop_pct",
+    "source",
+}
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest", "lanczos", "box", "hamming")
 # The data-config fields an entry may give, in the order a sentence about defaults names them.
 PREPROCESSING = ("input_size", "mean", "std", "interpolation", "crop_pct")
@@ -47,8 +67,14 @@ PREPROCESSING = ("input_size", "mean", "std", "interpolation", "crop_pct")
 def factory_entry(spec: str) -> CatalogEntry:
     """An entry for a bare factory spec (``SE_VIZ_MODEL=my_senet.py:build``): everything default."""
     label = factory_label(spec)
-    return CatalogEntry(id=spec, name=label, source=f"your own network, built by {label}", builder="factory",
-                        user=True, factory=spec)
+    return CatalogEntry(
+        id=spec,
+        name=label,
+        source=f"your own network, built by {label}",
+        builder="factory",
+        user=True,
+        factory=spec,
+    )
 
 
 def user_entries() -> list[CatalogEntry]:
@@ -91,16 +117,18 @@ def _entry(item: dict[str, Any], path: Path, number: int) -> CatalogEntry:
     where = f"Entry {number} of the model catalog {path.name}"
     unknown = sorted(set(item) - _FIELDS)
     if unknown:
-        raise ModelLoadError(f"{where} has unknown field(s) {', '.join(unknown)}; the fields are "
-                             f"{', '.join(sorted(_FIELDS))}.")
+        raise ModelLoadError(
+            f"{where} has unknown field(s) {', '.join(unknown)}; the fields are {', '.join(sorted(_FIELDS))}."
+        )
     for key in ("id", "factory"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise ModelLoadError(f"{where} needs a '{key}' (text).")
     where = f"The entry '{item['id']}' of the model catalog {path.name}"
     parsed = parse_factory(item["factory"])
     if parsed is None:
-        raise ModelLoadError(f"{where} has factory = '{item['factory']}'; write module:function or "
-                             "file.py:function.")
+        raise ModelLoadError(
+            f"{where} has factory = '{item['factory']}'; write module:function or file.py:function."
+        )
     folder = path.parent
     target, function = parsed
     factory = item["factory"]
@@ -139,18 +167,26 @@ def _input_size(value: Any, where: str) -> Optional[tuple[int, int, int]]:
     sides = [value] if isinstance(value, int) else value
     if isinstance(sides, list) and len(sides) == 3 and sides[0] == 3:
         sides = sides[1:]
-    if (isinstance(sides, list) and len(sides) in (1, 2)
-            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sides)):
+    if (
+        isinstance(sides, list)
+        and len(sides) in (1, 2)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sides)
+    ):
         h, w = (sides * 2)[:2]
         return 3, h, w
-    raise ModelLoadError(f"{where}: input_size must be a side in pixels (224), [height, width] or [3, height, width].")
+    raise ModelLoadError(
+        f"{where}: input_size must be a side in pixels (224), [height, width] or [3, height, width]."
+    )
 
 
 def _triple(value: Any, key: str, where: str) -> Optional[tuple[float, float, float]]:
     if value is None:
         return None
-    if (isinstance(value, list) and len(value) == 3
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
         return tuple(float(v) for v in value)  # type: ignore[return-value]
     raise ModelLoadError(f"{where}: {key} must be three numbers (red, green, blue), e.g. [0.5, 0.5, 0.5].")
 
@@ -180,7 +216,9 @@ def read_classes(path: os.PathLike | str) -> list[str]:
         try:
             names = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ModelLoadError(f"The class names file {path.name} is not valid JSON ({first_line(exc)}).") from None
+            raise ModelLoadError(
+                f"The class names file {path.name} is not valid JSON ({first_line(exc)})."
+            ) from None
         if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
             raise ModelLoadError(f"The class names file {path.name} must hold a JSON list of names.")
         return names
@@ -198,8 +236,10 @@ def check_class_count(entry: CatalogEntry, classes: Optional[Sequence[str]], num
     """Refuse class names that do not match the network's outputs one to one."""
     if classes is not None and len(classes) != num_outputs:
         where = Path(entry.classes_file).name if entry.classes_file else "the catalog entry"
-        raise ModelLoadError(f"The class names of '{entry.id}' ({where}) are {len(classes)}, but the network "
-                             f"has {num_outputs} outputs: give one name per output, in output order.")
+        raise ModelLoadError(
+            f"The class names of '{entry.id}' ({where}) are {len(classes)}, but the network "
+            f"has {num_outputs} outputs: give one name per output, in output order."
+        )
 
 
 def user_data_config(entry: CatalogEntry, model: nn.Module) -> tuple[dict[str, Any], list[str], str]:
@@ -210,8 +250,11 @@ def user_data_config(entry: CatalogEntry, model: nn.Module) -> tuple[dict[str, A
     """
     config = dict(resolve_model_data_config(model))
     own = getattr(model, "pretrained_cfg", None) or getattr(model, "default_cfg", None)
-    origin = ("the network's own pretrained_cfg (timm.data.resolve_model_data_config)" if own else
-              "timm's ImageNet defaults (timm.data.resolve_model_data_config on the network)")
+    origin = (
+        "the network's own pretrained_cfg (timm.data.resolve_model_data_config)"
+        if own
+        else "timm's ImageNet defaults (timm.data.resolve_model_data_config on the network)"
+    )
     defaults = []
     for key in PREPROCESSING:
         value = getattr(entry, key)
@@ -222,8 +265,9 @@ def user_data_config(entry: CatalogEntry, model: nn.Module) -> tuple[dict[str, A
     return config, defaults, origin
 
 
-def defaults_sentence(defaults: Sequence[str], config: dict[str, Any], labels: Sequence[str],
-                      origin: Optional[str]) -> Optional[str]:
+def defaults_sentence(
+    defaults: Sequence[str], config: dict[str, Any], labels: Sequence[str], origin: Optional[str]
+) -> Optional[str]:
     """One sentence naming the default values a user's network is shown with, and their origin."""
     if not defaults:
         return None
@@ -239,7 +283,10 @@ def defaults_sentence(defaults: Sequence[str], config: dict[str, Any], labels: S
         parts.append(f"centre crop {100 * config['crop_pct']:.1f} %")
     sentence = f"Defaults: {', '.join(parts)} from {origin}" if parts else ""
     if "classes" in defaults:
-        names = ("ImageNet class names (the network has 1000 outputs)" if len(labels) == 1000
-                 else f"classes named “{labels[0]}” … “{labels[-1]}”")
+        names = (
+            "ImageNet class names (the network has 1000 outputs)"
+            if len(labels) == 1000
+            else f"classes named “{labels[0]}” … “{labels[-1]}”"
+        )
         sentence = f"{sentence}; {names}" if sentence else f"Defaults: {names}"
     return f"{sentence} — set them in the model's catalog entry (SE_VIZ_CATALOG)."

@@ -41,7 +41,7 @@ def _unwrap(obj: Any, path: Path) -> dict[str, torch.Tensor]:
         if tensors:
             # DataParallel / DDP checkpoints prefix every key with "module.".
             if all(k.startswith("module.") for k in tensors):
-                tensors = {k[len("module."):]: v for k, v in tensors.items()}
+                tensors = {k[len("module.") :]: v for k, v in tensors.items()}
             return tensors
     raise ModelLoadError(f"{path.name}: the file holds no model weights (no state dict of tensors).")
 

@@ -26,8 +26,17 @@ __all__ = ["main", "VIEWS"]
 
 log = logging.getLogger(__name__)
 
-VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Compare", "Classes",
-         "Interventions", "Teach one block", "Export"]
+VIEWS = [
+    "Predictions",
+    "Gate heatmap",
+    "Distributions",
+    "Block drill-down",
+    "Compare",
+    "Classes",
+    "Interventions",
+    "Teach one block",
+    "Export",
+]
 #: What the Interventions tab can ask, in order.
 INTERVENTIONS = ["edit one block", "knock-out sweep", "over all images"]
 
@@ -56,19 +65,23 @@ def _network_view(digest: str, model_key: str, fit: str, _data: bytes, _lm: Load
     return buf.getvalue()
 
 
-def _decode(items: list[sidebar.ImageItem]) -> list[tuple[sidebar.ImageItem, bytes]]:
+def _decode(items: list[sidebar.PickedImage]) -> list[tuple[sidebar.PickedImage, bytes]]:
     """Thumbnails of the images that decode; a clear message naming each file that does not."""
     good = []
     for item in items:
         try:
             good.append((item, cache.thumbnail_png(item.digest, item.data)))
         except se_viz.InputError as exc:
-            st.error(f"**{item.name}** cannot be used: {exc} The other images are unaffected.",
-                     icon=":material/broken_image:")
-        except Exception as exc:  # noqa: BLE001
+            st.error(
+                f"**{item.name}** cannot be used: {exc} The other images are unaffected.",
+                icon=":material/broken_image:",
+            )
+        except Exception as exc:
             log.exception("decoding %s failed", item.name)
-            st.error(f"**{item.name}** cannot be used: the file could not be read ({type(exc).__name__}).",
-                     icon=":material/broken_image:")
+            st.error(
+                f"**{item.name}** cannot be used: the file could not be read ({type(exc).__name__}).",
+                icon=":material/broken_image:",
+            )
     return good
 
 
@@ -91,10 +104,13 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
         except se_viz.InputError as exc:
             st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
             continue
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("capture of %s failed", item.name)
-            st.error(f"**{item.name}**: the network could not process this image "
-                     f"({type(exc).__name__}: {first_line(exc)}).", icon=":material/warning:")
+            st.error(
+                f"**{item.name}**: the network could not process this image "
+                f"({type(exc).__name__}: {first_line(exc)}).",
+                icon=":material/warning:",
+            )
             continue
         out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap))
     if bar is not None:
@@ -138,8 +154,9 @@ def _main() -> None:
     names = [item.name for item, _ in decoded]
     detail = state.follow_images(names)
     if len(names) > 1:
-        detail = st.selectbox("Image shown in the heatmap, distributions and drill-down", names,
-                              key=state.DETAIL)
+        detail = st.selectbox(
+            "Image shown in the heatmap, distributions and drill-down", names, key=state.DETAIL
+        )
     fit = state.fit()
     analysed = _analyse(decoded, model, detail, fit)
     if not analysed:
@@ -164,42 +181,58 @@ def _main() -> None:
         "Classes": lambda: _render_classes(analysed, stacked, names, model),
         "Interventions": lambda: _render_interventions(analysed, current, lm),
         "Teach one block": lambda: intervention_views.render_teach(
-            lm, current.image(), current.name, projector=state.projector()),
-        "Export": lambda: export_view.render_export(
-            stacked, names, current.cap, current.name, lm, fit),
+            lm, current.image(), current.name, projector=state.projector()
+        ),
+        "Export": lambda: export_view.render_export(stacked, names, current.cap, current.name, lm, fit),
     }
-    for label, tab in zip(VIEWS, tabs):
+    for label, tab in zip(VIEWS, tabs, strict=True):
         if tab.open:
             with tab, friendly_errors(label.lower()):
                 render[label]()
 
 
-def _render_classes(analysed: list[Analysed], stacked: Capture, names: list[str],
-                    model: sidebar.ModelState) -> None:
+def _render_classes(
+    analysed: list[Analysed], stacked: Capture, names: list[str], model: sidebar.ModelState
+) -> None:
     """The class views on the user's images, or on the offline demonstration's generated set."""
     made = many_views.render_demo_button(model.lm)
     if made is not None:
         state.keep_demo_set(model.choice.key, made)
     demo = state.demo_set(model.choice.key)
     sources = ["your images"] + ([state.DEMO_SOURCE] if demo is not None else [])
-    source = st.segmented_control("Images for the class views", sources, key=state.CLASS_SOURCE,
-                                  default=sources[-1], required=True) or sources[0]
+    source = (
+        st.segmented_control(
+            "Images for the class views", sources, key=state.CLASS_SOURCE, default=sources[-1], required=True
+        )
+        or sources[0]
+    )
     if source == "your images" or demo is None:
         many_views.render_classes(stacked, names, [a.thumb for a in analysed], class_names=model.lm.labels)
     else:
-        many_views.render_classes(demo.capture, demo.names, demo.thumbnails, class_names=model.lm.labels,
-                                  labels=demo.labels)
+        many_views.render_classes(
+            demo.capture, demo.names, demo.thumbnails, class_names=model.lm.labels, labels=demo.labels
+        )
 
 
 def _render_interventions(analysed: list[Analysed], current: Analysed, lm: LoadedModel) -> None:
     """Does a gate matter? Edit one block, knock every block out in turn, or ablate over all images."""
-    what = st.segmented_control("Question", INTERVENTIONS, key="interventions_question",
-                                default=INTERVENTIONS[0], required=True, wrap=True) or INTERVENTIONS[0]
+    what = (
+        st.segmented_control(
+            "Question",
+            INTERVENTIONS,
+            key="interventions_question",
+            default=INTERVENTIONS[0],
+            required=True,
+            wrap=True,
+        )
+        or INTERVENTIONS[0]
+    )
     image = current.image()
     if what == INTERVENTIONS[0]:
         others = [a.cap for a in analysed if a is not current]
-        intervention_views.render_intervene(lm, image, current.name,
-                                            group=Capture.concat(others) if others else None)
+        intervention_views.render_intervene(
+            lm, image, current.name, group=Capture.concat(others) if others else None
+        )
     elif what == INTERVENTIONS[1]:
         intervention_views.render_sweep(lm, image, current.name)
     else:

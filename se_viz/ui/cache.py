@@ -154,8 +154,11 @@ def _run(digest: str, data: bytes, lm: LoadedModel, maps: bool, fit: str) -> Cap
     cap = se_viz.capture(lm.model, batch, blocks=lm.blocks, maps=[b.name for b in lm.blocks] if maps else [])
     if maps:
         # float16 halves the memory of the maps; the drill-down converts one block back.
-        cap = replace(cap, maps_in={k: v.astype(np.float16) for k, v in cap.maps_in.items()},
-                      maps_out={k: v.astype(np.float16) for k, v in cap.maps_out.items()})
+        cap = replace(
+            cap,
+            maps_in={k: v.astype(np.float16) for k, v in cap.maps_in.items()},
+            maps_out={k: v.astype(np.float16) for k, v in cap.maps_out.items()},
+        )
     return cap
 
 
@@ -164,19 +167,24 @@ def capture_key(digest: str, choice: ModelChoice, fit: str) -> tuple:
     return (digest, choice.key, fit)
 
 
-def capture_cached(data: bytes, digest: str, choice: ModelChoice, lm: LoadedModel, *, fit: str,
-                   maps: bool = False) -> Capture:
+def capture_cached(
+    data: bytes, digest: str, choice: ModelChoice, lm: LoadedModel, *, fit: str, maps: bool = False
+) -> Capture:
     """The capture of one image (N = 1): from the store, or one forward pass.
 
     Raises ``InputError`` for an image that cannot be decoded (failures are not kept).
     """
-    return capture_store().get(capture_key(digest, choice, fit), maps,
-                               lambda: _run(digest, data, lm, maps, fit))
+    return capture_store().get(
+        capture_key(digest, choice, fit), maps, lambda: _run(digest, data, lm, maps, fit)
+    )
 
 
 def block_maps(cap: Capture, block: str) -> Capture:
     """A view of ``cap`` whose maps hold only ``block``, as float32 (for the figure builders)."""
     if block not in cap.maps_in:
         return replace(cap, maps_in={}, maps_out={})
-    return replace(cap, maps_in={block: cap.maps_in[block].astype(np.float32)},
-                   maps_out={block: cap.maps_out[block].astype(np.float32)})
+    return replace(
+        cap,
+        maps_in={block: cap.maps_in[block].astype(np.float32)},
+        maps_out={block: cap.maps_out[block].astype(np.float32)},
+    )

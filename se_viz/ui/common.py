@@ -39,10 +39,12 @@ def friendly_errors(what: str) -> Iterator[None]:
         yield
     except InputError as exc:
         st.error(str(exc), icon=":material/broken_image:")
-    except Exception as exc:  # noqa: BLE001 — the browser gets a sentence, the log the trace
+    except Exception as exc:
         log.exception("rendering %s failed", what)
-        st.error(f"Sorry — the {what} could not be drawn ({first_line(exc)}). The other views still work.",
-                 icon=":material/warning:")
+        st.error(
+            f"Sorry — the {what} could not be drawn ({first_line(exc)}). The other views still work.",
+            icon=":material/warning:",
+        )
 
 
 def slug(text: str) -> str:
@@ -57,8 +59,10 @@ def styled(fig: go.Figure) -> go.Figure:
 
 def chart(fig: go.Figure, key: str, filename: str) -> None:
     """Draw a Plotly figure; its toolbar's camera saves a PNG named ``filename``."""
-    config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"],
-                                                        "filename": filename}}
+    config = {
+        **PLOTLY_CONFIG,
+        "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": filename},
+    }
     st.plotly_chart(styled(fig), key=key, config=config, width="stretch")
 
 

@@ -58,7 +58,9 @@ def unpack_zip(digest: str, _data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(_data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_ZIP_BYTES:
-                raise se_viz.InputError("the ZIP unpacks to more than 2 GB; open it from SE_VIZ_DATA instead.")
+                raise se_viz.InputError(
+                    "the ZIP unpacks to more than 2 GB; open it from SE_VIZ_DATA instead."
+                )
             for info in zf.infolist():
                 dest = (target / info.filename).resolve()
                 if not dest.is_relative_to(target.resolve()):
@@ -68,8 +70,10 @@ def unpack_zip(digest: str, _data: bytes) -> str:
         raise se_viz.InputError("the file is not a ZIP archive.") from None
     manifests = sorted(target.rglob(MANIFEST_FILE))
     if not manifests:
-        raise se_viz.InputError(f"the ZIP holds no gate dataset (no {MANIFEST_FILE}); zip the folder "
-                                "that `se-viz capture --out` wrote.")
+        raise se_viz.InputError(
+            f"the ZIP holds no gate dataset (no {MANIFEST_FILE}); zip the folder "
+            "that `se-viz capture --out` wrote."
+        )
     return str(manifests[0].parent)
 
 
@@ -136,12 +140,13 @@ ABLATION_IMAGES = 200
 
 
 @st.cache_resource(show_spinner="Reading the dataset's images …", max_entries=2)
-def _ablation_inputs(path: str, model_name: str, _ds: GateDataset,
-                     _lm) -> tuple[list[Image.Image], Optional[list[int]]]:
+def _ablation_inputs(
+    path: str, model_name: str, _ds: GateDataset, _lm
+) -> tuple[list[Image.Image], Optional[list[int]]]:
     """Up to :data:`ABLATION_IMAGES` readable images of the dataset, and their class indices in the
     loaded model when every label is one of its class names."""
     images, labels = [], []
-    for image_path, label in zip(_ds.paths, _ds.labels):
+    for image_path, label in zip(_ds.paths, _ds.labels, strict=True):
         if len(images) == ABLATION_IMAGES:
             break
         try:
@@ -161,21 +166,24 @@ def render_dataset(path: str, lm=None) -> None:
     ds, cap = opened.dataset, opened.capture
     manifest = ds.manifest
     st.subheader(f"Gate dataset: {Path(path).name}")
-    st.caption(f"{len(ds)} images · {len(ds.blocks)} SE blocks of {manifest['model']['id']} · "
-               f"{manifest.get('dtype', 'float32')} · {'labelled' if ds.has_labels else 'no labels'} · "
-               "read from Parquet: the network does not run again.")
+    st.caption(
+        f"{len(ds)} images · {len(ds.blocks)} SE blocks of {manifest['model']['id']} · "
+        f"{manifest.get('dtype', 'float32')} · {'labelled' if ds.has_labels else 'no labels'} · "
+        "read from Parquet: the network does not run again."
+    )
     thumbs = Thumbnails(ds.paths)
     views = {
         "Summary": lambda: _render_summary(opened.summary),
         "Compare": lambda: many_views.render_compare(cap, opened.names, thumbs),
-        "Classes": lambda: many_views.render_classes(cap, opened.names, thumbs, class_names=ds.class_names,
-                                                     labels=ds.labels if ds.has_labels else None),
+        "Classes": lambda: many_views.render_classes(
+            cap, opened.names, thumbs, class_names=ds.class_names, labels=ds.labels if ds.has_labels else None
+        ),
         "Stage ablation": lambda: _render_ablation(path, ds, lm),
         "Unreadable files": lambda: _render_errors(ds),
     }
     # Lazy tabs: only the open one runs (the stage ablation reads images, the class views compute).
     tabs = st.tabs(list(views), key="dataset_view", on_change="rerun")
-    for (label, render), tab in zip(views.items(), tabs):
+    for (label, render), tab in zip(views.items(), tabs, strict=True):
         if tab.open:
             with tab, friendly_errors(label.lower()):
                 render()
@@ -185,18 +193,22 @@ def _render_summary(summary: pd.DataFrame) -> None:
     if (summary["paper_name"] == summary["block"]).all():  # a column that repeats another
         summary = summary.drop(columns=["paper_name"])
     st.table(summary.style.format(precision=3, na_rep="—"), hide_index=True)
-    st.caption("Per block over all images and channels: mean and std of the gates, fractions below "
-               "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
-               "(between-class over within-class spread of the gates).")
+    st.caption(
+        "Per block over all images and channels: mean and std of the gates, fractions below "
+        "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
+        "(between-class over within-class spread of the gates)."
+    )
 
 
 def _render_ablation(path: str, ds: GateDataset, lm) -> None:
     if lm is None:
         st.info("Load a model to ablate its SE blocks over this dataset's images.")
         return
-    st.caption(f"Reruns the loaded model ({lm.display_name}) on up to {ABLATION_IMAGES} of the "
-               "dataset's images that can be read from this computer, with labels when they "
-               "are the model's class names.")
+    st.caption(
+        f"Reruns the loaded model ({lm.display_name}) on up to {ABLATION_IMAGES} of the "
+        "dataset's images that can be read from this computer, with labels when they "
+        "are the model's class names."
+    )
     images, labels = _ablation_inputs(path, lm.name, ds, lm)
     intervention_views.render_set_ablation(lm, images, labels)
 

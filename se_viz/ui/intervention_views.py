@@ -29,8 +29,14 @@ from .common import chart, friendly_errors
 
 __all__ = ["render_intervene", "render_set_ablation", "render_sweep", "render_teach"]
 
-EDIT_KINDS = ["neutralise (s = 1)", "zero (s = 0)", "replace by group mean", "scale", "switch off top-k",
-              "switch off bottom-k"]
+EDIT_KINDS = [
+    "neutralise (s = 1)",
+    "zero (s = 0)",
+    "replace by group mean",
+    "scale",
+    "switch off top-k",
+    "switch off bottom-k",
+]
 
 
 def _model_key(lm: LoadedModel) -> str:
@@ -54,8 +60,13 @@ def _progress_bar(text: str) -> Callable[[int, int, str], None]:
     return update
 
 
-def _run_on_click(key: tuple, label: str, button_key: str, what: str,
-                  compute: Callable[[Callable[[int, int, str], None]], object]) -> Optional[object]:
+def _run_on_click(
+    key: tuple,
+    label: str,
+    button_key: str,
+    what: str,
+    compute: Callable[[Callable[[int, int, str], None]], object],
+) -> Optional[object]:
     """A slow result: from the store, or computed with a progress bar when the button is clicked
     (None until then). Moving any other widget never reruns it."""
     held = result_store().peek(key)
@@ -72,8 +83,9 @@ def _big(text: str, projector: bool) -> None:
         # Markdown is not parsed inside an HTML block: turn the two marks into tags ourselves.
         body = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
         body = re.sub(r"\*(.+?)\*", r"<i>\1</i>", body)
-        st.markdown(f"<div style='font-size:1.7rem;line-height:1.35;color:#000'>{body}</div>",
-                    unsafe_allow_html=True)
+        st.markdown(
+            f"<div style='font-size:1.7rem;line-height:1.35;color:#000'>{body}</div>", unsafe_allow_html=True
+        )
     else:
         st.markdown(text)
 
@@ -99,27 +111,42 @@ def _edit_from_widgets(block: str, group: Optional[Capture], channels: int) -> t
         name = f"mean of {group.num_images} image(s)"
         return iv.replace(group.gates[block].mean(axis=0), name), kind
     if kind == "scale":
-        f = st.slider("Factor", 0.0, 3.0, 0.5, 0.05, key="iv_edit_factor",
-                      help="Every gate is multiplied by this factor and clipped to [0, 1].")
+        f = st.slider(
+            "Factor",
+            0.0,
+            3.0,
+            0.5,
+            0.05,
+            key="iv_edit_factor",
+            help="Every gate is multiplied by this factor and clipped to [0, 1].",
+        )
         return iv.scale(f), kind
     k = st.slider("k channels", 1, max(1, channels), min(5, channels), key="iv_edit_k")
     return (iv.switch_off_top(k) if "top" in kind else iv.switch_off_bottom(k)), kind
 
 
-def render_intervene(lm: LoadedModel, image: Image.Image, image_name: str,
-                     group: Optional[Capture] = None) -> None:
+def render_intervene(
+    lm: LoadedModel, image: Image.Image, image_name: str, group: Optional[Capture] = None
+) -> None:
     """Edit one block's gates for one image and show the top-5 before and after.
 
     ``group`` (optional) is a capture of other images; its mean gates are offered as a
     replacement ("does this image survive with the group's average gates?").
     """
     with friendly_errors("intervention view"):
-        st.caption("Change what one SE block does for this image — remove it (s = 1), switch it "
-                   "off, give it other gates — and see whether the prediction moves.")
+        st.caption(
+            "Change what one SE block does for this image — remove it (s = 1), switch it "
+            "off, give it other gates — and see whether the prediction moves."
+        )
         labels = {b.name: b.label for b in lm.blocks}
         names = [b.name for b in lm.blocks]
-        block = st.selectbox("SE block", names, index=len(names) - 1, key="iv_edit_block",
-                             format_func=lambda n: labels.get(n, n))
+        block = st.selectbox(
+            "SE block",
+            names,
+            index=len(names) - 1,
+            key="iv_edit_block",
+            format_func=lambda n: labels.get(n, n),
+        )
         info = next(b for b in lm.blocks if b.name == block)
         edit, _ = _edit_from_widgets(block, group, info.channels)
         if edit is None:
@@ -130,12 +157,22 @@ def render_intervene(lm: LoadedModel, image: Image.Image, image_name: str,
         dp, dl = float(res.delta_prob[0]) * 100.0, float(res.delta_logprob[0])
         c1, c2, c3 = st.columns(3)
         c1.metric("originally predicted", before_cls)
-        c2.metric(f"p({before_cls}) after the edit", f"{100 * res.after.probabilities()[0][res.predicted[0]]:.1f} %",
-                  f"{dp:+.2f} percentage points")
-        c3.metric("Δ log p (nats)", f"{dl:+.3f}",
-                  "prediction changed" if res.prediction_changed[0] else "same top-1", delta_color="off")
-        chart(fig_iv.top5_comparison(res.top(5), f"{info.name}: {edit.label}", image_name), "iv_top5",
-              f"intervention_{info.name}")
+        c2.metric(
+            f"p({before_cls}) after the edit",
+            f"{100 * res.after.probabilities()[0][res.predicted[0]]:.1f} %",
+            f"{dp:+.2f} percentage points",
+        )
+        c3.metric(
+            "Δ log p (nats)",
+            f"{dl:+.3f}",
+            "prediction changed" if res.prediction_changed[0] else "same top-1",
+            delta_color="off",
+        )
+        chart(
+            fig_iv.top5_comparison(res.top(5), f"{info.name}: {edit.label}", image_name),
+            "iv_top5",
+            f"intervention_{info.name}",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,23 +189,41 @@ def render_sweep(lm: LoadedModel, image: Image.Image, image_name: str) -> None:
             "forward passes, not one per block."
         )
         key = ("sweep", _model_key(lm), _digest([image]))
-        res = _run_on_click(key, f"Run the sweep ({len(lm.blocks)} blocks)", "iv_sweep_run", "Knock-out sweep",
-                            lambda progress: iv.knock_out_sweep(lm.model, lm.preprocess([image]),
-                                                                blocks=lm.blocks, progress=progress))
+        res = _run_on_click(
+            key,
+            f"Run the sweep ({len(lm.blocks)} blocks)",
+            "iv_sweep_run",
+            "Knock-out sweep",
+            lambda progress: iv.knock_out_sweep(
+                lm.model, lm.preprocess([image]), blocks=lm.blocks, progress=progress
+            ),
+        )
         if res is None:
             return
         frame = res.to_frame(0, lm.labels)
         cls = lm.labels[int(res.predicted[0])] if lm.labels else str(int(res.predicted[0]))
         chart(fig_iv.sweep_bar(frame, cls, image_name), "iv_sweep_bar", "knock_out_sweep")
         worst = frame.iloc[int(frame["delta_logprob"].idxmin())]
-        st.markdown(f"Removing **{worst['block']}** costs the most: Δ log p = {worst['delta_logprob']:+.3f} "
-                    f"({worst['delta_prob'] * 100:+.2f} percentage points). "
-                    f"{int(frame['prediction_changed'].sum())} of {len(frame)} knock-outs change the top-1 class."
-                    + ("" if res.reused else " (This model's trunk could not be split, so every block "
-                                              "took a full pass.)"))
-        st.dataframe(frame, hide_index=True, width="stretch", key="iv_sweep_table",
-                     column_config={"delta_logprob": st.column_config.NumberColumn("Δ log p", format="%.4f"),
-                                    "delta_prob": st.column_config.NumberColumn("Δ p (0–1)", format="%.4f")})
+        st.markdown(
+            f"Removing **{worst['block']}** costs the most: Δ log p = {worst['delta_logprob']:+.3f} "
+            f"({worst['delta_prob'] * 100:+.2f} percentage points). "
+            f"{int(frame['prediction_changed'].sum())} of {len(frame)} knock-outs change the top-1 class."
+            + (
+                ""
+                if res.reused
+                else " (This model's trunk could not be split, so every block took a full pass.)"
+            )
+        )
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            key="iv_sweep_table",
+            column_config={
+                "delta_logprob": st.column_config.NumberColumn("Δ log p", format="%.4f"),
+                "delta_prob": st.column_config.NumberColumn("Δ p (0–1)", format="%.4f"),
+            },
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,8 +243,9 @@ def _offline_set(kind: str, n: int) -> tuple[list[Image.Image], list[int]]:
     return [Image.fromarray(a) for a in images], labels.tolist()
 
 
-def render_set_ablation(lm: LoadedModel, images: Sequence[Image.Image] = (),
-                        labels: Optional[Sequence[int]] = None) -> None:
+def render_set_ablation(
+    lm: LoadedModel, images: Sequence[Image.Image] = (), labels: Optional[Sequence[int]] = None
+) -> None:
     """Neutralise each block, each stage, all stages but one, and all, over many images.
 
     ``images`` are the user's images (uploads or a gate dataset's), ``labels`` their true class
@@ -208,8 +264,10 @@ def render_set_ablation(lm: LoadedModel, images: Sequence[Image.Image] = (),
         if not sources:
             st.info("Add a few images (the more the better) to ablate over a set.")
             return
-        source = st.segmented_control("Images", sources, default=sources[0], key="iv_set_source",
-                                      required=True) or sources[0]
+        source = (
+            st.segmented_control("Images", sources, default=sources[0], key="iv_set_source", required=True)
+            or sources[0]
+        )
         if source == "your images":
             imgs, labs = list(images), (list(labels) if labels is not None else None)
             what: tuple = (_digest(imgs), tuple(labs) if labs is not None else None)
@@ -218,19 +276,34 @@ def render_set_ablation(lm: LoadedModel, images: Sequence[Image.Image] = (),
             imgs, labs = _offline_set(source, int(n))
             what = (source, int(n))  # generated deterministically: no need to hash the pixels
         key = ("set", _model_key(lm), what)
-        res = _run_on_click(key, f"Run over {len(imgs)} images", "iv_set_run", "Ablation over the set",
-                            lambda progress: iv.ablate_over_images(lm.model, lm.preprocess(imgs), labs,
-                                                                   blocks=lm.blocks, progress=progress))
+        res = _run_on_click(
+            key,
+            f"Run over {len(imgs)} images",
+            "iv_set_run",
+            "Ablation over the set",
+            lambda progress: iv.ablate_over_images(
+                lm.model, lm.preprocess(imgs), labs, blocks=lm.blocks, progress=progress
+            ),
+        )
         if res is None:
             return
         table = res.table()
         chart(fig_iv.ablation_chart(table), "iv_set_chart", "set_ablation")
-        st.dataframe(table, hide_index=True, width="stretch", key="iv_set_table",
-                     column_config={c: st.column_config.NumberColumn(c, format="%.3f")
-                                    for c in ("top1_agreement", "accuracy", "top5_accuracy", "mean_delta_logprob")})
-        st.caption("Paper (ImageNet, networks *retrained* per setting, top-1 error): SE in stage 2 only "
-                   "23.03 %, stage 3 only 23.04 %, stage 4 only 22.68 %, all stages 22.28 %, none 23.30 %. "
-                   "Neutralising gates of a trained network is a harsher test than never having them.")
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            key="iv_set_table",
+            column_config={
+                c: st.column_config.NumberColumn(c, format="%.3f")
+                for c in ("top1_agreement", "accuracy", "top5_accuracy", "mean_delta_logprob")
+            },
+        )
+        st.caption(
+            "Paper (ImageNet, networks *retrained* per setting, top-1 error): SE in stage 2 only "
+            "23.03 %, stage 3 only 23.04 %, stage 4 only 22.68 %, all stages 22.28 %, none 23.30 %. "
+            "Neutralising gates of a trained network is a harsher test than never having them."
+        )
 
 
 def _mini_classes() -> list[str]:
@@ -247,7 +320,7 @@ def _shown_channels(walk: BlockWalk, k: int = 4) -> list[int]:
     """The channels the block boosts most and damps most (half each)."""
     order = np.argsort(-walk.s, kind="stable")
     half = max(1, k // 2)
-    return [int(c) for c in order[:half]] + [int(c) for c in order[::-1][:k - half]]
+    return [int(c) for c in order[:half]] + [int(c) for c in order[::-1][: k - half]]
 
 
 def _num(x: float) -> str:
@@ -262,8 +335,13 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
     with friendly_errors("walk through one block"):
         labels = {b.name: b.label for b in lm.blocks}
         names = [b.name for b in lm.blocks]
-        block = st.selectbox("SE block to walk through", names, index=0, key="iv_teach_block",
-                             format_func=lambda n: labels.get(n, n))
+        block = st.selectbox(
+            "SE block to walk through",
+            names,
+            index=0,
+            key="iv_teach_block",
+            format_func=lambda n: labels.get(n, n),
+        )
         info = next(b for b in lm.blocks if b.name == block)
         key = ("walk", _model_key(lm), _digest([image]), block)
         walk: BlockWalk = result_store().get(key, lambda: walk_block(lm.model, info, lm.preprocess([image])))
@@ -275,56 +353,102 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
         st.subheader("Step 1 · the input: C feature maps u")
         # The image name is the user's file name: escaped, and stripped of Markdown marks.
         shown_name = html.escape(image_name.replace("*", "").replace("_", " "))
-        _big(f"The block receives **{C} feature maps** of {H}×{W} pixels from the layer before it. "
-             f"Each map shows where one learned feature responds in *{shown_name}*. Four of them:", projector)
+        _big(
+            f"The block receives **{C} feature maps** of {H}×{W} pixels from the layer before it. "
+            f"Each map shows where one learned feature responds in *{shown_name}*. Four of them:",
+            projector,
+        )
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)
-        chart(fig_iv.map_grid(walk.u[chans], chans, f"Input maps u_c of {info.name}"), "iv_teach_u",
-              f"walk_{block}_u")
+        chart(
+            fig_iv.map_grid(walk.u[chans], chans, f"Input maps u_c of {info.name}"),
+            "iv_teach_u",
+            f"walk_{block}_u",
+        )
 
         st.subheader("Step 2 · squeeze: one number z_c per map")
-        _big("Each map is averaged into one number: how strongly its feature is present anywhere in "
-             "the image.", projector)
+        _big(
+            "Each map is averaged into one number: how strongly its feature is present anywhere in "
+            "the image.",
+            projector,
+        )
         total = float(walk.z[c_hi]) * H * W
         # The general form and this image's numbers on separate lines: one line overflows a projector.
         _latex(r"z_c = \frac{1}{H W} \sum_{i=1}^{H} \sum_{j=1}^{W} u_c(i, j)", projector)
         _latex(rf"z_{{{c_hi}}} = \frac{{{_num(total)}}}{{{H} \cdot {W}}} = {_num(walk.z[c_hi])}", projector)
-        chart(fig_iv.vector_bars(walk.z, f"The squeeze z: {C} numbers (outlined: the maps above)",
-                                 "z_c (mean activation)", highlight=chans), "iv_teach_z", f"walk_{block}_z")
+        chart(
+            fig_iv.vector_bars(
+                walk.z,
+                f"The squeeze z: {C} numbers (outlined: the maps above)",
+                "z_c (mean activation)",
+                highlight=chans,
+            ),
+            "iv_teach_z",
+            f"walk_{block}_z",
+        )
 
         st.subheader("Step 3 · excite, part 1: squeeze the C numbers into r")
         relu = bool(np.allclose(walk.reduced, np.maximum(walk.reduced_pre, 0.0), atol=1e-6))
         act = "ReLU" if relu else "the activation δ"
         j = int(np.argmax(walk.reduced_pre))
         terms = " + ".join(rf"({walk.w1[j, c]:.2f})({walk.z[c]:.2f})" for c in range(min(2, C)))
-        _big(f"A small layer W₁ ({r} × {C}) mixes all {C} numbers into just **{r}**, then {act} "
-             f"{'sets the negative ones to 0' if relu else 'is applied'}. This bottleneck makes the "
-             "block look at the channels together.", projector)
+        _big(
+            f"A small layer W₁ ({r} × {C}) mixes all {C} numbers into just **{r}**, then {act} "
+            f"{'sets the negative ones to 0' if relu else 'is applied'}. This bottleneck makes the "
+            "block look at the channels together.",
+            projector,
+        )
         _latex(r"a = W_1 z + b_1,\quad \delta(a)" + (r" = \max(0, a)" if relu else ""), projector)
         # Two lines: the weighted sum, then the bias and the result (one line is too wide at 1024 px).
-        _latex(rf"\begin{{aligned}} a_{{{j}}} &= {terms} + \dots \\ &\quad + ({walk.b1[j]:.2f}) = "
-               rf"{_num(walk.reduced_pre[j])} \end{{aligned}}", projector)
-        chart(fig_iv.reduce_bars(walk.reduced_pre, walk.reduced, "ReLU" if relu else "δ"), "iv_teach_reduce",
-              f"walk_{block}_reduced")
+        _latex(
+            rf"\begin{{aligned}} a_{{{j}}} &= {terms} + \dots \\ &\quad + ({walk.b1[j]:.2f}) = "
+            rf"{_num(walk.reduced_pre[j])} \end{{aligned}}",
+            projector,
+        )
+        chart(
+            fig_iv.reduce_bars(walk.reduced_pre, walk.reduced, "ReLU" if relu else "δ"),
+            "iv_teach_reduce",
+            f"walk_{block}_reduced",
+        )
 
         st.subheader("Step 4 · excite, part 2: one gate s_c per channel")
         hard = info.gate_kind == "hard-sigmoid"
-        _big(f"A second layer W₂ ({C} × {r}) turns the {r} numbers back into one per channel, and the "
-             f"{'hard ' if hard else ''}sigmoid squashes each into a gate between 0 (switch the channel "
-             "off) and 1 (keep it as it is).", projector)
+        _big(
+            f"A second layer W₂ ({C} × {r}) turns the {r} numbers back into one per channel, and the "
+            f"{'hard ' if hard else ''}sigmoid squashes each into a gate between 0 (switch the channel "
+            "off) and 1 (keep it as it is).",
+            projector,
+        )
         gate = r"\min(\max(\tfrac{x+3}{6}, 0), 1)" if hard else r"\frac{1}{1 + e^{-x}}"
         _latex(rf"s = \sigma(W_2\, \delta(a) + b_2),\quad \sigma(x) = {gate}", projector)
         _latex(rf"s_{{{c_hi}}} = \sigma({walk.expanded[c_hi]:.2f}) = {_num(walk.s[c_hi])}", projector)
         _latex(rf"s_{{{c_lo}}} = \sigma({walk.expanded[c_lo]:.2f}) = {_num(walk.s[c_lo])}", projector)
-        chart(fig_iv.vector_bars(walk.s, f"The gates s: {C} numbers between 0 and 1 (outlined: the maps above)",
-                                 "gate s_c (0–1)", highlight=chans, gates=True), "iv_teach_s",
-              f"walk_{block}_s")
+        chart(
+            fig_iv.vector_bars(
+                walk.s,
+                f"The gates s: {C} numbers between 0 and 1 (outlined: the maps above)",
+                "gate s_c (0–1)",
+                highlight=chans,
+                gates=True,
+            ),
+            "iv_teach_s",
+            f"walk_{block}_s",
+        )
 
         st.subheader("Step 5 · scale: multiply each map by its gate")
-        _big(f"Each input map is multiplied by its gate: channel {c_hi} keeps "
-             f"{walk.s[c_hi] * 100:.0f} % of its strength, channel {c_lo} only {walk.s[c_lo] * 100:.0f} %. "
-             "Same colour scale left and right, so a faded map is a damped channel.", projector)
+        _big(
+            f"Each input map is multiplied by its gate: channel {c_hi} keeps "
+            f"{walk.s[c_hi] * 100:.0f} % of its strength, channel {c_lo} only {walk.s[c_lo] * 100:.0f} %. "
+            "Same colour scale left and right, so a faded map is a damped channel.",
+            projector,
+        )
         _latex(r"\tilde{x}_c = s_c \cdot u_c", projector)
-        _latex(rf"\tilde{{x}}_{{{c_hi}}} = {_num(walk.s[c_hi])} \cdot u_{{{c_hi}}},\quad "
-               rf"\tilde{{x}}_{{{c_lo}}} = {_num(walk.s[c_lo])} \cdot u_{{{c_lo}}}", projector)
-        chart(feature_maps(walk.as_capture(), block, [c_hi, c_lo], image_name=image_name), "iv_teach_scale",
-              f"walk_{block}_scaled")
+        _latex(
+            rf"\tilde{{x}}_{{{c_hi}}} = {_num(walk.s[c_hi])} \cdot u_{{{c_hi}}},\quad "
+            rf"\tilde{{x}}_{{{c_lo}}} = {_num(walk.s[c_lo])} \cdot u_{{{c_lo}}}",
+            projector,
+        )
+        chart(
+            feature_maps(walk.as_capture(), block, [c_hi, c_lo], image_name=image_name),
+            "iv_teach_scale",
+            f"walk_{block}_scaled",
+        )

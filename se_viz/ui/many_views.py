@@ -30,8 +30,10 @@ __all__ = ["GROUP_SOURCES", "render_classes", "render_compare", "render_demo_but
 
 #: Where class groups can come from, in the order the picker offers them (when available).
 GROUP_SOURCES = ("given labels", "predicted class", "file-name prefix", "folder")
-SUBSETS = {f"{A.CHANNEL_SUBSET} sampled channels (seed {A.CHANNEL_SEED}, as the paper)": A.CHANNEL_SUBSET,
-           "all channels": None}
+SUBSETS = {
+    f"{A.CHANNEL_SUBSET} sampled channels (seed {A.CHANNEL_SEED}, as the paper)": A.CHANNEL_SUBSET,
+    "all channels": None,
+}
 THUMB_PX = 96
 
 
@@ -44,12 +46,16 @@ def _sig(*parts: object) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:8]
 
 
-def _thumbs(indices: Sequence[int], names: Sequence[str], thumbs: Optional[Sequence[bytes]],
-            captions: Optional[Sequence[str]] = None) -> None:
+def _thumbs(
+    indices: Sequence[int],
+    names: Sequence[str],
+    thumbs: Optional[Sequence[bytes]],
+    captions: Optional[Sequence[str]] = None,
+) -> None:
     if not thumbs or not len(indices):
         return
     cols = st.columns(len(indices))
-    for col, i, cap in zip(cols, indices, captions or [names[i] for i in indices]):
+    for col, i, cap in zip(cols, indices, captions or [names[i] for i in indices], strict=True):
         col.image(thumbs[i], caption=cap, width=THUMB_PX)
 
 
@@ -65,8 +71,12 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
         st.info("Add at least two images to compare them.")
         return
     chosen = st.multiselect(
-        "Images to compare (2–4)", options=list(range(n)), default=[0, 1], max_selections=4,
-        format_func=lambda i: str(names[i]), key=f"many_compare_images_{_sig(n)}",
+        "Images to compare (2–4)",
+        options=list(range(n)),
+        default=[0, 1],
+        max_selections=4,
+        format_func=lambda i: str(names[i]),
+        key=f"many_compare_images_{_sig(n)}",
     )
     if len(chosen) < 2:
         st.info("Pick at least two images.")
@@ -79,8 +89,10 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
     for pair, rows in table.groupby("pair", sort=False):
         alike = rows.loc[rows["cosine"].idxmin()]
         apart = rows.loc[rows["cosine"].idxmax()]
-        lines.append(f"- **{pair}**: most alike at {alike['block']} (cosine distance {alike['cosine']:.3f}), "
-                     f"most different at {apart['block']} ({apart['cosine']:.3f}).")
+        lines.append(
+            f"- **{pair}**: most alike at {alike['block']} (cosine distance {alike['cosine']:.3f}), "
+            f"most different at {apart['block']} ({apart['cosine']:.3f})."
+        )
     st.markdown("\n".join(lines))
 
 
@@ -88,8 +100,9 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
 # Classes
 
 
-def _group_options(cap: Capture, names: Sequence[str], class_names: Optional[Sequence[str]],
-                   labels: Optional[Sequence]) -> dict[str, np.ndarray]:
+def _group_options(
+    cap: Capture, names: Sequence[str], class_names: Optional[Sequence[str]], labels: Optional[Sequence]
+) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     if labels is not None:
         out["given labels"] = np.asarray([str(x) for x in labels], dtype=object)
@@ -120,24 +133,37 @@ def render_classes(
         st.info("The class views need at least two images.")
         return
     options = _group_options(cap, names, class_names, labels)
-    source = st.radio("Groups from", list(options), horizontal=True, key=f"many_group_source_{_sig(*options)}",
-                      help="given labels: classes that came with the images (the demonstration, a gate "
-                           "dataset) · predicted class: the network's top-1 · file-name prefix: 'pug_01.jpg' "
-                           "→ pug · folder: one folder per class (e.g. from a ZIP)")
+    source = st.radio(
+        "Groups from",
+        list(options),
+        horizontal=True,
+        key=f"many_group_source_{_sig(*options)}",
+        help="given labels: classes that came with the images (the demonstration, a gate "
+        "dataset) · predicted class: the network's top-1 · file-name prefix: 'pug_01.jpg' "
+        "→ pug · folder: one folder per class (e.g. from a ZIP)",
+    )
     groups = options[source]
     classes, counts = np.unique(groups, return_counts=True)
-    st.caption(f"{len(classes)} group(s): " + ", ".join(f"{c} ({k})" for c, k in zip(classes[:12], counts[:12]))
-               + (f" and {len(classes) - 12} more" if len(classes) > 12 else ""))
+    st.caption(
+        f"{len(classes)} group(s): "
+        + ", ".join(f"{c} ({k})" for c, k in zip(classes[:12], counts[:12], strict=True))
+        + (f" and {len(classes) - 12} more" if len(classes) > 12 else "")
+    )
     many_classes = len(classes) >= 2
     if not many_classes:
-        st.warning("All images fall into one group, so there is nothing to compare between classes; "
-                   "choose another grouping or add images of other kinds. Saturation and nearest images "
-                   "are shown below.")
+        st.warning(
+            "All images fall into one group, so there is nothing to compare between classes; "
+            "choose another grouping or add images of other kinds. Saturation and nearest images "
+            "are shown below."
+        )
 
     block_names = cap.block_names
-    blocks = st.multiselect("SE blocks (default: the paper's — last block of each stage, every block of "
-                            "the last stage)", block_names, default=A.paper_blocks(cap.blocks),
-                            key=f"many_blocks_{_sig(*block_names)}")
+    blocks = st.multiselect(
+        "SE blocks (default: the paper's — last block of each stage, every block of the last stage)",
+        block_names,
+        default=A.paper_blocks(cap.blocks),
+        key=f"many_blocks_{_sig(*block_names)}",
+    )
     subset_label = st.radio("Channels per block", list(SUBSETS), horizontal=True, key="many_subset")
     subset = SUBSETS[subset_label]
 
@@ -149,7 +175,9 @@ def render_classes(
 
         st.subheader("Within one class (Fig. 7)")
         largest = int(np.argmax(counts))
-        cls = st.selectbox("Class", list(classes), index=largest, key=f"many_band_class_{_sig(source, *classes)}")
+        cls = st.selectbox(
+            "Class", list(classes), index=largest, key=f"many_band_class_{_sig(source, *classes)}"
+        )
         _show(F.class_band_figure(profiles, cls, blocks, subset=subset), key="many_fig7")
         st.caption(F.PAPER_FIG7)
     elif many_classes:
@@ -160,30 +188,37 @@ def render_classes(
         spec = A.class_specificity(cap.gates, groups, cap.blocks)
         if min(spec.counts) < 2:
             # With one image in a class its spread is 0 and the ratio infinite: nothing to read.
-            st.info("Class specificity compares how much gates differ between classes with how much "
-                    "they differ within one, so every class needs at least two images. Add more "
-                    "images per class, or run the offline demonstration above.")
+            st.info(
+                "Class specificity compares how much gates differ between classes with how much "
+                "they differ within one, so every class needs at least two images. Add more "
+                "images per class, or run the offline demonstration above."
+            )
         else:
             _show(F.specificity_figure(spec), key="many_specificity")
             top = max(spec.blocks, key=lambda b: b.ratio)
             low = min(spec.blocks, key=lambda b: b.ratio)
-            st.markdown(f"Most class-specific: **{top.name}** (between / within = {top.ratio:.2f}); "
-                        f"least: **{low.name}** ({low.ratio:.2f}).")
+            st.markdown(
+                f"Most class-specific: **{top.name}** (between / within = {top.ratio:.2f}); "
+                f"least: **{low.name}** ({low.ratio:.2f})."
+            )
         st.caption(F.PAPER_SPECIFICITY)
 
     st.subheader("Saturation")
     table = A.saturation_table(cap.gates, block_names)
     _show(F.saturation_figure(table), key="many_saturation")
     st.markdown("\n".join(f"- {s}" for s in A.saturation_sentences(table)))
-    st.caption(f"A block is flagged close to identity when its mean gate is at least {A.NEAR_IDENTITY_MEAN} "
-               f"and at least {A.NEAR_IDENTITY_FRACTION:.0%} of its gates are above 0.9 (over all images "
-               f"and channels). {F.PAPER_SATURATION} {F.PAPER_PRUNING}")
+    st.caption(
+        f"A block is flagged close to identity when its mean gate is at least {A.NEAR_IDENTITY_MEAN} "
+        f"and at least {A.NEAR_IDENTITY_FRACTION:.0%} of its gates are above 0.9 (over all images "
+        f"and channels). {F.PAPER_SATURATION} {F.PAPER_PRUNING}"
+    )
 
     _render_neighbours(cap, names, thumbs, groups)
 
 
-def _render_neighbours(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence[bytes]],
-                       groups: np.ndarray) -> None:
+def _render_neighbours(
+    cap: Capture, names: Sequence[str], thumbs: Optional[Sequence[bytes]], groups: np.ndarray
+) -> None:
     n = cap.num_images
     st.subheader("Images recalibrated alike")
     scopes = A.vector_scopes(cap.blocks)
@@ -191,17 +226,29 @@ def _render_neighbours(cap: Capture, names: Sequence[str], thumbs: Optional[Sequ
     stage_labels = [s for s in labels if s not in cap.block_names]
     default = labels.index(stage_labels[-1]) if stage_labels else 0
     left, mid, right = st.columns([2, 2, 1])
-    query = left.selectbox("Image", list(range(n)), format_func=lambda i: str(names[i]),
-                           key=f"many_query_{_sig(n)}")
-    where = mid.selectbox("Gates of", labels, index=default, key=f"many_scope_{_sig(*labels)}",
-                          help="a stage concatenates the gates of all its blocks")
+    query = left.selectbox(
+        "Image", list(range(n)), format_func=lambda i: str(names[i]), key=f"many_query_{_sig(n)}"
+    )
+    where = mid.selectbox(
+        "Gates of",
+        labels,
+        index=default,
+        key=f"many_scope_{_sig(*labels)}",
+        help="a stage concatenates the gates of all its blocks",
+    )
     k = right.slider("k", 1, max(1, min(12, n - 1)), min(5, n - 1), key="many_k") if n > 2 else 1
     vectors = A.gate_vectors(cap.gates, scopes[where])
     near = A.nearest_images(vectors, query, k, names)
-    st.markdown(f"The {len(near)} image(s) whose gates at **{where}** point most nearly the same way as "
-                f"those of **{names[query]}** (cosine distance):")
-    _thumbs([query] + near["image"].tolist(), names, thumbs,
-            [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()])
+    st.markdown(
+        f"The {len(near)} image(s) whose gates at **{where}** point most nearly the same way as "
+        f"those of **{names[query]}** (cosine distance):"
+    )
+    _thumbs(
+        [query] + near["image"].tolist(),
+        names,
+        thumbs,
+        [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()],
+    )
     if not thumbs:
         st.dataframe(near, hide_index=True)
     pca = A.gate_pca(vectors)
@@ -212,8 +259,9 @@ def _render_neighbours(cap: Capture, names: Sequence[str], thumbs: Optional[Sequ
 # The offline demonstration
 
 
-def render_demo_button(lm: Optional[LoadedModel], per_class: int = 30, seed: int = 0,
-                       key: str = "many_demo") -> Optional[GateSet]:
+def render_demo_button(
+    lm: Optional[LoadedModel], per_class: int = 30, seed: int = 0, key: str = "many_demo"
+) -> Optional[GateSet]:
     """A button that generates ``per_class`` images of each of the mini model's classes and
     captures them with a progress bar; returns the :class:`~se_viz.demo.gate_set.GateSet` on
     the run the button was clicked, else ``None`` (the caller keeps it, e.g. in its state).
@@ -227,10 +275,16 @@ def render_demo_button(lm: Optional[LoadedModel], per_class: int = 30, seed: int
         return None
     mini = list(lm.labels or []) == list(synthetic.CLASSES)
     if not mini:
-        st.caption("The demonstration's images are the mini model's synthetic shapes; with another model "
-                   "their gates say little. Choose SE-ResNet mini for meaningful class structure.")
-    if not st.button(f"Analyse {total} generated images (offline demonstration)", key=key,
-                     icon=":material/science:", type="primary" if mini else "secondary"):
+        st.caption(
+            "The demonstration's images are the mini model's synthetic shapes; with another model "
+            "their gates say little. Choose SE-ResNet mini for meaningful class structure."
+        )
+    if not st.button(
+        f"Analyse {total} generated images (offline demonstration)",
+        key=key,
+        icon=":material/science:",
+        type="primary" if mini else "secondary",
+    ):
         return None
     bar = st.progress(0.0, text="Generating images …")
 

@@ -18,10 +18,10 @@ from timm.models import get_arch_name
 
 import se_viz
 from se_viz import LoadedModel, ModelLoadError
+from se_viz.datasets.sources import is_image_name
 from se_viz.errors import first_line
 from se_viz.loading import hub
 from se_viz.loading.samples import LICENSE_NOTE, all_samples
-from se_viz.datasets.sources import is_image_name
 from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE, hub_repo
 
 from . import state
@@ -51,7 +51,7 @@ class ModelState:
 
 
 @dataclass
-class ImageItem:
+class PickedImage:
     """One image to analyse: a display name unique within the session, its bytes and origin."""
 
     name: str
@@ -69,7 +69,7 @@ class Inputs:
     """Everything the sidebar collected."""
 
     model: ModelState
-    images: list[ImageItem] = field(default_factory=list)
+    images: list[PickedImage] = field(default_factory=list)
     dataset: Optional[str] = None  # the folder of an opened gate dataset
 
 
@@ -125,8 +125,13 @@ def availability(choice: ModelChoice) -> str:
     return "cached" if hub.cached_weights(hub_repo(choice.model_id, entry)) is not None else "download"
 
 
-_MARKS = {"bundled": "works offline", "cached": "downloaded before, works offline",
-          "download": "needs a download", "local": "local file", "yours": "your model"}
+_MARKS = {
+    "bundled": "works offline",
+    "cached": "downloaded before, works offline",
+    "download": "needs a download",
+    "local": "local file",
+    "yours": "your model",
+}
 
 
 def option_label(choice: ModelChoice) -> str:
@@ -171,8 +176,10 @@ def _architecture(model_id: str) -> str:
 def untrained_choice(model_id: str) -> Optional[ModelChoice]:
     """The picker's untrained option with the same architecture as ``model_id``, if any."""
     arch = _architecture(model_id)
-    return next((c for c in model_options()
-                 if c.weights is Weights.UNTRAINED and _architecture(c.model_id) == arch), None)
+    return next(
+        (c for c in model_options() if c.weights is Weights.UNTRAINED and _architecture(c.model_id) == arch),
+        None,
+    )
 
 
 def _start_choice() -> tuple[ModelChoice, Optional[str]]:
@@ -184,9 +191,11 @@ def _start_choice() -> tuple[ModelChoice, Optional[str]]:
     mini = mini_choice()
     if availability(default) == "download" and mini is not None and not hub_usable():
         entry = se_viz.catalog_entry(se_viz.DEFAULT_MODEL)
-        return mini, (f"There is no network here, so the app started with the bundled SE-ResNet mini. "
-                      f"{entry.short_name} and the other models marked “needs a download” work "
-                      "once this computer is online (or their weights are copied here).")
+        return mini, (
+            f"There is no network here, so the app started with the bundled SE-ResNet mini. "
+            f"{entry.short_name} and the other models marked “needs a download” work "
+            "once this computer is online (or their weights are copied here)."
+        )
     return default, None
 
 
@@ -199,26 +208,41 @@ def _status(lm: LoadedModel) -> None:
     facts = f"{len(lm.blocks)} SE blocks · {len(lm.labels)} classes · input {size[1]}×{size[2]} px"
     kind = lm.source.kind
     if lm.entry is not None and lm.entry.user:
-        weights = (f"local file `{lm.source.path.name}`" if kind == LOCAL_FILE
-                   else "none loaded — as your factory built it")
-        st.info(f"**Loaded: your model** {lm.entry.name}  \nweights: {weights} — se_viz cannot tell what "
-                f"they were trained on  \n{facts}", icon=":material/person:")
+        weights = (
+            f"local file `{lm.source.path.name}`"
+            if kind == LOCAL_FILE
+            else "none loaded — as your factory built it"
+        )
+        st.info(
+            f"**Loaded: your model** {lm.entry.name}  \nweights: {weights} — se_viz cannot tell what "
+            f"they were trained on  \n{facts}",
+            icon=":material/person:",
+        )
         if lm.defaults_note:
             st.caption(lm.defaults_note)
     elif kind == BUNDLED:
-        st.success(f"**Loaded:** {lm.display_name}  \nweights: bundled with se_viz (trained by this "
-                   f"project)  \n{facts}", icon=":material/check_circle:")
+        st.success(
+            f"**Loaded:** {lm.display_name}  \nweights: bundled with se_viz (trained by this "
+            f"project)  \n{facts}",
+            icon=":material/check_circle:",
+        )
     elif kind in (HUB_CACHE, HUB_DOWNLOAD):
         how = "from this computer's cache" if kind == HUB_CACHE else "downloaded just now"
-        st.success(f"**Loaded:** {lm.display_name}  \nweights: published, {how} ({lm.source.repo})  \n{facts}",
-                   icon=":material/check_circle:")
+        st.success(
+            f"**Loaded:** {lm.display_name}  \nweights: published, {how} ({lm.source.repo})  \n{facts}",
+            icon=":material/check_circle:",
+        )
     elif kind == LOCAL_FILE:
-        st.info(f"**Loaded:** {lm.display_name} architecture  \nweights: local file "
-                f"`{lm.source.path.name}` — se_viz cannot tell what they were trained on  \n{facts}",
-                icon=":material/info:")
+        st.info(
+            f"**Loaded:** {lm.display_name} architecture  \nweights: local file "
+            f"`{lm.source.path.name}` — se_viz cannot tell what they were trained on  \n{facts}",
+            icon=":material/info:",
+        )
     else:
-        st.warning(f"**Loaded:** {lm.display_name} — **untrained, random weights**  \n{facts}",
-                   icon=":material/warning:")
+        st.warning(
+            f"**Loaded:** {lm.display_name} — **untrained, random weights**  \n{facts}",
+            icon=":material/warning:",
+        )
 
 
 def model_ui() -> ModelState:
@@ -233,10 +257,13 @@ def model_ui() -> ModelState:
         st.session_state[state.MODEL] = start if start in options else options[0]
     st.sidebar.header("1 · Model")
     choice = st.sidebar.selectbox(
-        "SE network", options, key=state.MODEL, format_func=option_label,
+        "SE network",
+        options,
+        key=state.MODEL,
+        format_func=option_label,
         help="“works offline”: the weights are on this computer. “needs a download”: the weights "
-             "come from the Hugging Face hub the first time. “UNTRAINED”: random weights — the "
-             "gates mean nothing, but the blocks and channel counts are real.",
+        "come from the Hugging Face hub the first time. “UNTRAINED”: random weights — the "
+        "gates mean nothing, but the blocks and channel counts are real.",
     )
     result = ModelState(choice=choice, label=option_label(choice), note=note if choice == start else None)
     result.error = state.failure(choice)
@@ -247,10 +274,11 @@ def model_ui() -> ModelState:
                 result.lm = load_model_cached(choice)
             except ModelLoadError as exc:
                 result.error = exc
-            except Exception as exc:  # noqa: BLE001 — never a traceback in the browser
+            except Exception as exc:
                 log.exception("loading %s failed", choice)
-                result.error = ModelLoadError(f"Loading failed unexpectedly ({type(exc).__name__}: "
-                                              f"{first_line(exc)}).")
+                result.error = ModelLoadError(
+                    f"Loading failed unexpectedly ({type(exc).__name__}: {first_line(exc)})."
+                )
         if result.error:
             state.remember_failure(choice, result.error)
     with status.container():
@@ -265,21 +293,29 @@ def model_ui() -> ModelState:
 # Images and display
 
 
-def images_ui() -> list[ImageItem]:
+def images_ui() -> list[PickedImage]:
     """Draw the uploader and the sample picker; return the images in order (uploads first)."""
     st.sidebar.header("2 · Images")
-    uploads = st.sidebar.file_uploader(
-        "Upload photos (drag and drop, several at once)", type=UPLOAD_TYPES,
-        accept_multiple_files=True, key=state.UPLOADS,
-        help="JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF — or a ZIP with one folder per class "
-             "(the folders become the classes of the Classes view). Images stay in this session.",
-    ) or []
+    uploads = (
+        st.sidebar.file_uploader(
+            "Upload photos (drag and drop, several at once)",
+            type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            key=state.UPLOADS,
+            help="JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF — or a ZIP with one folder per class "
+            "(the folders become the classes of the Classes view). Images stay in this session.",
+        )
+        or []
+    )
     samples = {s.name: s for s in all_samples()}
     st.sidebar.multiselect(
-        "…or pick sample images", list(samples), key=state.SAMPLES,
-        format_func=lambda n: samples[n].title if n in samples else n, help=LICENSE_NOTE,
+        "…or pick sample images",
+        list(samples),
+        key=state.SAMPLES,
+        format_func=lambda n: samples[n].title if n in samples else n,
+        help=LICENSE_NOTE,
     )
-    items: list[ImageItem] = []
+    items: list[PickedImage] = []
     used: dict[str, int] = {}
 
     def unique(name: str) -> str:
@@ -289,12 +325,15 @@ def images_ui() -> list[ImageItem]:
 
     for up in uploads:
         if up.name.lower().endswith(".zip"):
-            items += [ImageItem(unique(name), data, "upload") for name, data in _zip_images(up.name, up.getvalue())]
+            items += [
+                PickedImage(unique(name), data, "upload")
+                for name, data in _zip_images(up.name, up.getvalue())
+            ]
         else:
-            items.append(ImageItem(unique(up.name), up.getvalue(), "upload"))
+            items.append(PickedImage(unique(up.name), up.getvalue(), "upload"))
     for name in st.session_state.get(state.SAMPLES, []):
         if name in samples:
-            items.append(ImageItem(unique(name), samples[name].data, "sample"))
+            items.append(PickedImage(unique(name), samples[name].data, "sample"))
     return items
 
 
@@ -303,12 +342,21 @@ def _zip_images(zip_name: str, data: bytes) -> list[tuple[str, bytes]]:
     class becomes the class groups of the Classes view. Oversized or broken archives get a sentence."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = sorted((i for i in zf.infolist() if not i.is_dir() and is_image_name(i.filename)
-                              and not i.filename.startswith("__MACOSX/")), key=lambda i: i.filename)
+            members = sorted(
+                (
+                    i
+                    for i in zf.infolist()
+                    if not i.is_dir() and is_image_name(i.filename) and not i.filename.startswith("__MACOSX/")
+                ),
+                key=lambda i: i.filename,
+            )
             if len(members) > MAX_ZIP_IMAGES or sum(i.file_size for i in members) > MAX_ZIP_BYTES:
-                st.sidebar.error(f"**{zip_name}** holds more than {MAX_ZIP_IMAGES} images or "
-                                 f"{MAX_ZIP_BYTES // 1024**2} MB; for whole data sets use `se-viz capture` "
-                                 "and open the gate dataset.", icon=":material/folder_zip:")
+                st.sidebar.error(
+                    f"**{zip_name}** holds more than {MAX_ZIP_IMAGES} images or "
+                    f"{MAX_ZIP_BYTES // 1024**2} MB; for whole data sets use `se-viz capture` "
+                    "and open the gate dataset.",
+                    icon=":material/folder_zip:",
+                )
                 return []
             return [(i.filename, zf.read(i)) for i in members]
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -320,14 +368,21 @@ def dataset_ui() -> Optional[str]:
     """Pick a gate dataset from SE_VIZ_DATA or upload one zipped; return its folder (or None)."""
     found = available_datasets()
     with st.sidebar.expander("…or open a gate dataset", expanded=bool(st.session_state.get(state.DATASET))):
-        st.caption("A folder written by `se-viz capture` (Parquet + manifest): its images are shown in "
-                   "the many-image views without running the network again.")
+        st.caption(
+            "A folder written by `se-viz capture` (Parquet + manifest): its images are shown in "
+            "the many-image views without running the network again."
+        )
         choice = None
         if found:
-            choice = st.selectbox("From the data folder (SE_VIZ_DATA)", [None, *found], key=state.DATASET,
-                                  format_func=lambda p: "— none —" if p is None else Path(p).name)
-        upload = st.file_uploader("Upload a gate dataset (the folder, zipped)", type=["zip"],
-                                  key=state.DATASET_UPLOAD)
+            choice = st.selectbox(
+                "From the data folder (SE_VIZ_DATA)",
+                [None, *found],
+                key=state.DATASET,
+                format_func=lambda p: "— none —" if p is None else Path(p).name,
+            )
+        upload = st.file_uploader(
+            "Upload a gate dataset (the folder, zipped)", type=["zip"], key=state.DATASET_UPLOAD
+        )
         try:
             return dataset_path(choice, upload)
         except se_viz.InputError as exc:
@@ -338,13 +393,21 @@ def dataset_ui() -> Optional[str]:
 def display_ui() -> None:
     """Display settings: projector mode and how images are fitted to the network's input."""
     st.sidebar.header("3 · Display")
-    st.sidebar.toggle("Projector mode", key=state.PROJECTOR,
-                      help="Larger fonts and charts, stronger contrast — for the back of a lecture hall.")
+    st.sidebar.toggle(
+        "Projector mode",
+        key=state.PROJECTOR,
+        help="Larger fonts and charts, stronger contrast — for the back of a lecture hall.",
+    )
     st.sidebar.segmented_control(
-        "Fit images to the network", ["crop", "pad"], key=state.FIT, default="crop", required=True,
+        "Fit images to the network",
+        ["crop", "pad"],
+        key=state.FIT,
+        default="crop",
+        required=True,
         format_func=lambda f: {"crop": "centre crop", "pad": "pad (whole image)"}[f],
         help="The network sees a square. “centre crop” is what the model was trained with; "
-             "“pad” keeps the whole image and fills the rest with the mean colour.")
+        "“pad” keeps the whole image and fills the rest with the mean colour.",
+    )
     st.sidebar.caption(LICENSE_NOTE)
 
 

@@ -17,9 +17,25 @@ import streamlit as st
 from se_viz import ModelLoadError
 
 __all__ = [
-    "ModelChoice", "Weights", "VIEW", "DETAIL", "MODEL", "SAMPLES", "UPLOADS", "PROJECTOR", "FIT",
-    "choose_model", "failure", "remember_failure", "retry", "pick_samples", "follow_images",
-    "projector", "fit", "mark_intro_seen", "intro_seen",
+    "ModelChoice",
+    "Weights",
+    "VIEW",
+    "DETAIL",
+    "MODEL",
+    "SAMPLES",
+    "UPLOADS",
+    "PROJECTOR",
+    "FIT",
+    "choose_model",
+    "failure",
+    "remember_failure",
+    "retry",
+    "pick_samples",
+    "follow_images",
+    "projector",
+    "fit",
+    "mark_intro_seen",
+    "intro_seen",
 ]
 
 # Widget keys (the widget owns its value; the functions below are the only other writers).
@@ -44,9 +60,9 @@ DEMO_SOURCE = "the offline demonstration"
 class Weights(enum.Enum):
     """Which weights a model choice asks for."""
 
-    PUBLISHED = "published"   # the catalog's weights: bundled, or from the hub (cache or download)
-    UNTRAINED = "untrained"   # random init, structure only
-    FILE = "file"             # the operator's SE_VIZ_WEIGHTS file
+    PUBLISHED = "published"  # the catalog's weights: bundled, or from the hub (cache or download)
+    UNTRAINED = "untrained"  # random init, structure only
+    FILE = "file"  # the operator's SE_VIZ_WEIGHTS file
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from . import cache
 from .common import chart, slug
 
 SORTS = list(SORT_OPTIONS)
-SORT_HELP = ("natural: channel index order · gate ↓: most up-weighted first · "
-             "gate ↑: most suppressed first")
+SORT_HELP = "natural: channel index order · gate ↓: most up-weighted first · gate ↑: most suppressed first"
 
 
 # --------------------------------------------------------------------------------------------
@@ -24,8 +23,10 @@ SORT_HELP = ("natural: channel index order · gate ↓: most up-weighted first �
 
 def render_predictions(rows: Sequence, lm: LoadedModel) -> None:
     """For each image: its thumbnail, what the network sees, notices, and the top-5 classes."""
-    st.caption("The network's five most likely classes for each image, in percent (softmax of the "
-               "logits). Beside each photo: the square the network actually sees.")
+    st.caption(
+        "The network's five most likely classes for each image, in percent (softmax of the "
+        "logits). Beside each photo: the square the network actually sees."
+    )
     chance = 100.0 / max(len(lm.labels), 1)
     for row in rows:
         table = analysis.topk_predictions(row.cap, lm.labels, image=0, k=5)
@@ -37,13 +38,20 @@ def render_predictions(rows: Sequence, lm: LoadedModel) -> None:
         for notice in row.notices:
             right.info(notice, icon=":material/crop:")
         if analysis.near_chance(row.cap.probabilities()[0]):
-            right.warning(f"**Near chance:** the top class gets {top:.1f} %, where guessing among "
-                          f"{len(lm.labels)} classes gives {chance:.1f} %. The network does not "
-                          "recognise this image; its gates still show how it reacts.",
-                          icon=":material/casino:")
-        shown = pd.DataFrame({"rank": table["rank"], "class": table["label"],
-                              "probability (%)": [f"{100 * p:.1f}" for p in table["probability"]],
-                              "class index": table["class_index"]})
+            right.warning(
+                f"**Near chance:** the top class gets {top:.1f} %, where guessing among "
+                f"{len(lm.labels)} classes gives {chance:.1f} %. The network does not "
+                "recognise this image; its gates still show how it reacts.",
+                icon=":material/casino:",
+            )
+        shown = pd.DataFrame(
+            {
+                "rank": table["rank"],
+                "class": table["label"],
+                "probability (%)": [f"{100 * p:.1f}" for p in table["probability"]],
+                "class index": table["class_index"],
+            }
+        )
         right.table(shown, hide_index=True)
 
 
@@ -58,8 +66,18 @@ def render_heatmap(cap: Capture, image_name: str) -> None:
         "the gate s ∈ [0, 1] the block multiplied that channel by. Each stage gets its own panel "
         "with its own channel axis. Hover for block, channel, s and z; drag to zoom into wide blocks."
     )
-    sort = st.segmented_control("Channel order", SORTS, default="natural", key="heat_sort",
-                                help=SORT_HELP, required=True, wrap=True) or "natural"
+    sort = (
+        st.segmented_control(
+            "Channel order",
+            SORTS,
+            default="natural",
+            key="heat_sort",
+            help=SORT_HELP,
+            required=True,
+            wrap=True,
+        )
+        or "natural"
+    )
     fig = figures.gate_heatmap(cap, image=0, sort=sort, title=f"SE gates s — {image_name}")
     chart(fig, "heatmap", f"gate_heatmap_{slug(image_name)}")
 
@@ -70,20 +88,43 @@ def render_heatmap(cap: Capture, image_name: str) -> None:
 
 def render_distributions(cap: Capture, image_name: str) -> None:
     """Per-block distributions of s and z, and the per-block summary table."""
-    st.caption("How the gates s (top) and the squeezed values z (bottom) spread across the channels "
-               "of each block.")
-    kind = st.segmented_control("Chart type", ["violin", "box", "histogram"], default="violin",
-                                key="dist_kind", required=True, wrap=True) or "violin"
-    chart(figures.distribution_figure(cap, image=0, quantity="s", kind=kind, image_name=image_name),
-          "dist_s", f"gate_distribution_{kind}_{slug(image_name)}")
-    chart(figures.distribution_figure(cap, image=0, quantity="z", kind=kind, image_name=image_name),
-          "dist_z", f"squeeze_distribution_{kind}_{slug(image_name)}")
+    st.caption(
+        "How the gates s (top) and the squeezed values z (bottom) spread across the channels of each block."
+    )
+    kind = (
+        st.segmented_control(
+            "Chart type",
+            ["violin", "box", "histogram"],
+            default="violin",
+            key="dist_kind",
+            required=True,
+            wrap=True,
+        )
+        or "violin"
+    )
+    chart(
+        figures.distribution_figure(cap, image=0, quantity="s", kind=kind, image_name=image_name),
+        "dist_s",
+        f"gate_distribution_{kind}_{slug(image_name)}",
+    )
+    chart(
+        figures.distribution_figure(cap, image=0, quantity="z", kind=kind, image_name=image_name),
+        "dist_z",
+        f"squeeze_distribution_{kind}_{slug(image_name)}",
+    )
     render_summary_table(cap)
 
 
-SUMMARY_SHOWN = {"label": "SE block", "channels": "C", "mean": "mean s", "std": "std s",
-                 "frac_below_0.1": "s < 0.1", "frac_above_0.9": "s > 0.9", "entropy": "entropy",
-                 "z_mean": "mean z"}
+SUMMARY_SHOWN = {
+    "label": "SE block",
+    "channels": "C",
+    "mean": "mean s",
+    "std": "std s",
+    "frac_below_0.1": "s < 0.1",
+    "frac_above_0.9": "s > 0.9",
+    "entropy": "entropy",
+    "z_mean": "mean z",
+}
 
 
 def render_summary_table(cap: Capture) -> pd.DataFrame:
@@ -92,9 +133,11 @@ def render_summary_table(cap: Capture) -> pd.DataFrame:
     df = analysis.block_summary(cap, image=0)
     shown = df.assign(label=[b.label for b in cap.blocks])[list(SUMMARY_SHOWN)].rename(columns=SUMMARY_SHOWN)
     st.table(shown.style.format({c: "{:.3f}" for c in list(SUMMARY_SHOWN.values())[2:]}), hide_index=True)
-    st.caption("s < 0.1 and s > 0.9: fraction of the block's channels nearly switched off or passed "
-               f"almost unchanged. {analysis.ENTROPY_DEFINITION} Min, max and std of z are in the "
-               "summary CSV (Export).")
+    st.caption(
+        "s < 0.1 and s > 0.9: fraction of the block's channels nearly switched off or passed "
+        f"almost unchanged. {analysis.ENTROPY_DEFINITION} Min, max and std of z are in the "
+        "summary CSV (Export)."
+    )
     return df
 
 
@@ -112,21 +155,47 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
     )
     names = cap.block_names
     labels = {b.name: b.label for b in cap.blocks}
-    block = st.selectbox("SE block", names, key="drill_block", format_func=lambda n: labels.get(n, n),
-                         index=len(names) - 1)
+    block = st.selectbox(
+        "SE block", names, key="drill_block", format_func=lambda n: labels.get(n, n), index=len(names) - 1
+    )
     controls = st.container(horizontal=True, gap="medium")
     with controls:
-        sort = st.segmented_control("Channel order", SORTS, default="gate ↓", key="drill_sort",
-                                    help=SORT_HELP, required=True, wrap=True) or "gate ↓"
-        k = st.slider("Top-k channels", 1, 8, 3, key="drill_k", width=260,
-                      help="How many of the most up-weighted and most suppressed channels to show.")
+        sort = (
+            st.segmented_control(
+                "Channel order",
+                SORTS,
+                default="gate ↓",
+                key="drill_sort",
+                help=SORT_HELP,
+                required=True,
+                wrap=True,
+            )
+            or "gate ↓"
+        )
+        k = st.slider(
+            "Top-k channels",
+            1,
+            8,
+            3,
+            key="drill_k",
+            width=260,
+            help="How many of the most up-weighted and most suppressed channels to show.",
+        )
     info = cap.block(block)
-    st.markdown(f"**{info.label}** — {info.channels} channels, reduced to {info.reduced} inside "
-                f"the block, {info.gate_kind} gate.")
-    chart(figures.gate_bar(cap, block, image=0, sort=sort, image_name=image_name), "drill_bar",
-          f"gates_{block}_{slug(image_name)}")
-    chart(figures.squeeze_vs_gate(cap, block, image=0, image_name=image_name), "drill_scatter",
-          f"z_vs_s_{block}_{slug(image_name)}")
+    st.markdown(
+        f"**{info.label}** — {info.channels} channels, reduced to {info.reduced} inside "
+        f"the block, {info.gate_kind} gate."
+    )
+    chart(
+        figures.gate_bar(cap, block, image=0, sort=sort, image_name=image_name),
+        "drill_bar",
+        f"gates_{block}_{slug(image_name)}",
+    )
+    chart(
+        figures.squeeze_vs_gate(cap, block, image=0, image_name=image_name),
+        "drill_scatter",
+        f"z_vs_s_{block}_{slug(image_name)}",
+    )
     up, down = analysis.top_channels(cap, block, image=0, k=k)
     t1, t2 = st.columns(2)
     t1.markdown(f"**Top {k} up-weighted channels** (highest s)")
@@ -136,9 +205,14 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
     channels = [int(c) for c in up["channel"]] + [int(c) for c in down["channel"]]
     view = cache.block_maps(cap, block)
     if block in view.maps_in:
-        st.markdown("**Feature maps before and after the SE scaling** — the channels above "
-                    "(up-weighted first), one shared colour scale.")
-        chart(figures.feature_maps(view, block, channels, image=0, image_name=image_name), "drill_maps",
-              f"feature_maps_{block}_{slug(image_name)}")
+        st.markdown(
+            "**Feature maps before and after the SE scaling** — the channels above "
+            "(up-weighted first), one shared colour scale."
+        )
+        chart(
+            figures.feature_maps(view, block, channels, image=0, image_name=image_name),
+            "drill_maps",
+            f"feature_maps_{block}_{slug(image_name)}",
+        )
     else:
         st.info("Feature maps are not available for this block.")

@@ -26,9 +26,11 @@ INTRO = (
 
 def render_intro(has_images: bool) -> None:
     """The three equations of an SE block; open only until the session has images to show."""
-    with st.expander("What does a Squeeze-and-Excitation block do?",
-                     expanded=not (has_images or state.intro_seen()),
-                     icon=":material/school:"):
+    with st.expander(
+        "What does a Squeeze-and-Excitation block do?",
+        expanded=not (has_images or state.intro_seen()),
+        icon=":material/school:",
+    ):
         st.markdown(INTRO)
         st.markdown("**Squeeze** — global average per channel")
         st.latex(r"z_c = \frac{1}{H W} \sum_{i=1}^{H} \sum_{j=1}^{W} u_c(i, j)")
@@ -36,8 +38,10 @@ def render_intro(has_images: bool) -> None:
         st.latex(r"s = \sigma\left(W_2\, \delta(W_1 z)\right)")
         st.markdown("**Scale** — recalibrate each channel")
         st.latex(r"\tilde{x}_c = s_c \cdot u_c")
-        st.caption("δ = ReLU, σ = sigmoid; W₁ reduces C channels to C/r, W₂ expands back (Hu et al., "
-                   "“Squeeze-and-Excitation Networks”, CVPR 2018).")
+        st.caption(
+            "δ = ReLU, σ = sigmoid; W₁ reduces C channels to C/r, W₂ expands back (Hu et al., "
+            "“Squeeze-and-Excitation Networks”, CVPR 2018)."
+        )
 
 
 def render_model_notes(model: ModelState) -> None:
@@ -55,19 +59,24 @@ def render_model_notes(model: ModelState) -> None:
         st.warning(
             "**Untrained network — random weights.** Its gates sit near 0.5 and mean nothing, and "
             "its predictions are noise. The blocks, their names and channel counts are real.",
-            icon=":material/warning:")
+            icon=":material/warning:",
+        )
     elif lm.source.kind == LOCAL_FILE:
         st.warning(
             f"**Weights from a local file** (`{lm.source.path.name}`): se_viz cannot tell what they "
             "were trained on. Check that the predictions make sense before reading the gates.",
-            icon=":material/help:")
+            icon=":material/help:",
+        )
 
 
 def _render_load_problem(model: ModelState) -> None:
     name = choice_name(model.choice)
     if isinstance(model.error, DownloadUnavailable):
-        st.error(f"**{name}** needs a download, and this computer cannot reach the model hub. Pick "
-                 "a model marked “works offline”.", icon=":material/cloud_off:")
+        st.error(
+            f"**{name}** needs a download, and this computer cannot reach the model hub. Pick "
+            "a model marked “works offline”.",
+            icon=":material/cloud_off:",
+        )
         with st.expander("Details for the operator"):
             st.write(str(model.error))
     else:
@@ -75,33 +84,58 @@ def _render_load_problem(model: ModelState) -> None:
     row = st.container(horizontal=True, gap="small")
     mini = mini_choice()
     if mini is not None and model.choice != mini:
-        row.button("Use SE-ResNet mini (works offline)", type="primary", icon=":material/offline_bolt:",
-                   on_click=state.choose_model, args=(mini,), key="use_mini",
-                   help="A small SE-ResNet trained by this project on generated shapes; its weights "
-                        "ship with se_viz. Try it with the synthetic sample images.")
+        row.button(
+            "Use SE-ResNet mini (works offline)",
+            type="primary",
+            icon=":material/offline_bolt:",
+            on_click=state.choose_model,
+            args=(mini,),
+            key="use_mini",
+            help="A small SE-ResNet trained by this project on generated shapes; its weights "
+            "ship with se_viz. Try it with the synthetic sample images.",
+        )
     untrained = untrained_choice(model.choice.model_id)
     if untrained is not None and model.choice != untrained:
-        row.button(f"Use {option_label(untrained).split(' · ')[0]}", icon=":material/science:",
-                   on_click=state.choose_model, args=(untrained,), key="use_untrained",
-                   help="Random weights: the block structure is real, the gate values mean nothing.")
-    row.button("Try again", icon=":material/refresh:", on_click=state.retry, args=(model.choice,),
-               key="retry")
+        row.button(
+            f"Use {option_label(untrained).split(' · ')[0]}",
+            icon=":material/science:",
+            on_click=state.choose_model,
+            args=(untrained,),
+            key="use_untrained",
+            help="Random weights: the block structure is real, the gate values mean nothing.",
+        )
+    row.button(
+        "Try again", icon=":material/refresh:", on_click=state.retry, args=(model.choice,), key="retry"
+    )
 
 
 def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
     """No image yet: point to the uploader and offer the sample gallery in one click."""
-    st.info("**No image yet.** Upload photos in the sidebar (drag and drop works; several at "
-            "once), or start with the samples below.", icon=":material/upload:")
+    st.info(
+        "**No image yet.** Upload photos in the sidebar (drag and drop works; several at "
+        "once), or start with the samples below.",
+        icon=":material/upload:",
+    )
     photos = [s for s in gallery if s.kind == "photo"]
     synthetic = [s for s in gallery if s.kind == "synthetic"]
     mini = model.lm is not None and model.lm.name == se_viz.MINI_MODEL
     row = st.container(horizontal=True, gap="small")
-    row.button("Analyse the sample photos", type="secondary" if mini else "primary",
-               on_click=state.pick_samples, args=([s.name for s in photos],), key="use_photos",
-               disabled=not photos)
+    row.button(
+        "Analyse the sample photos",
+        type="secondary" if mini else "primary",
+        on_click=state.pick_samples,
+        args=([s.name for s in photos],),
+        key="use_photos",
+        disabled=not photos,
+    )
     if synthetic:
-        row.button("Analyse the synthetic examples (for SE-ResNet mini)", type="primary" if mini else "secondary",
-                   on_click=state.pick_samples, args=([s.name for s in synthetic],), key="use_synthetic")
+        row.button(
+            "Analyse the synthetic examples (for SE-ResNet mini)",
+            type="primary" if mini else "secondary",
+            on_click=state.pick_samples,
+            args=([s.name for s in synthetic],),
+            key="use_synthetic",
+        )
     _gallery_grid(photos, 5)
     st.caption(LICENSE_NOTE)
     if synthetic:
@@ -114,17 +148,24 @@ def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Seque
     synthetic = [s.name for s in gallery if s.kind == "synthetic"]
     if lm.name != se_viz.MINI_MODEL or all(n in synthetic for n in image_names):
         return
-    st.info(f"SE-ResNet mini was trained on {len(lm.labels)} generated classes "
-            f"({', '.join(lm.labels)}); on other images its predictions mean little.", icon=":material/info:")
+    st.info(
+        f"SE-ResNet mini was trained on {len(lm.labels)} generated classes "
+        f"({', '.join(lm.labels)}); on other images its predictions mean little.",
+        icon=":material/info:",
+    )
     if synthetic:
-        st.button("Add the synthetic examples", key="use_synthetic_hint", on_click=state.pick_samples,
-                  args=(synthetic,))
+        st.button(
+            "Add the synthetic examples",
+            key="use_synthetic_hint",
+            on_click=state.pick_samples,
+            args=(synthetic,),
+        )
 
 
 def _gallery_grid(samples: Sequence[Sample], per_row: int) -> None:
     for start in range(0, len(samples), per_row):
         cols = st.columns(per_row)
-        for col, s in zip(cols, samples[start:start + per_row]):
+        for col, s in zip(cols, samples[start : start + per_row], strict=True):
             try:
                 png = cache.thumbnail_png(cache.image_digest(s.data), s.data)
             except se_viz.InputError:

@@ -18,8 +18,18 @@ pytestmark = pytest.mark.e2e
 
 VIEWPORT = {"width": 1400, "height": 2400}
 TIMEOUT_MS = 180_000
-PHOTOS = ["chelsea", "coffee", "astronaut", "rocket", "camera", "coins", "moon",
-          "hubble_deep_field", "retina", "immunohistochemistry"]
+PHOTOS = [
+    "chelsea",
+    "coffee",
+    "astronaut",
+    "rocket",
+    "camera",
+    "coins",
+    "moon",
+    "hubble_deep_field",
+    "retina",
+    "immunohistochemistry",
+]
 
 
 def _photo(folder: Path, name: str = "chelsea", fmt: str = "JPEG") -> Path:
@@ -27,7 +37,7 @@ def _photo(folder: Path, name: str = "chelsea", fmt: str = "JPEG") -> Path:
     from skimage import data
 
     img = Image.fromarray(getattr(data, name)())
-    out = folder / f"{name}.{ 'jpg' if fmt == 'JPEG' else fmt.lower()}"
+    out = folder / f"{name}.{'jpg' if fmt == 'JPEG' else fmt.lower()}"
     img.convert("RGB").save(out, format=fmt)
     return out
 
@@ -66,7 +76,8 @@ def _shot(page, path: Path, max_height: int = 3200) -> None:
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     height = page.evaluate(
         "() => { const el = document.querySelector('[data-testid=stMainBlockContainer]');"
-        " return el ? Math.ceil(el.scrollHeight + el.getBoundingClientRect().top + 40) : 0; }")
+        " return el ? Math.ceil(el.scrollHeight + el.getBoundingClientRect().top + 40) : 0; }"
+    )
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": max(900, min(int(height), max_height))})
     time.sleep(1.0)  # let Plotly relayout to the new size
@@ -118,7 +129,7 @@ def test_upload_photo_shows_predictions_and_heatmap(browser, r50_server, tmp_pat
         text = Path(path).read_text(encoding="utf-8").splitlines()
         assert text[0].startswith("# se_viz")  # the manifest comes first
         lines = [line for line in text if not line.startswith("#")]
-        assert lines[0].replace("\"", "").startswith("block,") and len(lines) == 1 + 16  # header + 16 blocks
+        assert lines[0].replace('"', "").startswith("block,") and len(lines) == 1 + 16  # header + 16 blocks
         _no_exception(page)
     finally:
         context.close()
@@ -152,11 +163,13 @@ def test_ten_sessions_each_see_their_own_results(browser, mini_server, mini_env,
         page.goto(server.url, wait_until="commit")
         sessions.append((context, page))
     try:
-        for (_, page), path in zip(sessions, paths):
+        for _, page in sessions:
             page.get_by_text("Loaded").first.wait_for()
-        for (_, page), path in zip(sessions, paths):  # all uploads first: the server runs them together
+        for (_, page), path in zip(
+            sessions, paths, strict=True
+        ):  # all uploads first: the server runs them together
             page.set_input_files("input[type=file]", str(path))
-        for (_, page), path in zip(sessions, paths):
+        for (_, page), path in zip(sessions, paths, strict=True):
             line = page.get_by_text(re.compile(r"— top-1:")).first
             line.wait_for()
             _idle(page)
@@ -198,9 +211,13 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         _images_loaded(page)
         _no_exception(page)
         _shot(page, shots_dir / "predictions.png", max_height=2000)
-        for n_plots, (tab, name) in enumerate([("Gate heatmap", "heatmap.png"),
-                                               ("Distributions", "distributions.png"),
-                                               ("Block drill-down", "drilldown.png")]):
+        for n_plots, (tab, name) in enumerate(
+            [
+                ("Gate heatmap", "heatmap.png"),
+                ("Distributions", "distributions.png"),
+                ("Block drill-down", "drilldown.png"),
+            ]
+        ):
             _tab(page, tab)
             _wait_plots(page, min(n_plots + 1, 3))
             if tab == "Block drill-down":
@@ -218,8 +235,9 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         context.close()
 
     # Offline with no model chosen: the app starts on what works and says why in one sentence.
-    offline = app_server({"SE_VIZ_MODEL": "", "SE_VIZ_WEIGHTS": "",
-                          "HF_HUB_CACHE": str(tmp_path / "empty_hf_cache")})
+    offline = app_server(
+        {"SE_VIZ_MODEL": "", "SE_VIZ_WEIGHTS": "", "HF_HUB_CACHE": str(tmp_path / "empty_hf_cache")}
+    )
     context, page = _open(browser, offline.url, {"width": 1400, "height": 1300})
     try:
         page.get_by_text(re.compile("no network here")).first.wait_for()
@@ -251,8 +269,17 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
 
 
 PROJECTOR_SIZES = [(1024, 768), (1280, 720)]
-VIEWS = ["Predictions", "Gate heatmap", "Distributions", "Block drill-down", "Compare", "Classes",
-         "Interventions", "Teach one block", "Export"]
+VIEWS = [
+    "Predictions",
+    "Gate heatmap",
+    "Distributions",
+    "Block drill-down",
+    "Compare",
+    "Classes",
+    "Interventions",
+    "Teach one block",
+    "Export",
+]
 PLOTTED = {"Gate heatmap", "Distributions", "Block drill-down", "Compare", "Interventions", "Teach one block"}
 
 
@@ -261,14 +288,17 @@ def _cut_equations(page) -> int:
     pixels of italic overhang do not count)."""
     return page.evaluate(
         "() => Array.from(document.querySelectorAll('.katex-display'))"
-        ".filter(e => e.offsetParent !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 4).length")
+        ".filter(e => e.offsetParent !== null && e.clientWidth > 0"
+        " && e.scrollWidth > e.clientWidth + 4).length"
+    )
 
 
 def _overflow(page) -> int:
     """How many pixels the page is wider than the window (0: nothing sticks out to the right)."""
     return page.evaluate(
         "() => { const m = document.querySelector('[data-testid=stMain]') || document.body;"
-        " return Math.max(0, m.scrollWidth - m.clientWidth); }")
+        " return Math.max(0, m.scrollWidth - m.clientWidth); }"
+    )
 
 
 @pytest.mark.parametrize("size", PROJECTOR_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -294,8 +324,11 @@ def test_projector_sizes_every_view_fits(browser, mini_server, size, shots_dir):
             assert _overflow(page) <= 1, f"{view} at {width}×{height} is wider than the window"
             assert _cut_equations(page) == 0, f"{view} at {width}×{height}: an equation is cut off"
             # The whole page at this width (the height grows to the content for the picture).
-            _shot(page, shots_dir / f"projector_{width}x{height}_{view.replace(' ', '_').lower()}.png",
-                  max_height=6000)
+            _shot(
+                page,
+                shots_dir / f"projector_{width}x{height}_{view.replace(' ', '_').lower()}.png",
+                max_height=6000,
+            )
             page.set_viewport_size({"width": width, "height": height})
     finally:
         context.close()
