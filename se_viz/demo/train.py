@@ -18,6 +18,7 @@ import platform
 import shlex
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Optional
 
@@ -561,7 +562,7 @@ def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResul
     top = max(stages, key=lambda s: s.ratio)
     low = min(stages, key=lambda s: s.ratio)
     text = [f"Ratio of between-class to within-class spread of the gates, by stage: {ratios}."]
-    if all(a.ratio <= b.ratio for a, b in zip(stages, stages[1:], strict=True)):
+    if all(a.ratio <= b.ratio for a, b in pairwise(stages)):
         text.append("It rises with every stage, the trend the SE paper reports for ImageNet.")
     else:
         text.append(
@@ -570,10 +571,7 @@ def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResul
             "of class-agnostic early and class-specific late blocks."
         )
     first, last = stages[0], stages[-1]
-    if (
-        all(a.between <= b.between for a, b in zip(stages, stages[1:], strict=True))
-        and last.between > 2 * first.between
-    ):
+    if all(a.between <= b.between for a, b in pairwise(stages)) and last.between > 2 * first.between:
         text.append(
             f"In absolute terms the class-mean gates do drift apart with depth (between = "
             f"{first.between:.3f} in stage {first.stage}, {last.between:.3f} in stage {last.stage}, "

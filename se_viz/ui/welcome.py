@@ -165,7 +165,7 @@ def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Seque
 def _gallery_grid(samples: Sequence[Sample], per_row: int) -> None:
     for start in range(0, len(samples), per_row):
         cols = st.columns(per_row)
-        for col, s in zip(cols, samples[start : start + per_row], strict=True):
+        for col, s in zip(cols, samples[start : start + per_row], strict=False):  # the last row may be short
             try:
                 png = cache.thumbnail_png(cache.image_digest(s.data), s.data)
             except se_viz.InputError:
