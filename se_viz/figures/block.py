@@ -277,7 +277,7 @@ def feature_maps(
     per_row = pairs_per_row(len(chans))
     columns, rows, row_px = _grid_domains(len(chans), per_row)
     plot_px = rows * row_px
-    layout: dict = {}
+    axes_layout: dict = {}
     traces, notes = [], []
     for n, c in enumerate(chans):
         r, p = divmod(n, per_row)
@@ -290,12 +290,12 @@ def feature_maps(
                 maps[c], f"channel {c} · {what}", "" if k == 1 else str(k), x_domain, y_domain, colour, tiny
             )
             traces.append(trace)
-            layout.update(axes)
+            axes_layout.update(axes)
             notes.append(_note(head, sum(x_domain) / 2, y_domain[1]))
         pair = columns[2 * p][0], columns[2 * p + 1][1]
         notes.append(_note(f"<b>channel {c}</b> · s_c = {s[c]:.3f}", sum(pair) / 2, y_domain[1], shift=18))
     fig = go.Figure(traces)
-    fig.update_layout(**layout)
+    fig.update_layout(**axes_layout)
     title = (
         f"Feature maps of {info.label} before and after SE<br>"
         f"<sup>{map_size_note(h, w)} · {image_label(i, image_name)}</sup><br>"
