@@ -13,22 +13,11 @@ from se_viz import analysis as A
 from se_viz.engine.blocks import BlockInfo
 from se_viz.engine.capture import Capture
 
-SUMMARY_COLUMNS = [
-    "block",
-    "paper_name",
-    "module_path",
-    "stage",
-    "channels",
-    "mean",
-    "std",
-    "min",
-    "max",
-    "frac_below_0.1",
-    "frac_above_0.9",
-    "entropy",
-    "z_mean",
-    "z_std",
-]
+# The summary CSV's columns, pinned: users' spreadsheets read them by name.
+SUMMARY_COLUMNS = (
+    "block paper_name module_path stage channels mean std min max frac_below_0.1 frac_above_0.9 entropy "
+    "z_mean z_std"
+).split()
 
 
 @pytest.fixture(scope="module")
