@@ -6,7 +6,6 @@ Session state lives in :mod:`.state`; caches in :mod:`.cache`; views only draw.
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 
@@ -52,17 +51,11 @@ class Analysed:
     view: bytes
     notices: list[str]
     cap: Capture
+    input: cache.NetworkInput  # what every view computes on: file SHA-256, model choice, fit
 
     def image(self):
         """The decoded image (decoded once per process, see :func:`cache.decoded_image`)."""
         return cache.decoded_image(self.digest, self.data)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _network_view(digest: str, model_key: str, fit: str, _data: bytes, _lm: LoadedModel) -> bytes:
-    buf = io.BytesIO()
-    _lm.input_view(cache.decoded_image(digest, _data), fit=fit).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _decode(items: list[sidebar.PickedImage]) -> list[tuple[sidebar.PickedImage, bytes]]:
@@ -100,7 +93,7 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
         try:
             cap = cache.capture_cached(item.data, item.digest, choice, lm, fit=fit, maps=maps)
             notices = fit_notices(describe_image(item.data), tuple(size), lm.data_config["crop_pct"], fit)
-            view = _network_view(item.digest, choice.key, fit, item.data, lm)
+            view = cache.network_view_png(item.digest, choice.key, fit, item.data, lm)
         except se_viz.InputError as exc:
             st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
             continue
@@ -112,7 +105,8 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
                 icon=":material/warning:",
             )
             continue
-        out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap))
+        inp = cache.NetworkInput(item.data, item.digest, choice, fit)
+        out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap, inp))
     if bar is not None:
         bar.empty()
     return out
@@ -179,9 +173,9 @@ def _main() -> None:
         "Block drill-down": lambda: views.render_drilldown(current.cap, current.name),
         "Compare": lambda: many_views.render_compare(stacked, names, [a.thumb for a in analysed]),
         "Classes": lambda: _render_classes(analysed, stacked, names, model),
-        "Interventions": lambda: _render_interventions(analysed, current, lm),
+        "Interventions": lambda: _render_interventions(analysed, current, lm, fit),
         "Teach one block": lambda: intervention_views.render_teach(
-            lm, current.image(), current.name, projector=state.projector()
+            lm, current.input, current.name, projector=state.projector()
         ),
         "Export": lambda: export_view.render_export(stacked, names, current.cap, current.name, lm, fit),
     }
@@ -214,7 +208,7 @@ def _render_classes(
         )
 
 
-def _render_interventions(analysed: list[Analysed], current: Analysed, lm: LoadedModel) -> None:
+def _render_interventions(analysed: list[Analysed], current: Analysed, lm: LoadedModel, fit: str) -> None:
     """Does a gate matter? Edit one block, knock every block out in turn, or ablate over all images."""
     what = (
         st.segmented_control(
@@ -227,13 +221,12 @@ def _render_interventions(analysed: list[Analysed], current: Analysed, lm: Loade
         )
         or INTERVENTIONS[0]
     )
-    image = current.image()
     if what == INTERVENTIONS[0]:
         others = [a.cap for a in analysed if a is not current]
         intervention_views.render_intervene(
-            lm, image, current.name, group=Capture.concat(others) if others else None
+            lm, current.input, current.name, group=Capture.concat(others) if others else None
         )
     elif what == INTERVENTIONS[1]:
-        intervention_views.render_sweep(lm, image, current.name)
+        intervention_views.render_sweep(lm, current.input, current.name)
     else:
-        intervention_views.render_set_ablation(lm, [a.image() for a in analysed])
+        intervention_views.render_set_ablation(lm, current.input.choice, fit, [a.input for a in analysed])

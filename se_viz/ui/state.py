@@ -7,14 +7,13 @@ itself reads (a chart's sort order, say) stay with the widget.
 
 from __future__ import annotations
 
-import enum
-import os
-from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 import streamlit as st
 
 from se_viz import ModelLoadError
+from se_viz.loading.choice import ModelChoice, Weights
+from se_viz.loading.fit import FITS
 
 __all__ = [
     "ModelChoice",
@@ -55,35 +54,6 @@ _INTRO_SEEN = "_intro_seen"
 _DEMO_SET = "_demo_set"
 CLASS_SOURCE = "class_source"
 DEMO_SOURCE = "the offline demonstration"
-
-
-class Weights(enum.Enum):
-    """Which weights a model choice asks for."""
-
-    PUBLISHED = "published"  # the catalog's weights: bundled, or from the hub (cache or download)
-    UNTRAINED = "untrained"  # random init, structure only
-    FILE = "file"  # the operator's SE_VIZ_WEIGHTS file
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """What to load: a catalog id or timm name and which weights."""
-
-    model_id: str
-    weights: Weights = Weights.PUBLISHED
-    file: Optional[str] = None
-
-    @property
-    def key(self) -> str:
-        """A string naming exactly these weights (a changed file gets a new key via mtime/size)."""
-        if self.weights is Weights.FILE and self.file:
-            try:
-                stat = os.stat(self.file)
-                stamp = f"{stat.st_mtime_ns}:{stat.st_size}"
-            except OSError:
-                stamp = "missing"
-            return f"{self.model_id}|file:{self.file}|{stamp}"
-        return f"{self.model_id}|{self.weights.value}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,7 +123,7 @@ def projector() -> bool:
 def fit() -> str:
     """How images are fitted to the network's square input: "crop" (the model's own centre
     crop) or "pad" (the whole image, padded)."""
-    return st.session_state.get(FIT, "crop")
+    return st.session_state.get(FIT, FITS[0])
 
 
 def intro_seen() -> bool:

@@ -10,11 +10,20 @@ import streamlit as st
 import se_viz
 from se_viz import LoadedModel
 from se_viz.errors import DownloadUnavailable
+from se_viz.loading.choice import (
+    choice_name,
+    env_choice,
+    is_teaching,
+    model_options,
+    option_label,
+    teaching_choice,
+    untrained_choice,
+)
 from se_viz.loading.samples import LICENSE_NOTE, Sample
 from se_viz.loading.source import LOCAL_FILE
 
 from . import cache, state
-from .sidebar import ModelState, choice_name, mini_choice, option_label, untrained_choice
+from .sidebar import ModelState
 
 INTRO = (
     "An SE block looks at a feature map **u** with C channels, **squeezes** each channel to one "
@@ -82,7 +91,7 @@ def _render_load_problem(model: ModelState) -> None:
     else:
         st.error(f"**{name}** could not be loaded. {model.error}", icon=":material/error:")
     row = st.container(horizontal=True, gap="small")
-    mini = mini_choice()
+    mini = teaching_choice()
     if mini is not None and model.choice != mini:
         row.button(
             "Use SE-ResNet mini (works offline)",
@@ -94,7 +103,7 @@ def _render_load_problem(model: ModelState) -> None:
             help="A small SE-ResNet trained by this project on generated shapes; its weights "
             "ship with se_viz. Try it with the synthetic sample images.",
         )
-    untrained = untrained_choice(model.choice.model_id)
+    untrained = untrained_choice(model.choice.model_id, model_options(env_choice()))
     if untrained is not None and model.choice != untrained:
         row.button(
             f"Use {option_label(untrained).split(' · ')[0]}",
@@ -118,7 +127,7 @@ def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
     )
     photos = [s for s in gallery if s.kind == "photo"]
     synthetic = [s for s in gallery if s.kind == "synthetic"]
-    mini = model.lm is not None and model.lm.name == se_viz.MINI_MODEL
+    mini = model.lm is not None and is_teaching(model.lm.entry)
     row = st.container(horizontal=True, gap="small")
     row.button(
         "Analyse the sample photos",
@@ -146,7 +155,7 @@ def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
 def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Sequence[Sample]) -> None:
     """SE-ResNet mini knows only its synthetic classes: say so when it is shown other images."""
     synthetic = [s.name for s in gallery if s.kind == "synthetic"]
-    if lm.name != se_viz.MINI_MODEL or all(n in synthetic for n in image_names):
+    if not is_teaching(lm.entry) or all(n in synthetic for n in image_names):
         return
     st.info(
         f"SE-ResNet mini was trained on {len(lm.labels)} generated classes "
@@ -165,7 +174,7 @@ def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Seque
 def _gallery_grid(samples: Sequence[Sample], per_row: int) -> None:
     for start in range(0, len(samples), per_row):
         cols = st.columns(per_row)
-        for col, s in zip(cols, samples[start : start + per_row], strict=True):
+        for col, s in zip(cols, samples[start : start + per_row], strict=False):  # the last row may be short
             try:
                 png = cache.thumbnail_png(cache.image_digest(s.data), s.data)
             except se_viz.InputError:
