@@ -21,7 +21,7 @@ from se_viz.loading.samples import all_samples
 from . import cache, dataset_view, export_view, intervention_views, many_views, sidebar, state, views, welcome
 from .common import apply_display_settings, friendly_errors
 
-__all__ = ["main", "VIEWS"]
+__all__ = ["main", "VIEWS", "DETAIL_VIEWS"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ VIEWS = [
     "Teach one block",
     "Export",
 ]
+#: The views that show the one image picked in the image picker (the others show every image).
+DETAIL_VIEWS = [v for v in VIEWS if v not in ("Predictions", "Compare", "Classes")]
 #: What the Interventions tab can ask, in order.
 INTERVENTIONS = ["edit one block", "knock-out sweep", "over all images"]
 
@@ -112,6 +114,12 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
     return out
 
 
+def picker_label() -> str:
+    """The image picker's label, naming every view it drives (derived from :data:`DETAIL_VIEWS`)."""
+    shown = [v.lower() for v in DETAIL_VIEWS]
+    return f"Image shown in {', '.join(shown[:-1])} and {shown[-1]}"
+
+
 def main() -> None:
     """Run one pass of the app script (after ``st.set_page_config``).
 
@@ -148,9 +156,7 @@ def _main() -> None:
     names = [item.name for item, _ in decoded]
     detail = state.follow_images(names)
     if len(names) > 1:
-        detail = st.selectbox(
-            "Image shown in the heatmap, distributions and drill-down", names, key=state.DETAIL
-        )
+        detail = st.selectbox(picker_label(), names, key=state.DETAIL)
     fit = state.fit()
     analysed = _analyse(decoded, model, detail, fit)
     if not analysed:

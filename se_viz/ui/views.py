@@ -37,10 +37,14 @@ def render_predictions(rows: Sequence, lm: LoadedModel) -> None:
         middle.image(row.view, caption="what the network sees", width="stretch")
         for notice in row.notices:
             right.info(notice, icon=":material/crop:")
-        if analysis.near_chance(row.cap.probabilities()[0]):
+        probabilities = row.cap.probabilities()[0]
+        if analysis.near_chance(probabilities):
+            spread = 100.0 * analysis.prediction_entropy(probabilities)
             right.warning(
-                f"**Near chance:** the top class gets {top:.1f} %, where guessing among "
-                f"{len(lm.labels)} classes gives {chance:.1f} %. The network does not "
+                f"**Near chance:** the network spreads its belief over all {len(lm.labels)} "
+                f"classes almost as evenly as guessing: the entropy of its probabilities is "
+                f"{spread:.0f} % of guessing's (near chance from {analysis.NEAR_CHANCE_ENTROPY:.0%}). "
+                f"The top class gets {top:.1f} %, guessing gives each {chance:.1f} %. It does not "
                 "recognise this image; its gates still show how it reacts.",
                 icon=":material/casino:",
             )

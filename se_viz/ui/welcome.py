@@ -8,7 +8,7 @@ from typing import Sequence
 import streamlit as st
 
 import se_viz
-from se_viz import LoadedModel
+from se_viz import LoadedModel, analysis
 from se_viz.errors import DownloadUnavailable
 from se_viz.loading.choice import (
     choice_name,
@@ -19,7 +19,7 @@ from se_viz.loading.choice import (
     teaching_choice,
     untrained_choice,
 )
-from se_viz.loading.samples import LICENSE_NOTE, Sample
+from se_viz.loading.samples import LICENSE_NOTE, Sample, all_samples
 from se_viz.loading.source import LOCAL_FILE
 
 from . import cache, state
@@ -66,8 +66,9 @@ def render_model_notes(model: ModelState) -> None:
         return
     if not lm.pretrained:
         st.warning(
-            "**Untrained network — random weights.** Its gates sit near 0.5 and mean nothing, and "
-            "its predictions are noise. The blocks, their names and channel counts are real.",
+            f"**Untrained network — random weights.** Its predictions are noise and its gates mean "
+            f"nothing, though they vary: {_measured_spread(model)} The blocks, their names and "
+            "channel counts are real.",
             icon=":material/warning:",
         )
     elif lm.source.kind == LOCAL_FILE:
@@ -76,6 +77,24 @@ def render_model_notes(model: ModelState) -> None:
             "were trained on. Check that the predictions make sense before reading the gates.",
             icon=":material/help:",
         )
+
+
+def _measured_spread(model: ModelState) -> str:
+    """A sentence with this network's measured gate spread (its widest block) on the first sample
+    photo: random weights do not give gates "near 0.5", and a class should hear what they do."""
+    photos = [s for s in all_samples() if s.kind == "photo"]
+    if not photos:
+        return "the gates of a block spread between 0 and 1."
+    probe = photos[0]
+    cap = cache.capture_cached(
+        probe.data, cache.image_digest(probe.data), model.choice, model.lm, fit=state.fit()
+    )
+    widest = analysis.gate_spread(cap).sort_values("std", ascending=False, kind="stable").iloc[0]
+    return (
+        f"on the sample photo “{probe.title}”, {widest['block']} puts its gates between "
+        f"{widest['min']:.2f} and {widest['max']:.2f} (std {widest['std']:.2f}, the widest of its "
+        f"{len(cap.block_names)} blocks)."
+    )
 
 
 def _render_load_problem(model: ModelState) -> None:
