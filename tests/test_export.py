@@ -162,7 +162,7 @@ def mini_manifest(mini):
 def test_manifest_names_model_weights_preprocessing_labels_blocks_and_versions(mini, mini_manifest):
     m = mini_manifest
     assert m["se_viz_manifest"] == 1
-    assert m["model"] == {"id": MINI, "display_name": mini.display_name}
+    assert m["model"] == {"id": MINI, "display_name": mini.display_name, "trained": True}
     path = mini.source.path
     assert m["weights"]["kind"] == "bundled" and m["weights"]["path"] == str(path)
     assert m["weights"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
