@@ -133,7 +133,7 @@ def main() -> None:
 def _main() -> None:
     apply_display_settings()
     st.title("se_viz — what Squeeze-and-Excitation blocks do")
-    inputs = sidebar.inputs_ui()
+    inputs = sidebar.inputs_ui(VIEWS)
     model = inputs.model
     welcome.render_intro(has_images=bool(inputs.images) or inputs.dataset is not None)
     if inputs.dataset is not None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -26,6 +27,7 @@ from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE
 from . import state
 from .cache import hub_usable, image_digest, load_model_cached
 from .dataset_view import available_datasets, dataset_path
+from .link import LINK_NOTE, from_query, to_query
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ class PickedImage:
 
     name: str
     data: bytes
-    source: str  # "upload" or "sample"
+    source: str  # "upload", "camera" or "sample"
     digest: str = ""  # SHA-256 of data: the cache key (computed once per run)
 
     def __post_init__(self) -> None:
@@ -117,14 +119,21 @@ def _status(lm: LoadedModel) -> None:
         )
 
 
-def model_ui() -> ModelState:
-    """Draw the model picker and status; load the chosen model (once per process)."""
+def model_ui(tabs: Sequence[str] = ()) -> ModelState:
+    """Draw the model picker and status; load the chosen model (once per process).
+
+    A fresh session first opens the link it came with (``tabs``: the tab names a link may name).
+    """
     env = env_choice()
     try:
         options = model_options(env)
     except ModelLoadError as exc:  # the operator's catalog file (SE_VIZ_CATALOG) is unusable
         st.error(f"**The model catalog cannot be used.** {exc}", icon=":material/error:")
         st.stop()
+    if not state.link_read():
+        params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+        gallery = [s.name for s in all_samples()]
+        state.open_link(from_query(params, options=options, samples=gallery, tabs=tabs))
     start, note = start_choice(env, hub_usable)
     if st.session_state.get(state.MODEL) not in options:
         st.session_state[state.MODEL] = start if start in options else options[0]
@@ -154,6 +163,8 @@ def model_ui() -> ModelState:
                 )
         if result.error:
             state.remember_failure(choice, result.error)
+    if result.lm is not None:
+        state.open_link_block({b.name: b.channels for b in result.lm.blocks})
     with status.container():
         if result.lm is not None:
             _status(result.lm)
@@ -206,6 +217,18 @@ def images_ui() -> list[PickedImage]:
             items += [PickedImage(unique(name), data, "upload") for name, data in members]
         else:
             items.append(PickedImage(unique(up.name), up.getvalue(), "upload"))
+    if st.sidebar.toggle(
+        "Take a photo with the camera",
+        key=state.CAMERA_ON,
+        help="The browser asks for the camera once. The photo goes the same way as an upload and "
+        "stays in this session (it is never in a link).",
+    ):
+        photo = st.sidebar.camera_input("Camera", key=state.CAMERA, label_visibility="collapsed")
+        if photo is not None:
+            data = photo.getvalue()
+            digest = image_digest(data)
+            # Named by content, so the same photo keeps its name (and its place) across reruns.
+            items.append(PickedImage(unique(f"camera photo {digest[:6]}.jpg"), data, "camera", digest))
     for name in st.session_state.get(state.SAMPLES, []):
         if name in samples:
             items.append(PickedImage(unique(name), samples[name].data, "sample"))
@@ -259,10 +282,21 @@ def display_ui() -> None:
     st.sidebar.caption(LICENSE_NOTE)
 
 
-def inputs_ui() -> Inputs:
-    """All sidebar inputs."""
-    model = model_ui()
+def share_ui() -> None:
+    """Keep the address bar on this view and offer it as a link (see :mod:`.link`)."""
+    query = to_query(state.current_link([s.name for s in all_samples()]))
+    st.query_params.from_dict(query)
+    base = st.context.url or ""
+    with st.sidebar.expander("Link to this view", icon=":material/link:"):
+        st.code(f"{base}?{urlencode(query, doseq=True)}", language=None, wrap_lines=True)
+        st.caption(LINK_NOTE)
+
+
+def inputs_ui(tabs: Sequence[str] = ()) -> Inputs:
+    """All sidebar inputs; ``tabs`` are the tab names a link may name."""
+    model = model_ui(tabs)
     images = images_ui()
     dataset = dataset_ui()
     display_ui()
+    share_ui()
     return Inputs(model=model, images=images, dataset=dataset)
