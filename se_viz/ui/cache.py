@@ -139,6 +139,11 @@ class NetworkInput:
         return result_key(view, self.digest, self.choice, self.fit, *params)
 
 
+def network_input(data: bytes, choice: ModelChoice, fit: str) -> NetworkInput:
+    """The :class:`NetworkInput` of an image file's bytes (its SHA-256 computed here)."""
+    return NetworkInput(data, image_digest(data), choice, fit)
+
+
 def batch_of(inputs: Sequence[NetworkInput], lm: LoadedModel) -> torch.Tensor:
     """The (N, 3, H, W) batch of several images, each fitted as its own input says."""
     return torch.cat([i.batch(lm) for i in inputs]) if inputs else torch.empty(0)

@@ -79,6 +79,11 @@ def choose_model(choice: ModelChoice) -> None:
     retry(choice)
 
 
+def model_choice() -> ModelChoice:
+    """The model the picker has chosen (after the sidebar has run)."""
+    return st.session_state[MODEL]
+
+
 def failure(choice: ModelChoice) -> Optional[ModelLoadError]:
     """The remembered load failure of ``choice`` (so a rerun does not retry until asked)."""
     return st.session_state.get(_FAILURES, {}).get(choice.key)
