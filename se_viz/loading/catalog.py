@@ -1,8 +1,10 @@
 """The model shelf: which SE networks se_viz knows by name, and where its files live.
 
 ``models/catalog.toml`` (shipped inside the package as ``se_viz/model_files``) lists every entry
-with the facts a picker needs and the name of the builder that makes it (``timm``, ``mini`` or
-``factory``), so no code anywhere compares model ids to decide how to build one. The operator's own
+with the facts a picker needs and the name of the builder that makes it (``timm``, ``factory``, or
+one a guest registered, such as the demo's ``mini``: see :mod:`.build`), so no code anywhere
+compares model ids to decide how to build one; the ``teaching`` flag marks the offline teaching
+model, so no code compares ids or labels to recognise it either. The operator's own
 networks join the shelf from the catalog file named by ``SE_VIZ_CATALOG`` (:mod:`.user_catalog`),
 and a bare ``module:function`` factory name is an entry of its own.
 """
