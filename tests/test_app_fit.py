@@ -97,3 +97,36 @@ def test_no_view_keys_results_any_other_way():
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
         }
         assert "tobytes" not in calls, f"{path.name} hashes pixels"
+
+
+def _fingerprint(at) -> str:
+    """What the open view shows, minus the image picker itself."""
+    parts = [el.proto.spec for el in at.get("plotly_chart")]
+    parts += [m.value for m in at.markdown] + [m.value for m in at.metric] + [str(t.value) for t in at.table]
+    parts += [s.value for s in at.subheader]
+    return "\n".join(parts)
+
+
+def test_the_image_picker_names_exactly_the_views_it_drives(app_env):
+    """Switch the picked image in every tab: the views the picker's label names change, the others
+    do not (the label is derived from the tab list, so a new view cannot be left out silently)."""
+    from streamlit.testing.v1 import AppTest
+
+    from se_viz.ui import DETAIL_VIEWS, VIEWS, picker_label
+
+    app_env(se_viz.MINI_MODEL, None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.sidebar.multiselect(key="samples").set_value(["synthetic_star.png", "synthetic_ring.png"]).run()
+    label = at.selectbox(key="detail_image").label
+    assert label == picker_label() and all(v.lower() in label for v in DETAIL_VIEWS)
+    driven = []
+    for view in VIEWS:
+        at = _view(at, view)
+        shown = {}
+        for image in ("synthetic_star.png", "synthetic_ring.png"):
+            at.selectbox(key="detail_image").set_value(image).run()
+            _assert_clean(at)
+            shown[image] = _fingerprint(at)
+        if shown["synthetic_star.png"] != shown["synthetic_ring.png"]:
+            driven.append(view)
+    assert driven == DETAIL_VIEWS

@@ -352,7 +352,7 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
         # The image name is the user's file name: escaped, and stripped of Markdown marks.
         shown_name = html.escape(image_name.replace("*", "").replace("_", " "))
         size = lm.data_config["input_size"]
-        seen, words = st.columns([1, 3], vertical_alignment="center")
+        seen, words = st.columns([1, 4], vertical_alignment="center")
         seen.image(
             network_view_png(image.digest, image.choice.key, image.fit, image.data, lm),
             caption=f"what the network sees: {size[2]}×{size[1]} px ({image.fit})",

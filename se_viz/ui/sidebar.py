@@ -269,11 +269,11 @@ def display_ui() -> None:
         key=state.PROJECTOR,
         help="Larger fonts and charts, stronger contrast — for the back of a lecture hall.",
     )
+    st.session_state.setdefault(state.FIT, FITS[0])  # set here, not as a default: a link may set it
     st.sidebar.segmented_control(
         "Fit images to the network",
         list(FITS),
         key=state.FIT,
-        default=FITS[0],
         required=True,
         format_func=FIT_LABELS.__getitem__,
         help="The network sees a square. “centre crop” is what the model was trained with; "
