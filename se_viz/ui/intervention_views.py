@@ -265,7 +265,9 @@ def render_set_ablation(
         if source == "your images":
             labs = list(labels) if labels is not None else None
             count = len(images)
-            key = result_key("set", [i.digest for i in images], choice, fit, tuple(labs or ()))
+            key = result_key(
+                "set", [i.digest for i in images], choice, fit, None if labs is None else tuple(labs)
+            )
 
             def batch():
                 return batch_of(images, lm)

@@ -37,6 +37,11 @@ __all__ = [
     "fit",
     "mark_intro_seen",
     "intro_seen",
+    "model_choice",
+    "link_read",
+    "open_link",
+    "open_link_block",
+    "current_link",
 ]
 
 # Widget keys (the widget owns its value; the functions below are the only other writers).
