@@ -1,8 +1,13 @@
-"""A link to this view, in a real browser: opened in a fresh page, it restores the model, the
-images, the tab, the block and the channel; the link the page then shows opens the same view."""
+"""Classroom input in a real browser (Debian Chromium):
+
+* a link to this view, opened in a fresh page, restores the model, the images, the tab, the block
+  and the channel, and the link that page then shows opens the same view;
+* a photo taken with the camera (Chromium's fake camera) is analysed like an upload.
+"""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -60,5 +65,43 @@ def test_a_link_opens_the_same_view_in_a_fresh_page(browser, mini_server):
     context, page = _fresh_page(browser, shown)
     try:
         _restored(page)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def camera_browser(browser):
+    """A second Chromium (same Playwright) with its fake camera: what a teacher's webcam gives."""
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+
+    fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake, headless=True)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def test_a_camera_photo_is_analysed_like_an_upload(camera_browser, mini_server):
+    context = camera_browser.new_context(viewport={"width": 1400, "height": 900}, permissions=["camera"])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(mini_server.url)
+        page.get_by_text("1 · Model").wait_for()
+        page.get_by_text("Take a photo with the camera").click()
+        # The stream must be playing before the shutter gives a picture.
+        page.wait_for_function(
+            "() => { const v = document.querySelector('video');"
+            " return v && v.readyState >= 2 && v.videoWidth > 0; }"
+        )
+        page.get_by_role("button", name="Take Photo").click()
+        heading = page.locator("[data-testid=stMain]").get_by_text(
+            re.compile(r"camera photo [0-9a-f]{6}\.jpg — top-1")
+        )
+        heading.wait_for()
+        assert "%" in heading.inner_text()
+        assert page.get_by_text("what the network sees").count() == 1
+        assert "camera" not in page.url, "a camera photo is never in the link"
     finally:
         context.close()
