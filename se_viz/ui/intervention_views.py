@@ -362,9 +362,9 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
         )
         with words:
             _big(
-                f"The network turns the image on the left into layer after layer of feature maps. "
-                f"This block receives **{C} feature maps** of {H}×{W} pixels from the layer before "
-                f"it. Each map shows where one learned feature responds in *{shown_name}*. Four of them:",
+                f"The block receives **{C} feature maps** of {H}×{W} pixels, computed from the image "
+                f"on the left by the layers before it. Each map shows where one learned feature "
+                f"responds in *{shown_name}*. Four of them:",
                 projector,
             )
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)
