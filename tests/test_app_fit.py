@@ -37,6 +37,7 @@ def _wide_png() -> bytes:
 def test_every_view_computes_on_the_fitted_image(app_env, fit):
     from streamlit.testing.v1 import AppTest
 
+    from se_viz import interventions as iv
     from se_viz.ui.cache import capture_store, image_digest, result_key, result_store
     from se_viz.ui.state import ModelChoice
 
@@ -59,12 +60,10 @@ def test_every_view_computes_on_the_fitted_image(app_env, fit):
     # Predictions, heatmap and drill-down all draw this one capture (with every block's maps).
     cap = capture_store().get(result_key("capture", digest, choice, fit), True, pytest.fail)
     store = result_store()
-    edited = next(
-        v for k, v in store._table.items() if k.view == "intervene" and k.images == (digest,) and k.fit == fit
-    )
+    edited = store.peek(result_key("intervene", digest, choice, fit, "SE_5_2", iv.neutralise()))
     sweep = store.peek(result_key("sweep", digest, choice, fit))
     walk = store.peek(result_key("walk", digest, choice, fit, "SE_2_1"))
-    assert sweep is not None and walk is not None
+    assert edited is not None and sweep is not None and walk is not None
 
     np.testing.assert_allclose(edited.before.logits, cap.logits, atol=1e-5)
     np.testing.assert_allclose(sweep.base_logits, cap.logits, atol=1e-5)
