@@ -14,6 +14,7 @@ capture), ``loading`` (catalog, weights, hub, build, images), ``analysis`` and `
 ``export``, ``demo`` (the bundled mini model) and ``ui`` (the only Streamlit code).
 """
 
+from .demo import register as _register_demo
 from .engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks, paper_name
 from .engine.capture import Capture, SEHooks, capture
 from .errors import InputError, ModelLoadError
@@ -22,6 +23,9 @@ from .loading.images import load_image
 from .loading.load import LoadedModel, load_model
 from .loading.source import WeightsSource
 from .loading.weights import read_weights
+
+# The bundled demo model is a guest: it registers its builder and samples with the loader.
+_register_demo()
 
 __version__ = "0.1.0"
 

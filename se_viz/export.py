@@ -18,6 +18,7 @@ import csv
 import html
 import io
 import json
+import re
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = [
     "MANIFEST_VERSION",
     "capture_csv",
     "capture_npz",
+    "file_stem",
     "figure_html",
     "figures_html",
     "manifest",
@@ -58,7 +60,8 @@ def manifest(
     """What produced an export, as a JSON-ready dict: enough to redo it or to doubt it.
 
     Keys: ``se_viz_manifest`` (format version), ``created_utc`` (ISO-8601), ``model`` (id,
-    display name), ``weights`` (:meth:`WeightsSource.manifest`: kind, path, hub repo, SHA-256 of
+    display name, ``trained``: False for random weights, which the display name then says too),
+    ``weights`` (:meth:`WeightsSource.manifest`: kind, path, hub repo, SHA-256 of
     the file — computed once per model, None for random init), ``preprocessing`` (timm's data
     config plus ``fit``: "crop" or "pad"), ``images``, ``se_blocks`` (name, module path, channels),
     ``versions`` (:func:`se_viz.provenance.package_versions`), ``labels`` (every class, in index
@@ -67,7 +70,11 @@ def manifest(
     return {
         "se_viz_manifest": MANIFEST_VERSION,
         "created_utc": utc_now(),
-        "model": {"id": lm.name, "display_name": lm.display_name},
+        "model": {
+            "id": lm.name,
+            "display_name": lm.display_name if lm.pretrained else f"{lm.display_name} (untrained)",
+            "trained": lm.pretrained,
+        },
         "weights": lm.source.manifest(),
         "preprocessing": {**jsonable(lm.data_config), "fit": fit},
         "images": [str(n) for n in image_names],
@@ -78,6 +85,20 @@ def manifest(
         "labels": list(lm.labels),
         "extra": jsonable(extra or {}),
     }
+
+
+def file_stem(lm: "LoadedModel") -> str:
+    """The model part of an exported file's name, safe in any file system.
+
+    It names the weights truthfully: an untrained network is ``<architecture>_untrained``
+    (``legacy_seresnet50_untrained``), never its catalog id, whose tag (``in1k``) would suggest
+    ImageNet weights that were not loaded.
+    """
+    if lm.pretrained:
+        name = lm.name
+    else:
+        name = f"{lm.entry.architecture if lm.entry is not None else lm.name}_untrained"
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "model"
 
 
 def _flat_items(info: dict, prefix: str = "") -> list[tuple[str, Any]]:

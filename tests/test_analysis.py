@@ -244,19 +244,41 @@ def test_topk_predictions_fall_back_to_class_numbers(handmade):
     assert table["probability"].sum() == pytest.approx(1.0)
 
 
-def test_near_chance_is_top1_at_most_factor_over_k():
-    from se_viz.analysis import near_chance
+def _top1_rest_uniform(top: float, k: int = 1000) -> np.ndarray:
+    p = np.full(k, (1 - top) / (k - 1))
+    p[3] = top
+    return p
 
-    uniform = np.full(1000, 1 / 1000)
-    assert near_chance(uniform)  # 0.1 % = 1/K
-    p = np.full(1000, (1 - 0.002) / 999)
-    p[3] = 0.002  # exactly 2/K: still no better than guessing
-    assert near_chance(p)
-    p = np.full(1000, (1 - 0.0021) / 999)
-    p[3] = 0.0021
+
+def test_near_chance_is_judged_from_the_whole_distribution():
+    from se_viz.analysis import NEAR_CHANCE_ENTROPY, near_chance, prediction_entropy
+
+    assert prediction_entropy(np.full(1000, 1 / 1000)) == pytest.approx(1.0)
+    assert near_chance(np.full(1000, 1 / 1000))
+    # The edge that flipped a top-1 rule: 0.2 % and 0.3 % of 1000 classes are both guessing.
+    assert near_chance(_top1_rest_uniform(0.002)) and near_chance(_top1_rest_uniform(0.003))
+    assert near_chance(_top1_rest_uniform(0.02))  # 20× chance, still spread over everything
+    assert not near_chance(_top1_rest_uniform(0.6))  # a real preference
+    # Two classes sharing the belief is not guessing among 1000, whatever each one's top-1 share.
+    p = np.full(1000, 0.02 / 998)
+    p[[1, 2]] = 0.49
     assert not near_chance(p)
-    assert near_chance(p, factor=3.0)
-    assert not near_chance(np.array([0.7, 0.2, 0.1]))  # 70 % > 2/3
-    assert near_chance(np.array([0.6, 0.4]), factor=1.2)  # 60 % ≤ 1.2/2
+    # Ten classes (the offline model): 20 % against 9 × 8.9 % is near chance, 50 % is not.
+    assert near_chance(_top1_rest_uniform(0.2, k=10)) and not near_chance(_top1_rest_uniform(0.5, k=10))
+    assert not near_chance(np.array([0.7, 0.2, 0.1]))
+    assert near_chance(np.array([0.6, 0.4]))  # entropy 0.97 of a coin flip
+    assert not near_chance(np.array([0.6, 0.4]), threshold=0.99)
+    assert 0.5 < NEAR_CHANCE_ENTROPY < 1
     with pytest.raises(ValueError):
         near_chance(np.array([]))
+
+
+def test_gate_spread_measures_each_block(handmade):
+    from se_viz.analysis import gate_spread
+
+    table = gate_spread(handmade)
+    assert list(table["block"]) == handmade.block_names
+    for row in table.itertuples():
+        s = handmade.gates[row.block]
+        assert row.min == pytest.approx(s.min()) and row.max == pytest.approx(s.max())
+        assert row.std == pytest.approx(s.std())

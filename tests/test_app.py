@@ -165,14 +165,14 @@ def test_offline_start_uses_what_works_and_says_why_in_plain_words(app_env):
     paper's network, picked anyway, explains itself plainly with the operator details tucked away."""
     from streamlit.testing.v1 import AppTest
 
-    from se_viz.ui.sidebar import mini_choice
+    from se_viz.loading.choice import teaching_choice
     from se_viz.ui.state import ModelChoice
 
     app_env(None, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     _assert_clean(at)
-    assert mini_choice() is not None, "the bundled SE-ResNet mini must ship with se_viz"
+    assert teaching_choice() is not None, "the bundled SE-ResNet mini must ship with se_viz"
     assert at.session_state["model"] == ModelChoice(se_viz.MINI_MODEL)
     assert any("no network here" in i.value and "needs a download" in i.value for i in at.info)
     assert not _errors(at)
@@ -564,10 +564,10 @@ def test_efficientnet_untrained_every_view_renders(app_env):
 def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
     from streamlit.testing.v1 import AppTest
 
+    from se_viz.loading.choice import teaching_choice
     from se_viz.loading.samples import synthetic_samples
-    from se_viz.ui.sidebar import mini_choice
 
-    if mini_choice() is None:
+    if teaching_choice() is None:
         pytest.skip("the bundled SE-ResNet mini weights are not in this checkout")
     app_env(se_viz.MINI_MODEL, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)

@@ -416,11 +416,11 @@ def test_the_app_shows_the_users_network_in_every_view(net, app_env, monkeypatch
 def test_only_the_operator_chooses_code(net, app_env, monkeypatch):
     """The picker offers catalog entries and the operator's SE_VIZ_MODEL, nothing else: the
     browser only sends which of these options it wants."""
-    from se_viz.ui.sidebar import model_options
+    from se_viz.loading.choice import env_choice, model_options
 
     monkeypatch.setenv("SE_VIZ_CATALOG", str(_catalog(net, ENTRY)))
     app_env(f"{net}:conv_before_add", net.parent / "conv_before_add.safetensors")
-    options = model_options()
+    options = model_options(env_choice())
     allowed = {e.id for e in se_viz.catalog()} | {f"{net}:conv_before_add"}
     assert {o.model_id for o in options} <= allowed
     factories = [o for o in options if se_viz.catalog_entry(o.model_id).user]

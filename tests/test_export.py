@@ -162,7 +162,7 @@ def mini_manifest(mini):
 def test_manifest_names_model_weights_preprocessing_labels_blocks_and_versions(mini, mini_manifest):
     m = mini_manifest
     assert m["se_viz_manifest"] == 1
-    assert m["model"] == {"id": MINI, "display_name": mini.display_name}
+    assert m["model"] == {"id": MINI, "display_name": mini.display_name, "trained": True}
     path = mini.source.path
     assert m["weights"]["kind"] == "bundled" and m["weights"]["path"] == str(path)
     assert m["weights"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -201,6 +201,15 @@ def test_manifest_of_an_untrained_model_has_no_hash(legacy_r50):
     assert m["weights"]["kind"] == "random init" and m["weights"]["sha256"] is None
     assert m["preprocessing"]["fit"] == "crop" and m["preprocessing"]["crop_pct"] == 0.875
     assert len(m["labels"]) == 1000 and len(m["se_blocks"]) == 16
+    assert m["model"]["trained"] is False and m["model"]["display_name"].endswith("(untrained)")
+
+
+def test_exported_file_names_say_untrained_when_the_network_is(legacy_r50, mini):
+    """An untrained SE-ResNet-50 is not 'legacy_seresnet50_in1k': that tag suggests ImageNet weights."""
+    assert E.file_stem(legacy_r50) == "legacy_seresnet50_untrained"
+    assert "in1k" not in E.file_stem(legacy_r50)
+    assert E.file_stem(mini) == "se_resnet_mini_synthetic"
+    assert E.manifest(mini, ["a.png"])["model"]["trained"] is True
 
 
 def test_capture_csv_with_manifest_reads_back_with_comment_hash(mini_cap, mini_manifest):

@@ -9,7 +9,23 @@ from streamlit.testing.v1 import AppTest
 TIMEOUT = 120
 
 
+def _input(img, fit: str = "crop"):
+    """An image as the app hands it to a view: PNG bytes, their SHA-256, the model choice, the fit."""
+    import io
+
+    import se_viz
+    from se_viz.ui.cache import NetworkInput, image_digest
+    from se_viz.ui.state import ModelChoice
+
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    data = buf.getvalue()
+    return NetworkInput(data, image_digest(data), ModelChoice(se_viz.MINI_MODEL), fit)
+
+
 def _intervene_app():
+    from test_intervention_views import _input
+
     import se_viz
     from se_viz.demo import synthetic
     from se_viz.ui.intervention_views import render_intervene
@@ -17,27 +33,31 @@ def _intervene_app():
     lm = se_viz.load_model(se_viz.MINI_MODEL)
     examples = synthetic.example_images(seed=0, per_class=1)
     group = se_viz.capture(lm.model, lm.preprocess([img for _, img in examples[1:4]]), blocks=lm.blocks)
-    render_intervene(lm, examples[0][1], "red circle example", group=group)
+    render_intervene(lm, _input(examples[0][1]), "red circle example", group=group)
 
 
 def _sweep_app():
+    from test_intervention_views import _input
+
     import se_viz
     from se_viz.demo import synthetic
     from se_viz.ui.intervention_views import render_sweep
 
     lm = se_viz.load_model(se_viz.MINI_MODEL)
-    render_sweep(lm, synthetic.example_images(seed=3, per_class=1)[5][1], "stripes example")
+    render_sweep(lm, _input(synthetic.example_images(seed=3, per_class=1)[5][1]), "stripes example")
 
 
 def _set_app():
     import se_viz
     from se_viz.ui.intervention_views import render_set_ablation
+    from se_viz.ui.state import ModelChoice
 
-    render_set_ablation(se_viz.load_model(se_viz.MINI_MODEL))
+    render_set_ablation(se_viz.load_model(se_viz.MINI_MODEL), ModelChoice(se_viz.MINI_MODEL), "crop")
 
 
 def _teach_app():
     import streamlit as st
+    from test_intervention_views import _input
 
     import se_viz
     from se_viz.demo import synthetic
@@ -45,9 +65,8 @@ def _teach_app():
 
     projector = st.toggle("projector", key="projector")  # the app's own display setting
     lm = se_viz.load_model(se_viz.MINI_MODEL)
-    render_teach(
-        lm, synthetic.example_images(seed=0, per_class=1)[8][1], "checkerboard example", projector=projector
-    )
+    example = synthetic.example_images(seed=0, per_class=1)[8][1]
+    render_teach(lm, _input(example), "checkerboard example", projector=projector)
 
 
 def _figs(at) -> list[dict]:

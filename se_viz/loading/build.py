@@ -1,5 +1,9 @@
-"""Building a network from a catalog entry or a timm name: one dispatch on ``entry.builder``
-(``timm``, ``mini``, or ``factory``: the operator's own code, see :mod:`.factory`).
+"""Building a network from a catalog entry or a timm name: one dispatch on ``entry.builder``.
+
+The loader knows two builders itself: ``timm`` and ``factory`` (the operator's own code, see
+:mod:`.factory`). Guests add theirs with :func:`register_builder`, as timm's ``register_model``
+does: the bundled demo model registers ``mini`` from ``se_viz/demo/__init__.py``, so this
+package never imports the demo (``tests/test_project.py`` checks it).
 
 A builder returns the untrained network (eval mode is set later) and, when it knows them, its
 class names. Weights are loaded afterwards by :mod:`se_viz.loading.load`, the same way for every
@@ -17,14 +21,13 @@ import torch
 from timm.models import get_arch_name, get_pretrained_cfg
 from torch import nn
 
-from ..demo.mini import DEFAULT_CONFIG, build_mini, read_config
 from ..errors import ModelLoadError
 from .catalog import CatalogEntry
 from .factory import build_from_factory
 from .user_catalog import entry_classes
 from .weights import num_classes_in
 
-__all__ = ["Built", "BUILDERS", "build", "fit_head"]
+__all__ = ["Built", "Builder", "BUILDERS", "build", "fit_head", "register_builder"]
 
 
 @dataclass
@@ -51,13 +54,6 @@ def _timm(name: str, entry: Optional[CatalogEntry]) -> Built:
     return Built(model)
 
 
-def _mini(name: str, entry: Optional[CatalogEntry]) -> Built:
-    # The architecture is described by the JSON next to the bundled weights (written by training).
-    config_path = entry.bundled_path.with_suffix(".json") if entry and entry.bundled_path else None
-    config = read_config(config_path) if config_path and config_path.is_file() else dict(DEFAULT_CONFIG)
-    return Built(build_mini(config), list(config.get("classes") or []) or None)
-
-
 def _factory(name: str, entry: Optional[CatalogEntry]) -> Built:
     # The operator's own code (SE_VIZ_MODEL, --model or their catalog file): never a browser's choice.
     if entry is None or not entry.factory:
@@ -66,11 +62,25 @@ def _factory(name: str, entry: Optional[CatalogEntry]) -> Built:
     return Built(build_from_factory(entry.factory, folder), entry_classes(entry))
 
 
-BUILDERS: dict[str, Callable[[str, Optional[CatalogEntry]], Built]] = {
+#: A builder: (the name asked for, its catalog entry or None) → the untrained network.
+Builder = Callable[[str, Optional[CatalogEntry]], Built]
+
+#: Every builder by the name a catalog entry's ``builder`` field uses.
+BUILDERS: dict[str, Builder] = {
     "timm": _timm,
-    "mini": _mini,
     "factory": _factory,
 }
+
+
+def register_builder(kind: str, builder: Builder) -> None:
+    """Make ``builder`` the one catalog entries with ``builder = "<kind>"`` are built with.
+
+    The loader's two own kinds cannot be replaced: a guest that could redefine ``timm`` would
+    change every catalog model behind the loader's back.
+    """
+    if kind in ("timm", "factory"):
+        raise ValueError(f"The builder '{kind}' belongs to the loader and cannot be replaced.")
+    BUILDERS[kind] = builder
 
 
 def build(name: str, entry: Optional[CatalogEntry]) -> Built:

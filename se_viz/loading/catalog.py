@@ -1,8 +1,10 @@
 """The model shelf: which SE networks se_viz knows by name, and where its files live.
 
 ``models/catalog.toml`` (shipped inside the package as ``se_viz/model_files``) lists every entry
-with the facts a picker needs and the name of the builder that makes it (``timm``, ``mini`` or
-``factory``), so no code anywhere compares model ids to decide how to build one. The operator's own
+with the facts a picker needs and the name of the builder that makes it (``timm``, ``factory``, or
+one a guest registered, such as the demo's ``mini``: see :mod:`.build`), so no code anywhere
+compares model ids to decide how to build one; the ``teaching`` flag marks the offline teaching
+model, so no code compares ids or labels to recognise it either. The operator's own
 networks join the shelf from the catalog file named by ``SE_VIZ_CATALOG`` (:mod:`.user_catalog`),
 and a bare ``module:function`` factory name is an entry of its own.
 """
@@ -21,7 +23,15 @@ from timm.models import get_arch_name
 from ..errors import ModelLoadError
 from .factory import factory_label, is_factory_spec
 
-__all__ = ["CatalogEntry", "DEFAULT_MODEL", "MINI_MODEL", "MODELS_DIR", "catalog", "catalog_entry"]
+__all__ = [
+    "CatalogEntry",
+    "DEFAULT_MODEL",
+    "MINI_MODEL",
+    "MODELS_DIR",
+    "catalog",
+    "catalog_entry",
+    "teaching_entry",
+]
 
 
 def _models_dir() -> Path:
@@ -57,6 +67,10 @@ class CatalogEntry:
     top1_size: Optional[int] = None
     paper: bool = False
     bundled: Optional[str] = None
+    # The offline teaching model: trained on the demo's generated shapes, so the app offers it
+    # when nothing else loads and pairs it with the generated samples and demonstration sets.
+    # The UI reads this flag; it never compares ids or class labels to recognise the model.
+    teaching: bool = False
     # The operator's own networks (builder "factory"): see se_viz.loading.user_catalog.
     user: bool = False
     factory: Optional[str] = None  # "module:function" or "/abs/path/file.py:function"
@@ -158,3 +172,9 @@ def catalog_entry(name: str) -> Optional[CatalogEntry]:
 
         return factory_entry(name)
     return None
+
+
+def teaching_entry() -> Optional[CatalogEntry]:
+    """The catalog's offline teaching model (``teaching = true``) whose weights ship with this
+    installation, if any: what the app falls back to without network."""
+    return next((e for e in catalog() if e.teaching and e.bundled_available), None)

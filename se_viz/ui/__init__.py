@@ -6,7 +6,6 @@ Session state lives in :mod:`.state`; caches in :mod:`.cache`; views only draw.
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from se_viz.loading.samples import all_samples
 from . import cache, dataset_view, export_view, intervention_views, many_views, sidebar, state, views, welcome
 from .common import apply_display_settings, friendly_errors
 
-__all__ = ["main", "VIEWS"]
+__all__ = ["main", "VIEWS", "DETAIL_VIEWS"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,8 @@ VIEWS = [
     "Teach one block",
     "Export",
 ]
+#: The views that show the one image picked in the image picker (the others show every image).
+DETAIL_VIEWS = [v for v in VIEWS if v not in ("Predictions", "Compare", "Classes")]
 #: What the Interventions tab can ask, in order.
 INTERVENTIONS = ["edit one block", "knock-out sweep", "over all images"]
 
@@ -52,17 +53,11 @@ class Analysed:
     view: bytes
     notices: list[str]
     cap: Capture
+    input: cache.NetworkInput  # what every view computes on: file SHA-256, model choice, fit
 
     def image(self):
         """The decoded image (decoded once per process, see :func:`cache.decoded_image`)."""
         return cache.decoded_image(self.digest, self.data)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _network_view(digest: str, model_key: str, fit: str, _data: bytes, _lm: LoadedModel) -> bytes:
-    buf = io.BytesIO()
-    _lm.input_view(cache.decoded_image(digest, _data), fit=fit).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _decode(items: list[sidebar.PickedImage]) -> list[tuple[sidebar.PickedImage, bytes]]:
@@ -100,7 +95,7 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
         try:
             cap = cache.capture_cached(item.data, item.digest, choice, lm, fit=fit, maps=maps)
             notices = fit_notices(describe_image(item.data), tuple(size), lm.data_config["crop_pct"], fit)
-            view = _network_view(item.digest, choice.key, fit, item.data, lm)
+            view = cache.network_view_png(item.digest, choice.key, fit, item.data, lm)
         except se_viz.InputError as exc:
             st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
             continue
@@ -112,10 +107,17 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
                 icon=":material/warning:",
             )
             continue
-        out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap))
+        inp = cache.NetworkInput(item.data, item.digest, choice, fit)
+        out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap, inp))
     if bar is not None:
         bar.empty()
     return out
+
+
+def picker_label() -> str:
+    """The image picker's label, naming every view it drives (derived from :data:`DETAIL_VIEWS`)."""
+    shown = [v.lower() for v in DETAIL_VIEWS]
+    return f"Image shown in {', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def main() -> None:
@@ -131,7 +133,7 @@ def main() -> None:
 def _main() -> None:
     apply_display_settings()
     st.title("se_viz — what Squeeze-and-Excitation blocks do")
-    inputs = sidebar.inputs_ui()
+    inputs = sidebar.inputs_ui(VIEWS)
     model = inputs.model
     welcome.render_intro(has_images=bool(inputs.images) or inputs.dataset is not None)
     if inputs.dataset is not None:
@@ -154,9 +156,7 @@ def _main() -> None:
     names = [item.name for item, _ in decoded]
     detail = state.follow_images(names)
     if len(names) > 1:
-        detail = st.selectbox(
-            "Image shown in the heatmap, distributions and drill-down", names, key=state.DETAIL
-        )
+        detail = st.selectbox(picker_label(), names, key=state.DETAIL)
     fit = state.fit()
     analysed = _analyse(decoded, model, detail, fit)
     if not analysed:
@@ -179,9 +179,9 @@ def _main() -> None:
         "Block drill-down": lambda: views.render_drilldown(current.cap, current.name),
         "Compare": lambda: many_views.render_compare(stacked, names, [a.thumb for a in analysed]),
         "Classes": lambda: _render_classes(analysed, stacked, names, model),
-        "Interventions": lambda: _render_interventions(analysed, current, lm),
+        "Interventions": lambda: _render_interventions(analysed, current, lm, fit),
         "Teach one block": lambda: intervention_views.render_teach(
-            lm, current.image(), current.name, projector=state.projector()
+            lm, current.input, current.name, projector=state.projector()
         ),
         "Export": lambda: export_view.render_export(stacked, names, current.cap, current.name, lm, fit),
     }
@@ -214,7 +214,7 @@ def _render_classes(
         )
 
 
-def _render_interventions(analysed: list[Analysed], current: Analysed, lm: LoadedModel) -> None:
+def _render_interventions(analysed: list[Analysed], current: Analysed, lm: LoadedModel, fit: str) -> None:
     """Does a gate matter? Edit one block, knock every block out in turn, or ablate over all images."""
     what = (
         st.segmented_control(
@@ -227,13 +227,12 @@ def _render_interventions(analysed: list[Analysed], current: Analysed, lm: Loade
         )
         or INTERVENTIONS[0]
     )
-    image = current.image()
     if what == INTERVENTIONS[0]:
         others = [a.cap for a in analysed if a is not current]
         intervention_views.render_intervene(
-            lm, image, current.name, group=Capture.concat(others) if others else None
+            lm, current.input, current.name, group=Capture.concat(others) if others else None
         )
     elif what == INTERVENTIONS[1]:
-        intervention_views.render_sweep(lm, image, current.name)
+        intervention_views.render_sweep(lm, current.input, current.name)
     else:
-        intervention_views.render_set_ablation(lm, [a.image() for a in analysed])
+        intervention_views.render_set_ablation(lm, current.input.choice, fit, [a.input for a in analysed])

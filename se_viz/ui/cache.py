@@ -3,10 +3,16 @@
 * :func:`load_model_cached` — ``st.cache_resource``: one :class:`~se_viz.LoadedModel` per
   (model, weights) shared by every browser session (``capture`` serialises passes per model).
   A failure raises and is never cached; :mod:`.state` remembers it for the session.
-* :class:`CaptureStore` — one process-wide LRU of captures keyed on (image SHA-256, model key,
-  fit, maps). It can say whether it holds a capture, so the app shows a progress bar only when a
-  forward pass will really run. Captures with maps keep every block's maps as float16 (≈22 MB per
-  image for SE-ResNet-50), so picking another block in the drill-down never runs the network.
+* :class:`ResultKey` — the one key of every computed result: the image files' SHA-256, the model
+  choice, the fit and the view's own parameters. No view hashes pixels; :class:`ResultStore`
+  refuses any other key.
+* :class:`NetworkInput` — one image as every view computes on it (bytes, SHA-256, model choice,
+  fit): its :meth:`~NetworkInput.batch` is the one preprocessing, so the fit reaches every view.
+* :class:`CaptureStore` — one process-wide LRU of captures keyed on the capture's
+  :class:`ResultKey` (and whether it holds maps). It can say whether it holds a capture, so the
+  app shows a progress bar only when a forward pass will really run. Captures with maps keep
+  every block's maps as float16 (≈22 MB per image for SE-ResNet-50), so picking another block
+  in the drill-down never runs the network.
 * :func:`thumbnail_png` — ``st.cache_data``: a decoded, always-visible thumbnail per image.
 """
 
@@ -16,16 +22,18 @@ import collections
 import hashlib
 import io
 import threading
-from dataclasses import replace
-from typing import Any, Callable, Optional
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 import streamlit as st
+import torch
 from PIL import Image, ImageOps
 
 import se_viz
 from se_viz import Capture, LoadedModel
 from se_viz.loading import hub
+from se_viz.loading.fit import check_fit
 
 from .state import ModelChoice, Weights
 
@@ -81,12 +89,83 @@ def thumbnail_png(digest: str, _data: bytes) -> bytes:
     return buf.getvalue()
 
 
+@dataclass(frozen=True)
+class ResultKey:
+    """What a computed result depends on, and nothing else: the one key of every view's results.
+
+    ``images`` are the SHA-256 digests of the image files (in order; empty for generated sets,
+    which ``params`` then name), ``model`` the :attr:`ModelChoice.key`, ``fit`` how images were
+    fitted to the network's square, ``params`` the view's own settings (block, edit, …). Two
+    requests with equal keys get the same numbers, so a rerun, another tab or another user
+    never recomputes, and a changed fit or model never shows a stale result.
+    """
+
+    view: str
+    images: tuple[str, ...]
+    model: str
+    fit: str
+    params: tuple = ()
+
+
+def result_key(
+    view: str, images: Union[str, Sequence[str]], choice: ModelChoice, fit: str, *params: object
+) -> ResultKey:
+    """The :class:`ResultKey` of ``view``'s result on ``images`` (one digest or several)."""
+    digests = (images,) if isinstance(images, str) else tuple(images)
+    return ResultKey(view, digests, choice.key, check_fit(fit), tuple(params))
+
+
+@dataclass(frozen=True)
+class NetworkInput:
+    """One image as every view computes on it: its bytes and their SHA-256, the model choice and
+    the fit. Views get this instead of a decoded image, so they key results with :meth:`key` and
+    preprocess with :meth:`batch` — the same input the capture, heatmap and drill-down use."""
+
+    data: bytes = field(repr=False)
+    digest: str
+    choice: ModelChoice
+    fit: str
+
+    def image(self) -> Image.Image:
+        """The decoded image (decoded once per process)."""
+        return decoded_image(self.digest, self.data)
+
+    def batch(self, lm: LoadedModel) -> torch.Tensor:
+        """The (1, 3, H, W) batch the network sees under this fit."""
+        return lm.preprocess([self.image()], fit=self.fit)
+
+    def key(self, view: str, *params: object) -> ResultKey:
+        """The key of ``view``'s result on this image with these parameters."""
+        return result_key(view, self.digest, self.choice, self.fit, *params)
+
+
+def network_input(data: bytes, choice: ModelChoice, fit: str) -> NetworkInput:
+    """The :class:`NetworkInput` of an image file's bytes (its SHA-256 computed here)."""
+    return NetworkInput(data, image_digest(data), choice, fit)
+
+
+def batch_of(inputs: Sequence[NetworkInput], lm: LoadedModel) -> torch.Tensor:
+    """The (N, 3, H, W) batch of several images, each fitted as its own input says."""
+    return torch.cat([i.batch(lm) for i in inputs]) if inputs else torch.empty(0)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def network_view_png(digest: str, model_key: str, fit: str, _data: bytes, _lm: LoadedModel) -> bytes:
+    """The image as the network sees it (fitted, resized, cropped; not normalised), as PNG: shown
+    beside the predictions and at the start of the block walk. Keyed like every result: the file's
+    SHA-256, the model choice's key and the fit."""
+    buf = io.BytesIO()
+    _lm.input_view(decoded_image(digest, _data), fit=fit).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 class ResultStore:
     """A thread-safe LRU of computed results that can say what it holds.
 
     Shared by every session of the process (results are plain arrays and dataclasses, the same
     for everyone who asks the same question), so a rerun, another tab or another user never
-    recomputes what is held.
+    recomputes what is held. Keys are :class:`ResultKey` only: a result keyed any other way
+    (a pixel hash, a model name without its weights) is refused with ``TypeError``.
     """
 
     def __init__(self, entries: int) -> None:
@@ -94,12 +173,21 @@ class ResultStore:
         self._entries = entries
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _check(key: object) -> None:
+        if not isinstance(key, ResultKey):
+            raise TypeError(
+                f"Results are keyed by ResultKey (image SHA-256, model, fit, parameters), not {key!r}"
+            )
+
     def __contains__(self, key: object) -> bool:
+        self._check(key)
         with self._lock:
             return key in self._table
 
     def peek(self, key: object) -> Optional[Any]:
         """The held result for ``key``, or None (never computes)."""
+        self._check(key)
         with self._lock:
             if key in self._table:
                 self._table.move_to_end(key)
@@ -125,11 +213,11 @@ class CaptureStore:
     def __init__(self, entries: int = CAPTURE_ENTRIES, maps_entries: int = MAPS_ENTRIES) -> None:
         self._stores = {False: ResultStore(entries), True: ResultStore(maps_entries)}
 
-    def has(self, key: tuple, maps: bool) -> bool:
+    def has(self, key: ResultKey, maps: bool) -> bool:
         """True when the capture for ``key`` is held (with maps if ``maps``)."""
         return key in self._stores[True] or (not maps and key in self._stores[False])
 
-    def get(self, key: tuple, maps: bool, compute: Callable[[], Capture]) -> Capture:
+    def get(self, key: ResultKey, maps: bool, compute: Callable[[], Capture]) -> Capture:
         """The capture for ``key``: held, or computed now and kept."""
         with_maps = self._stores[True].peek(key)
         if with_maps is not None:
@@ -149,9 +237,10 @@ def result_store() -> ResultStore:
     return ResultStore(RESULT_ENTRIES)
 
 
-def _run(digest: str, data: bytes, lm: LoadedModel, maps: bool, fit: str) -> Capture:
-    batch = lm.preprocess([decoded_image(digest, data)], fit=fit)
-    cap = se_viz.capture(lm.model, batch, blocks=lm.blocks, maps=[b.name for b in lm.blocks] if maps else [])
+def _run(inp: NetworkInput, lm: LoadedModel, maps: bool) -> Capture:
+    cap = se_viz.capture(
+        lm.model, inp.batch(lm), blocks=lm.blocks, maps=[b.name for b in lm.blocks] if maps else []
+    )
     if maps:
         # float16 halves the memory of the maps; the drill-down converts one block back.
         cap = replace(
@@ -162,9 +251,9 @@ def _run(digest: str, data: bytes, lm: LoadedModel, maps: bool, fit: str) -> Cap
     return cap
 
 
-def capture_key(digest: str, choice: ModelChoice, fit: str) -> tuple:
+def capture_key(digest: str, choice: ModelChoice, fit: str) -> ResultKey:
     """The store key of one image's capture under one model and fit."""
-    return (digest, choice.key, fit)
+    return result_key("capture", digest, choice, fit)
 
 
 def capture_cached(
@@ -174,9 +263,8 @@ def capture_cached(
 
     Raises ``InputError`` for an image that cannot be decoded (failures are not kept).
     """
-    return capture_store().get(
-        capture_key(digest, choice, fit), maps, lambda: _run(digest, data, lm, maps, fit)
-    )
+    inp = NetworkInput(data, digest, choice, fit)
+    return capture_store().get(inp.key("capture"), maps, lambda: _run(inp, lm, maps))
 
 
 def block_maps(cap: Capture, block: str) -> Capture:

@@ -24,7 +24,7 @@ from se_viz.datasets.schema import MANIFEST_FILE
 from se_viz.datasets.sources import read_bytes
 from se_viz.datasets.summary import summarize_gate_dataset
 
-from . import cache, intervention_views, many_views
+from . import cache, intervention_views, many_views, state
 from .common import friendly_errors
 
 MAX_ZIP_BYTES = 2 * 1024**3  # what an uploaded dataset may unpack to
@@ -142,17 +142,20 @@ ABLATION_IMAGES = 200
 @st.cache_resource(show_spinner="Reading the dataset's images …", max_entries=2)
 def _ablation_inputs(
     path: str, model_name: str, _ds: GateDataset, _lm
-) -> tuple[list[Image.Image], Optional[list[int]]]:
-    """Up to :data:`ABLATION_IMAGES` readable images of the dataset, and their class indices in the
-    loaded model when every label is one of its class names."""
+) -> tuple[list[bytes], Optional[list[int]]]:
+    """Up to :data:`ABLATION_IMAGES` readable image files of the dataset (their bytes: results are
+    keyed by each file's SHA-256), and their class indices in the loaded model when every label is
+    one of its class names."""
     images, labels = [], []
     for image_path, label in zip(_ds.paths, _ds.labels, strict=True):
         if len(images) == ABLATION_IMAGES:
             break
         try:
-            images.append(se_viz.load_image(read_bytes(image_path)))
+            data = read_bytes(image_path)
+            cache.decoded_image(cache.image_digest(data), data)  # decodable, and decoded once
         except (OSError, KeyError, ValueError, se_viz.InputError):
             continue
+        images.append(data)
         labels.append(label)
     known = {name: i for i, name in enumerate(_lm.labels)}
     indices = [known[lab] for lab in labels] if labels and all(lab in known for lab in labels) else None
@@ -210,7 +213,9 @@ def _render_ablation(path: str, ds: GateDataset, lm) -> None:
         "are the model's class names."
     )
     images, labels = _ablation_inputs(path, lm.name, ds, lm)
-    intervention_views.render_set_ablation(lm, images, labels)
+    choice, fit = state.model_choice(), state.fit()
+    inputs = [cache.network_input(data, choice, fit) for data in images]
+    intervention_views.render_set_ablation(lm, choice, fit, inputs, labels)
 
 
 def _render_errors(ds: GateDataset) -> None:

@@ -25,7 +25,7 @@ def render_export(
     all_caps: Capture, names: list[str], cap: Capture, image_name: str, lm: LoadedModel, fit: str
 ) -> None:
     """Downloads of the capture (CSV, NPZ with the maps of one block), the summary and the charts."""
-    stem = slug(lm.name)
+    stem = export.file_stem(lm)
     manifest = export.manifest(lm, names, fit=fit)
     n_rows = all_caps.num_images * sum(b.channels for b in all_caps.blocks)
     st.caption(

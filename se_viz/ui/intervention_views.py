@@ -2,14 +2,15 @@
 
 Views only draw: the model, the image(s) and optional group captures come in as arguments; the
 numbers come from :mod:`se_viz.interventions` and :mod:`se_viz.engine.walkthrough`, the figures
-from :mod:`se_viz.figures.interventions`. Results are kept in one small process-wide store
-(keyed by model and image content), so moving a slider elsewhere never reruns a sweep. Widget
+from :mod:`se_viz.figures.interventions`. An image comes in as a :class:`~.cache.NetworkInput`
+(file SHA-256, model choice, fit): every view computes on the batch it gives, the same input the
+capture and the other views use, and keys its result with :meth:`~.cache.NetworkInput.key`, so
+moving a slider elsewhere never reruns a sweep and a changed fit never shows a stale one. Widget
 keys start with ``iv_``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from typing import Callable, Optional, Sequence
@@ -23,8 +24,9 @@ from se_viz import interventions as iv
 from se_viz.engine.walkthrough import BlockWalk, walk_block
 from se_viz.figures import feature_maps
 from se_viz.figures import interventions as fig_iv
+from se_viz.loading.choice import ModelChoice, is_teaching
 
-from .cache import result_store
+from .cache import NetworkInput, ResultKey, batch_of, network_view_png, result_key, result_store
 from .common import chart, friendly_errors
 
 __all__ = ["render_intervene", "render_set_ablation", "render_sweep", "render_teach"]
@@ -39,18 +41,6 @@ EDIT_KINDS = [
 ]
 
 
-def _model_key(lm: LoadedModel) -> str:
-    return f"{lm.name}|{lm.weights_source}"
-
-
-def _digest(images: Sequence[Image.Image]) -> str:
-    h = hashlib.sha256()
-    for img in images:
-        h.update(str(img.size).encode())
-        h.update(np.asarray(img.convert("RGB")).tobytes())
-    return h.hexdigest()
-
-
 def _progress_bar(text: str) -> Callable[[int, int, str], None]:
     bar = st.progress(0.0, text=text)
 
@@ -61,7 +51,7 @@ def _progress_bar(text: str) -> Callable[[int, int, str], None]:
 
 
 def _run_on_click(
-    key: tuple,
+    key: ResultKey,
     label: str,
     button_key: str,
     what: str,
@@ -126,7 +116,7 @@ def _edit_from_widgets(block: str, group: Optional[Capture], channels: int) -> t
 
 
 def render_intervene(
-    lm: LoadedModel, image: Image.Image, image_name: str, group: Optional[Capture] = None
+    lm: LoadedModel, image: NetworkInput, image_name: str, group: Optional[Capture] = None
 ) -> None:
     """Edit one block's gates for one image and show the top-5 before and after.
 
@@ -151,8 +141,8 @@ def render_intervene(
         edit, _ = _edit_from_widgets(block, group, info.channels)
         if edit is None:
             return
-        key = ("intervene", _model_key(lm), _digest([image]), block, edit)
-        res = result_store().get(key, lambda: iv.intervene(lm, lm.preprocess([image]), {block: edit}))
+        key = image.key("intervene", block, edit)
+        res = result_store().get(key, lambda: iv.intervene(lm, image.batch(lm), {block: edit}))
         before_cls = res.class_names[res.predicted[0]] if res.class_names else str(res.predicted[0])
         dp, dl = float(res.delta_prob[0]) * 100.0, float(res.delta_logprob[0])
         c1, c2, c3 = st.columns(3)
@@ -179,7 +169,7 @@ def render_intervene(
 # 2. Knock-out sweep
 
 
-def render_sweep(lm: LoadedModel, image: Image.Image, image_name: str) -> None:
+def render_sweep(lm: LoadedModel, image: NetworkInput, image_name: str) -> None:
     """Neutralise every SE block in turn and chart the change in log p of the predicted class."""
     with friendly_errors("knock-out sweep"):
         st.caption(
@@ -188,14 +178,14 @@ def render_sweep(lm: LoadedModel, image: Image.Image, image_name: str) -> None:
             "before each block is computed once and reused, so the whole sweep costs a few "
             "forward passes, not one per block."
         )
-        key = ("sweep", _model_key(lm), _digest([image]))
+        key = image.key("sweep")
         res = _run_on_click(
             key,
             f"Run the sweep ({len(lm.blocks)} blocks)",
             "iv_sweep_run",
             "Knock-out sweep",
             lambda progress: iv.knock_out_sweep(
-                lm.model, lm.preprocess([image]), blocks=lm.blocks, progress=progress
+                lm.model, image.batch(lm), blocks=lm.blocks, progress=progress
             ),
         )
         if res is None:
@@ -244,13 +234,17 @@ def _offline_set(kind: str, n: int) -> tuple[list[Image.Image], list[int]]:
 
 
 def render_set_ablation(
-    lm: LoadedModel, images: Sequence[Image.Image] = (), labels: Optional[Sequence[int]] = None
+    lm: LoadedModel,
+    choice: ModelChoice,
+    fit: str,
+    images: Sequence[NetworkInput] = (),
+    labels: Optional[Sequence[int]] = None,
 ) -> None:
     """Neutralise each block, each stage, all stages but one, and all, over many images.
 
-    ``images`` are the user's images (uploads or a gate dataset's), ``labels`` their true class
-    indices where known (-1 for unknown). For the bundled mini model, generated test images or
-    plain drawings (with labels) can be used instead, offline.
+    ``images`` are the user's images, ``labels`` their true class indices where known (-1 for
+    unknown). For the offline teaching model (its catalog flag), generated test images or plain
+    drawings (with labels) can be used instead; ``choice`` and ``fit`` key and fit those.
     """
     with friendly_errors("set-level ablation"):
         st.caption(
@@ -259,7 +253,7 @@ def render_set_ablation(
             "a stage, or all but one stage lose their SE gates (s = 1)? With labels, accuracy too."
         )
         sources = ["your images"] if images else []
-        if set(lm.labels or []) == set(_mini_classes()):
+        if is_teaching(lm.entry):
             sources += ["generated test images", "plain drawings"]
         if not sources:
             st.info("Add a few images (the more the better) to ablate over a set.")
@@ -269,20 +263,31 @@ def render_set_ablation(
             or sources[0]
         )
         if source == "your images":
-            imgs, labs = list(images), (list(labels) if labels is not None else None)
-            what: tuple = (_digest(imgs), tuple(labs) if labs is not None else None)
+            labs = list(labels) if labels is not None else None
+            count = len(images)
+            key = result_key(
+                "set", [i.digest for i in images], choice, fit, None if labs is None else tuple(labs)
+            )
+
+            def batch():
+                return batch_of(images, lm)
         else:
             n = st.select_slider("How many", [50, 100, 200, 500], value=100, key="iv_set_n")
             imgs, labs = _offline_set(source, int(n))
-            what = (source, int(n))  # generated deterministically: no need to hash the pixels
-        key = ("set", _model_key(lm), what)
+            count = len(imgs)
+            # Generated deterministically from (source, n): those name the images, no file exists.
+            key = result_key("set", (), choice, fit, source, int(n))
+
+            def batch():
+                return lm.preprocess(imgs, fit=fit)
+
         res = _run_on_click(
             key,
-            f"Run over {len(imgs)} images",
+            f"Run over {count} images",
             "iv_set_run",
             "Ablation over the set",
             lambda progress: iv.ablate_over_images(
-                lm.model, lm.preprocess(imgs), labs, blocks=lm.blocks, progress=progress
+                lm.model, batch(), labs, blocks=lm.blocks, progress=progress
             ),
         )
         if res is None:
@@ -306,12 +311,6 @@ def render_set_ablation(
         )
 
 
-def _mini_classes() -> list[str]:
-    from se_viz.demo.synthetic import CLASSES
-
-    return CLASSES
-
-
 # --------------------------------------------------------------------------------------------
 # 4. Teach one block
 
@@ -327,10 +326,11 @@ def _num(x: float) -> str:
     return f"{x:.3f}"
 
 
-def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector: bool = False) -> None:
+def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projector: bool = False) -> None:
     """A step-by-step walk through one SE block on this image, with its actual numbers.
 
-    ``projector=True`` enlarges text, equations and charts and raises contrast for a classroom.
+    Step 1 shows the image as the network sees it (fitted, resized), the input of every number
+    below. ``projector=True`` enlarges text, equations and charts and raises contrast for a classroom.
     """
     with friendly_errors("walk through one block"):
         labels = {b.name: b.label for b in lm.blocks}
@@ -343,8 +343,8 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
             format_func=lambda n: labels.get(n, n),
         )
         info = next(b for b in lm.blocks if b.name == block)
-        key = ("walk", _model_key(lm), _digest([image]), block)
-        walk: BlockWalk = result_store().get(key, lambda: walk_block(lm.model, info, lm.preprocess([image])))
+        key = image.key("walk", block)
+        walk: BlockWalk = result_store().get(key, lambda: walk_block(lm.model, info, image.batch(lm)))
         chans = _shown_channels(walk)
         C, H, W = walk.u.shape
         r = walk.reduced.shape[0]
@@ -353,11 +353,20 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
         st.subheader("Step 1 · the input: C feature maps u")
         # The image name is the user's file name: escaped, and stripped of Markdown marks.
         shown_name = html.escape(image_name.replace("*", "").replace("_", " "))
-        _big(
-            f"The block receives **{C} feature maps** of {H}×{W} pixels from the layer before it. "
-            f"Each map shows where one learned feature responds in *{shown_name}*. Four of them:",
-            projector,
+        size = lm.data_config["input_size"]
+        seen, words = st.columns([1, 4], vertical_alignment="center")
+        seen.image(
+            network_view_png(image.digest, image.choice.key, image.fit, image.data, lm),
+            caption=f"what the network sees: {size[2]}×{size[1]} px ({image.fit})",
+            width="stretch",
         )
+        with words:
+            _big(
+                f"The block receives **{C} feature maps** of {H}×{W} pixels, computed from the image "
+                f"on the left by the layers before it. Each map shows where one learned feature "
+                f"responds in *{shown_name}*. Four of them:",
+                projector,
+            )
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)
         chart(
             fig_iv.map_grid(walk.u[chans], chans, f"Input maps u_c of {info.name}"),

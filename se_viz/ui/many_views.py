@@ -23,6 +23,7 @@ from se_viz import analysis as A
 from se_viz import figures as F
 from se_viz.demo import synthetic
 from se_viz.demo.gate_set import GateSet, demo_gate_set
+from se_viz.loading.choice import is_teaching
 
 from .common import chart
 
@@ -273,7 +274,7 @@ def render_demo_button(
     if lm is None:
         st.info("Load a model to run the demonstration (SE-ResNet mini works offline).")
         return None
-    mini = list(lm.labels or []) == list(synthetic.CLASSES)
+    mini = is_teaching(lm.entry)
     if not mini:
         st.caption(
             "The demonstration's images are the mini model's synthetic shapes; with another model "

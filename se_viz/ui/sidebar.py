@@ -1,39 +1,39 @@
 """The sidebar: model picker (with what is available now) and status, images, display settings.
 
-``inputs_ui`` returns the user's choices; the sidebar draws only inputs and the model status.
+``inputs_ui`` returns the user's choices; the sidebar draws only inputs and the model status. The
+rules of model choice (options, availability, the offline start) live in
+:mod:`se_viz.loading.choice`; archive parsing in :mod:`se_viz.loading.archive`.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
+from urllib.parse import urlencode
 
 import streamlit as st
-from timm.models import get_arch_name
 
 import se_viz
 from se_viz import LoadedModel, ModelLoadError
-from se_viz.datasets.sources import is_image_name
 from se_viz.errors import first_line
-from se_viz.loading import hub
+from se_viz.loading.archive import zip_images
+from se_viz.loading.choice import ModelChoice, env_choice, model_options, option_label, start_choice
+from se_viz.loading.fit import FITS
 from se_viz.loading.samples import LICENSE_NOTE, all_samples
-from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE, hub_repo
+from se_viz.loading.source import BUNDLED, HUB_CACHE, HUB_DOWNLOAD, LOCAL_FILE
 
 from . import state
 from .cache import hub_usable, image_digest, load_model_cached
 from .dataset_view import available_datasets, dataset_path
-from .state import ModelChoice, Weights
+from .link import LINK_NOTE, from_query, to_query
 
 log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "zip"]
-MAX_ZIP_IMAGES = 500
-MAX_ZIP_BYTES = 500 * 1024**2
+#: How the fit setting reads in the sidebar.
+FIT_LABELS = {"crop": "centre crop", "pad": "pad (whole image)"}
 
 
 @dataclass
@@ -56,7 +56,7 @@ class PickedImage:
 
     name: str
     data: bytes
-    source: str  # "upload" or "sample"
+    source: str  # "upload", "camera" or "sample"
     digest: str = ""  # SHA-256 of data: the cache key (computed once per run)
 
     def __post_init__(self) -> None:
@@ -71,132 +71,6 @@ class Inputs:
     model: ModelState
     images: list[PickedImage] = field(default_factory=list)
     dataset: Optional[str] = None  # the folder of an opened gate dataset
-
-
-# --------------------------------------------------------------------------------------------
-# Model choices
-
-
-def env_choice() -> Optional[ModelChoice]:
-    """The model (and weights file) the operator chose with SE_VIZ_MODEL / SE_VIZ_WEIGHTS."""
-    model = os.environ.get("SE_VIZ_MODEL", "").strip()
-    weights = os.environ.get("SE_VIZ_WEIGHTS", "").strip() or None
-    if not model and not weights:
-        return None
-    model = model or se_viz.DEFAULT_MODEL
-    if weights:
-        return ModelChoice(model, Weights.FILE, weights)
-    entry = se_viz.catalog_entry(model)
-    return ModelChoice(entry.id if entry else model)
-
-
-def model_options() -> list[ModelChoice]:
-    """Picker options: the operator's model, every catalog model, then one untrained per architecture."""
-    entries = se_viz.catalog()
-    options: list[ModelChoice] = []
-    env = env_choice()
-    if env is not None:
-        options.append(env)
-        if env.weights is Weights.FILE and se_viz.catalog_entry(env.model_id) is None:
-            options.append(ModelChoice(env.model_id))
-    options += [ModelChoice(e.id) for e in entries if ModelChoice(e.id) not in options]
-    if env is not None and se_viz.catalog_entry(env.model_id) is None:
-        options.append(ModelChoice(env.model_id, Weights.UNTRAINED))
-    # One untrained option per architecture: the a1 and ra2 SE-ResNet-50s share one structure.
-    seen: set[str] = set()
-    for entry in entries:
-        if not entry.user and entry.architecture not in seen:  # the user's factory may load weights itself
-            seen.add(entry.architecture)
-            options.append(ModelChoice(entry.id, Weights.UNTRAINED))
-    return options
-
-
-def availability(choice: ModelChoice) -> str:
-    """Where this choice's weights would come from now: "bundled", "cached", "download" or "local"."""
-    if choice.weights is Weights.UNTRAINED:
-        return "bundled"
-    if choice.weights is Weights.FILE:
-        return "local"
-    entry = se_viz.catalog_entry(choice.model_id)
-    if entry is not None and entry.user:
-        return "yours"
-    if entry is not None and entry.offline:
-        return "bundled" if entry.bundled_available else "download"
-    return "cached" if hub.cached_weights(hub_repo(choice.model_id, entry)) is not None else "download"
-
-
-_MARKS = {
-    "bundled": "works offline",
-    "cached": "downloaded before, works offline",
-    "download": "needs a download",
-    "local": "local file",
-    "yours": "your model",
-}
-
-
-def option_label(choice: ModelChoice) -> str:
-    """Human label of a picker option, marked with what it needs; untrained ones say so loudly.
-
-    Labels are unique (Streamlit keeps a selectbox's value by its label), so untrained options
-    name their architecture.
-    """
-    entry = se_viz.catalog_entry(choice.model_id)
-    mark = _MARKS[availability(choice)]
-    if choice.weights is Weights.UNTRAINED:
-        name = f"{entry.short_name} ({entry.architecture})" if entry else choice.model_id
-        return f"{name} — UNTRAINED, structure only · {mark}"
-    if choice.weights is Weights.FILE:
-        name = entry.short_name if entry else choice.model_id
-        yours = f" · {_MARKS['yours']}" if entry is not None and entry.user else ""
-        return f"{name} — weights from local file {Path(choice.file or '').name}{yours}"
-    if entry is not None and entry.user:
-        return f"{entry.name} · {mark}"
-    if entry is None:
-        return f"{choice.model_id} (timm) · {mark}"
-    return f"{entry.label} · {mark}"
-
-
-def choice_name(choice: ModelChoice) -> str:
-    """The model's name for sentences: the catalog name, or the timm name."""
-    entry = se_viz.catalog_entry(choice.model_id)
-    return entry.name if entry else choice.model_id
-
-
-def mini_choice() -> Optional[ModelChoice]:
-    """The bundled mini model, when its weights ship with this installation."""
-    entry = se_viz.catalog_entry(se_viz.MINI_MODEL)
-    return ModelChoice(entry.id) if entry and entry.bundled_available else None
-
-
-def _architecture(model_id: str) -> str:
-    entry = se_viz.catalog_entry(model_id)
-    return entry.architecture if entry else get_arch_name(model_id)
-
-
-def untrained_choice(model_id: str) -> Optional[ModelChoice]:
-    """The picker's untrained option with the same architecture as ``model_id``, if any."""
-    arch = _architecture(model_id)
-    return next(
-        (c for c in model_options() if c.weights is Weights.UNTRAINED and _architecture(c.model_id) == arch),
-        None,
-    )
-
-
-def _start_choice() -> tuple[ModelChoice, Optional[str]]:
-    """What the app starts with, and a sentence when that is not the paper's network."""
-    env = env_choice()
-    if env is not None:
-        return env, None
-    default = ModelChoice(se_viz.DEFAULT_MODEL)
-    mini = mini_choice()
-    if availability(default) == "download" and mini is not None and not hub_usable():
-        entry = se_viz.catalog_entry(se_viz.DEFAULT_MODEL)
-        return mini, (
-            f"There is no network here, so the app started with the bundled SE-ResNet mini. "
-            f"{entry.short_name} and the other models marked “needs a download” work "
-            "once this computer is online (or their weights are copied here)."
-        )
-    return default, None
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,14 +119,22 @@ def _status(lm: LoadedModel) -> None:
         )
 
 
-def model_ui() -> ModelState:
-    """Draw the model picker and status; load the chosen model (once per process)."""
+def model_ui(tabs: Sequence[str] = ()) -> ModelState:
+    """Draw the model picker and status; load the chosen model (once per process).
+
+    A fresh session first opens the link it came with (``tabs``: the tab names a link may name).
+    """
+    env = env_choice()
     try:
-        options = model_options()
+        options = model_options(env)
     except ModelLoadError as exc:  # the operator's catalog file (SE_VIZ_CATALOG) is unusable
         st.error(f"**The model catalog cannot be used.** {exc}", icon=":material/error:")
         st.stop()
-    start, note = _start_choice()
+    if not state.link_read():
+        params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+        gallery = [s.name for s in all_samples()]
+        state.open_link(from_query(params, options=options, samples=gallery, tabs=tabs))
+    start, note = start_choice(env, hub_usable)
     if st.session_state.get(state.MODEL) not in options:
         st.session_state[state.MODEL] = start if start in options else options[0]
     st.sidebar.header("1 · Model")
@@ -281,6 +163,8 @@ def model_ui() -> ModelState:
                 )
         if result.error:
             state.remember_failure(choice, result.error)
+    if result.lm is not None:
+        state.open_link_block({b.name: b.channels for b in result.lm.blocks})
     with status.container():
         if result.lm is not None:
             _status(result.lm)
@@ -325,43 +209,30 @@ def images_ui() -> list[PickedImage]:
 
     for up in uploads:
         if up.name.lower().endswith(".zip"):
-            items += [
-                PickedImage(unique(name), data, "upload")
-                for name, data in _zip_images(up.name, up.getvalue())
-            ]
+            try:
+                members = zip_images(up.name, up.getvalue())
+            except se_viz.InputError as exc:
+                st.sidebar.error(f"**{up.name}**: {exc}", icon=":material/folder_zip:")
+                members = []
+            items += [PickedImage(unique(name), data, "upload") for name, data in members]
         else:
             items.append(PickedImage(unique(up.name), up.getvalue(), "upload"))
+    if st.sidebar.toggle(
+        "Take a photo with the camera",
+        key=state.CAMERA_ON,
+        help="The browser asks for the camera once. The photo goes the same way as an upload and "
+        "stays in this session (it is never in a link).",
+    ):
+        photo = st.sidebar.camera_input("Camera", key=state.CAMERA, label_visibility="collapsed")
+        if photo is not None:
+            data = photo.getvalue()
+            digest = image_digest(data)
+            # Named by content, so the same photo keeps its name (and its place) across reruns.
+            items.append(PickedImage(unique(f"camera photo {digest[:6]}.jpg"), data, "camera", digest))
     for name in st.session_state.get(state.SAMPLES, []):
         if name in samples:
             items.append(PickedImage(unique(name), samples[name].data, "sample"))
     return items
-
-
-def _zip_images(zip_name: str, data: bytes) -> list[tuple[str, bytes]]:
-    """The images of an uploaded ZIP, named by their path inside it ("pug/1.jpg"), so one folder per
-    class becomes the class groups of the Classes view. Oversized or broken archives get a sentence."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = sorted(
-                (
-                    i
-                    for i in zf.infolist()
-                    if not i.is_dir() and is_image_name(i.filename) and not i.filename.startswith("__MACOSX/")
-                ),
-                key=lambda i: i.filename,
-            )
-            if len(members) > MAX_ZIP_IMAGES or sum(i.file_size for i in members) > MAX_ZIP_BYTES:
-                st.sidebar.error(
-                    f"**{zip_name}** holds more than {MAX_ZIP_IMAGES} images or "
-                    f"{MAX_ZIP_BYTES // 1024**2} MB; for whole data sets use `se-viz capture` "
-                    "and open the gate dataset.",
-                    icon=":material/folder_zip:",
-                )
-                return []
-            return [(i.filename, zf.read(i)) for i in members]
-    except (zipfile.BadZipFile, OSError, ValueError):
-        st.sidebar.error(f"**{zip_name}** is not a readable ZIP archive.", icon=":material/folder_zip:")
-        return []
 
 
 def dataset_ui() -> Optional[str]:
@@ -398,23 +269,34 @@ def display_ui() -> None:
         key=state.PROJECTOR,
         help="Larger fonts and charts, stronger contrast — for the back of a lecture hall.",
     )
+    st.session_state.setdefault(state.FIT, FITS[0])  # set here, not as a default: a link may set it
     st.sidebar.segmented_control(
         "Fit images to the network",
-        ["crop", "pad"],
+        list(FITS),
         key=state.FIT,
-        default="crop",
         required=True,
-        format_func=lambda f: {"crop": "centre crop", "pad": "pad (whole image)"}[f],
+        format_func=FIT_LABELS.__getitem__,
         help="The network sees a square. “centre crop” is what the model was trained with; "
         "“pad” keeps the whole image and fills the rest with the mean colour.",
     )
     st.sidebar.caption(LICENSE_NOTE)
 
 
-def inputs_ui() -> Inputs:
-    """All sidebar inputs."""
-    model = model_ui()
+def share_ui() -> None:
+    """Keep the address bar on this view and offer it as a link (see :mod:`.link`)."""
+    query = to_query(state.current_link([s.name for s in all_samples()]))
+    st.query_params.from_dict(query)
+    base = st.context.url or ""
+    with st.sidebar.expander("Link to this view", icon=":material/link:"):
+        st.code(f"{base}?{urlencode(query, doseq=True)}", language=None, wrap_lines=True)
+        st.caption(LINK_NOTE)
+
+
+def inputs_ui(tabs: Sequence[str] = ()) -> Inputs:
+    """All sidebar inputs; ``tabs`` are the tab names a link may name."""
+    model = model_ui(tabs)
     images = images_ui()
     dataset = dataset_ui()
     display_ui()
+    share_ui()
     return Inputs(model=model, images=images, dataset=dataset)

@@ -7,14 +7,15 @@ itself reads (a chart's sort order, say) stay with the widget.
 
 from __future__ import annotations
 
-import enum
-import os
-from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 import streamlit as st
 
 from se_viz import ModelLoadError
+from se_viz.loading.choice import ModelChoice, Weights
+from se_viz.loading.fit import FITS
+
+from .link import ViewLink
 
 __all__ = [
     "ModelChoice",
@@ -36,6 +37,11 @@ __all__ = [
     "fit",
     "mark_intro_seen",
     "intro_seen",
+    "model_choice",
+    "link_read",
+    "open_link",
+    "open_link_block",
+    "current_link",
 ]
 
 # Widget keys (the widget owns its value; the functions below are the only other writers).
@@ -48,42 +54,24 @@ PROJECTOR = "projector"
 FIT = "fit"
 DATASET = "dataset"
 DATASET_UPLOAD = "dataset_upload"
+CAMERA = "camera"
+CAMERA_ON = "camera_on"
+CHANNEL = "channel"
+#: The block picker of each tab that has one (a link's block goes to all of them).
+BLOCK_KEYS = {
+    "Block drill-down": "drill_block",
+    "Interventions": "iv_edit_block",
+    "Teach one block": "iv_teach_block",
+}
 # Keys no widget owns.
 _FAILURES = "_model_failures"
 _KNOWN_IMAGES = "_known_images"
 _INTRO_SEEN = "_intro_seen"
 _DEMO_SET = "_demo_set"
+_LINK = "_link"  # a link's block and channel, until the model they belong to has loaded
+_LINK_READ = "_link_read"
 CLASS_SOURCE = "class_source"
 DEMO_SOURCE = "the offline demonstration"
-
-
-class Weights(enum.Enum):
-    """Which weights a model choice asks for."""
-
-    PUBLISHED = "published"  # the catalog's weights: bundled, or from the hub (cache or download)
-    UNTRAINED = "untrained"  # random init, structure only
-    FILE = "file"  # the operator's SE_VIZ_WEIGHTS file
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """What to load: a catalog id or timm name and which weights."""
-
-    model_id: str
-    weights: Weights = Weights.PUBLISHED
-    file: Optional[str] = None
-
-    @property
-    def key(self) -> str:
-        """A string naming exactly these weights (a changed file gets a new key via mtime/size)."""
-        if self.weights is Weights.FILE and self.file:
-            try:
-                stat = os.stat(self.file)
-                stamp = f"{stat.st_mtime_ns}:{stat.st_size}"
-            except OSError:
-                stamp = "missing"
-            return f"{self.model_id}|file:{self.file}|{stamp}"
-        return f"{self.model_id}|{self.weights.value}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,6 +82,11 @@ def choose_model(choice: ModelChoice) -> None:
     """Switch to ``choice`` (a button callback: runs before the picker is drawn) and retry it."""
     st.session_state[MODEL] = choice
     retry(choice)
+
+
+def model_choice() -> ModelChoice:
+    """The model the picker has chosen (after the sidebar has run)."""
+    return st.session_state[MODEL]
 
 
 def failure(choice: ModelChoice) -> Optional[ModelLoadError]:
@@ -130,7 +123,7 @@ def follow_images(names: Sequence[str]) -> str:
     known: list[str] = st.session_state.get(_KNOWN_IMAGES, [])
     current = st.session_state.get(DETAIL)
     added = [n for n in names if n not in known]
-    if added:
+    if added and not (not known and current in names):  # a link's image, on a session's first run
         current = added[-1]
     elif current not in names:
         old_index = known.index(current) if current in known else 0
@@ -153,7 +146,7 @@ def projector() -> bool:
 def fit() -> str:
     """How images are fitted to the network's square input: "crop" (the model's own centre
     crop) or "pad" (the whole image, padded)."""
-    return st.session_state.get(FIT, "crop")
+    return st.session_state.get(FIT, FITS[0])
 
 
 def intro_seen() -> bool:
@@ -181,3 +174,62 @@ def keep_demo_set(model_key: str, gate_set: Any) -> None:
     and show them in the class views."""
     st.session_state[_DEMO_SET] = (model_key, gate_set)
     st.session_state[CLASS_SOURCE] = DEMO_SOURCE
+
+
+# --------------------------------------------------------------------------------------------
+# A link to this view (see .link)
+
+
+def link_read() -> bool:
+    """True once this session has read the link it was opened with (it is read only once)."""
+    return bool(st.session_state.get(_LINK_READ, False))
+
+
+def open_link(link: ViewLink) -> None:
+    """Set what a fresh session's link names before any widget is drawn: the model, the samples,
+    the image shown, the tab and the fit. The block and channel wait for :func:`open_link_block`
+    (they can be checked only against the loaded model)."""
+    st.session_state[_LINK_READ] = True
+    if link.model is not None:
+        st.session_state[MODEL] = link.model
+    if link.samples:
+        st.session_state[SAMPLES] = list(link.samples)
+    if link.image is not None:
+        st.session_state[DETAIL] = link.image
+    if link.tab is not None:
+        st.session_state[VIEW] = link.tab
+    if link.fit is not None:
+        st.session_state[FIT] = link.fit
+    if link.block is not None or link.channel is not None:
+        st.session_state[_LINK] = (link.block, link.channel)
+
+
+def open_link_block(channels: dict[str, int]) -> None:
+    """Select the link's block in every block picker and its channel, if the loaded model has
+    them (``channels``: block name → channel count); then forget them."""
+    block, channel = st.session_state.pop(_LINK, (None, None))
+    if block not in channels:
+        return
+    for key in BLOCK_KEYS.values():
+        st.session_state[key] = block
+    if channel is not None and 0 <= channel < channels[block]:
+        st.session_state[CHANNEL] = channel
+
+
+def current_link(samples: Sequence[str]) -> ViewLink:
+    """This session's view as a link. ``samples`` are the gallery's names: only those go in."""
+    chosen = tuple(n for n in st.session_state.get(SAMPLES, []) if n in samples)
+    tab = st.session_state.get(VIEW)
+    block = st.session_state.get(BLOCK_KEYS.get(tab, BLOCK_KEYS["Block drill-down"]))
+    detail = st.session_state.get(DETAIL)
+    channel = st.session_state.get(CHANNEL)
+    model = st.session_state.get(MODEL)
+    return ViewLink(
+        model=model if isinstance(model, ModelChoice) else None,
+        samples=chosen,
+        image=detail if detail in chosen else None,
+        tab=tab,
+        block=block,
+        channel=channel if isinstance(channel, int) else None,
+        fit=fit(),
+    )

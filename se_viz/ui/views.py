@@ -10,7 +10,7 @@ import streamlit as st
 from se_viz import Capture, LoadedModel, analysis, figures
 from se_viz.analysis import SORT_OPTIONS
 
-from . import cache
+from . import cache, state
 from .common import chart, slug
 
 SORTS = list(SORT_OPTIONS)
@@ -37,10 +37,14 @@ def render_predictions(rows: Sequence, lm: LoadedModel) -> None:
         middle.image(row.view, caption="what the network sees", width="stretch")
         for notice in row.notices:
             right.info(notice, icon=":material/crop:")
-        if analysis.near_chance(row.cap.probabilities()[0]):
+        probabilities = row.cap.probabilities()[0]
+        if analysis.near_chance(probabilities):
+            spread = 100.0 * analysis.prediction_entropy(probabilities)
             right.warning(
-                f"**Near chance:** the top class gets {top:.1f} %, where guessing among "
-                f"{len(lm.labels)} classes gives {chance:.1f} %. The network does not "
+                f"**Near chance:** the network spreads its belief over all {len(lm.labels)} "
+                f"classes almost as evenly as guessing: the entropy of its probabilities is "
+                f"{spread:.0f} % of guessing's (near chance from {analysis.NEAR_CHANCE_ENTROPY:.0%}). "
+                f"The top class gets {top:.1f} %, guessing gives each {chance:.1f} %. It does not "
                 "recognise this image; its gates still show how it reacts.",
                 icon=":material/casino:",
             )
@@ -196,6 +200,7 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
         "drill_scatter",
         f"z_vs_s_{block}_{slug(image_name)}",
     )
+    _render_channel(cap, block)
     up, down = analysis.top_channels(cap, block, image=0, k=k)
     t1, t2 = st.columns(2)
     t1.markdown(f"**Top {k} up-weighted channels** (highest s)")
@@ -216,3 +221,22 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
         )
     else:
         st.info("Feature maps are not available for this block.")
+
+
+def _render_channel(cap: Capture, block: str) -> None:
+    """One channel of the block in one line: its gate, its squeeze and the gate's rank (the
+    channel a link names, or the user's pick)."""
+    channels = cap.block(block).channels
+    if (
+        not isinstance(st.session_state.get(state.CHANNEL), int)
+        or st.session_state[state.CHANNEL] >= channels
+    ):
+        st.session_state.pop(state.CHANNEL, None)  # another block's channel: start at 0 here
+    left, right = st.columns([1, 4], vertical_alignment="bottom")
+    c = left.selectbox("Channel", list(range(channels)), key=state.CHANNEL)
+    s = cap.gates[block][0]
+    rank = int((s > s[c]).sum()) + 1
+    right.markdown(
+        f"**Channel {c}**: gate s = {s[c]:.3f}, squeeze z = {cap.squeeze[block][0][c]:.3f} — "
+        f"rank {rank} of {channels} by gate (1 = largest)."
+    )

@@ -8,13 +8,22 @@ from typing import Sequence
 import streamlit as st
 
 import se_viz
-from se_viz import LoadedModel
+from se_viz import LoadedModel, analysis
 from se_viz.errors import DownloadUnavailable
-from se_viz.loading.samples import LICENSE_NOTE, Sample
+from se_viz.loading.choice import (
+    choice_name,
+    env_choice,
+    is_teaching,
+    model_options,
+    option_label,
+    teaching_choice,
+    untrained_choice,
+)
+from se_viz.loading.samples import LICENSE_NOTE, Sample, all_samples
 from se_viz.loading.source import LOCAL_FILE
 
 from . import cache, state
-from .sidebar import ModelState, choice_name, mini_choice, option_label, untrained_choice
+from .sidebar import ModelState
 
 INTRO = (
     "An SE block looks at a feature map **u** with C channels, **squeezes** each channel to one "
@@ -57,8 +66,9 @@ def render_model_notes(model: ModelState) -> None:
         return
     if not lm.pretrained:
         st.warning(
-            "**Untrained network — random weights.** Its gates sit near 0.5 and mean nothing, and "
-            "its predictions are noise. The blocks, their names and channel counts are real.",
+            f"**Untrained network — random weights.** Its predictions are noise and its gates mean "
+            f"nothing, though they vary: {_measured_spread(model)} The blocks, their names and "
+            "channel counts are real.",
             icon=":material/warning:",
         )
     elif lm.source.kind == LOCAL_FILE:
@@ -67,6 +77,24 @@ def render_model_notes(model: ModelState) -> None:
             "were trained on. Check that the predictions make sense before reading the gates.",
             icon=":material/help:",
         )
+
+
+def _measured_spread(model: ModelState) -> str:
+    """A sentence with this network's measured gate spread (its widest block) on the first sample
+    photo: random weights do not give gates "near 0.5", and a class should hear what they do."""
+    photos = [s for s in all_samples() if s.kind == "photo"]
+    if not photos:
+        return "the gates of a block spread between 0 and 1."
+    probe = photos[0]
+    cap = cache.capture_cached(
+        probe.data, cache.image_digest(probe.data), model.choice, model.lm, fit=state.fit()
+    )
+    widest = analysis.gate_spread(cap).sort_values("std", ascending=False, kind="stable").iloc[0]
+    return (
+        f"on the sample photo “{probe.title}”, {widest['block']} puts its gates between "
+        f"{widest['min']:.2f} and {widest['max']:.2f} (std {widest['std']:.2f}, the widest of its "
+        f"{len(cap.block_names)} blocks)."
+    )
 
 
 def _render_load_problem(model: ModelState) -> None:
@@ -82,7 +110,7 @@ def _render_load_problem(model: ModelState) -> None:
     else:
         st.error(f"**{name}** could not be loaded. {model.error}", icon=":material/error:")
     row = st.container(horizontal=True, gap="small")
-    mini = mini_choice()
+    mini = teaching_choice()
     if mini is not None and model.choice != mini:
         row.button(
             "Use SE-ResNet mini (works offline)",
@@ -94,7 +122,7 @@ def _render_load_problem(model: ModelState) -> None:
             help="A small SE-ResNet trained by this project on generated shapes; its weights "
             "ship with se_viz. Try it with the synthetic sample images.",
         )
-    untrained = untrained_choice(model.choice.model_id)
+    untrained = untrained_choice(model.choice.model_id, model_options(env_choice()))
     if untrained is not None and model.choice != untrained:
         row.button(
             f"Use {option_label(untrained).split(' · ')[0]}",
@@ -118,7 +146,7 @@ def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
     )
     photos = [s for s in gallery if s.kind == "photo"]
     synthetic = [s for s in gallery if s.kind == "synthetic"]
-    mini = model.lm is not None and model.lm.name == se_viz.MINI_MODEL
+    mini = model.lm is not None and is_teaching(model.lm.entry)
     row = st.container(horizontal=True, gap="small")
     row.button(
         "Analyse the sample photos",
@@ -146,7 +174,7 @@ def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
 def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Sequence[Sample]) -> None:
     """SE-ResNet mini knows only its synthetic classes: say so when it is shown other images."""
     synthetic = [s.name for s in gallery if s.kind == "synthetic"]
-    if lm.name != se_viz.MINI_MODEL or all(n in synthetic for n in image_names):
+    if not is_teaching(lm.entry) or all(n in synthetic for n in image_names):
         return
     st.info(
         f"SE-ResNet mini was trained on {len(lm.labels)} generated classes "
