@@ -153,7 +153,7 @@ def atlas_histogram(atlas: ChannelAtlas, *, block_label: Optional[str] = None) -
             line_dash="dash",
             line_color="#d62728",
             annotation_text=f"top {len(atlas.top)}",
-            annotation_position="top left",
+            annotation_position="top right",
         )
     if atlas.bottom:
         fig.add_vline(
@@ -161,7 +161,7 @@ def atlas_histogram(atlas: ChannelAtlas, *, block_label: Optional[str] = None) -
             line_dash="dash",
             line_color="#1f77b4",
             annotation_text=f"bottom {len(atlas.bottom)}",
-            annotation_position="top right",
+            annotation_position="bottom left",
         )
     what = "gate s_c" if atlas.quantity == "s" else "squeeze z_c"
     title = (

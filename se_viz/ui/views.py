@@ -10,7 +10,7 @@ import streamlit as st
 from se_viz import Capture, LoadedModel, analysis, figures
 from se_viz.analysis import SORT_OPTIONS
 
-from . import cache
+from . import cache, state
 from .common import chart, slug
 
 SORTS = list(SORT_OPTIONS)
@@ -203,6 +203,7 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
     t2.markdown(f"**Top {k} suppressed channels** (lowest s)")
     t2.table(down, hide_index=True)
     channels = [int(c) for c in up["channel"]] + [int(c) for c in down["channel"]]
+    _atlas_link(block, info.channels, channels[0])
     view = cache.block_maps(cap, block)
     if block in view.maps_in:
         st.markdown(
@@ -216,3 +217,21 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
         )
     else:
         st.info("Feature maps are not available for this block.")
+
+
+def _atlas_link(block: str, width: int, first: int) -> None:
+    """Pick a channel of the block and open its gate atlas (the Channels tab) at it."""
+    row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")
+    with row:
+        channel = st.number_input(
+            f"Channel (0–{width - 1})", 0, width - 1, first, key=f"drill_atlas_channel_{block}", width=170
+        )
+        st.button(
+            "Open this channel's gate atlas",
+            key="drill_atlas",
+            icon=":material/photo_library:",
+            on_click=state.open_atlas,
+            args=(block, int(channel)),
+            help="The images that open and close this channel's gate most, over your images or the "
+            "offline demonstration set, with its feature map laid over each (Channels tab).",
+        )
