@@ -237,7 +237,7 @@ def pruning_figure(curves: PruningCurves, measure: str = "agreement", x_axis: st
             line_dash="dash",
             line_color="#444",
             annotation_text=f"unpruned {100 * curves.base_accuracy:.1f} %",
-            annotation_position="bottom left",
+            annotation_position="bottom right",
         )
     where = "each block ranked on its own" if curves.scope == "block" else "one ranking over the network"
     blocks = f"{len(curves.blocks)} block(s)"

@@ -95,7 +95,12 @@ def render_channels(analysed: Sequence, lm: LoadedModel, model_key: str, fit: st
     """The Channels tab: pick a question, then its set and parameters."""
     what = (
         st.segmented_control(
-            "Question", QUESTIONS, key=state.CHANNELS_QUESTION, default=QUESTIONS[0], required=True
+            "Question",
+            QUESTIONS,
+            key=state.CHANNELS_QUESTION,
+            # The drill-down's atlas button sets the question itself; a default as well would warn.
+            default=None if state.CHANNELS_QUESTION in st.session_state else QUESTIONS[0],
+            required=True,
         )
         or QUESTIONS[0]
     )
@@ -210,7 +215,7 @@ def _study_set(analysed: Sequence, lm: LoadedModel, model_key: str, fit: str, pr
         source = st.selectbox("Images", [GENERATED, PLAIN, YOURS], key=f"{prefix}_source", width=230)
         n = None
         if source != YOURS:
-            n = st.select_slider("Images", STUDY_SIZES, value=60, key=f"{prefix}_n", width=220)
+            n = st.select_slider("Number of images", STUDY_SIZES, value=60, key=f"{prefix}_n", width=220)
     if source == YOURS:
         key: tuple = ("yours", fit, _digest([a.digest.encode() for a in analysed]))
     else:
@@ -244,23 +249,23 @@ def _rankings(lm: LoadedModel, images: ImageSet, repeats: int) -> list:
     return standard_rankings(lm.model, images.images, lm.blocks, gates, repeats=repeats)
 
 
-def _progress(text: str) -> Callable[[int, int, str], None]:
-    bar = st.progress(0.0, text=text)
-
-    def update(done: int, total: int, what: str) -> None:
-        bar.progress(min(1.0, done / max(total, 1)), text=f"{text} — {what}")
-
-    return update
-
-
 def _run(key: tuple, label: str, button: str, compute: Callable[[Callable], object]) -> Optional[object]:
-    """A slow result from the store, or computed with a progress bar when the button is clicked."""
+    """A slow result from the store, or computed with a progress bar when the button is clicked
+    (the bar goes once the result is there)."""
     held = result_store().peek(key)
     if held is not None:
         return held
     if not st.button(label, type="primary", key=button, icon=":material/play_arrow:"):
         return None
-    return result_store().get(key, lambda: compute(_progress(label)))
+    bar = st.progress(0.0, text=label)
+
+    def update(done: int, total: int, what: str) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{label} — {what}")
+
+    try:
+        return result_store().get(key, lambda: compute(update))
+    finally:
+        bar.empty()
 
 
 def render_pruning(analysed: Sequence, lm: LoadedModel, model_key: str, fit: str) -> None:
@@ -377,14 +382,19 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, model_key: str, fit
         "faith_fig",
         f"faithfulness_{block}",
     )
-    table = curves.table()[
-        ["ranking", "deletion_auc", "deletion_vs_random", "insertion_auc", "insertion_vs_random"]
-    ]
+    shown = {
+        "ranking": "ranking",
+        "deletion_auc": "deletion AUC",
+        "deletion_vs_random": "deletion − random",
+        "insertion_auc": "insertion AUC",
+        "insertion_vs_random": "insertion − random",
+    }
+    table = curves.table()[list(shown)].rename(columns=shown)
     st.table(
-        table.style.format({c: "{:+.3f}" if "vs" in c else "{:.3f}" for c in table.columns[1:]}),
+        table.style.format({c: "{:+.3f}" if "random" in c else "{:.3f}" for c in list(shown.values())[1:]}),
         hide_index=True,
     )
     st.caption(
-        "AUC: area under each curve over 0–100 % of the channels (p in 0–1). vs random: the ranking's area "
+        "AUC: area under each curve over 0–100 % of the channels (p in 0–1). − random: the ranking's area "
         "minus the random repeats' mean (deletion: negative beats random; insertion: positive does)."
     )
