@@ -242,18 +242,19 @@ def pruning_figure(curves: PruningCurves, measure: str = "agreement", x_axis: st
     where = "each block ranked on its own" if curves.scope == "block" else "one ranking over the network"
     blocks = f"{len(curves.blocks)} block(s)"
     title = (
-        f"Pruning by gates against baselines — {measure}<br>"
+        f"Pruning by each ranking — {measure}<br>"
         f"<sup>{curves.num_images} images · channels zeroed in {blocks}, {where} · no retraining</sup>"
     )
     x_title = "channels pruned (%)" if x_axis == "fraction" else "multiply-adds removed (% of the network)"
     return layout(
         fig,
         title,
-        height=440,
+        height=480,
         xaxis_title=x_title,
         yaxis_title=axis_title,
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
-        margin=dict(l=70, r=20, t=90, b=120),
+        # Far enough below the axis title to stay clear of it at projector font sizes too.
+        legend=dict(orientation="h", yanchor="top", y=-0.26, x=0),
+        margin=dict(l=70, r=20, t=90, b=140),
     )
 
 
@@ -263,10 +264,7 @@ def faithfulness_figure(curves: FaithfulnessCurves, *, block_label: Optional[str
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=(
-            "deletion (most important first) — lower area is better",
-            "insertion — higher area is better",
-        ),
+        subplot_titles=("deletion: lower area is better", "insertion: higher area is better"),
         horizontal_spacing=0.08,
     )
     colours = ranking_colours(curves.kinds)
@@ -301,14 +299,13 @@ def faithfulness_figure(curves: FaithfulnessCurves, *, block_label: Optional[str
     fig.update_annotations(font_size=13)
     where = "the whole network" if curves.block == NETWORK else (block_label or curves.block)
     title = (
-        f"Deletion and insertion curves over the channels of {where}<br>"
-        "<sup>channels ordered by each ranking, most important first; y: mean probability of the "
-        "unedited network's top-1 class</sup>"
+        f"Deletion and insertion over the channels of {where}<br>"
+        "<sup>most important channel first, by each ranking · y: mean p of the unedited top-1 class</sup>"
     )
     return layout(
         fig,
         title,
-        height=460,
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
-        margin=dict(l=70, r=20, t=100, b=130),
+        height=520,
+        legend=dict(orientation="h", yanchor="top", y=-0.3, x=0),
+        margin=dict(l=70, r=20, t=120, b=170),
     )
