@@ -54,10 +54,15 @@ def _overlay_scale(maps: np.ndarray) -> dict:
     return dict(colorscale="Viridis", cmin=0.0, cmax=hi or 1.0)
 
 
+CAPTION_CHARS = 14  # a class name longer than this is cut: narrow panels at projector font sizes
+
+
 def _caption(row: AtlasRow, quantity: str) -> str:
-    value = f"s = {row.s:.3f}" if quantity == "s" else f"z = {row.z:.3f}"
-    cls = row.label if row.label is not None else f"pred. {row.prediction}"
-    return f"#{row.rank} · {value}<br>{cls}"
+    """Rank, value and class (the true one; the prediction, in italics, when unknown)."""
+    value = f"s {row.s:.3f}" if quantity == "s" else f"z {row.z:.2f}"
+    cls = row.label if row.label is not None else row.prediction or ""
+    short = cls if len(cls) <= CAPTION_CHARS else cls[: CAPTION_CHARS - 1] + "…"
+    return f"#{row.rank} · {value}<br>{short if row.label is not None else f'<i>{short}</i>'}"
 
 
 def atlas_figure(
@@ -116,19 +121,20 @@ def atlas_figure(
         f"Channel {atlas.channel} of {name}: top {len(atlas.top)} (upper row) and bottom "
         f"{len(atlas.bottom)} (lower row) of {atlas.num_images} images by {by}<br>"
         f"<sup>overlay: feature map u_c ({size}, upsampled; one colour scale) · top-{len(atlas.top)} "
-        f"purity {100 * pure.purity:.0f} % {pure.majority} (by {pure.by})</sup>"
+        f"purity {100 * pure.purity:.0f} % {pure.majority} (by {pure.by}; italics: predicted class)</sup>"
     )
     return layout(
         fig,
         title,
-        height=int(2 * max(120, 900 / k) + 150),
+        height=int(2 * max(120, 900 / k) + 230),
         coloraxis=dict(
             colorscale=scale["colorscale"],
             cmin=scale["cmin"],
             cmax=scale["cmax"],
             colorbar=dict(title=dict(text="u_c (activation)", side="right"), thickness=14),
         ),
-        margin=dict(l=10, r=10, t=110, b=10),
+        # Room above the first row for its captions, below the title even at projector sizes.
+        margin=dict(l=10, r=10, t=180, b=10),
     )
 
 
@@ -305,7 +311,7 @@ def faithfulness_figure(curves: FaithfulnessCurves, *, block_label: Optional[str
     return layout(
         fig,
         title,
-        height=520,
-        legend=dict(orientation="h", yanchor="top", y=-0.3, x=0),
-        margin=dict(l=70, r=20, t=120, b=170),
+        height=560,
+        legend=dict(orientation="h", yanchor="top", y=-0.42, x=0),
+        margin=dict(l=70, r=20, t=120, b=200),
     )
