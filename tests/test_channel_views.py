@@ -44,7 +44,7 @@ def _figures(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
-def test_drilldown_button_opens_that_channels_atlas(app_with_images):
+def test_drilldown_opens_the_atlas_and_pruning_runs_on_unlabelled_uploads(app_with_images):
     at = app_with_images
     at.session_state["view"] = "Block drill-down"
     at.run()
@@ -61,11 +61,7 @@ def test_drilldown_button_opens_that_channels_atlas(app_with_images):
     at.segmented_control(key="atlas_by").set_value("squeeze z").run()
     assert any("by squeeze z_c" in f["layout"]["title"]["text"] for f in _figures(at))
 
-
-def test_pruning_view_on_unlabelled_uploads(app_with_images):
-    at = app_with_images
-    at.session_state["view"] = "Channels"
-    at.run()
+    # The same session (one app start: they are slow) asks the pruning question of the uploads.
     at.segmented_control(key="channels_question").set_value("pruning").run()
     at.selectbox(key="prune_source").set_value("your images").run()
     at.multiselect(key="prune_blocks").set_value(["SE_5_2"]).run()

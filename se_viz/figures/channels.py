@@ -255,12 +255,12 @@ def pruning_figure(curves: PruningCurves, measure: str = "agreement", x_axis: st
     return layout(
         fig,
         title,
-        height=480,
+        height=500,
         xaxis_title=x_title,
         yaxis_title=axis_title,
         # Far enough below the axis title to stay clear of it at projector font sizes too.
-        legend=dict(orientation="h", yanchor="top", y=-0.26, x=0),
-        margin=dict(l=70, r=20, t=90, b=140),
+        legend=dict(orientation="h", yanchor="top", y=-0.36, x=0),
+        margin=dict(l=70, r=20, t=90, b=170),
     )
 
 
