@@ -21,18 +21,23 @@ from se_viz.channels import (
     ChannelAtlas,
     atlas_of_capture,
     channel_maps,
+    dataset_atlas,
     faithfulness_curves,
     prune_curves,
     standard_rankings,
 )
 from se_viz.channels.images import ImageSet, generated_set, plain_set
+from se_viz.datasets.reader import GateDataset
+from se_viz.datasets.sources import file_name, read_bytes
+from se_viz.errors import InputError
 from se_viz.figures import channels as fig_ch
+from se_viz.loading.images import load_image
 
 from . import many_views, state
 from .cache import result_store
 from .common import chart, slug
 
-__all__ = ["QUESTIONS", "render_channels"]
+__all__ = ["QUESTIONS", "render_channels", "render_dataset_atlas"]
 
 QUESTIONS = [state.ATLAS_QUESTION, "pruning", "faithfulness"]
 YOURS, DEMO, GENERATED, PLAIN = "your images", state.DEMO_SOURCE, "generated shapes", "plain drawings"
@@ -190,6 +195,71 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, model_key: st
         fig_ch.atlas_histogram(atlas, block_label=labels[block]),
         "atlas_hist",
         f"atlas_histogram_{block}_c{channel}_{slug(source)}",
+    )
+
+
+def render_dataset_atlas(ds: GateDataset, lm: Optional[LoadedModel], model_key: Optional[str]) -> None:
+    """The atlas over a gate dataset: ranked by streaming its gate (or squeeze) column; the 2k shown
+    images are read from their paths and their u_c recomputed when they are reachable from this
+    computer and the dataset's model is loaded, else the ranked rows are listed."""
+    labels = {b.name: b.label for b in ds.blocks}
+    names = ds.block_names
+    row = st.container(horizontal=True, gap="medium")
+    with row:
+        block = st.selectbox(
+            "SE block",
+            names,
+            index=len(names) - 1,
+            key="ds_atlas_block",
+            format_func=lambda n: labels[n],
+            width=300,
+        )
+        width = next(b.channels for b in ds.blocks if b.name == block)
+        channel = int(
+            st.number_input(f"Channel (0–{width - 1})", 0, width - 1, key="ds_atlas_channel", width=170)
+        )
+        k = st.slider("k (images per row)", 1, 12, 6, key="ds_atlas_k", width=240)
+        by = st.segmented_control(
+            "Rank by", ["gate s", "squeeze z"], default="gate s", key="ds_atlas_by", required=True
+        )
+    quantity = "z" if by == "squeeze z" else "s"
+    key = ("dataset atlas", ds.uri, ds.manifest.get("created"), block, channel, k, quantity)
+    atlas = result_store().get(key, lambda: dataset_atlas(ds, block, channel, k, quantity=quantity))
+    rows = atlas.top + atlas.bottom
+    same_model = (
+        lm is not None and lm.name == ds.manifest["model"]["id"] and block in {b.name for b in lm.blocks}
+    )
+    try:
+        images = (
+            [load_image(read_bytes(r.path), name=file_name(r.path)) for r in rows] if same_model else None
+        )
+    except (OSError, KeyError, ValueError, InputError):
+        images = None
+    if images is not None and lm is not None:
+        maps = result_store().get(
+            (*key, "maps", model_key),
+            lambda: channel_maps(lm.model, lm.preprocess(images), lm.blocks, block, channel),
+        )
+        atlas.with_maps(maps[: len(atlas.top)], maps[len(atlas.top) :])
+        views = [np.asarray(lm.input_view(img)) for img in images]
+        chart(
+            fig_ch.atlas_figure(
+                atlas, views[: len(atlas.top)], views[len(atlas.top) :], block_label=labels[block]
+            ),
+            "ds_atlas_grid",
+            f"atlas_{block}_c{channel}_dataset",
+        )
+    else:
+        st.info(
+            "The images are listed, not shown: they are not readable from this computer, or the "
+            "dataset's model is not the one loaded (its feature maps need that model)."
+        )
+        st.dataframe(pd.DataFrame([r.to_json() for r in rows]), hide_index=True)
+    _purity(atlas)
+    chart(
+        fig_ch.atlas_histogram(atlas, block_label=labels[block]),
+        "ds_atlas_hist",
+        f"atlas_histogram_{block}_c{channel}",
     )
 
 
