@@ -8,6 +8,13 @@ import sys
 from typing import Optional, Sequence
 
 from .bench import run_bench, run_sweep_bench
+from .channels.commands import (
+    add_atlas_arguments,
+    add_study_arguments,
+    atlas_command,
+    faithfulness_command,
+    prune_command,
+)
 from .datasets.bench import run_capture_bench
 from .datasets.commands import capture_command, summarize_command
 from .demo.train import add_arguments, train_demo_cli
@@ -47,6 +54,19 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 
 def _cmd_train_demo(args: argparse.Namespace) -> int:
     return int(train_demo_cli(args) or 0)
+
+
+def _add_channel_commands(sub: argparse._SubParsersAction) -> None:
+    """``atlas``, ``prune`` and ``faithfulness``: the channel studies (docs/channels.md)."""
+    atlas = sub.add_parser("atlas", help="top and bottom images of one SE channel over a gate dataset")
+    add_atlas_arguments(atlas)
+    atlas.set_defaults(func=atlas_command)
+    prune = sub.add_parser("prune", help="zero the least important channels by each ranking; curves")
+    add_study_arguments(prune, pruning=True)
+    prune.set_defaults(func=prune_command)
+    faith = sub.add_parser("faithfulness", help="deletion and insertion curves over channels per ranking")
+    add_study_arguments(faith, pruning=False)
+    faith.set_defaults(func=faithfulness_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     summ.add_argument("dataset", metavar="DIR", help="gate dataset folder or URI (s3://, gs://, file://)")
     summ.add_argument("--csv", help="also write the table to this CSV file")
     summ.set_defaults(func=_cmd_summarize)
+
+    _add_channel_commands(sub)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
     add_arguments(train)

@@ -18,7 +18,18 @@ from se_viz.loading.fit import fit_notices
 from se_viz.loading.images import describe_image
 from se_viz.loading.samples import all_samples
 
-from . import cache, dataset_view, export_view, intervention_views, many_views, sidebar, state, views, welcome
+from . import (
+    cache,
+    channel_views,
+    dataset_view,
+    export_view,
+    intervention_views,
+    many_views,
+    sidebar,
+    state,
+    views,
+    welcome,
+)
 from .common import apply_display_settings, friendly_errors
 
 __all__ = ["main", "VIEWS", "DETAIL_VIEWS"]
@@ -34,6 +45,7 @@ VIEWS = [
     "Classes",
     "Interventions",
     "Teach one block",
+    state.CHANNELS_VIEW,
     "Export",
 ]
 #: The views that show the one image picked in the image picker (the others show every image).
@@ -183,6 +195,7 @@ def _main() -> None:
         "Teach one block": lambda: intervention_views.render_teach(
             lm, current.input, current.name, projector=state.projector()
         ),
+        state.CHANNELS_VIEW: lambda: channel_views.render_channels(analysed, lm, model.choice, fit),
         "Export": lambda: export_view.render_export(stacked, names, current.cap, current.name, lm, fit),
     }
     for label, tab in zip(VIEWS, tabs, strict=True):

@@ -233,3 +233,21 @@ def current_link(samples: Sequence[str]) -> ViewLink:
         channel=channel if isinstance(channel, int) else None,
         fit=fit(),
     )
+
+
+# Channels (the atlas, pruning and faithfulness views): the drill-down opens a channel's atlas
+
+CHANNELS_VIEW = "Channels"  # the tab's label in ui.VIEWS
+CHANNELS_QUESTION = "channels_question"
+ATLAS_BLOCK = "atlas_block"
+ATLAS_CHANNEL = "atlas_channel"
+ATLAS_QUESTION = "gate atlas"
+
+
+def open_atlas(block: str, channel: int) -> None:
+    """Show the gate atlas of ``block``/``channel`` (a button callback, so it runs before the
+    widgets are drawn): sets the atlas's block and channel and switches to the Channels tab."""
+    st.session_state[ATLAS_BLOCK] = block
+    st.session_state[ATLAS_CHANNEL] = int(channel)
+    st.session_state[CHANNELS_QUESTION] = ATLAS_QUESTION
+    st.session_state[VIEW] = CHANNELS_VIEW

@@ -200,7 +200,7 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
         "drill_scatter",
         f"z_vs_s_{block}_{slug(image_name)}",
     )
-    _render_channel(cap, block)
+    _atlas_button(block, _render_channel(cap, block))
     up, down = analysis.top_channels(cap, block, image=0, k=k)
     t1, t2 = st.columns(2)
     t1.markdown(f"**Top {k} up-weighted channels** (highest s)")
@@ -223,7 +223,7 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
         st.info("Feature maps are not available for this block.")
 
 
-def _render_channel(cap: Capture, block: str) -> None:
+def _render_channel(cap: Capture, block: str) -> int:
     """One channel of the block in one line: its gate, its squeeze and the gate's rank (the
     channel a link names, or the user's pick)."""
     channels = cap.block(block).channels
@@ -239,4 +239,18 @@ def _render_channel(cap: Capture, block: str) -> None:
     right.markdown(
         f"**Channel {c}**: gate s = {s[c]:.3f}, squeeze z = {cap.squeeze[block][0][c]:.3f} — "
         f"rank {rank} of {channels} by gate (1 = largest)."
+    )
+    return int(c)
+
+
+def _atlas_button(block: str, channel: int) -> None:
+    """Open the gate atlas of the channel picked above (the Channels tab)."""
+    st.button(
+        f"Open channel {channel}'s gate atlas",
+        key="drill_atlas",
+        icon=":material/photo_library:",
+        on_click=state.open_atlas,
+        args=(block, channel),
+        help="The images that open and close this channel's gate most, over your images or the "
+        "offline demonstration set, with its feature map laid over each (Channels tab).",
     )

@@ -278,6 +278,7 @@ VIEWS = [
     "Classes",
     "Interventions",
     "Teach one block",
+    "Channels",
     "Export",
 ]
 PLOTTED = {"Gate heatmap", "Distributions", "Block drill-down", "Compare", "Interventions", "Teach one block"}
@@ -330,5 +331,27 @@ def test_projector_sizes_every_view_fits(browser, mini_server, size, shots_dir):
                 max_height=6000,
             )
             page.set_viewport_size({"width": width, "height": height})
+    finally:
+        context.close()
+
+
+def test_drilldown_opens_a_channels_gate_atlas(browser, mini_server, shots_dir):
+    """Drill-down → "Open this channel's gate atlas" → the Channels tab shows that channel's top and
+    bottom images with u_c overlaid, their class mix and the gate histogram."""
+    context, page = _open(browser, mini_server.url)
+    try:
+        page.get_by_text("Loaded").first.wait_for()
+        page.get_by_role("button", name=re.compile("Analyse the synthetic examples")).click()
+        page.get_by_text(re.compile(r"— top-1:")).first.wait_for()
+        _idle(page)
+        _tab(page, "Block drill-down")
+        page.get_by_role("button", name=re.compile(r"Open channel \d+'s gate atlas")).click()
+        _idle(page)
+        page.get_by_text(re.compile(r"Channel \d+ of SE_5_2 · layer4\.1\.se: top \d+")).first.wait_for()
+        page.get_by_text(re.compile("Class mix of the top")).wait_for()
+        _wait_plots(page, 2)
+        _no_exception(page)
+        assert page.get_by_role("tab", name="Channels", selected=True).count() == 1
+        _shot(page, shots_dir / "channel_atlas.png")
     finally:
         context.close()

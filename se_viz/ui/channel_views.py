@@ -1,0 +1,469 @@
+"""The Channels tab: a channel's gate atlas, pruning by gates against baselines, and deletion /
+insertion curves. The views only draw; every number comes from :mod:`se_viz.channels`."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+from PIL import Image
+
+from se_viz import Capture, LoadedModel, capture
+from se_viz.channels import (
+    FRACTIONS,
+    NETWORK,
+    ChannelAtlas,
+    atlas_of_capture,
+    channel_maps,
+    dataset_atlas,
+    faithfulness_curves,
+    prune_curves,
+    standard_rankings,
+)
+from se_viz.channels.images import ImageSet, generated_set, plain_set
+from se_viz.datasets.reader import GateDataset
+from se_viz.datasets.sources import file_name, read_bytes
+from se_viz.errors import InputError
+from se_viz.figures import channels as fig_ch
+from se_viz.loading.choice import ModelChoice
+from se_viz.loading.fit import FITS
+from se_viz.loading.images import load_image
+
+from . import many_views, state
+from .cache import ResultKey, batch_of, result_key, result_store
+from .common import chart, slug
+
+__all__ = ["QUESTIONS", "render_channels", "render_dataset_atlas"]
+
+QUESTIONS = [state.ATLAS_QUESTION, "pruning", "faithfulness"]
+YOURS, DEMO, GENERATED, PLAIN = "your images", state.DEMO_SOURCE, "generated shapes", "plain drawings"
+STUDY_SIZES = (30, 60, 100, 200)
+
+
+@dataclass
+class AtlasSource:
+    """A set the atlas ranks: its capture, names, true classes (None: unknown), how each image looks
+    to the network, and how to make the network's input of some of its images."""
+
+    name: str
+    cap: Capture
+    names: list[str]
+    labels: Optional[list[Optional[str]]]
+    view: Callable[[int], np.ndarray]
+    batch: Callable[[Sequence[int]], torch.Tensor]
+    digests: tuple[str, ...]  # the files' SHA-256 (empty for a generated set, named by `params`)
+    params: tuple = ()
+
+
+def _png_image(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _sources(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str) -> dict[str, AtlasSource]:
+    """Your images (always) and the offline demonstration's set (once made in this session)."""
+    out = {
+        YOURS: AtlasSource(
+            YOURS,
+            Capture.concat([a.cap for a in analysed]),
+            [a.name for a in analysed],
+            None,
+            lambda i: np.asarray(_png_image(analysed[i].view)),
+            lambda rows: batch_of([analysed[i].input for i in rows], lm),
+            tuple(a.digest for a in analysed),
+        )
+    }
+    demo = state.demo_set(choice.key)
+    if demo is not None:
+        out[DEMO] = AtlasSource(
+            DEMO,
+            demo.capture,
+            list(demo.names),
+            list(demo.labels),
+            lambda i: np.asarray(lm.input_view(_png_image(demo.thumbnails[i]))),
+            lambda rows: lm.preprocess([_png_image(demo.thumbnails[i]) for i in rows]),
+            (),
+            ("demo", len(demo.names)),
+        )
+    return out
+
+
+def render_channels(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
+    """The Channels tab: pick a question, then its set and parameters."""
+    what = (
+        st.segmented_control(
+            "Question",
+            QUESTIONS,
+            key=state.CHANNELS_QUESTION,
+            # The drill-down's atlas button sets the question itself; a default as well would warn.
+            default=None if state.CHANNELS_QUESTION in st.session_state else QUESTIONS[0],
+            required=True,
+        )
+        or QUESTIONS[0]
+    )
+    if what == state.ATLAS_QUESTION:
+        made = (
+            many_views.render_demo_button(lm, key="channels_demo")
+            if state.demo_set(choice.key) is None
+            else None
+        )
+        if made is not None:
+            state.keep_demo_set(choice.key, made)
+            st.session_state["atlas_source"] = DEMO  # the set just made is the one to look at
+        render_atlas(_sources(analysed, lm, choice, fit), lm, choice, fit)
+    elif what == "pruning":
+        render_pruning(analysed, lm, choice, fit)
+    else:
+        render_faithfulness(analysed, lm, choice, fit)
+
+
+# --------------------------------------------------------------------------------------------
+# Atlas
+
+
+def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
+    """Top and bottom images of one channel with u_c laid over them, their class mix, the histogram."""
+    st.caption(
+        "What opens this gate? The images of the set with the highest gate s_c (upper row) and the "
+        "lowest (lower row), each with the channel's feature map u_c — what the gate multiplies — "
+        "laid over what the network sees. Maps are recomputed for these images only."
+    )
+    names = [b.name for b in lm.blocks]
+    labels = {b.name: b.label for b in lm.blocks}
+    if st.session_state.get(state.ATLAS_BLOCK) not in names:
+        st.session_state[state.ATLAS_BLOCK] = names[-1]
+    row = st.container(horizontal=True, gap="medium")
+    with row:
+        options = list(sources)
+        source = st.selectbox("Images", options, index=len(options) - 1, key="atlas_source", width=260)
+        block = st.selectbox(
+            "SE block", names, key=state.ATLAS_BLOCK, format_func=lambda n: labels.get(n, n), width=300
+        )
+        info = next(b for b in lm.blocks if b.name == block)
+        if int(st.session_state.get(state.ATLAS_CHANNEL, 0)) >= info.channels:
+            st.session_state[state.ATLAS_CHANNEL] = 0
+        channel = int(
+            st.number_input(
+                f"Channel (0–{info.channels - 1})", 0, info.channels - 1, key=state.ATLAS_CHANNEL, width=170
+            )
+        )
+    src = sources[source]
+    n = src.cap.num_images
+    with row:
+        k = st.slider(
+            "k (images per row)",
+            1,
+            max(1, min(12, n // 2 or 1)),
+            min(6, max(1, n // 2)),
+            key="atlas_k",
+            width=240,
+        )
+        quantity = st.segmented_control(
+            "Rank by", ["gate s", "squeeze z"], default="gate s", key="atlas_by", required=True
+        )
+    by = "s" if quantity != "squeeze z" else "z"
+    if n < 2:
+        st.info(
+            "One image makes no atlas: add images, or analyse the offline demonstration's generated set "
+            "(button above)."
+        )
+    atlas = atlas_of_capture(
+        src.cap, block, channel, k, names=src.names, labels=src.labels, class_names=lm.labels, quantity=by
+    )
+    rows = [r.index for r in atlas.top + atlas.bottom]
+    key = result_key("atlas maps", src.digests, choice, fit, *src.params, block, channel, tuple(rows))
+    maps = result_store().get(key, lambda: channel_maps(lm.model, src.batch(rows), lm.blocks, block, channel))
+    atlas.with_maps(maps[: len(atlas.top)], maps[len(atlas.top) :])
+    views = [src.view(i) for i in rows]
+    chart(
+        fig_ch.atlas_figure(
+            atlas, views[: len(atlas.top)], views[len(atlas.top) :], block_label=labels[block]
+        ),
+        "atlas_grid",
+        f"atlas_{block}_c{channel}_{slug(source)}",
+    )
+    _purity(atlas)
+    chart(
+        fig_ch.atlas_histogram(atlas, block_label=labels[block]),
+        "atlas_hist",
+        f"atlas_histogram_{block}_c{channel}_{slug(source)}",
+    )
+
+
+def render_dataset_atlas(ds: GateDataset, lm: Optional[LoadedModel], choice: Optional[ModelChoice]) -> None:
+    """The atlas over a gate dataset: ranked by streaming its gate (or squeeze) column; the 2k shown
+    images are read from their paths and their u_c recomputed when they are reachable from this
+    computer and the dataset's model is loaded, else the ranked rows are listed."""
+    labels = {b.name: b.label for b in ds.blocks}
+    names = ds.block_names
+    row = st.container(horizontal=True, gap="medium")
+    with row:
+        block = st.selectbox(
+            "SE block",
+            names,
+            index=len(names) - 1,
+            key="ds_atlas_block",
+            format_func=lambda n: labels[n],
+            width=300,
+        )
+        width = next(b.channels for b in ds.blocks if b.name == block)
+        channel = int(
+            st.number_input(f"Channel (0–{width - 1})", 0, width - 1, key="ds_atlas_channel", width=170)
+        )
+        k = st.slider("k (images per row)", 1, 12, 6, key="ds_atlas_k", width=240)
+        by = st.segmented_control(
+            "Rank by", ["gate s", "squeeze z"], default="gate s", key="ds_atlas_by", required=True
+        )
+    quantity = "z" if by == "squeeze z" else "s"
+    # A dataset is named by where it is and when it was written; its model is the one it was captured with.
+    params = (ds.uri, ds.manifest.get("created"), block, channel, k, quantity)
+    key = ResultKey("dataset atlas", (), ds.manifest["model"]["id"], "", params)
+    atlas = result_store().get(key, lambda: dataset_atlas(ds, block, channel, k, quantity=quantity))
+    rows = atlas.top + atlas.bottom
+    same_model = (
+        lm is not None and lm.name == ds.manifest["model"]["id"] and block in {b.name for b in lm.blocks}
+    )
+    try:
+        images = (
+            [load_image(read_bytes(r.path), name=file_name(r.path)) for r in rows] if same_model else None
+        )
+    except (OSError, KeyError, ValueError, InputError):
+        images = None
+    if images is not None and lm is not None and choice is not None:
+        maps = result_store().get(
+            result_key("dataset atlas maps", (), choice, FITS[0], *params),
+            lambda: channel_maps(lm.model, lm.preprocess(images), lm.blocks, block, channel),
+        )
+        atlas.with_maps(maps[: len(atlas.top)], maps[len(atlas.top) :])
+        views = [np.asarray(lm.input_view(img)) for img in images]
+        chart(
+            fig_ch.atlas_figure(
+                atlas, views[: len(atlas.top)], views[len(atlas.top) :], block_label=labels[block]
+            ),
+            "ds_atlas_grid",
+            f"atlas_{block}_c{channel}_dataset",
+        )
+    else:
+        st.info(
+            "The images are listed, not shown: they are not readable from this computer, or the "
+            "dataset's model is not the one loaded (its feature maps need that model)."
+        )
+        st.dataframe(pd.DataFrame([r.to_json() for r in rows]), hide_index=True)
+    _purity(atlas)
+    chart(
+        fig_ch.atlas_histogram(atlas, block_label=labels[block]),
+        "ds_atlas_hist",
+        f"atlas_histogram_{block}_c{channel}",
+    )
+
+
+def _purity(atlas: ChannelAtlas) -> None:
+    left, right = st.columns(2)
+    for col, side, p in ((left, "top", atlas.purity), (right, "bottom", atlas.bottom_purity)):
+        by = "true class" if p.by == "label" else "the network's prediction (no labels)"
+        col.markdown(
+            f"**Class mix of the {side} {len(atlas.top if side == 'top' else atlas.bottom)}** "
+            f"(by {by}) — purity {100 * p.purity:.0f} %"
+        )
+        col.table(pd.DataFrame({"class": list(p.counts), "images": list(p.counts.values())}), hide_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Pruning and faithfulness: the shared set and rankings
+
+
+def _study_set(analysed: Sequence, lm: LoadedModel, fit: str, prefix: str) -> Optional[tuple]:
+    """The images a pruning / faithfulness study runs on: ``((digests, params), make)``, the files'
+    SHA-256 (none for a generated set) and the parameters that name the set, for a :class:`ResultKey`."""
+    row = st.container(horizontal=True, gap="medium")
+    with row:
+        source = st.selectbox("Images", [GENERATED, PLAIN, YOURS], key=f"{prefix}_source", width=230)
+        n = None
+        if source != YOURS:
+            n = st.select_slider("Number of images", STUDY_SIZES, value=60, key=f"{prefix}_n", width=220)
+    if source == YOURS:
+        named: tuple = (tuple(a.digest for a in analysed), (YOURS,))
+    else:
+        named = ((), (source, n))
+
+    def make() -> ImageSet:
+        if source == YOURS:
+            return _yours_set(analysed, lm, fit)
+        return generated_set(lm, n) if source == GENERATED else plain_set(lm, n)
+
+    if source == YOURS and len(analysed) < 2:
+        st.info(
+            "Pruning is judged over several images: add some, or pick generated shapes or plain drawings."
+        )
+        return None
+    return named, make
+
+
+def _yours_set(analysed: Sequence, lm: LoadedModel, fit: str) -> ImageSet:
+    return ImageSet(
+        YOURS,
+        lm.preprocess([a.image() for a in analysed], fit=fit),
+        np.full(len(analysed), -1, dtype=np.int64),
+        [a.name for a in analysed],
+        [np.asarray(_png_image(a.view)) for a in analysed],
+    )
+
+
+def _rankings(lm: LoadedModel, images: ImageSet, repeats: int) -> list:
+    gates = capture(lm.model, images.images, blocks=lm.blocks).gates
+    return standard_rankings(lm.model, images.images, lm.blocks, gates, repeats=repeats)
+
+
+def _run(key: tuple, label: str, button: str, compute: Callable[[Callable], object]) -> Optional[object]:
+    """A slow result from the store, or computed with a progress bar when the button is clicked
+    (the bar goes once the result is there)."""
+    held = result_store().peek(key)
+    if held is not None:
+        return held
+    if not st.button(label, type="primary", key=button, icon=":material/play_arrow:"):
+        return None
+    bar = st.progress(0.0, text=label)
+
+    def update(done: int, total: int, what: str) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{label} — {what}")
+
+    try:
+        return result_store().get(key, lambda: compute(update))
+    finally:
+        bar.empty()
+
+
+def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
+    """Zero the lowest-ranked channels by each ranking; accuracy, agreement and Δ log p against the
+    fraction pruned or the multiply-adds removed, random with its spread."""
+    st.caption(
+        "Would the network miss these channels? Each ranking orders the channels (mean gate — the SE "
+        "paper's suggestion —, gate × gradient of log p, weight L1 of the block's last convolution, and "
+        "random with several seeds); the lowest-ranked fraction is zeroed (gate s_c = 0, no retraining)."
+    )
+    picked = _study_set(analysed, lm, fit, "prune")
+    if picked is None:
+        return
+    (digests, set_params), make = picked
+    names = [b.name for b in lm.blocks]
+    row = st.container(horizontal=True, gap="medium")
+    with row:
+        scope = st.segmented_control(
+            "Rank channels",
+            ["per block", "over the network"],
+            default="per block",
+            key="prune_scope",
+            required=True,
+        )
+        repeats = st.slider("Random repeats", 5, 10, 5, key="prune_repeats", width=200)
+    chosen = st.multiselect("Blocks to prune", names, default=names, key="prune_blocks")
+    if not chosen:
+        st.info("Pick at least one block to prune.")
+        return
+    scope_name = "network" if scope == "over the network" else "block"
+    key = result_key("prune", digests, choice, fit, *set_params, scope_name, tuple(chosen), repeats)
+
+    def compute(progress: Callable) -> tuple:
+        images = make()
+        rankings = _rankings(lm, images, repeats)
+        curves = prune_curves(
+            lm.model,
+            images.images,
+            rankings,
+            lm.blocks,
+            labels=images.labels if images.has_labels else None,
+            scope=scope_name,
+            prune_blocks=chosen,
+            progress=progress,
+        )
+        return curves
+
+    curves = _run(key, f"Prune 0–{int(100 * FRACTIONS[-1])} % by every ranking", "prune_run", compute)
+    if curves is None:
+        return
+    measures = [m for m in fig_ch.PRUNE_MEASURES if m != "top-1 accuracy" or curves.accuracy is not None]
+    row = st.container(horizontal=True, gap="medium")
+    with row:
+        measure = st.segmented_control(
+            "Measure", measures, default=measures[0], key="prune_measure", required=True
+        )
+        x_axis = st.segmented_control(
+            "x axis",
+            ["channels pruned", "multiply-adds removed"],
+            default="channels pruned",
+            key="prune_x",
+            required=True,
+        )
+    fig = fig_ch.pruning_figure(
+        curves, measure or measures[0], "macs" if x_axis == "multiply-adds removed" else "fraction"
+    )
+    chart(fig, "prune_fig", f"pruning_{slug(str(measure))}")
+    if curves.accuracy is None:
+        st.caption("These images have no labels, so accuracy cannot be measured; agreement and Δ log p can.")
+    with st.expander("The numbers (mean, and min–max over the random repeats)"):
+        st.dataframe(curves.table(), hide_index=True)
+
+
+def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
+    """Deletion and insertion curves over one block's channels (or the network's) per ranking."""
+    st.caption(
+        "Does a ranking put the channels that matter first? Deletion zeroes the most important channels "
+        "first (a faithful ranking makes p fall fast: small area); insertion starts from all zeroed and "
+        "gives them back in order (p recovers fast: large area). Random orders give the chance level."
+    )
+    picked = _study_set(analysed, lm, fit, "faith")
+    if picked is None:
+        return
+    (digests, set_params), make = picked
+    labels = {b.name: b.label for b in lm.blocks}
+    options = [b.name for b in lm.blocks] + [NETWORK]
+    block = st.selectbox(
+        "Channels of",
+        options,
+        index=len(options) - 2,
+        key="faith_block",
+        format_func=lambda n: "the whole network" if n == NETWORK else labels.get(n, n),
+        width=320,
+    )
+    key = result_key("faith", digests, choice, fit, *set_params, block)
+
+    def compute(progress: Callable):
+        images = make()
+        rankings = _rankings(lm, images, 5)
+        return faithfulness_curves(
+            lm.model,
+            images.images,
+            rankings,
+            lm.blocks,
+            block=None if block == NETWORK else block,
+            progress=progress,
+        )
+
+    curves = _run(key, "Compute deletion and insertion curves", "faith_run", compute)
+    if curves is None:
+        return
+    chart(
+        fig_ch.faithfulness_figure(curves, block_label=labels.get(block)),
+        "faith_fig",
+        f"faithfulness_{block}",
+    )
+    shown = {
+        "ranking": "ranking",
+        "deletion_auc": "deletion AUC",
+        "deletion_vs_random": "deletion − random",
+        "insertion_auc": "insertion AUC",
+        "insertion_vs_random": "insertion − random",
+    }
+    table = curves.table()[list(shown)].rename(columns=shown)
+    st.table(
+        table.style.format({c: "{:+.3f}" if "random" in c else "{:.3f}" for c in list(shown.values())[1:]}),
+        hide_index=True,
+    )
+    st.caption(
+        "AUC: area under each curve over 0–100 % of the channels (p in 0–1). − random: the ranking's area "
+        "minus the random repeats' mean (deletion: negative beats random; insertion: positive does)."
+    )
