@@ -49,6 +49,15 @@ def _cmd_train_demo(args: argparse.Namespace) -> int:
     return int(train_demo_cli(args) or 0)
 
 
+def _num_cpus_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--num-cpus",
+        type=int,
+        default=None,
+        help="cap the CPUs used (local engine and local Ray runtime; default: all of this machine's)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``se-viz`` (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="se-viz", description=__doc__)
@@ -114,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--out", required=True, help="output folder of the gate dataset")
     cap.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
     cap.add_argument(
-        "--workers", type=int, default=2, help="decoding worker processes, local engine (default 2)"
+        "--workers",
+        type=int,
+        default=None,
+        help="decoding worker processes, local engine (default: one per CPU beside the model's)",
     )
     cap.add_argument(
         "--dtype",
@@ -137,11 +149,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--rows-per-part", type=int, default=512, help="local engine: rows per part file (default 512)"
     )
     cap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _num_cpus_argument(cap)
     cap.set_defaults(func=_cmd_capture)
 
     summ = sub.add_parser("summarize", help="per-block gate statistics of a gate dataset")
     summ.add_argument("dataset", metavar="DIR", help="gate dataset folder or URI (s3://, gs://, file://)")
     summ.add_argument("--csv", help="also write the table to this CSV file")
+    summ.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default: streamed on this machine, cached next to the dataset) or Ray Data",
+    )
+    summ.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local runtime)")
+    summ.add_argument("--no-cache", action="store_true", help="local engine: recompute, ignore the cache")
+    _num_cpus_argument(summ)
     summ.set_defaults(func=_cmd_summarize)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
