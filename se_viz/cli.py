@@ -45,6 +45,22 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     return summarize_command(args)
 
 
+def _cmd_bench_datasets(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .datasets.scale_bench import run_dataset_bench
+
+    run_dataset_bench(
+        Path(args.source),
+        Path(args.work),
+        rows=tuple(args.rows),
+        ray=args.ray,
+        num_cpus=args.num_cpus,
+        app=not args.no_app,
+    )
+    return 0
+
+
 def _cmd_train_demo(args: argparse.Namespace) -> int:
     return int(train_demo_cli(args) or 0)
 
@@ -165,6 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--no-cache", action="store_true", help="local engine: recompute, ignore the cache")
     _num_cpus_argument(summ)
     summ.set_defaults(func=_cmd_summarize)
+
+    bd = sub.add_parser(
+        "bench-datasets",
+        help="time and peak memory of summarize and of the app's open on replicas of a gate dataset",
+    )
+    bd.add_argument("source", metavar="DIR", help="a captured gate dataset to replicate (hard links)")
+    bd.add_argument("--work", required=True, help="folder for the replicas (same file system as DIR)")
+    bd.add_argument(
+        "--rows", type=int, nargs="+", default=[5000, 20000, 50000], help="replica sizes (default 5k 20k 50k)"
+    )
+    bd.add_argument("--ray", action="store_true", help="also the Ray Data aggregate (local runtime)")
+    bd.add_argument("--no-app", action="store_true", help="skip the app's open")
+    _num_cpus_argument(bd)
+    bd.set_defaults(func=_cmd_bench_datasets)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
     add_arguments(train)

@@ -1,20 +1,22 @@
 """The gate-dataset aggregates on Ray Data: the folds of :mod:`.aggregate`, one per Ray block.
 
-For datasets on a cluster's storage: ``ray.data.read_parquet`` reads only the gate columns,
-``map_batches`` folds each batch into a partial :class:`~.aggregate.GateFold` (sent back as one
-small row of pickled sums, never the gates), and the driver merges the partials — the same
+For datasets on a cluster's storage: the part files become a Ray dataset of paths, and
+``map_batches`` folds each file, read batch by batch and only its gate columns, into a partial
+:class:`~.aggregate.GateFold` (sent back as one small row of pickled sums, never the gates); the
+driver merges the partials — the same
 arithmetic as the local stream, so the result equals :func:`~.aggregate.dataset_aggregates` to
 rounding. Labelled statistics run the second pass the same way with the class means broadcast.
 """
 
 from __future__ import annotations
 
+import functools
 import pickle
 from typing import Any, Optional, Sequence
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .aggregate import (
     BATCH_ROWS,
@@ -30,29 +32,39 @@ from .reader import GateDataset
 __all__ = ["ray_aggregates"]
 
 
-def _readable(batch: pa.Table) -> pa.RecordBatch:
-    table = batch.filter(pc.is_null(batch.column("error"))).combine_chunks()
-    return table.to_batches()[0] if table.num_rows else None
+def _file_batches(paths, filesystem, columns: list[str], batch_rows: int):
+    """The readable rows of the part files ``paths``, batch by batch (error rows dropped)."""
+    for path in paths:
+        with filesystem.open_input_file(str(path)) as fh:
+            for batch in pq.ParquetFile(fh).iter_batches(batch_size=batch_rows, columns=columns):
+                rows = batch.filter(pc.is_null(batch.column("error")))
+                if rows.num_rows:
+                    yield rows
 
 
-def _fold_first(batch: pa.Table, widths: dict, groups: int, codes: Optional[np.ndarray]) -> dict[str, Any]:
-    fold = GateFold(widths, groups)
-    rows = _readable(batch)
-    if rows is not None:
-        fold.push(rows, codes)
+def _fold_files(
+    items: dict[str, Any], fold_factory, filesystem, columns, batch_rows, codes
+) -> dict[str, Any]:
+    """Ray task: fold the part files named in ``items["path"]`` into one partial fold."""
+    fold = fold_factory()
+    for batch in _file_batches(items["path"], filesystem, columns, batch_rows):
+        fold.push(batch, codes)
     return {"fold": np.array([pickle.dumps(fold)], dtype=object)}
 
 
-def _fold_second(batch: pa.Table, means: dict, codes: np.ndarray) -> dict[str, Any]:
-    fold = DeviationFold(means)
-    rows = _readable(batch)
-    if rows is not None:
-        fold.push(rows, codes)
-    return {"fold": np.array([pickle.dumps(fold)], dtype=object)}
-
-
-def _merged(rds, fn, fn_kwargs: dict, batch_rows: int):
-    parts = rds.map_batches(fn, batch_format="pyarrow", batch_size=batch_rows, fn_kwargs=fn_kwargs)
+def _merged(rds, fold_factory, filesystem, columns, batch_rows, codes):
+    parts = rds.map_batches(
+        _fold_files,
+        batch_size=1,  # one part file per call: a task holds one record batch and its fold
+        batch_format="numpy",
+        fn_kwargs={
+            "fold_factory": fold_factory,
+            "filesystem": filesystem,
+            "columns": columns,
+            "batch_rows": batch_rows,
+            "codes": codes,
+        },
+    )
     total = None
     for row in parts.iter_rows():
         fold = pickle.loads(row["fold"])
@@ -80,21 +92,21 @@ def ray_aggregates(
 
     classes, codes = group_codes(ds, groups)
     widths = {b.name: b.channels for b in ds.blocks}
+    columns = gate_columns(ds) + ["error"]
+    fs = ds.dataset.filesystem
     with ray_runtime(address, num_cpus):
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False
-        rds = ray.data.read_parquet(
-            list(ds.dataset.files),
-            filesystem=ds.dataset.filesystem,
-            columns=gate_columns(ds) + ["error"],
-        )
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        # The part files are the items: each task opens its own files (on any node that can
+        # reach them), so the driver never reads a gate.
+        files = list(ds.dataset.files)
+        rds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=max(1, len(files)))
         first = _merged(
-            rds, _fold_first, {"widths": widths, "groups": len(classes), "codes": codes}, batch_rows
+            rds, functools.partial(GateFold, widths, len(classes)), fs, columns, batch_rows, codes
         ) or GateFold(widths, len(classes))
         second = None
         if len(classes):
             probe = finish(ds, classes, first, codes)
             means = {name: probe.class_means(name) for name in widths}
-            second = _merged(rds, _fold_second, {"means": means, "codes": codes}, batch_rows)
+            second = _merged(rds, functools.partial(DeviationFold, means), fs, columns, batch_rows, codes)
             second = second or DeviationFold(means)
     return finish(ds, classes, first, codes, second=second)
