@@ -167,7 +167,8 @@ def test_an_uploaded_dataset_never_opens_a_file_its_rows_name_on_the_server(app_
     opened = _opens_of("private.png")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.sidebar.file_uploader(key="dataset_upload").set_value(("s.zip", buf.getvalue(), "application/zip")).run()
+    upload = at.sidebar.file_uploader(key="dataset_upload")
+    upload.set_value(("s.zip", buf.getvalue(), "application/zip")).run()
     _assert_clean(at)
     for view in ("Summary", "Compare", "Classes", "Stage ablation"):
         at.session_state["dataset_view"] = view
