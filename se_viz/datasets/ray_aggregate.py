@@ -15,8 +15,6 @@ import pickle
 from typing import Any, Optional, Sequence
 
 import numpy as np
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .aggregate import (
     BATCH_ROWS,
@@ -27,19 +25,9 @@ from .aggregate import (
     gate_columns,
     group_codes,
 )
-from .reader import GateDataset
+from .reader import GateDataset, file_batches
 
 __all__ = ["ray_aggregates"]
-
-
-def _file_batches(paths, filesystem, columns: list[str], batch_rows: int):
-    """The readable rows of the part files ``paths``, batch by batch (error rows dropped)."""
-    for path in paths:
-        with filesystem.open_input_file(str(path)) as fh:
-            for batch in pq.ParquetFile(fh).iter_batches(batch_size=batch_rows, columns=columns):
-                rows = batch.filter(pc.is_null(batch.column("error")))
-                if rows.num_rows:
-                    yield rows
 
 
 def _fold_files(
@@ -47,8 +35,9 @@ def _fold_files(
 ) -> dict[str, Any]:
     """Ray task: fold the part files named in ``items["path"]`` into one partial fold."""
     fold = fold_factory()
-    for batch in _file_batches(items["path"], filesystem, columns, batch_rows):
-        fold.push(batch, codes)
+    for path in items["path"]:
+        for batch in file_batches(str(path), filesystem, columns, batch_rows):
+            fold.push(batch, codes)
     return {"fold": np.array([pickle.dumps(fold)], dtype=object)}
 
 
@@ -92,7 +81,7 @@ def ray_aggregates(
 
     classes, codes = group_codes(ds, groups)
     widths = {b.name: b.channels for b in ds.blocks}
-    columns = gate_columns(ds) + ["error"]
+    columns = gate_columns(ds)
     fs = ds.dataset.filesystem
     with ray_runtime(address, num_cpus):
         ray.data.DataContext.get_current().enable_progress_bars = False
