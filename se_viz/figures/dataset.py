@@ -24,13 +24,20 @@ def gate_histogram_figure(
         raise ValueError("No blocks to draw.")
     centres = (edges[:-1] + edges[1:]) / 2
     shares = np.stack([counts[b] / max(int(counts[b].sum()), 1) for b in blocks]) * 100
+    # Gates piled up at 0 or 1 would take the whole colour range and leave the rest of the
+    # distribution white: the scale stops at the 98th percentile of the cells (hover is exact).
+    top = float(np.quantile(shares, 0.98)) or 1.0
     fig = go.Figure(
         go.Heatmap(
             x=centres,
             y=list(blocks),
             z=shares,
-            colorscale="Greys",
-            colorbar=dict(title=dict(text="% of the block's gates", side="right"), thickness=16),
+            zmin=0,
+            zmax=top,
+            colorscale="Blues",
+            colorbar=dict(
+                title=dict(text=f"% of the block's gates (≥ {top:.1f} dark)", side="right"), thickness=16
+            ),
             hovertemplate="<b>%{y}</b><br>gate ≈ %{x:.2f}: %{z:.2f} % of its gates<extra></extra>",
         )
     )
