@@ -44,7 +44,9 @@ def _fold_files(
 def _merged(rds, fold_factory, filesystem, columns, batch_rows, codes):
     parts = rds.map_batches(
         _fold_files,
-        batch_size=1,  # one part file per call: a task holds one record batch and its fold
+        # One call per block of files: a task holds one record batch and its fold, and the driver
+        # merges one partial per block, not per file (a fold with 1000 classes is ~120 MB).
+        batch_size=None,
         batch_format="numpy",
         fn_kwargs={
             "fold_factory": fold_factory,
@@ -88,7 +90,8 @@ def ray_aggregates(
         # The part files are the items: each task opens its own files (on any node that can
         # reach them), so the driver never reads a gate.
         files = list(ds.dataset.files)
-        rds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=max(1, len(files)))
+        blocks = min(len(files), 4 * max(1, int(ray.cluster_resources().get("CPU", 1))))
+        rds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=max(1, blocks))
         first = _merged(
             rds, functools.partial(GateFold, widths, len(classes)), fs, columns, batch_rows, codes
         ) or GateFold(widths, len(classes))
