@@ -197,17 +197,21 @@ def test_summarize_memory_does_not_grow_with_the_row_count(tmp_path):
     memory): the streamed summary's peak grows by less than a third of that."""
     small = _wide_dataset(tmp_path / "s", 512, 1)
     big = _wide_dataset(tmp_path / "b", 512, 16)
+    # One child process (one torch import): summarise the small set, note the peak, then the big one.
     code = (
-        "import sys; from se_viz.datasets.reader import open_gate_dataset; "
-        "from se_viz.datasets.summary import summarize_gate_dataset; "
-        "print(summarize_gate_dataset(open_gate_dataset(sys.argv[1]), cache=False)['images'].iloc[0])"
+        "import resource, sys; from se_viz.datasets.reader import open_gate_dataset; "
+        "from se_viz.datasets.summary import summarize_gate_dataset\n"
+        "def peak(p):\n"
+        "    n = summarize_gate_dataset(open_gate_dataset(p), cache=False)['images'].iloc[0]\n"
+        "    return n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(*peak(sys.argv[1]), *peak(sys.argv[2]))"
     )
     env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    _, small_mb, out_small = measure_child(code, [str(small)], env)
-    _, big_mb, out_big = measure_child(code, [str(big)], env)
-    assert (int(out_small), int(out_big)) == (512, 8192)
-    print(f"peak {small_mb:.0f} MB → {big_mb:.0f} MB")
-    assert big_mb - small_mb < 80, f"peak grew {big_mb - small_mb:.0f} MB for 16× the rows"
+    _, _, out = measure_child(code, [str(small), str(big)], env)
+    n_small, small_mb, n_big, big_mb = out.split()
+    assert (int(n_small), int(n_big)) == (512, 8192)
+    grown = float(big_mb) - float(small_mb)
+    assert grown < 80, f"peak grew {grown:.0f} MB for 16× the rows"
 
 
 def test_group_codes_follow_input_indices(captured):
