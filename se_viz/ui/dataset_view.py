@@ -135,9 +135,20 @@ def display_names(paths: Sequence[str]) -> list[str]:
     return ["/".join(Path(p.split("::")[0]).parts[-2:]) for p in paths]
 
 
+def content_stamp(path: str) -> str:
+    """What tells two versions of a dataset folder apart without reading it: the manifest's and
+    every part file's name, size and modification time (a resumed capture adds parts)."""
+    entries = sorted(
+        (e.name, e.stat().st_size, e.stat().st_mtime_ns)
+        for e in os.scandir(path)
+        if e.name == MANIFEST_FILE or e.name.endswith(".parquet")
+    )
+    return hashlib.sha256(repr(entries).encode()).hexdigest()
+
+
 @st.cache_resource(show_spinner="Reading the gate dataset …", max_entries=4)
-def open_cached(path: str, stamp: float) -> OpenDataset:
-    """Open a gate dataset once per version (``stamp``: manifest mtime): its per-image columns
+def open_cached(path: str, stamp: str) -> OpenDataset:
+    """Open a gate dataset once per version (``stamp``: :func:`content_stamp`): its per-image columns
     and its aggregates (streamed the first time, then read from the cache next to it)."""
     ds = open_gate_dataset(path)
     agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None)
@@ -145,7 +156,7 @@ def open_cached(path: str, stamp: float) -> OpenDataset:
 
 
 @st.cache_resource(show_spinner="Computing class statistics over the dataset …", max_entries=8)
-def grouped_aggregates(path: str, stamp: float, source: str, _ds: GateDataset, _groups) -> DatasetAggregates:
+def grouped_aggregates(path: str, stamp: str, source: str, _ds: GateDataset, _groups) -> DatasetAggregates:
     """The aggregates under one grouping (cached here and on disk, keyed by content)."""
     return dataset_aggregates(_ds, list(_groups))
 
@@ -257,7 +268,7 @@ def _ablation_inputs(path: str, model_name: str, _od: OpenDataset, _lm) -> Ablat
 def render_dataset(path: str, lm=None) -> None:
     """The summary, the errors, the many-image views and (with a loaded model) the stage
     ablation over one gate dataset."""
-    stamp = (Path(path) / MANIFEST_FILE).stat().st_mtime
+    stamp = content_stamp(path)
     opened = open_cached(path, stamp)
     ds = opened.dataset
     manifest = ds.manifest
@@ -348,7 +359,7 @@ def _group_options(opened: OpenDataset) -> dict[str, np.ndarray]:
     return out
 
 
-def _render_classes(path: str, stamp: float, opened: OpenDataset, thumbs: Thumbnails) -> None:
+def _render_classes(path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnails) -> None:
     ds = opened.dataset
     if len(ds) < 2:
         st.info("The class views need at least two images.")
@@ -402,17 +413,17 @@ def _render_classes(path: str, stamp: float, opened: OpenDataset, thumbs: Thumbn
 
 
 @st.cache_data(show_spinner="Searching every image for the nearest ones …", max_entries=32)
-def _nearest(path: str, stamp: float, query: int, blocks: tuple[str, ...], k: int, _od: OpenDataset):
+def _nearest(path: str, stamp: str, query: int, blocks: tuple[str, ...], k: int, _od: OpenDataset):
     return dataset_nearest(_od.dataset, query, list(blocks), k, _od.names)
 
 
 @st.cache_resource(show_spinner="Reading a sample of gate vectors for the map …", max_entries=8)
-def _map(path: str, stamp: float, blocks: tuple[str, ...], _od: OpenDataset):
+def _map(path: str, stamp: str, blocks: tuple[str, ...], _od: OpenDataset):
     return dataset_pca(_od.dataset, list(blocks))
 
 
 def _render_neighbours(
-    path: str, stamp: float, opened: OpenDataset, thumbs: Thumbnails, groups: np.ndarray
+    path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnails, groups: np.ndarray
 ) -> None:
     ds, names = opened.dataset, opened.names
     st.subheader("Images recalibrated alike")
@@ -494,6 +505,7 @@ __all__ = [
     "OpenDataset",
     "Thumbnails",
     "available_datasets",
+    "content_stamp",
     "data_folder",
     "dataset_path",
     "display_names",
