@@ -221,3 +221,21 @@ def test_group_codes_follow_input_indices(captured):
     assert [classes[codes[i]] for i in ds.row_index] == ds.labels
     with pytest.raises(ValueError, match="groups for"):
         agg_mod.group_codes(ds, ds.labels[:-1])
+
+
+def test_engines_use_the_machines_cpus_and_num_cpus_caps_them(monkeypatch):
+    from se_viz.cli import build_parser
+    from se_viz.datasets.job import machine_cpus
+    from se_viz.datasets.ray_engine import ray_runtime
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5})
+    assert machine_cpus() == 6 and machine_cpus(2) == 2 and machine_cpus(64) == 6
+    job = CaptureJob(model=se_viz.MINI_MODEL, out=Path("x"))
+    assert (job.cpus, job.decode_workers, job.model_threads) == (6, 5, None)
+    capped = CaptureJob(model=se_viz.MINI_MODEL, out=Path("x"), num_cpus=2)
+    assert (capped.cpus, capped.decode_workers, capped.model_threads) == (2, 1, 2)
+    assert ray_runtime().num_cpus == 6 and ray_runtime(num_cpus=3).num_cpus == 3
+    args = build_parser().parse_args(["summarize", "d", "--engine", "ray", "--num-cpus", "3"])
+    assert (args.engine, args.num_cpus) == ("ray", 3)
+    args = build_parser().parse_args(["capture", "i", "--model", "m", "--out", "o", "--num-cpus", "1"])
+    assert args.num_cpus == 1 and args.workers is None
