@@ -52,6 +52,22 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     return summarize_command(args)
 
 
+def _cmd_bench_datasets(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .datasets.scale_bench import run_dataset_bench
+
+    run_dataset_bench(
+        Path(args.source),
+        Path(args.work),
+        rows=tuple(args.rows),
+        ray=args.ray,
+        num_cpus=args.num_cpus,
+        app=not args.no_app,
+    )
+    return 0
+
+
 def _cmd_train_demo(args: argparse.Namespace) -> int:
     return int(train_demo_cli(args) or 0)
 
@@ -67,6 +83,15 @@ def _add_channel_commands(sub: argparse._SubParsersAction) -> None:
     faith = sub.add_parser("faithfulness", help="deletion and insertion curves over channels per ranking")
     add_study_arguments(faith, pruning=False)
     faith.set_defaults(func=faithfulness_command)
+
+
+def _num_cpus_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--num-cpus",
+        type=int,
+        default=None,
+        help="cap the CPUs used (local engine and local Ray runtime; default: all of this machine's)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,7 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--out", required=True, help="output folder of the gate dataset")
     cap.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
     cap.add_argument(
-        "--workers", type=int, default=2, help="decoding worker processes, local engine (default 2)"
+        "--workers",
+        type=int,
+        default=None,
+        help="decoding worker processes, local engine (default: one per CPU beside the model's)",
     )
     cap.add_argument(
         "--dtype",
@@ -157,14 +185,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--rows-per-part", type=int, default=512, help="local engine: rows per part file (default 512)"
     )
     cap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _num_cpus_argument(cap)
     cap.set_defaults(func=_cmd_capture)
 
     summ = sub.add_parser("summarize", help="per-block gate statistics of a gate dataset")
     summ.add_argument("dataset", metavar="DIR", help="gate dataset folder or URI (s3://, gs://, file://)")
     summ.add_argument("--csv", help="also write the table to this CSV file")
+    summ.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default: streamed on this machine, cached next to the dataset) or Ray Data",
+    )
+    summ.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local runtime)")
+    summ.add_argument("--no-cache", action="store_true", help="local engine: recompute, ignore the cache")
+    _num_cpus_argument(summ)
     summ.set_defaults(func=_cmd_summarize)
 
     _add_channel_commands(sub)
+
+    bd = sub.add_parser(
+        "bench-datasets",
+        help="time and peak memory of summarize and of the app's open on replicas of a gate dataset",
+    )
+    bd.add_argument("source", metavar="DIR", help="a captured gate dataset to replicate (hard links)")
+    bd.add_argument("--work", required=True, help="folder for the replicas (same file system as DIR)")
+    bd.add_argument(
+        "--rows", type=int, nargs="+", default=[5000, 20000, 50000], help="replica sizes (default 5k 20k 50k)"
+    )
+    bd.add_argument("--ray", action="store_true", help="also the Ray Data aggregate (local runtime)")
+    bd.add_argument("--no-app", action="store_true", help="skip the app's open")
+    _num_cpus_argument(bd)
+    bd.set_defaults(func=_cmd_bench_datasets)
 
     train = sub.add_parser("train-demo", help="train the bundled SE-ResNet mini on synthetic shapes")
     add_arguments(train)

@@ -29,6 +29,7 @@ __all__ = [
     "NEAR_IDENTITY_FRACTION",
     "NEAR_IDENTITY_MEAN",
     "SATURATION_COLUMNS",
+    "saturation_row",
     "saturation_sentences",
     "saturation_table",
 ]
@@ -67,21 +68,45 @@ def saturation_table(
     rows = []
     for depth, name in enumerate(list(blocks) if blocks is not None else list(gates_by_block)):
         g = np.asarray(gates_by_block[name], dtype=np.float64)
-        above = float(np.mean(g > HIGH))
-        mean = float(g.mean())
         rows.append(
-            {
-                "block": name,
-                "depth": depth,
-                "channels": int(g.shape[1]),
-                "frac_above_0.9": above,
-                "frac_below_0.1": float(np.mean(g < LOW)),
-                "mean": mean,
-                "gap": 1.0 - mean,
-                "near_identity": bool(mean >= mean_threshold and above >= fraction_threshold),
-            }
+            saturation_row(
+                name,
+                depth,
+                int(g.shape[1]),
+                above=float(np.mean(g > HIGH)),
+                below=float(np.mean(g < LOW)),
+                mean=float(g.mean()),
+                mean_threshold=mean_threshold,
+                fraction_threshold=fraction_threshold,
+            )
         )
     return pd.DataFrame(rows, columns=list(SATURATION_COLUMNS))
+
+
+def saturation_row(
+    name: str,
+    depth: int,
+    channels: int,
+    *,
+    above: float,
+    below: float,
+    mean: float,
+    mean_threshold: float = NEAR_IDENTITY_MEAN,
+    fraction_threshold: float = NEAR_IDENTITY_FRACTION,
+) -> dict:
+    """One row of :func:`saturation_table` from a block's fractions and mean gate: the same rule
+    whether the numbers come from arrays in memory or from a streamed gate dataset
+    (:mod:`se_viz.datasets.aggregate`)."""
+    return {
+        "block": name,
+        "depth": depth,
+        "channels": channels,
+        "frac_above_0.9": above,
+        "frac_below_0.1": below,
+        "mean": mean,
+        "gap": 1.0 - mean,
+        "near_identity": bool(mean >= mean_threshold and above >= fraction_threshold),
+    }
 
 
 def saturation_sentences(table: pd.DataFrame) -> list[str]:

@@ -38,6 +38,9 @@ __all__ = [
     "class_mean_gates",
     "class_specificity",
     "block_specificity",
+    "between_classes",
+    "specificity_ratio",
+    "stage_means",
 ]
 
 #: A gate counts as saturated when it is at least this close to 0 or 1.
@@ -131,21 +134,30 @@ def block_specificity(gates: np.ndarray, labels: Sequence) -> tuple[float, float
     y = np.asarray(labels)
     scale = math.sqrt(g.shape[1])
     k = len(classes)
-    if k >= 2:
-        diff = means[:, None, :] - means[None, :, :]
-        dist = np.sqrt((diff**2).sum(-1))
-        iu = np.triu_indices(k, 1)
-        between = float(dist[iu].mean() / scale)
-    else:
-        between = 0.0
     inverse = np.searchsorted(classes, y)
     dev = np.sqrt(((g - means[inverse]) ** 2).sum(-1)) / scale
     within = float(np.mean([dev[inverse == j].mean() for j in range(k)]))
+    between = between_classes(means)
+    return between, within, specificity_ratio(between, within)
+
+
+def between_classes(means: np.ndarray) -> float:
+    """The module docstring's **between** of class means (K, C): mean pairwise distance / √C
+    (0 with fewer than two classes). Shared with the streamed gate-dataset aggregates."""
+    k, c = means.shape
+    if k < 2:
+        return 0.0
+    diff = means[:, None, :] - means[None, :, :]
+    dist = np.sqrt((diff**2).sum(-1))
+    iu = np.triu_indices(k, 1)
+    return float(dist[iu].mean() / math.sqrt(c))
+
+
+def specificity_ratio(between: float, within: float) -> float:
+    """between / within, 0 when both are 0 and ``inf`` when only within is."""
     if within > 0:
-        ratio = between / within
-    else:
-        ratio = 0.0 if between == 0 else math.inf
-    return between, within, ratio
+        return between / within
+    return 0.0 if between == 0 else math.inf
 
 
 def _stage_of(name: str, blocks: Optional[Sequence]) -> Optional[int]:
@@ -189,6 +201,13 @@ def class_specificity(
                 saturated=sat,
             )
         )
+    return SpecificityResult(
+        classes=classes.tolist(), counts=[int(c) for c in counts], blocks=results, stages=stage_means(results)
+    )
+
+
+def stage_means(results: Sequence[BlockSpecificity]) -> list[StageSpecificity]:
+    """Per stage, the unweighted means of its blocks' numbers (blocks in forward order)."""
     stages: list[StageSpecificity] = []
     for stage in dict.fromkeys(r.stage for r in results):
         members = [r for r in results if r.stage == stage]
@@ -203,6 +222,4 @@ def class_specificity(
                 saturated=float(np.mean([r.saturated for r in members])),
             )
         )
-    return SpecificityResult(
-        classes=classes.tolist(), counts=[int(c) for c in counts], blocks=results, stages=stages
-    )
+    return stages

@@ -42,6 +42,8 @@ def capture_command(
             actors=args.actors,
             threads=args.threads,
             address=args.address,
+            num_cpus=getattr(args, "num_cpus", None),
+            inputs=tuple(args.inputs),
             command=("se-viz", *getattr(args, "argv", sys.argv[1:])),
         )
         if not items:
@@ -70,14 +72,24 @@ def capture_command(
 def summarize_command(
     args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None
 ) -> int:
-    """Run ``se-viz summarize``: print the per-block table, optionally write it as CSV."""
+    """Run ``se-viz summarize``: print the per-block table, optionally write it as CSV.
+
+    The local engine streams the dataset in bounded memory and caches the aggregates next to it
+    (the app then opens the dataset at once); ``--engine ray`` computes them with Ray Data,
+    on a local runtime or the cluster at ``--address``."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
         ds = open_gate_dataset(args.dataset)
     except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"se-viz summarize: {exc}", file=err)
         return 2
-    table = summarize_gate_dataset(ds)
+    if getattr(args, "engine", "local") == "ray":
+        from .ray_aggregate import ray_aggregates
+
+        labels = ds.labels if ds.has_labels else None
+        table = ray_aggregates(ds, labels, address=args.address, num_cpus=args.num_cpus).summary()
+    else:
+        table = summarize_gate_dataset(ds, cache=not getattr(args, "no_cache", False))
     print(f"{ds!r}; {len(ds.errors)} unreadable input(s)", file=out)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), file=out)
     if args.csv:

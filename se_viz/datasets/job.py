@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..engine.capture import capture
 from ..loading.load import LoadedModel, load_model
 from .schema import DTYPES, build_manifest
 
-__all__ = ["CaptureJob", "block_widths", "forward_blocks", "torch_threads"]
+__all__ = ["CaptureJob", "block_widths", "forward_blocks", "machine_cpus", "torch_threads"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,9 @@ class CaptureJob:
 
     ``rows_per_part`` rows make one part file of the local engine (the unit that a kill can
     lose and ``--resume`` redoes); ``actors`` is the Ray engine's model-actor count; ``threads``
-    is torch's intra-op thread count in each process that runs the model (None: torch's default).
+    is torch's intra-op thread count in each process that runs the model (None: torch's default);
+    ``num_cpus`` caps the CPUs a run uses (None: all the machine's, see :func:`machine_cpus`);
+    ``workers`` (local decoding processes) defaults from it.
     On a busy machine fewer threads than cores is often faster: idle OpenMP threads spin.
     """
 
@@ -33,19 +36,40 @@ class CaptureJob:
     pretrained: bool = True
     dtype: str = "float32"
     batch_size: int = 32
-    workers: int = 2
+    workers: Optional[int] = None
     rows_per_part: int = 512
     resume: bool = False
     actors: int = 1
     threads: Optional[int] = None
     address: Optional[str] = None
     command: Optional[tuple[str, ...]] = None
+    num_cpus: Optional[int] = None
+    inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
-        if self.batch_size < 1 or self.rows_per_part < 1 or self.actors < 1 or self.workers < 0:
+        if self.batch_size < 1 or self.rows_per_part < 1 or self.actors < 1 or (self.workers or 0) < 0:
             raise ValueError("batch size, rows per part and actors must be >= 1, workers >= 0")
+        if self.num_cpus is not None and self.num_cpus < 1:
+            raise ValueError("num_cpus must be >= 1")
+
+    @property
+    def cpus(self) -> int:
+        """CPUs this run may use: the machine's (:func:`machine_cpus`), capped by ``num_cpus``."""
+        return machine_cpus(self.num_cpus)
+
+    @property
+    def decode_workers(self) -> int:
+        """Decoding processes of the local engine: ``workers`` when given, else one per CPU
+        beside the one that runs the model (at least one)."""
+        return self.workers if self.workers is not None else max(1, self.cpus - 1)
+
+    @property
+    def model_threads(self) -> Optional[int]:
+        """torch threads per model process: ``threads`` when given, else ``num_cpus`` when that
+        caps the run, else torch's default (one per core)."""
+        return self.threads or self.num_cpus
 
     def load(self) -> LoadedModel:
         """Load the model this job captures with (eval mode, as ``se_viz.load_model`` gives it)."""
@@ -63,6 +87,7 @@ class CaptureJob:
             dtype=self.dtype,
             engine=engine,
             command=self.command,
+            inputs=self.inputs,
         )
 
 
@@ -83,6 +108,16 @@ def forward_blocks(lm: LoadedModel, side: int = 64) -> list[BlockInfo]:
 def block_widths(blocks: Sequence[BlockInfo]) -> dict[str, int]:
     """Block name → channel count, in the given order."""
     return {b.name: b.channels for b in blocks}
+
+
+def machine_cpus(cap: Optional[int] = None) -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's socket count),
+    capped at ``cap``: the default of every engine, so no machine fact lives in code."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        available = os.cpu_count() or 1
+    return max(1, min(available, cap) if cap else available)
 
 
 @contextmanager

@@ -94,7 +94,7 @@ def run_local(
     ``lm`` is the loaded model (loaded from ``job`` when None). A progress bar (tqdm, to
     ``out``) shows images/s and the time left. Returns a :class:`CaptureReport`.
     """
-    with torch_threads(job.threads):
+    with torch_threads(job.model_threads):
         return _run_local(job, items, lm, progress, out)
 
 
@@ -125,7 +125,7 @@ def _run_local(
         smoothing=0.1,
     )
     try:
-        for records, x in image_loader(todo, lm, job.batch_size, job.workers):
+        for records, x in image_loader(todo, lm, job.batch_size, job.decode_workers):
             cap = capture(lm.model, x, blocks=blocks) if x is not None else None
             pending.append(records_table(records, cap, schema))
             pending_rows += len(records)

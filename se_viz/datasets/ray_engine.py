@@ -25,18 +25,17 @@ from timm.data import create_transform
 
 from ..engine.capture import capture
 from .decode import decode_item
-from .job import CaptureJob, torch_threads
+from .job import CaptureJob, machine_cpus, torch_threads
 from .local import CaptureReport
 from .output import done_paths, prepare_output, write_errors_file
 from .schema import manifest_schema, parquet_options, records_table
 from .sources import ImageItem
 
-__all__ = ["CaptureActor", "LOCAL_CPUS", "decode_batch", "ray_runtime", "run_ray"]
+__all__ = ["CaptureActor", "decode_batch", "ray_runtime", "run_ray"]
 
 # `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
 # `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
 
-LOCAL_CPUS = 2  # CPUs a local runtime may use (this project's machines have two cores)
 DECODE_CPUS = 0.5  # decoding is light; a different CPU share also keeps Ray from fusing it into the actors
 _TEXT = ("path", "label", "sha256", "error")
 _INTS = ("index", "width", "height")
@@ -108,11 +107,11 @@ class CaptureActor:
 
 class ray_runtime:
     """Context manager: join the cluster at ``address`` (or RAY_ADDRESS), or start a local runtime
-    with ``LOCAL_CPUS`` CPUs; shut down only what it started."""
+    with the machine's CPUs (``num_cpus`` caps them); shut down only what it started."""
 
-    def __init__(self, address: Optional[str] = None, num_cpus: int = LOCAL_CPUS) -> None:
+    def __init__(self, address: Optional[str] = None, num_cpus: Optional[int] = None) -> None:
         self.address = address or os.environ.get("RAY_ADDRESS") or None
-        self.num_cpus = num_cpus
+        self.num_cpus = machine_cpus(num_cpus)
         self.started = False
 
     def __enter__(self) -> "ray_runtime":
@@ -145,7 +144,7 @@ def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) 
 
     started = time.perf_counter()
     lm = job.load()
-    with torch_threads(job.threads):
+    with torch_threads(job.model_threads):
         manifest = job.manifest(lm, engine="ray")
     del lm  # the driver only needed it for the manifest; actors load their own copy
     prepare_output(job.out, manifest, job.resume)
@@ -154,7 +153,7 @@ def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) 
         {"index": i, "path": it.path, "label": it.label} for i, it in enumerate(items) if it.path not in done
     ]
     if rows:
-        with ray_runtime(job.address):
+        with ray_runtime(job.address, job.num_cpus):
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = progress
             ds = ray.data.from_items(rows, override_num_blocks=max(1, math.ceil(len(rows) / job.batch_size)))
@@ -172,7 +171,7 @@ def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) 
                     "weights": str(job.weights) if job.weights else None,
                     "pretrained": job.pretrained,
                     "manifest": manifest,
-                    "threads": job.threads,
+                    "threads": job.model_threads,
                 },
                 compute=ray.data.ActorPoolStrategy(size=job.actors),
                 num_cpus=1,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import sys
 from typing import Any, Mapping, Optional, Sequence
 
@@ -174,12 +175,17 @@ def build_manifest(
     dtype: str,
     engine: str,
     command: Optional[Sequence[str]] = None,
+    inputs: Optional[Sequence[str]] = None,
 ) -> dict[str, Any]:
     """Everything needed to reproduce a gate dataset, as a JSON-ready dict.
 
     ``blocks`` must be in forward order (as :func:`se_viz.capture` reports them); ``weights`` is
     the loaded model's :meth:`~se_viz.WeightsSource.manifest` (kind, path, hub repo, SHA-256).
+    ``inputs`` are the INPUTs as :func:`.access.capture_roots` records them, with this machine's
+    ``host`` name: the folders the app may read the images from on this machine.
     """
+    from .access import capture_roots
+
     return {
         "format": FORMAT,
         "model": {
@@ -198,6 +204,8 @@ def build_manifest(
         "engine": engine,
         "versions": package_versions(),
         "command": list(command) if command is not None else list(sys.argv),
+        "inputs": capture_roots(inputs) if inputs else [],
+        "host": socket.gethostname(),
         "created": utc_now(),
     }
 

@@ -27,7 +27,7 @@ from se_viz.loading.choice import is_teaching
 
 from .common import chart
 
-__all__ = ["GROUP_SOURCES", "render_classes", "render_compare", "render_demo_button"]
+__all__ = ["GROUP_SOURCES", "render_classes", "render_compare", "render_compare_chosen", "render_demo_button"]
 
 #: Where class groups can come from, in the order the picker offers them (when available).
 GROUP_SOURCES = ("given labels", "predicted class", "file-name prefix", "folder")
@@ -82,6 +82,14 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
     if len(chosen) < 2:
         st.info("Pick at least two images.")
         return
+    render_compare_chosen(cap, chosen, names, thumbs)
+
+
+def render_compare_chosen(
+    cap: Capture, chosen: Sequence[int], names: Sequence[str], thumbs: Optional[Sequence[bytes]] = None
+) -> None:
+    """The compare view of images ``chosen`` (rows of ``cap``), without the picker: a gate
+    dataset picks its images its own way and passes only their rows."""
     _thumbs(chosen, names, thumbs)
     _show(F.compare_heatmaps(cap, chosen, names), key="many_compare_heatmaps")
     table = A.pairwise_block_distances(cap.gates, chosen, names, cap.block_names)

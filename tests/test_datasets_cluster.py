@@ -1,0 +1,171 @@
+"""Cluster mode, really run: a two-node Ray cluster on this machine (`ray start --head`, then a
+second node with `ray start --address`), `se-viz capture --engine ray --address` and
+`se-viz summarize --engine ray --address` against it, and a killed-then-resumed Ray capture.
+
+Each node is a `ray start --block` process in its own session; the fixture ends those sessions
+(and so only this test's Ray processes) in `finally`, also when a test fails. Kept tiny (a few
+images of the bundled mini model): the Ray engine's fixed costs are seconds per run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import se_viz
+from se_viz.datasets.reader import open_gate_dataset
+
+pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+
+RAY = str(Path(sys.executable).parent / "ray")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(tmp: str) -> dict:
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    # Token authentication (on by default for `ray start` in Ray 2.5x) needs a token shared by
+    # every node and client; a throw-away cluster on 127.0.0.1 opts out, as Ray suggests.
+    return {
+        **os.environ,
+        "RAY_TMPDIR": tmp,
+        "PYTHONPATH": path,
+        "HF_HUB_OFFLINE": "1",
+        "RAY_AUTH_MODE": "disabled",
+    }
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 20)):
+        for p in procs:
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(p.poll() is None for p in procs):
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A head node and a worker node, one CPU each; yields (address, env)."""
+    tmp = tempfile.mkdtemp(prefix="sevr", dir="/tmp")  # short: Ray's socket paths have a length limit
+    env = _env(tmp)
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    procs: list[subprocess.Popen] = []
+    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats", "--block"]
+    try:
+        head = [RAY, "start", "--head", "--port", str(port), "--include-dashboard=false", *common]
+        procs.append(subprocess.Popen(head, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
+        _wait_for_nodes(address, env, 1)
+        worker = [RAY, "start", "--address", address, *common]
+        procs.append(subprocess.Popen(worker, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
+        _wait_for_nodes(address, env, 2)
+        yield address, env
+    finally:
+        _stop(procs)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _wait_for_nodes(address: str, env: dict, n: int, timeout: float = 120) -> None:
+    probe = (
+        "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False); "
+        "print(sum(1 for x in ray.nodes() if x['Alive']), int(ray.cluster_resources().get('CPU', 0)))"
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = subprocess.run([sys.executable, "-c", probe, address], env=env, capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.split()[:2] == [str(n), str(n)]:
+            return
+        time.sleep(1)
+    raise TimeoutError(f"the cluster at {address} did not reach {n} node(s): {r.stderr[-1500:]}")
+
+
+def _cli(args: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "se_viz.cli", *args], env=env, capture_output=True, text=True, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> Path:
+    """Ten small images in two class folders and one unreadable file: 11 inputs."""
+    from PIL import Image
+
+    from se_viz.demo.synthetic import generate
+
+    root = tmp_path_factory.mktemp("cluster_images") / "shapes"
+    pixels, _ = generate(10, seed=4)
+    for i, arr in enumerate(pixels):
+        folder = root / ("a" if i % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arr).save(folder / f"img_{i:02d}.png")
+    (root / "a" / "broken.png").write_bytes(b"not a png")
+    return root
+
+
+INPUTS = 11
+
+
+def test_cluster_capture_killed_resumed_and_summarized(cluster, images, tmp_path):
+    """`se-viz capture --engine ray --address` on the two-node cluster, killed mid-way and resumed,
+    ends with exactly one row per image; `se-viz summarize --engine ray --address` then gives the
+    local stream's numbers."""
+    address, env = cluster
+    out = tmp_path / "cluster.gates"
+    args = ["capture", str(images), "--model", se_viz.MINI_MODEL, "--out", str(out), "--engine", "ray"]
+    args += ["--address", address, "--batch-size", "2", "--rows-per-part", "2", "--threads", "1"]
+    args += ["--no-progress"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "se_viz.cli", *args],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None and not list(out.glob("*.parquet")):
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be killed mid-way"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    before = open_gate_dataset(out)
+    assert 0 < len(before) + len(before.errors) < INPUTS, "killed mid-way: some rows, not all"
+
+    resumed = _cli([*args, "--resume"], env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ds = open_gate_dataset(out)
+    paths = ds.paths + ds.errors["path"].tolist()
+    assert len(paths) == len(set(paths)) == INPUTS  # exactly one row per input
+    assert len(ds.errors) == 1 and set(ds.labels) == {"a", "b"}
+
+    ray_csv, local_csv = tmp_path / "ray.csv", tmp_path / "local.csv"
+    summ = _cli(["summarize", str(out), "--engine", "ray", "--address", address, "--csv", str(ray_csv)], env)
+    assert summ.returncode == 0, summ.stderr[-3000:]
+    assert _cli(["summarize", str(out), "--no-cache", "--csv", str(local_csv)], env).returncode == 0
+    a, b = pd.read_csv(local_csv), pd.read_csv(ray_csv)
+    pd.testing.assert_frame_equal(a, b, rtol=1e-6, atol=1e-9)
+    assert np.isfinite(a["specificity"]).all() and (a["images"] == len(ds)).all()
