@@ -170,7 +170,7 @@ def test_an_uploaded_dataset_never_opens_a_file_its_rows_name_on_the_server(app_
     upload = at.sidebar.file_uploader(key="dataset_upload")
     upload.set_value(("s.zip", buf.getvalue(), "application/zip")).run()
     _assert_clean(at)
-    for view in ("Summary", "Compare", "Classes", "Stage ablation"):
+    for view in ("Summary", "Compare", "Classes", "Channel atlas", "Stage ablation"):
         at.session_state["dataset_view"] = view
         at.run()
         _assert_clean(at)

@@ -26,8 +26,9 @@ from se_viz.channels import (
     standard_rankings,
 )
 from se_viz.channels.images import ImageSet, generated_set, plain_set
+from se_viz.datasets.access import ImageNotReadable
 from se_viz.datasets.reader import GateDataset
-from se_viz.datasets.sources import file_name, read_bytes
+from se_viz.datasets.sources import file_name
 from se_viz.errors import InputError
 from se_viz.figures import channels as fig_ch
 from se_viz.loading.choice import ModelChoice
@@ -194,10 +195,16 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
     )
 
 
-def render_dataset_atlas(ds: GateDataset, lm: Optional[LoadedModel], choice: Optional[ModelChoice]) -> None:
-    """The atlas over a gate dataset: ranked by streaming its gate (or squeeze) column; the 2k shown
-    images are read from their paths and their u_c recomputed when they are reachable from this
-    computer and the dataset's model is loaded, else the ranked rows are listed."""
+def render_dataset_atlas(
+    ds: GateDataset,
+    read: Callable[[str], bytes],
+    lm: Optional[LoadedModel],
+    choice: Optional[ModelChoice],
+) -> None:
+    """The atlas over a gate dataset: ranked by streaming its gate (or squeeze) column. The 2k shown
+    images are read through ``read`` (the dataset's image access, so never a server path that an
+    upload names) and their u_c recomputed when they are readable and the dataset's model is loaded;
+    else the ranked rows are listed."""
     labels = {b.name: b.label for b in ds.blocks}
     names = ds.block_names
     row = st.container(horizontal=True, gap="medium")
@@ -228,10 +235,8 @@ def render_dataset_atlas(ds: GateDataset, lm: Optional[LoadedModel], choice: Opt
         lm is not None and lm.name == ds.manifest["model"]["id"] and block in {b.name for b in lm.blocks}
     )
     try:
-        images = (
-            [load_image(read_bytes(r.path), name=file_name(r.path)) for r in rows] if same_model else None
-        )
-    except (OSError, KeyError, ValueError, InputError):
+        images = [load_image(read(r.path), name=file_name(r.path)) for r in rows] if same_model else None
+    except (OSError, KeyError, ValueError, InputError, ImageNotReadable):
         images = None
     if images is not None and lm is not None and choice is not None:
         maps = result_store().get(

@@ -38,7 +38,7 @@ from se_viz.datasets.reader import GateDataset, open_gate_dataset
 from se_viz.datasets.schema import MANIFEST_FILE
 from se_viz.figures.dataset import gate_histogram_figure
 
-from . import cache, intervention_views, many_views, state
+from . import cache, channel_views, intervention_views, many_views, state
 from .common import chart, friendly_errors
 
 MAX_ZIP_BYTES = 2 * 1024**3  # what an uploaded dataset may unpack to
@@ -285,6 +285,12 @@ def render_dataset(path: str, lm=None) -> None:
         "Summary": lambda: _render_summary(opened),
         "Compare": lambda: _render_compare(opened, thumbs),
         "Classes": lambda: _render_classes(path, stamp, opened, thumbs),
+        "Channel atlas": lambda: channel_views.render_dataset_atlas(
+            ds,
+            lambda image_path: read_image(opened.access, image_path),
+            lm,
+            state.model_choice() if lm is not None else None,
+        ),
         "Stage ablation": lambda: _render_ablation(path, opened, lm),
         "Unreadable files": lambda: _render_errors(ds),
     }
