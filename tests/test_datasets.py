@@ -284,3 +284,20 @@ def test_capture_throughput_bench_prints_both_paths(capsys):
     out = capsys.readouterr().out
     assert "plain timm loop" in out and "capture, local engine" in out and "KiB per image" in out
     assert "Ray engine" not in out
+
+
+def test_capture_leaves_the_statistics_the_app_opens_with(captured, monkeypatch):
+    """`se-viz capture` streams the statistics once and caches them next to the dataset, so
+    opening it (the app, `se-viz summarize`) reads no gate column again, at any row count."""
+    from se_viz.datasets.aggregate import dataset_aggregates
+    from se_viz.datasets.reader import GateDataset
+
+    ds = open_gate_dataset(captured)
+    expected = summarize_gate_dataset(ds, cache=False)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the statistics of a captured dataset must come from its cache")
+
+    monkeypatch.setattr(GateDataset, "iter_batches", no_reading)
+    agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None)
+    pd.testing.assert_frame_equal(agg.summary(), expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -60,10 +61,16 @@ def capture_command(
     except (FileNotFoundError, ValueError, ModelLoadError, OutputError) as exc:
         print(f"se-viz capture: {exc}", file=err)
         return 2
+    # The statistics the app opens a dataset with, streamed once now and cached next to it: a
+    # dataset that se-viz wrote then opens as fast at 50,000 rows as at 50 (docs/datasets.md).
+    started = time.perf_counter()
+    summarize_gate_dataset(open_gate_dataset(job.out))
+    summarized = time.perf_counter() - started
     print(
         f"{job.out}: {report.written} image(s) captured in {report.seconds:.1f} s "
         f"({report.images_per_second:.1f} images/s), {report.skipped} already done, "
-        f"{report.total} input(s); {report.errors} unreadable (listed in {job.out / ERRORS_FILE}).",
+        f"{report.total} input(s); {report.errors} unreadable (listed in {job.out / ERRORS_FILE}); "
+        f"statistics cached for the app in {summarized:.1f} s.",
         file=out,
     )
     return 0
