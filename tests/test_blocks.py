@@ -143,7 +143,8 @@ def test_user_written_se(se_cls):
 
 def test_model_without_se_names_the_model():
     with pytest.raises(NoSEBlocksError, match="resnet18"):
-        se_viz.find_se_blocks(timm.create_model("resnet18"), "resnet18")
+        # Dropout at evaluation and BatchNorm scale channels, but not by the image: no gate.
+        se_viz.find_se_blocks(timm.create_model("resnet18", drop_rate=0.5), "resnet18")
     with pytest.raises(NoSEBlocksError, match="Sequential"):
         se_viz.find_se_blocks(nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU()))
 
