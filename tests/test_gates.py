@@ -320,3 +320,20 @@ def test_manifests_without_kinds_still_open_and_new_ones_name_the_kind():
     eca = se_viz.find_se_blocks(_timm_resnet("eca"))[0]
     assert dataclasses.asdict(eca)["kind"] == "eca" and BlockInfo(**dataclasses.asdict(eca)) == eca
     assert set(KINDS) == {"se", "se-functional", "eca", "cbam-channel", "gather-excite", "channel-scale"}
+
+
+@pytest.mark.parametrize("attn", ["eca", "cbam"])
+def test_the_knock_out_sweep_reuses_the_prefix_and_equals_full_passes(attn):
+    """The sweep restarts inside the unit (ECA: the module is the unit's ``se``) or at the unit
+    (CBAM: the gate is ``se.channel``); both equal one full pass per knocked-out block."""
+    from se_viz.interventions import knock_out_sweep
+
+    model = _timm_resnet(attn, seed=7)
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(8))
+    blocks = se_viz.find_se_blocks(model)
+    res = knock_out_sweep(model, x, blocks=blocks)
+    assert res.reused
+    for i, b in enumerate(blocks):
+        full = se_viz.capture(model, x, blocks=blocks, edits={b.name: neutralise()})
+        np.testing.assert_allclose(res.logits[i], full.logits, atol=1e-4, rtol=1e-4)
+    assert hook_count(model) == 0
