@@ -113,6 +113,7 @@ def test_cbam_channel_gate_its_two_squeezes_and_no_spatial_gate():
     both = se_viz.Capture.concat([cap.select(1), cap.select(0)])
     np.testing.assert_array_equal(both.squeeze_max[blocks[0].name], cap.squeeze_max[blocks[0].name][::-1])
     # The walk-through explains SE blocks only and says why, instead of mixing the two pools.
+    assert not blocks[0].teachable
     with pytest.raises(ValueError, match="CBAM channel gate"):
         walk_block(model, blocks[0], torch.randn(1, 3, 64, 64))
 
@@ -174,6 +175,7 @@ def test_se_with_a_functional_gate(hard):
         ref = torch.clamp(pre / 6 + 0.5, 0, 1) if hard else 1 / (1 + torch.exp(-pre))
         np.testing.assert_allclose(cap.gates[b.name], ref.detach().numpy(), atol=ATOL, rtol=ATOL)
     # The teaching walk works on it too: its s is σ(W₂δ(W₁z)) with the function written out.
+    assert blocks[1].teachable
     walk = walk_block(model, blocks[1], torch.randn(1, 3, 64, 64))
     assert walk.w1_shape == (8, 32)
     fn = F.hardsigmoid if hard else torch.sigmoid

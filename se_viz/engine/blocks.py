@@ -103,29 +103,34 @@ class BlockInfo:
         return bool(self.reduce_path and self.gate_path)
 
     @property
+    def teachable(self) -> bool:
+        """True when the block is a reduce → expand → gate chain the teaching walk can explain."""
+        chain = bool(self.reduce_path and self.expand_path)
+        return chain and self.kind in ("se", "se-functional", "gather-excite")
+
+    @property
     def description(self) -> str:
         """One sentence on what the block computes and how se_viz reads z and s, for a reader."""
-        c = self.channels
+        c, gate = self.channels, f"{self.gate_kind} gate" if self.gate_kind else "gate"
         if self.kind == "eca":
-            how = "a 1-D convolution across the channel means, then the gate"
+            how = f"a 1-D convolution across the channel means, then a {gate}"
         elif self.kind == "cbam-channel":
             how = (
                 f"one MLP ({c}→{self.reduced}→{c}) on the average pool and on the max pool, summed, "
-                "then the gate; z is the average pool, the max pool is kept as a second squeeze "
+                f"then a {gate}; z is the average pool, the max pool is kept as a second squeeze "
                 "(CBAM's spatial gate that follows scales positions, not channels, and is not shown)"
             )
         elif self.reduced:
-            how = f"reduced to {self.reduced} inside the block, then expanded back to {c}"
+            how = f"reduced to {self.reduced} inside the block, expanded back to {c}, then a {gate}"
         else:
-            how = "gates recovered from the block's input and output"
-        gate = f", {self.gate_kind} gate" if self.gate_kind else ""
+            how = "each channel scaled by a factor that depends on the image"
         if self.gate_path:
-            source = "s read from the gate module"
+            source = "s is read from the gate module"
         elif self.kind == "se-functional":
-            source = f"s = {self.gate_kind}(expand output)"
+            source = f"s is {self.gate_kind}(expand output)"
         else:
-            source = "s recovered per channel by least squares from u and s·u"
-        return f"{self.kind_label}: {c} channels, {how}{gate}; {source}."
+            source = "s is recovered per channel by least squares from u and the output s·u"
+        return f"{self.kind_label}: {c} channels, {how}; {source}."
 
     @property
     def stage(self) -> Optional[int]:

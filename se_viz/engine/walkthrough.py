@@ -88,12 +88,10 @@ def walk_block(model: nn.Module, block: BlockInfo, batch: torch.Tensor, image: i
     sigmoid / hard-sigmoid after the expand layer. Other gates (ECA, CBAM's channel gate, other
     rescaling) raise ``ValueError`` saying why: their s is not σ(W₂δ(W₁z)).
     """
-    if block.kind not in ("se", "se-functional", "gather-excite") or not (
-        block.reduce_path and block.expand_path
-    ):
+    if not block.teachable:
         raise ValueError(
-            f"Block {block.name} is a {block.kind_label}, not a reduce → expand → gate SE block: "
-            "the step-by-step walk explains SE blocks only."
+            f"Block {block.name} ({block.kind_label}) has no reduce → expand → gate chain to walk "
+            "through: the step-by-step walk explains SE blocks; the other views show this block."
         )
     fn = None if block.gate_path else GATE_FUNCTIONS.get(block.gate_kind)
     if not block.gate_path and fn is None:
