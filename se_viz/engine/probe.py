@@ -343,7 +343,12 @@ def probe_gates(model: nn.Module, side: int = 64) -> list[ProbedGate]:
             # values share one sign looks like a 0/1 gate), and a zero input (untrained timm
             # ResNets) gets a real one. The recorder still listens to the module's children.
             gen = torch.Generator().manual_seed(1)
-            shapes = {p: calls[0][2] for p, calls in rec.scaled.items()}
+            # Static scales (untrained BatchNorm, LayerScale) are dropped here, without a second ask.
+            shapes = {
+                p: calls[0][2]
+                for p, calls in rec.scaled.items()
+                if all(_input_dependent(c[3], c[2]) for c in calls)
+            }
             shapes.update({p: u for p, (_m, u) in rec.inconclusive.items()})
             for path, u in shapes.items():
                 if path in rec.failed:

@@ -101,9 +101,16 @@ def walk_block(model: nn.Module, block: BlockInfo, batch: torch.Tensor, image: i
     def keep(key: str, pre: bool):
         # Clones: the ReLU after the reduce layer often works in place. The first call wins, so
         # a layer called twice in one pass (CBAM's MLP on the max pool) never overwrites it.
-        if pre:
-            return lambda _m, args: seen.setdefault(key, args[0].detach().clone())
-        return lambda _m, args, out: seen.setdefault(key, out.detach().clone())
+        # The hooks return None: a hook's return value would replace the module's input/output.
+        def keep_input(_m: nn.Module, args: tuple) -> None:
+            if key not in seen:
+                seen[key] = args[0].detach().clone()
+
+        def keep_output(_m: nn.Module, _args: tuple, out: torch.Tensor) -> None:
+            if key not in seen:
+                seen[key] = out.detach().clone()
+
+        return keep_input if pre else keep_output
 
     parts = {
         "block": _submodule(model, block.path),
