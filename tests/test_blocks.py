@@ -93,9 +93,10 @@ def test_paper_name_mapping():
 def test_timm_models(arch, count, first, kind):
     model = timm.create_model(arch, pretrained=False)
     blocks = se_viz.find_se_blocks(model)
-    assert len(blocks) == count
+    assert len(blocks) == count  # and nothing else: EfficientNet's other layers are no gates
     assert blocks[0].name == first
     assert {b.gate_kind for b in blocks} == {kind}
+    assert {b.kind for b in blocks} == {"se"} and blocks[0].label.count("·") <= 1  # labels as before
     for b in blocks:
         module = model.get_submodule(b.path)
         assert b.module_type == type(module).__name__

@@ -339,3 +339,12 @@ def test_the_knock_out_sweep_reuses_the_prefix_and_equals_full_passes(attn):
         full = se_viz.capture(model, x, blocks=blocks, edits={b.name: neutralise()})
         np.testing.assert_allclose(res.logits[i], full.logits, atol=1e-4, rtol=1e-4)
     assert hook_count(model) == 0
+
+
+def test_the_catalog_cbam_resnet_loads_offline_with_its_channel_gates():
+    lm = se_viz.load_model("cbam_resnet26.untrained", pretrained=False)
+    assert lm.source.kind == "random init" and len(lm.blocks) == 8
+    assert {b.kind for b in lm.blocks} == {"cbam-channel"}
+    assert lm.blocks[0].label == "SE_2_1 · layer1.0.se.channel · CBAM channel gate"
+    ids = {e.id for e in se_viz.catalog()}
+    assert {"ecaresnet50d.miil_in1k", "ecaresnet26t.ra2_in1k", "cbam_resnet26.untrained"} <= ids
