@@ -356,7 +356,10 @@ def probe_gates(model: nn.Module, side: int = 64) -> list[ProbedGate]:
                 noise = torch.randn(u.shape, generator=gen).to(device=u.device, dtype=u.dtype)
                 noise[1::2] = noise[1::2] * 2.0 + 0.5
                 before = len(rec.scaled.get(path, ()))
-                model.get_submodule(path)(noise)
+                try:
+                    model.get_submodule(path)(noise)
+                except Exception:  # a module that needs more than this one map is no gate
+                    continue
                 alone = rec.scaled.get(path, [])[before:]
                 if alone and path not in rec.failed and _input_dependent(alone[-1][3], alone[-1][2]):
                     confirmed[path] = alone[-1]
