@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -297,10 +298,11 @@ def test_blocks_are_found_once_per_model_and_forgotten_with_it():
     assert se_viz.find_se_blocks(model) == first and len(passes) == probed  # no second probe
     se_viz.capture(model, torch.randn(1, 3, 32, 32))
     assert len(passes) == probed + 1  # capture without blocks= reuses them: one pass, its own
-    before = len(blocks_mod._found)
+    assert model in blocks_mod._found
+    ref = weakref.ref(model)
     del model
     gc.collect()
-    assert len(blocks_mod._found) == before - 1
+    assert ref() is None  # the remembered blocks do not keep the model alive
 
 
 def test_manifests_without_kinds_still_open_and_new_ones_name_the_kind():
