@@ -14,11 +14,14 @@ def test_bench_reports_ratio_and_memory():
     text = out.getvalue()
     assert "legacy_seresnet18" in text and "8 SE blocks" in text
     assert "ratio" in text and "peak plain MB" in text and "extra MB/img" in text
+    assert "no blocks= ms" in text and "vs blocks=" in text
     assert [r.batch for r in results] == [2]
     for r in results:
         assert r.plain_ms > 0 and r.capture_ms > 0 and 0.2 < r.ratio < 5
         assert r.peak_plain_mb is not None and r.peak_capture_mb is not None
         assert r.extra_mb_per_image is not None
+        # capture(model, x) without blocks= is timed too, against the explicit call.
+        assert r.default_ms is not None and r.default_ms > 0 and 0.2 < r.default_ratio < 5
         # What a capture keeps is tiny: z and s per block plus logits, in float32.
         channels = 2 * (64 + 128 + 256 + 512)
         assert r.kept_mb * 2**20 == pytest.approx(r.batch * 4 * (2 * channels + 1000))

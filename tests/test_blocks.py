@@ -93,9 +93,10 @@ def test_paper_name_mapping():
 def test_timm_models(arch, count, first, kind):
     model = timm.create_model(arch, pretrained=False)
     blocks = se_viz.find_se_blocks(model)
-    assert len(blocks) == count
+    assert len(blocks) == count  # and nothing else: EfficientNet's other layers are no gates
     assert blocks[0].name == first
     assert {b.gate_kind for b in blocks} == {kind}
+    assert {b.kind for b in blocks} == {"se"} and blocks[0].label.count("·") <= 1  # labels as before
     for b in blocks:
         module = model.get_submodule(b.path)
         assert b.module_type == type(module).__name__
@@ -143,7 +144,8 @@ def test_user_written_se(se_cls):
 
 def test_model_without_se_names_the_model():
     with pytest.raises(NoSEBlocksError, match="resnet18"):
-        se_viz.find_se_blocks(timm.create_model("resnet18"), "resnet18")
+        # Dropout at evaluation and BatchNorm scale channels, but not by the image: no gate.
+        se_viz.find_se_blocks(timm.create_model("resnet18", drop_rate=0.5), "resnet18")
     with pytest.raises(NoSEBlocksError, match="Sequential"):
         se_viz.find_se_blocks(nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU()))
 

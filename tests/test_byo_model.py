@@ -409,7 +409,7 @@ def test_the_app_shows_the_users_network_in_every_view(net, app_env, monkeypatch
     for view in ("Distributions", "Block drill-down"):
         at.session_state["view"] = view
         at.run()
-        assert not at.exception and not at.error, view
+        assert not at.exception and not at.error, (view, [e.value for e in at.error])
         assert at.get("plotly_chart"), view
 
 

@@ -1,8 +1,10 @@
-"""Finding Squeeze-and-Excitation blocks in any PyTorch model.
+"""Finding channel gates — Squeeze-and-Excitation blocks and their relatives — in any PyTorch model.
 
-An SE block is recognised by its structure rather than by its class, so timm's new and legacy
-modules, timm's EfficientNet ``SqueezeExcite``, torchvision's ``SqueezeExcitation`` and a plain
-module written by a user after any tutorial are all found by the same rule:
+Two rules find them, and every block says which kind it is (:data:`KINDS`, ``BlockInfo.kind``).
+
+**By structure** (the textbook SE module). timm's new and legacy modules, timm's EfficientNet
+``SqueezeExcite``, torchvision's ``SqueezeExcitation`` and a plain module written by a user after
+any tutorial are all found by the same rule:
 
 * the block holds exactly two "dense" layers (``nn.Linear`` or a 1×1 ``nn.Conv2d``): a reduce
   layer C → r with r < C, then an expand layer r → C;
@@ -13,17 +15,46 @@ The outermost module that satisfies the rule is the block: its input is the feat
 and its output the recalibrated ``s · u``. We hook named child modules (reduce-layer input =
 squeeze ``z``, gate output = excitation ``s``) instead of redoing the arithmetic, so captured
 values are exactly what the network computed.
+
+**By behaviour** (:mod:`.probe`): a module whose output is its input scaled per channel, by
+factors that depend on the input — ECA, CBAM's channel gate, SE written with ``torch.sigmoid``
+in ``forward()``, Gather-Excite with a global extent, and any other per-channel rescaling. A
+probe pass on two small images finds them once per model. Both results are remembered per
+model object (weakly: a freed model takes its entry with it), so ``capture(model, x)`` costs
+what ``capture(model, x, blocks=...)`` does.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Optional
 
 from torch import nn
 
-__all__ = ["BlockInfo", "NoSEBlocksError", "RECOGNISED_SE_SHAPES", "find_se_blocks", "paper_name", "stage_of"]
+from .locks import locks_guard
+from .probe import ProbedGate, probe_gates
+
+__all__ = [
+    "KINDS",
+    "BlockInfo",
+    "NoSEBlocksError",
+    "RECOGNISED_SE_SHAPES",
+    "find_se_blocks",
+    "paper_name",
+    "stage_of",
+]
+
+# Every kind of channel gate se_viz names: kind → what the block label, manifest and docs say.
+KINDS: dict[str, str] = {
+    "se": "SE (sigmoid module)",
+    "se-functional": "SE (functional sigmoid)",
+    "eca": "ECA",
+    "cbam-channel": "CBAM channel gate",
+    "gather-excite": "Gather-Excite",
+    "channel-scale": "other per-channel rescaling",
+}
 
 
 class NoSEBlocksError(ValueError):
@@ -50,6 +81,56 @@ class BlockInfo:
     module_type: str
     index: int
     expand_path: str = ""  # the expand layer r → C (its input is δ(W₁z), its output W₂δ + b₂)
+    # Which kind of channel gate (a key of KINDS). Defaults to "se": manifests written before
+    # kinds existed only held structural SE blocks, and still open as such.
+    kind: str = "se"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words: ``"SE (sigmoid module)"``, ``"ECA"``, ``"CBAM channel gate"`` …
+
+        The gate's own nonlinearity is named where it is known (``"SE (hard-sigmoid module)"``,
+        ``"SE (functional hard-sigmoid)"``).
+        """
+        text = KINDS.get(self.kind, self.kind)
+        if self.kind in ("se", "se-functional") and self.gate_kind and self.gate_kind != "sigmoid":
+            text = text.replace("sigmoid", self.gate_kind)
+        return text
+
+    @property
+    def structural(self) -> bool:
+        """True when the gate is read from named children (reduce layer → z, gate module → s)."""
+        return bool(self.reduce_path and self.gate_path)
+
+    @property
+    def teachable(self) -> bool:
+        """True when the block is a reduce → expand → gate chain the teaching walk can explain."""
+        chain = bool(self.reduce_path and self.expand_path)
+        return chain and self.kind in ("se", "se-functional", "gather-excite")
+
+    @property
+    def description(self) -> str:
+        """One sentence on what the block computes and how se_viz reads z and s, for a reader."""
+        c, gate = self.channels, f"{self.gate_kind} gate" if self.gate_kind else "gate"
+        if self.kind == "eca":
+            how = f"a 1-D convolution across the channel means, then a {gate}"
+        elif self.kind == "cbam-channel":
+            how = (
+                f"one MLP ({c}→{self.reduced}→{c}) on the average pool and on the max pool, summed, "
+                f"then a {gate}; z is the average pool, the max pool is kept as a second squeeze "
+                "(CBAM's spatial gate that follows scales positions, not channels, and is not shown)"
+            )
+        elif self.reduced:
+            how = f"reduced to {self.reduced} inside the block, expanded back to {c}, then a {gate}"
+        else:
+            how = "each channel scaled by a factor that depends on the image"
+        if self.gate_path:
+            source = "s is read from the gate module"
+        elif self.kind == "se-functional":
+            source = f"s is {self.gate_kind}(expand output)"
+        else:
+            source = "s is recovered per channel by least squares from u and the output s·u"
+        return f"{self.kind_label}: {c} channels, {how}; {source}."
 
     @property
     def stage(self) -> Optional[int]:
@@ -60,23 +141,26 @@ class BlockInfo:
     def label(self) -> str:
         """The one human label of a block, ``"SE_2_1 · layer1.0.se_module"``, or the path alone.
 
-        Both names are shown because the paper name is what people discuss and the module path
-        is what they need to find the block in code.
+        Blocks of another kind than the textbook SE module add their kind:
+        ``"SE_2_1 · layer1.0.se · ECA"``. Both names are shown because the paper name is what
+        people discuss and the module path is what they need to find the block in code.
         """
+        base = self.path
         if self.paper_name and self.paper_name != self.path:
-            return f"{self.paper_name} · {self.path}"
-        return self.path
+            base = f"{self.paper_name} · {self.path}"
+        # The textbook SE block is what the app is about; every other kind says what it is.
+        return base if self.kind == "se" else f"{base} · {self.kind_label}"
 
 
 # Said whenever a model has no SE block, so the user knows what to change in their own module.
 RECOGNISED_SE_SHAPES = (
-    "se_viz recognises an SE block as one module holding a reduce layer C→r (r < C) and an expand "
-    "layer r→C, each an nn.Linear or a 1×1 nn.Conv2d (bias or not), then an nn.Sigmoid or "
-    "nn.Hardsigmoid module, with nothing else inside but pooling, flattening, normalisation and "
-    "activations (ReLU, inplace or not) — timm's SEModule and SqueezeExcite, torchvision's "
-    "SqueezeExcitation and the tutorial SELayer all qualify, while a gate written as torch.sigmoid() "
-    "inside forward() cannot be seen (for example legacy_seresnet50, seresnet50 and efficientnet_b0 "
-    "have SE blocks)."
+    "se_viz finds a channel gate as a module whose output is its input (N, C, H, W) scaled per "
+    "channel by factors that depend on the image — the tutorial SELayer (reduce and expand each an "
+    "nn.Linear or a 1×1 nn.Conv2d, then an nn.Sigmoid or nn.Hardsigmoid module, or torch.sigmoid() / "
+    "F.hardsigmoid() called in forward()), ECA, CBAM's channel gate, Gather-Excite and any other "
+    "per-channel rescaling — and cannot see a gate that multiplies its input in place, works on "
+    "channels-last tensors or sits inside a module that also adds or convolves (for example "
+    "legacy_seresnet50, ecaresnet50d and efficientnet_b0 have channel gates)."
 )
 
 _RESNET_PATH = re.compile(r"(?:^|\.)layer(\d+)\.(\d+)(?:\.|$)")
@@ -193,14 +277,8 @@ def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, s
     return c_in, r, reduce_path, gate_path, _gate_kind(gate), expand_path
 
 
-def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[BlockInfo]:
-    """Return every SE block of ``model`` in forward order.
-
-    Works for timm (``seresnet*``, ``seresnext*``, ``legacy_se*``, EfficientNet), torchvision
-    (``SqueezeExcitation`` in RegNetY, EfficientNet, MobileNetV3) and user-written SE modules.
-    Blocks are listed in module-registration order, which is forward order in these networks.
-    Raises :class:`NoSEBlocksError` naming the model when it has no SE block.
-    """
+def _structural(model: nn.Module) -> list[tuple[str, nn.Module, tuple[int, int, str, str, str, str]]]:
+    """(path, module, match) of every SE block the structural rule sees, outermost first."""
     found: list[tuple[str, nn.Module, tuple[int, int, str, str, str, str]]] = []
     claimed: list[str] = []
     for path, module in model.named_modules():
@@ -210,33 +288,106 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
         if hit is not None:
             found.append((path, module, hit))
             claimed.append(path)
-    if not found:
-        label = model_name or type(model).__name__
-        raise NoSEBlocksError(
-            f"The model '{label}' has no Squeeze-and-Excitation block: {RECOGNISED_SE_SHAPES}"
-        )
-    blocks = []
-    paper_names = [paper_name(p) for p, _, _ in found]
-    # Only use paper names when they identify every block uniquely.
-    use_paper = all(paper_names) and len(set(paper_names)) == len(paper_names)
-    for index, (
-        (path, module, (channels, reduced, reduce_path, gate_path, kind, expand_path)),
-        pname,
-    ) in enumerate(zip(found, paper_names, strict=True)):
-        pname = pname if use_paper else None
-        blocks.append(
-            BlockInfo(
-                name=pname or path,
+    return found
+
+
+def _probe(model: nn.Module) -> list[ProbedGate]:
+    """The behavioural probe at 64 px, else at the model's own input size; [] if neither runs.
+
+    A network that cannot run the probe still gets its structurally found SE blocks.
+    """
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    sizes = [64] + [int(s) for s in (cfg.get("input_size", (3, 224, 224))[-1], 224) if int(s) != 64]
+    for side in dict.fromkeys(sizes):
+        try:
+            return probe_gates(model, side)
+        except (RuntimeError, ValueError, TypeError, IndexError, AssertionError):
+            continue
+    return []
+
+
+def _within(path: str, outer: str) -> bool:
+    return path == outer or path.startswith(outer + ".")
+
+
+def _find(model: nn.Module) -> list[BlockInfo]:
+    """Structural SE blocks and behaviourally found gates, merged, in module order (not cached)."""
+    structural = _structural(model)
+    probed = {g.path: g for g in _probe(model)}
+    rows: list[dict] = []
+    for path, module, (channels, reduced, reduce_path, gate_path, gate_kind, expand_path) in structural:
+        seen = probed.get(path)
+        kind = seen.kind if seen is not None and seen.kind in ("cbam-channel", "gather-excite") else "se"
+        if "gatherexcite" in type(module).__name__.lower():
+            kind = "gather-excite"
+        rows.append(
+            dict(
                 path=path,
                 channels=channels,
                 reduced=reduced,
-                gate_kind=kind,
-                paper_name=pname,
+                gate_kind=gate_kind,
                 reduce_path=reduce_path,
                 gate_path=gate_path,
                 module_type=type(module).__name__,
-                index=index,
                 expand_path=expand_path,
+                kind=kind,
             )
         )
+    taken = [r["path"] for r in rows]
+    for g in probed.values():
+        # One block per gate: a structural block wins over anything inside or around it.
+        if any(_within(g.path, t) or _within(t, g.path) for t in taken):
+            continue
+        rows.append(
+            dict(
+                path=g.path,
+                channels=g.channels,
+                reduced=g.reduced,
+                gate_kind=g.gate_kind,
+                reduce_path=g.reduce_path,
+                gate_path=g.gate_path,
+                module_type=g.module_type,
+                expand_path=g.expand_path,
+                kind=g.kind,
+            )
+        )
+    order = {p: i for i, (p, _) in enumerate(model.named_modules())}
+    rows.sort(key=lambda r: order[r["path"]])
+    paper_names = [paper_name(r["path"]) for r in rows]
+    # Only use paper names when they identify every block uniquely.
+    use_paper = all(paper_names) and len(set(paper_names)) == len(paper_names)
+    blocks = []
+    for index, (row, pname) in enumerate(zip(rows, paper_names, strict=True)):
+        pname = pname if use_paper else None
+        blocks.append(BlockInfo(name=pname or row["path"], paper_name=pname, index=index, **row))
     return blocks
+
+
+_found: "weakref.WeakKeyDictionary[nn.Module, tuple[BlockInfo, ...]]" = weakref.WeakKeyDictionary()
+
+
+def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[BlockInfo]:
+    """Return every channel gate of ``model`` in forward order: SE blocks, ECA, CBAM's channel gate …
+
+    Works for timm (``seresnet*``, ``seresnext*``, ``legacy_se*``, EfficientNet, ``ecaresnet*``,
+    ResNets with ``attn_layer`` ``'eca'``/``'cbam'``), torchvision (``SqueezeExcitation`` in
+    RegNetY, EfficientNet, MobileNetV3) and user-written modules, whatever their code looks like,
+    as long as they scale their input per channel. Blocks are listed in module-registration
+    order, which is forward order in these networks. The first call on a model runs one probe
+    pass (two 64×64 images); the answer is remembered for the model object, so later calls —
+    every ``capture(model, x)`` without ``blocks=`` — are a dictionary lookup. Raises
+    :class:`NoSEBlocksError` naming the model when it has no channel gate.
+    """
+    with locks_guard:
+        cached = _found.get(model)
+    if cached is None:
+        cached = tuple(_find(model))
+        with locks_guard:
+            _found[model] = cached
+    if not cached:
+        label = model_name or type(model).__name__
+        raise NoSEBlocksError(
+            f"The model '{label}' has no Squeeze-and-Excitation block or other channel gate: "
+            f"{RECOGNISED_SE_SHAPES}"
+        )
+    return list(cached)

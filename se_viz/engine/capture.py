@@ -1,9 +1,18 @@
-"""Capturing what every SE block computed during one forward pass.
+"""Capturing what every SE block (and every other channel gate) computed during one forward pass.
 
 ``capture(model, batch)`` is the one entry point. Internally :class:`SEHooks` is a context
-manager that registers hooks on named child modules (the reduce layer's input is the squeeze
-``z``, the gate's output is the excitation ``s``), copies detached values to NumPy *inside* the
-hooks, and removes every handle in ``finally`` — after a normal run and after an exception.
+manager that registers hooks, keeps detached copies, and removes every handle in ``finally`` —
+after a normal run and after an exception. What is hooked depends on the block:
+
+* a structural SE block (``reduce_path`` and ``gate_path``): the reduce layer's input is the
+  squeeze ``z`` — its *first* call in each pass of the block, so CBAM's second call on the max
+  pool never overwrites it (that one is kept as ``squeeze_max``) — and the gate module's output
+  is the excitation ``s``;
+* any other gate: the block's input ``u`` gives ``z`` (channel means; CBAM also the channel
+  maxima), and ``s`` is the gate module's output when there is one, ``gate(expand output)`` for a
+  functional SE block, or else recovered from ``u`` and the output ``s·u`` by least squares per
+  channel (:func:`~se_viz.engine.probe.channel_scale`). An edit of ``s`` there is applied by
+  rescaling the block's output: ``s'·u``.
 
 A model cached by a web app is shared by every browser session, and hooks registered by one
 thread would fire during another thread's forward pass. ``capture`` therefore serialises
@@ -12,7 +21,6 @@ passes through a per-model lock: concurrent callers get exactly what a sequentia
 
 from __future__ import annotations
 
-import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
@@ -22,6 +30,8 @@ import torch
 from torch import nn
 
 from .blocks import BlockInfo, find_se_blocks
+from .locks import locks_guard, model_lock
+from .probe import GATE_FUNCTIONS, channel_scale
 
 __all__ = ["Capture", "SEHooks", "capture", "model_lock"]
 
@@ -37,6 +47,8 @@ class Capture:
     ``s`` (gate output) and the squeezed descriptor ``z`` (input of the reduce layer).
     ``logits`` has shape (N, K). ``maps_in`` / ``maps_out`` hold spatial maps (N, C, H, W) of
     the blocks asked for: the block input ``u`` and the recalibrated output ``s · u``.
+    ``squeeze_max[name]`` (N, C) is the second squeeze of blocks that have one: the max-pool
+    descriptor of CBAM's channel gate (``squeeze`` holds its average pool).
     """
 
     blocks: list[BlockInfo]
@@ -45,6 +57,7 @@ class Capture:
     logits: np.ndarray
     maps_in: dict[str, np.ndarray] = field(default_factory=dict)
     maps_out: dict[str, np.ndarray] = field(default_factory=dict)
+    squeeze_max: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def block_names(self) -> list[str]:
@@ -83,6 +96,7 @@ class Capture:
             gates={k: np.concatenate([p.gates[k] for p in parts]) for k in first.gates},
             squeeze={k: np.concatenate([p.squeeze[k] for p in parts]) for k in first.squeeze},
             logits=np.concatenate([p.logits for p in parts]),
+            squeeze_max={k: np.concatenate([p.squeeze_max[k] for p in parts]) for k in first.squeeze_max},
         )
 
     def select(self, index: int) -> "Capture":
@@ -95,6 +109,7 @@ class Capture:
             logits=self.logits[sl],
             maps_in={k: v[sl] for k, v in self.maps_in.items()},
             maps_out={k: v[sl] for k, v in self.maps_out.items()},
+            squeeze_max={k: v[sl] for k, v in self.squeeze_max.items()},
         )
 
 
@@ -131,8 +146,12 @@ class SEHooks:
         self.squeeze: dict[str, np.ndarray] = {}
         self.maps_in: dict[str, np.ndarray] = {}
         self.maps_out: dict[str, np.ndarray] = {}
+        self.squeeze_max: dict[str, np.ndarray] = {}
         self._gates_t: dict[str, torch.Tensor] = {}
         self._squeeze_t: dict[str, torch.Tensor] = {}
+        self._squeeze_max_t: dict[str, torch.Tensor] = {}
+        self._reduce_in: dict[str, list[torch.Tensor]] = {}  # reduce-layer inputs of the running pass
+        self._u: dict[str, torch.Tensor] = {}  # block inputs of the running pass (behavioural gates)
         self.order: list[str] = []  # block names in the order their gates fired
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
@@ -159,37 +178,106 @@ class SEHooks:
             self.gates[name] = _to_numpy(t, t.shape[0])
         for name, t in self._squeeze_t.items():
             self.squeeze[name] = _to_numpy(t, t.shape[0])
+        for name, t in self._squeeze_max_t.items():
+            self.squeeze_max[name] = _to_numpy(t, t.shape[0])
         self._gates_t.clear()
         self._squeeze_t.clear()
+        self._squeeze_max_t.clear()
+        self._reduce_in.clear()
+        self._u.clear()
 
     def _attach(self, block: BlockInfo) -> None:
-        name = block.name
-        reduce = _submodule(self.model, block.reduce_path)
-        gate = _submodule(self.model, block.gate_path)
-
-        # Hooks only clone (cheap, and later in-place ops cannot change what we keep); the
-        # conversion to NumPy happens once after the pass, outside the network's hot path.
-        def on_squeeze(_module: nn.Module, args: tuple) -> None:
-            self._squeeze_t[name] = args[0].detach().clone()
-
-        def on_gate(_module: nn.Module, _args: tuple, out: torch.Tensor) -> Optional[torch.Tensor]:
-            if name in self.edits:
-                out = self._apply_edit(self.edits[name], out)
-            if name not in self._gates_t:
-                self.order.append(name)
-            self._gates_t[name] = out.detach().clone()
-            return out if name in self.edits else None
-
-        self._handles.append(reduce.register_forward_pre_hook(on_squeeze))
-        self._handles.append(gate.register_forward_hook(on_gate))
-        if name in self.map_names:
+        if block.structural:
+            self._attach_structural(block)
+        else:
+            self._attach_behavioural(block)
+        if block.name in self.map_names:
             module = _submodule(self.model, block.path)
 
             def on_block(_module: nn.Module, args: tuple, out: torch.Tensor) -> None:
                 self.maps_in[name] = args[0].detach().to(torch.float32).cpu().numpy().copy()
                 self.maps_out[name] = out.detach().to(torch.float32).cpu().numpy().copy()
 
+            name = block.name
             self._handles.append(module.register_forward_hook(on_block))
+
+    def _gate_fired(self, name: str, s: torch.Tensor) -> None:
+        if name not in self._gates_t:
+            self.order.append(name)
+        self._gates_t[name] = s.detach().clone()
+
+    def _attach_structural(self, block: BlockInfo) -> None:
+        name = block.name
+        reduce = _submodule(self.model, block.reduce_path)
+        gate = _submodule(self.model, block.gate_path)
+        keep_max = block.kind == "cbam-channel"
+
+        # Hooks only clone (cheap, and later in-place ops cannot change what we keep); the
+        # conversion to NumPy happens once after the pass, outside the network's hot path.
+        def on_squeeze(_module: nn.Module, args: tuple) -> None:
+            # Every call until the gate fires belongs to this pass of the block: the first is z.
+            pending = self._reduce_in.get(name)
+            if pending is None:
+                self._reduce_in[name] = [args[0].detach().clone()]
+            elif keep_max:
+                pending.append(args[0].detach().clone())
+
+        def on_gate(_module: nn.Module, _args: tuple, out: torch.Tensor) -> Optional[torch.Tensor]:
+            if name in self.edits:
+                out = self._apply_edit(self.edits[name], out)
+            pending = self._reduce_in.pop(name, None)
+            if pending:
+                self._squeeze_t[name] = pending[0]
+                if keep_max and len(pending) > 1:
+                    self._squeeze_max_t[name] = pending[1]
+            self._gate_fired(name, out)
+            return out if name in self.edits else None
+
+        self._handles.append(reduce.register_forward_pre_hook(on_squeeze))
+        self._handles.append(gate.register_forward_hook(on_gate))
+
+    def _attach_behavioural(self, block: BlockInfo) -> None:
+        """z from the block's input; s from its gate module, σ(expand) or least squares; edits as s'·u."""
+        name = block.name
+        module = _submodule(self.model, block.path)
+        keep_max = block.kind == "cbam-channel"
+        functional = block.kind == "se-functional" and block.expand_path
+        fn = GATE_FUNCTIONS.get(block.gate_kind) if functional else None
+
+        def on_input(_module: nn.Module, args: tuple) -> None:
+            u = args[0].detach()
+            self._u[name] = u
+            self._squeeze_t[name] = u.mean((2, 3))
+            if keep_max:
+                self._squeeze_max_t[name] = u.amax((2, 3))
+
+        def on_gate(_module: nn.Module, _args: tuple, out: torch.Tensor) -> None:
+            self._gates_t[name] = out.detach().reshape(out.shape[0], -1).clone()
+
+        def on_expand(_module: nn.Module, _args: tuple, out: torch.Tensor) -> None:
+            self._gates_t[name] = fn(out.detach()).reshape(out.shape[0], -1)
+
+        def on_output(_module: nn.Module, _args: tuple, out: torch.Tensor) -> Optional[torch.Tensor]:
+            u = self._u.pop(name)
+            s = self._gates_t.get(name) if (block.gate_path or fn is not None) else None
+            if s is None or s.shape != u.shape[:2]:
+                s = channel_scale(u, out.detach()).to(out.dtype)
+            if name not in self.order:
+                self.order.append(name)
+            if name not in self.edits:
+                self._gates_t[name] = s
+                return None
+            new = self._apply_edit(self.edits[name], s)
+            self._gates_t[name] = new.detach().clone()
+            # The edit rescales the block's output: what the block returns with gates s' is s'·u.
+            return (new.reshape(u.shape[0], u.shape[1], 1, 1) * u).to(out.dtype)
+
+        self._handles.append(module.register_forward_pre_hook(on_input))
+        if block.gate_path:
+            self._handles.append(_submodule(self.model, block.gate_path).register_forward_hook(on_gate))
+        elif fn is not None:
+            self._handles.append(_submodule(self.model, block.expand_path).register_forward_hook(on_expand))
+        self._handles.append(module.register_forward_hook(on_output))
 
     @staticmethod
     def _apply_edit(edit: GateEdit, out: torch.Tensor) -> torch.Tensor:
@@ -202,7 +290,6 @@ class SEHooks:
         return new.reshape(out.shape).to(out.dtype)
 
 
-_locks_guard = threading.Lock()
 _modules: "weakref.WeakKeyDictionary[nn.Module, dict[str, nn.Module]]" = weakref.WeakKeyDictionary()
 
 
@@ -212,7 +299,7 @@ def _submodule(model: nn.Module, path: str) -> nn.Module:
     The lookup costs ~10 µs; done for every hook of every call it was a measurable share of a
     batch-1 forward pass. Models are not restructured after loading, so the table stays valid.
     """
-    with _locks_guard:
+    with locks_guard:
         table = _modules.get(model)
         if table is None:
             table = _modules[model] = {}
@@ -220,18 +307,6 @@ def _submodule(model: nn.Module, path: str) -> nn.Module:
     if module is None:
         module = table[path] = model.get_submodule(path)
     return module
-
-
-_locks: "weakref.WeakKeyDictionary[nn.Module, threading.Lock]" = weakref.WeakKeyDictionary()
-
-
-def model_lock(model: nn.Module) -> threading.Lock:
-    """The lock that serialises hooked forward passes through ``model`` (one per model)."""
-    with _locks_guard:
-        lock = _locks.get(model)
-        if lock is None:
-            lock = _locks[model] = threading.Lock()
-        return lock
 
 
 def capture(
@@ -268,4 +343,5 @@ def capture(
         logits=_to_numpy(logits, logits.shape[0]),
         maps_in=hooks.maps_in,
         maps_out=hooks.maps_out,
+        squeeze_max=hooks.squeeze_max,
     )

@@ -17,6 +17,7 @@ from torch import nn
 
 from .blocks import BlockInfo
 from .capture import Capture, _submodule, model_lock
+from .probe import GATE_FUNCTIONS
 
 __all__ = ["BlockWalk", "walk_block"]
 
@@ -82,24 +83,42 @@ def _vec(t: torch.Tensor, i: int) -> np.ndarray:
 def walk_block(model: nn.Module, block: BlockInfo, batch: torch.Tensor, image: int = 0) -> BlockWalk:
     """Run ``batch`` and return what ``block`` computed for image ``image``, step by step.
 
-    Needs the block's ``expand_path`` (set by :func:`~se_viz.engine.blocks.find_se_blocks`).
+    Needs an SE-shaped block: a reduce and an expand layer (``reduce_path``, ``expand_path``,
+    set by :func:`~se_viz.engine.blocks.find_se_blocks`) and a sigmoid module or a functional
+    sigmoid / hard-sigmoid after the expand layer. Other gates (ECA, CBAM's channel gate, other
+    rescaling) raise ``ValueError`` saying why: their s is not σ(W₂δ(W₁z)).
     """
-    if not block.expand_path:
-        raise ValueError(f"Block {block.name} has no expand layer path; find it with find_se_blocks().")
+    if not block.teachable:
+        raise ValueError(
+            f"Block {block.name} ({block.kind_label}) has no reduce → expand → gate chain to walk "
+            "through: the step-by-step walk explains SE blocks; the other views show this block."
+        )
+    fn = None if block.gate_path else GATE_FUNCTIONS.get(block.gate_kind)
+    if not block.gate_path and fn is None:
+        raise ValueError(f"Block {block.name} has no gate module and no known gate function.")
     seen: dict[str, torch.Tensor] = {}
 
     def keep(key: str, pre: bool):
-        # Clones: the ReLU after the reduce layer often works in place.
-        if pre:
-            return lambda _m, args: seen.__setitem__(key, args[0].detach().clone())
-        return lambda _m, args, out: seen.__setitem__(key, out.detach().clone())
+        # Clones: the ReLU after the reduce layer often works in place. The first call wins, so
+        # a layer called twice in one pass (CBAM's MLP on the max pool) never overwrites it.
+        # The hooks return None: a hook's return value would replace the module's input/output.
+        def keep_input(_m: nn.Module, args: tuple) -> None:
+            if key not in seen:
+                seen[key] = args[0].detach().clone()
+
+        def keep_output(_m: nn.Module, _args: tuple, out: torch.Tensor) -> None:
+            if key not in seen:
+                seen[key] = out.detach().clone()
+
+        return keep_input if pre else keep_output
 
     parts = {
         "block": _submodule(model, block.path),
         "reduce": _submodule(model, block.reduce_path),
         "expand": _submodule(model, block.expand_path),
-        "gate": _submodule(model, block.gate_path),
     }
+    if block.gate_path:
+        parts["gate"] = _submodule(model, block.gate_path)
     handles = []
     with model_lock(model), torch.inference_mode():
         try:
@@ -109,11 +128,14 @@ def walk_block(model: nn.Module, block: BlockInfo, batch: torch.Tensor, image: i
             handles.append(parts["reduce"].register_forward_hook(keep("reduced_pre", False)))
             handles.append(parts["expand"].register_forward_pre_hook(keep("reduced", True)))
             handles.append(parts["expand"].register_forward_hook(keep("expanded", False)))
-            handles.append(parts["gate"].register_forward_hook(keep("s", False)))
+            if "gate" in parts:
+                handles.append(parts["gate"].register_forward_hook(keep("s", False)))
             logits = model(batch)
         finally:
             for h in handles:
                 h.remove()
+    if fn is not None and "expanded" in seen:
+        seen["s"] = fn(seen["expanded"])
     missing = {"u", "out", "z", "reduced_pre", "reduced", "expanded", "s"} - set(seen)
     if missing:
         raise RuntimeError(

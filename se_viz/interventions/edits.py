@@ -4,7 +4,9 @@ Every constructor here returns an :class:`Edit` — a small frozen, callable val
 the gate tensor the block computed to the one the network should use instead. Pass them to the
 engine as ``se_viz.capture(model, batch, edits={"SE_4_2": neutralise()})``; the engine calls
 the edit on the gate output (shape (N, C) or (N, C, 1, 1)) inside a forward hook, so the rest of
-the network runs on the edited gates exactly as it would on its own.
+the network runs on the edited gates exactly as it would on its own. Gates found by behaviour
+(ECA, CBAM's channel gate, SE with ``torch.sigmoid``, other per-channel rescaling) take the same
+edits: the engine hands the edit the block's s (N, C) and rescales the block's output to s'·u.
 
 Being values (not lambdas), edits compare equal, print readably (``label``) and can be used as
 cache keys by a UI.

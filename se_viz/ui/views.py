@@ -186,10 +186,7 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
             help="How many of the most up-weighted and most suppressed channels to show.",
         )
     info = cap.block(block)
-    st.markdown(
-        f"**{info.label}** — {info.channels} channels, reduced to {info.reduced} inside "
-        f"the block, {info.gate_kind} gate."
-    )
+    st.markdown(f"**{info.label}** — {info.description}")
     chart(
         figures.gate_bar(cap, block, image=0, sort=sort, image_name=image_name),
         "drill_bar",
