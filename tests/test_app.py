@@ -584,3 +584,28 @@ def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
     # The trained mini model gets its own generated examples right (they are its classes).
     for table, sample in zip(tables[1:], examples, strict=True):
         assert f"synthetic: {table['class'].iloc[0]}" == sample.title
+
+
+def test_an_eca_network_shows_its_gates_and_says_why_teach_cannot_walk_them(app_env):
+    """ECA-ResNet-26t (untrained): its gates are found by what they do, named "ECA" in the block
+    labels, drawn in every view; Teach says why it has no step-by-step walk instead of failing."""
+    from streamlit.testing.v1 import AppTest
+
+    app_env("ecaresnet26t.ra2_in1k", None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.button(key="use_untrained").click().run()
+    at.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea", (320, 240)), "image/png"))
+    at.run()
+    _assert_clean(at)
+    status = [*at.sidebar.info, *at.sidebar.success, *at.sidebar.warning]
+    assert any("channel gates" in str(e.value) for e in status), [e.value for e in status]
+    for view, n in {"Gate heatmap": 1, "Distributions": 2, "Block drill-down": 3}.items():
+        at = _view(at, view)
+        assert len(_figures(at)) == n and not _errors(at), view
+    at = _view(at, "Gate heatmap")
+    ticks = [str(y) for t in _figures(at)[0]["data"] for y in t["y"]]
+    assert ticks and all("ECA" in t for t in ticks), ticks[:3]
+    at = _view(at, "Teach one block")
+    assert not _errors(at)
+    assert any("no step-by-step walk" in i.value and "ECA" in i.value for i in at.info)

@@ -333,8 +333,18 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
     below. ``projector=True`` enlarges text, equations and charts and raises contrast for a classroom.
     """
     with friendly_errors("walk through one block"):
-        labels = {b.name: b.label for b in lm.blocks}
-        names = [b.name for b in lm.blocks]
+        # Only reduce → expand → gate chains can be walked step by step (ECA and CBAM cannot).
+        teachable = [b for b in lm.blocks if b.teachable]
+        if not teachable:
+            st.info(
+                "This network's channel gates are not SE blocks (reduce → expand → gate), so there is "
+                "no step-by-step walk: "
+                + "; ".join(sorted({b.kind_label for b in lm.blocks}))
+                + ". The other views show their gates."
+            )
+            return
+        labels = {b.name: b.label for b in teachable}
+        names = [b.name for b in teachable]
         block = st.selectbox(
             "SE block to walk through",
             names,

@@ -79,7 +79,9 @@ class Inputs:
 
 def _status(lm: LoadedModel) -> None:
     size = lm.data_config["input_size"]
-    facts = f"{len(lm.blocks)} SE blocks · {len(lm.labels)} classes · input {size[1]}×{size[2]} px"
+    kinds = {b.kind for b in lm.blocks}
+    gates = "SE blocks" if kinds <= {"se"} else "channel gates"
+    facts = f"{len(lm.blocks)} {gates} · {len(lm.labels)} classes · input {size[1]}×{size[2]} px"
     kind = lm.source.kind
     if lm.entry is not None and lm.entry.user:
         weights = (
