@@ -48,10 +48,15 @@ def test_catalog_default_and_entries():
     for e in entries:
         if e.bundled:
             assert e.offline and e.hf_hub_id is None
+        elif e.builder == "factory":  # built from code with random init: nothing to download
+            assert e.hf_hub_id is None and e.top1 is None
         else:
             assert e.hf_hub_id == f"timm/{e.id}"
             assert timm.models.get_pretrained_cfg(e.id) is not None, e.id  # timm knows the tag
-            assert 60 < e.top1 < 90
+            # An accuracy is stated only where the publisher's number was checked; then plausible.
+            assert e.top1 is None or 60 < e.top1 < 90, e.id
+    stated = [e.id for e in entries if e.top1 is not None]
+    assert {"legacy_seresnet50.in1k", "seresnet50.a1_in1k"} <= set(stated)
     assert se_viz.catalog_entry("legacy_seresnet50").id == "legacy_seresnet50.in1k"
 
 

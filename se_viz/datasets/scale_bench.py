@@ -33,22 +33,8 @@ args = ["summarize", sys.argv[1], "--csv", sys.argv[2]] + sys.argv[3:]
 raise SystemExit(main(args))
 """
 
-_APP_OPEN = """
-import os, sys, time
-from pathlib import Path
-from streamlit.testing.v1 import AppTest
-import se_viz
-os.environ["SE_VIZ_DATA"] = str(Path(sys.argv[1]).parent)
-os.environ["SE_VIZ_MODEL"] = se_viz.MINI_MODEL
-at = AppTest.from_file(sys.argv[2], default_timeout=1800)
-at.run()
-started = time.perf_counter()
-at.selectbox(key="dataset").set_value(sys.argv[1]).run()
-assert not at.exception, at.exception
-assert any(str(len(__import__("se_viz.datasets", fromlist=["x"]).open_gate_dataset(sys.argv[1])))
-           + " images" in c.value for c in at.caption), "the dataset view did not open"
-print(f"OPEN {time.perf_counter() - started:.3f}")
-"""
+# The app-open timer is Streamlit code, so it lives in the UI package (se_viz/ui/open_timer.py).
+_APP_OPEN = "from se_viz.ui.open_timer import main; main()"
 
 
 def replicate(source: Path, target: Path, copies: int) -> Path:

@@ -49,7 +49,7 @@ VIEWS = [
     "Export",
 ]
 #: The views that show the one image picked in the image picker (the others show every image).
-DETAIL_VIEWS = [v for v in VIEWS if v not in ("Predictions", "Compare", "Classes")]
+DETAIL_VIEWS = [v for v in VIEWS if v not in ("Predictions", "Compare", "Classes", state.CHANNELS_VIEW)]
 #: What the Interventions tab can ask, in order.
 INTERVENTIONS = ["edit one block", "knock-out sweep", "over all images"]
 
