@@ -3,6 +3,7 @@
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from se_viz.demo import synthetic
@@ -75,3 +76,23 @@ def test_plain_drawings_are_a_balanced_deterministic_white_canvas_set():
         assert img.mode == "RGB" and img.size[0] == img.size[1] >= 128
         # Paint-program drawings: the corners that are not covered are pure white, and no noise.
         assert len(np.unique(arr.reshape(-1, 3), axis=0)) <= 3
+
+
+def test_every_dot_layout_keeps_the_density_of_its_spacing_and_radius():
+    # Square, staggered and scattered dots: ink covers about π r² / p² of the area in each layout,
+    # so the layout changes the arrangement, not how many dots there are or how big they are.
+    import math
+
+    yy, xx = np.mgrid[0:480, 0:480].astype(np.float32) + 0.5
+    seen = set()
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        layout_rng = np.random.default_rng(seed)
+        layout_rng.uniform(*synthetic.DOT_RADIUS)  # the draw order of _dot_pattern
+        layout = synthetic.DOT_LAYOUTS[int(layout_rng.integers(0, len(synthetic.DOT_LAYOUTS)))]
+        seen.add(layout)
+        period = 24.0  # 20 periods across, dots of 3.6–10 px radius
+        pattern = synthetic._dot_pattern(rng, xx, yy, period)
+        radius = period * np.random.default_rng(seed).uniform(*synthetic.DOT_RADIUS)
+        assert pattern.mean() == pytest.approx(math.pi * radius**2 / period**2, rel=0.15), layout
+    assert seen == set(synthetic.DOT_LAYOUTS)
