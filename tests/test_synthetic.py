@@ -96,3 +96,18 @@ def test_every_dot_layout_keeps_the_density_of_its_spacing_and_radius():
         radius = period * np.random.default_rng(seed).uniform(*synthetic.DOT_RADIUS)
         assert pattern.mean() == pytest.approx(math.pi * radius**2 / period**2, rel=0.15), layout
     assert seen == set(synthetic.DOT_LAYOUTS)
+
+
+def test_class_repeats_favour_the_named_classes_and_leave_held_out_sets_balanced():
+    repeats = {"checkerboard": 2, "dots": 3}
+    counts = np.zeros(len(synthetic.CLASSES), int)
+    for step in range(4):
+        _, labels = synthetic.generate(26, [0, step, 1], class_repeats=repeats)
+        counts += np.bincount(labels, minlength=len(synthetic.CLASSES))
+    per_cycle = counts / counts.sum() * (len(synthetic.CLASSES) + 3)
+    assert per_cycle[synthetic.CLASSES.index("checkerboard")] == pytest.approx(2, abs=0.3)
+    assert per_cycle[synthetic.CLASSES.index("dots")] == pytest.approx(3, abs=0.3)
+    assert np.allclose(np.delete(per_cycle, [8, 9]), 1, atol=0.3)
+    # Without repeats (held-out sets) every class comes equally often.
+    _, labels = synthetic.generate(30, seed=4)
+    assert np.bincount(labels).tolist() == [3] * len(synthetic.CLASSES)

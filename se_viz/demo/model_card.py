@@ -135,6 +135,16 @@ def _generator() -> str:
             "",
             "Training draws a fresh batch at every step (seed sequence `[seed, step, 1]`), so no image",
             "is seen twice; the held-out set comes from a plain integer seed and never overlaps it.",
+            *(
+                [
+                    "Training batches show "
+                    + ", ".join(f"*{name}* {n}×" for name, n in g.TRAIN_CLASS_REPEATS.items())
+                    + " as often as each other class (the pair drawings confuse most); the held-out set",
+                    "is balanced.",
+                ]
+                if g.TRAIN_CLASS_REPEATS
+                else []
+            ),
         ]
     )
 

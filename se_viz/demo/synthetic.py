@@ -71,6 +71,9 @@ TEXTURE_HALF_SIZE = (0.22, 0.5)  # patch half-size as a fraction of the image si
 DARK_INK_P = 0.3  # colour-free classes drawn in black / dark grey this often
 INK_ON_WHITE_P = 0.45  # textures in one ink (black or a colour, half each) on paper, else two colours
 PALE_PAPER_P = 0.4  # that paper is a pale tint this often, otherwise white
+# Training batches show the pair of classes drawings confuse most (each other) this many times as
+# often as every other class; held-out sets stay balanced.
+TRAIN_CLASS_REPEATS = {"checkerboard": 2, "dots": 2}
 VIVID_SATURATION = (0.7, 1.0)  # HSV saturation of object / ink colours
 VIVID_VALUE = (0.45, 1.0)  # HSV value (brightness) of object / ink colours
 
@@ -308,7 +311,11 @@ def render(rng: np.random.Generator, label: int, size: int = IMAGE_SIZE) -> np.n
 
 
 def generate(
-    n: int, seed: int | Sequence[int] = 0, *, balanced: bool = True
+    n: int,
+    seed: int | Sequence[int] = 0,
+    *,
+    balanced: bool = True,
+    class_repeats: Optional[dict[str, int]] = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Generate ``n`` images and labels: uint8 (n, 64, 64, 3) and int64 (n,).
 
@@ -316,10 +323,20 @@ def generate(
     more image) in a shuffled order; otherwise they are drawn uniformly. ``seed`` is anything
     ``numpy.random.default_rng`` accepts; training uses ``[seed, step, 1]`` sequences, so a plain
     integer seed (as used for held-out sets) never repeats a training batch.
+
+    ``class_repeats`` (balanced only) makes the named classes come that many times per cycle
+    through the classes — training uses :data:`TRAIN_CLASS_REPEATS`; held-out sets stay balanced.
     """
     rng = np.random.default_rng(seed)
     k = len(CLASSES)
-    if balanced:
+    if balanced and class_repeats:
+        cycle = np.array(
+            [c for c, name in enumerate(CLASSES) for _ in range(int(class_repeats.get(name, 1)))], np.int64
+        )
+        # A random start in the cycle, so no class is favoured by where a batch ends.
+        labels = cycle[(np.arange(n) + int(rng.integers(0, len(cycle)))) % len(cycle)]
+        rng.shuffle(labels)
+    elif balanced:
         labels = np.arange(n, dtype=np.int64) % k
         rng.shuffle(labels)
     else:

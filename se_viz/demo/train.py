@@ -293,7 +293,9 @@ def _train_and_save(
     ema_loss, ema_acc = math.nan, math.nan
     bar = tqdm(range(steps), desc="train-demo", unit="step", disable=not progress, dynamic_ncols=True)
     for step in bar:
-        images, labels = synthetic.generate(batch_size, [seed, step, 1])
+        images, labels = synthetic.generate(
+            batch_size, [seed, step, 1], class_repeats=synthetic.TRAIN_CLASS_REPEATS
+        )
         x = synthetic.make_batch(images, config["mean"], config["std"])
         y = torch.from_numpy(labels)
         logits = model(x)
