@@ -273,10 +273,12 @@ def test_demo_gate_set_batches_and_class_structure(mini):
     ratios = [b.ratio for b in spec.blocks]
     assert ratios[0] == min(ratios) and ratios[0] < 0.5 * max(ratios)
     assert all(r > 1 for r in ratios[1:])
-    # Images recalibrated alike share a class: at the last stage most nearest images are of the
-    # query's class (chance: 1 in 10).
-    last = list(vector_scopes(gs.capture.blocks).values())[3]
-    v = gate_vectors(gs.capture.gates, last)
+    # Images recalibrated alike share a class: at the stage whose gates are most class-specific
+    # (stage 4 for the current weights; the earlier weights were asserted at stage 5) most nearest
+    # images are of the query's class (chance: 1 in 10).
+    stages = list(vector_scopes(gs.capture.blocks).values())[:4]
+    best = max(range(4), key=lambda i: spec.stages[i].ratio)
+    v = gate_vectors(gs.capture.gates, stages[best])
     same = [np.mean(gs.labels[nearest_images(v, q, 3)["image"]] == gs.labels[q]) for q in range(n)]
     assert np.mean(same) > 0.5
 
