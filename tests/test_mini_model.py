@@ -148,3 +148,50 @@ def test_plain_drawings_at_least_95_percent(mini):
 
     accuracy, per_class = plain_drawing_accuracy(mini.model, n=200, seed=3)
     assert accuracy >= 0.95, f"plain-drawing accuracy {accuracy:.3f}: {per_class}"
+
+
+def test_texture_drawings_at_least_97_percent_and_90_in_every_class(mini):
+    # The card's fixed texture set (se_viz/demo/texture_drawings.py: cell sizes, colours,
+    # rotations, dot sizes and densities vary), drawn by a routine training never uses.
+    from se_viz.demo.train import texture_drawing_accuracy
+
+    accuracy, per_class = texture_drawing_accuracy(mini.model)
+    assert accuracy >= 0.97, f"texture-drawing accuracy {accuracy:.3f}: {per_class}"
+    assert min(per_class.values()) >= 0.90, per_class
+
+
+def _torch_settings() -> tuple:
+    return (
+        torch.get_num_threads(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.get_rng_state(),
+    )
+
+
+def _assert_same_settings(before: tuple, after: tuple) -> None:
+    assert before[:3] == after[:3]
+    assert torch.equal(before[3], after[3]), "the global torch random state moved"
+
+
+def test_train_demo_restores_process_wide_torch_settings(tmp_path):
+    from se_viz.demo.train import train_demo
+
+    original = _torch_settings()
+    try:
+        # Settings unlike the ones training uses (1 thread, deterministic), so a leak shows.
+        torch.set_num_threads(3)
+        torch.use_deterministic_algorithms(False)
+        torch.manual_seed(1234)
+        before = _torch_settings()
+        train_demo(tmp_path / "run", seed=3, steps=2, batch_size=8, eval_size=10, threads=1, progress=False)
+        _assert_same_settings(before, _torch_settings())
+        # Also when training fails part-way (here: the output folder is a file).
+        (tmp_path / "not_a_dir").write_text("x")
+        with pytest.raises(FileExistsError):
+            train_demo(tmp_path / "not_a_dir", steps=2, batch_size=8, eval_size=10, progress=False)
+        _assert_same_settings(before, _torch_settings())
+    finally:
+        torch.set_num_threads(original[0])
+        torch.use_deterministic_algorithms(original[1], warn_only=original[2])
+        torch.set_rng_state(original[3])

@@ -3,6 +3,7 @@
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from se_viz.demo import synthetic
@@ -75,3 +76,38 @@ def test_plain_drawings_are_a_balanced_deterministic_white_canvas_set():
         assert img.mode == "RGB" and img.size[0] == img.size[1] >= 128
         # Paint-program drawings: the corners that are not covered are pure white, and no noise.
         assert len(np.unique(arr.reshape(-1, 3), axis=0)) <= 3
+
+
+def test_every_dot_layout_keeps_the_density_of_its_spacing_and_radius():
+    # Square, staggered and scattered dots: ink covers about π r² / p² of the area in each layout,
+    # so the layout changes the arrangement, not how many dots there are or how big they are.
+    import math
+
+    yy, xx = np.mgrid[0:480, 0:480].astype(np.float32) + 0.5
+    seen = set()
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        layout_rng = np.random.default_rng(seed)
+        layout_rng.uniform(*synthetic.DOT_RADIUS)  # the draw order of _dot_pattern
+        layout = synthetic.DOT_LAYOUTS[int(layout_rng.integers(0, len(synthetic.DOT_LAYOUTS)))]
+        seen.add(layout)
+        period = 24.0  # 20 periods across, dots of 3.6–10 px radius
+        pattern = synthetic._dot_pattern(rng, xx, yy, period)
+        radius = period * np.random.default_rng(seed).uniform(*synthetic.DOT_RADIUS)
+        assert pattern.mean() == pytest.approx(math.pi * radius**2 / period**2, rel=0.15), layout
+    assert seen == set(synthetic.DOT_LAYOUTS)
+
+
+def test_class_repeats_favour_the_named_classes_and_leave_held_out_sets_balanced():
+    repeats = {"checkerboard": 2, "dots": 3}
+    counts = np.zeros(len(synthetic.CLASSES), int)
+    for step in range(4):
+        _, labels = synthetic.generate(26, [0, step, 1], class_repeats=repeats)
+        counts += np.bincount(labels, minlength=len(synthetic.CLASSES))
+    per_cycle = counts / counts.sum() * (len(synthetic.CLASSES) + 3)
+    assert per_cycle[synthetic.CLASSES.index("checkerboard")] == pytest.approx(2, abs=0.3)
+    assert per_cycle[synthetic.CLASSES.index("dots")] == pytest.approx(3, abs=0.3)
+    assert np.allclose(np.delete(per_cycle, [8, 9]), 1, atol=0.3)
+    # Without repeats (held-out sets) every class comes equally often.
+    _, labels = synthetic.generate(30, seed=4)
+    assert np.bincount(labels).tolist() == [3] * len(synthetic.CLASSES)

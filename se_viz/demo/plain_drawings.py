@@ -32,7 +32,33 @@ from PIL import Image, ImageDraw
 
 from .synthetic import CLASSES
 
-__all__ = ["PAINT_COLOURS", "plain_drawing", "plain_drawings"]
+__all__ = [
+    "AREA_SIDE",
+    "BLACK_INK_P",
+    "CANVAS_PX",
+    "CHECKER_CELLS",
+    "DOT_RADIUS",
+    "DOTS_PER_ROW",
+    "PAINT_COLOURS",
+    "RING_PEN",
+    "SHAPE_RADIUS",
+    "STRIPE_PAIRS",
+    "WHOLE_CANVAS_P",
+    "plain_drawing",
+    "plain_drawings",
+]
+
+# The routine's ranges, public so that the model card states them from here (integer ranges inclusive).
+CANVAS_PX = (128, 160, 200, 256, 320)  # square canvas sides, picked uniformly
+SHAPE_RADIUS = (0.15, 0.4)  # shape radius as a fraction of the canvas side
+RING_PEN = (0.15, 0.35)  # ring pen width as a fraction of its radius
+BLACK_INK_P = 0.5  # star, ring and textures in black this often, otherwise a paint-box colour
+WHOLE_CANVAS_P = 0.5  # textures fill the canvas this often, otherwise an axis-aligned rectangle
+AREA_SIDE = (0.6, 0.9)  # that rectangle's sides as fractions of the canvas side
+STRIPE_PAIRS = (3, 10)  # stripe pairs across the drawn area
+CHECKER_CELLS = (3, 10)  # checkerboard cells across the drawn area
+DOTS_PER_ROW = (3, 8)  # dots per row of the square grid
+DOT_RADIUS = (0.2, 0.35)  # dot radius as a fraction of the dot spacing
 
 # A paint program's default palette (MS Paint-like), RGB 0–255.
 PAINT_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -59,17 +85,17 @@ def _pick(rng: np.random.Generator, seq: Sequence):
 
 
 def _ink(rng: np.random.Generator) -> tuple[int, int, int]:
-    """Black half the time, otherwise any paint-box colour."""
-    if rng.uniform() < 0.5:
+    """Black (:data:`BLACK_INK_P` of the time), otherwise any paint-box colour."""
+    if rng.uniform() < BLACK_INK_P:
         return PAINT_COLOURS["black"]
     return _pick(rng, list(PAINT_COLOURS.values())[1:])
 
 
 def _area(rng: np.random.Generator, size: int) -> tuple[int, int, int, int]:
-    """The whole canvas (half the time) or a large axis-aligned rectangle inside it."""
-    if rng.uniform() < 0.5:
+    """The whole canvas (:data:`WHOLE_CANVAS_P` of the time) or a large axis-aligned rectangle inside it."""
+    if rng.uniform() < WHOLE_CANVAS_P:
         return 0, 0, size, size
-    w, h = (rng.uniform(0.6, 0.9, 2) * size).astype(int)
+    w, h = (rng.uniform(*AREA_SIDE, 2) * size).astype(int)
     x0, y0 = int(rng.integers(0, size - w + 1)), int(rng.integers(0, size - h + 1))
     return x0, y0, x0 + w, y0 + h
 
@@ -86,11 +112,11 @@ def _star(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
 def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
     """One plain drawing of class ``CLASSES[label]``: an RGB PIL image, white background."""
     name = CLASSES[label]
-    size = int(_pick(rng, [128, 160, 200, 256, 320]))
+    size = int(_pick(rng, CANVAS_PX))
     img = Image.new("RGB", (size, size), _WHITE)
     draw = ImageDraw.Draw(img)
     cx, cy = size / 2 + rng.uniform(-0.1, 0.1, 2) * size
-    r = rng.uniform(0.15, 0.4) * size
+    r = rng.uniform(*SHAPE_RADIUS) * size
     if name == "red circle":
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=_pick(rng, _REDS))
     elif name == "blue square":
@@ -104,11 +130,11 @@ def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
     elif name == "star":
         draw.polygon(_star(cx, cy, r * 1.1), fill=_ink(rng))
     elif name == "ring":
-        pen = max(2, int(r * rng.uniform(0.15, 0.35)))
+        pen = max(2, int(r * rng.uniform(*RING_PEN)))
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=_ink(rng), width=pen)
     elif name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):
         x0, y0, x1, y1 = _area(rng, size)
-        pairs = int(rng.integers(3, 11))
+        pairs = int(rng.integers(STRIPE_PAIRS[0], STRIPE_PAIRS[1] + 1))
         period = (x1 - x0) / pairs
         ink = _ink(rng)
         if name == "horizontal stripes":
@@ -137,7 +163,7 @@ def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
             img.paste(Image.new("RGB", (size, size), ink), (0, 0), mask)
     elif name == "checkerboard":
         x0, y0, x1, y1 = _area(rng, size)
-        cells = int(rng.integers(3, 11))
+        cells = int(rng.integers(CHECKER_CELLS[0], CHECKER_CELLS[1] + 1))
         cell = (x1 - x0) / cells
         ink = _ink(rng)
         for i in range(cells):
@@ -153,9 +179,9 @@ def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
                         fill=ink,
                     )
     elif name == "dots":
-        per_row = int(rng.integers(3, 9))
+        per_row = int(rng.integers(DOTS_PER_ROW[0], DOTS_PER_ROW[1] + 1))
         spacing = size / per_row
-        dot = spacing * rng.uniform(0.2, 0.35)
+        dot = spacing * rng.uniform(*DOT_RADIUS)
         ink = _ink(rng)
         for i in range(per_row):
             for j in range(per_row):

@@ -58,12 +58,22 @@ SHAPE_RADIUS = (0.12, 0.42)  # shape radius as a fraction of the image side
 RING_WIDTH = (0.12, 0.4)  # ring width as a fraction of its radius
 AXIS_ALIGNED_P = 0.4  # shapes upright / textures unrotated this often
 ORIENTATION_JITTER_DEG = 12.0  # stripes keep their class orientation within ±this
-PERIOD_PX = (4.0, 30.0)  # stripe / dot period in pixels at 64×64, log-uniform (fine … coarse)
-CHECKER_CELL_PX = (2.0, 22.0)  # checkerboard cell side in pixels at 64×64, log-uniform
-WHOLE_IMAGE_TEXTURE_P = 0.3  # texture fills the whole image, otherwise a patch
+PERIOD_PX = (4.0, 30.0)  # stripe period in pixels at 64×64, log-uniform (fine … coarse)
+STRIPE_DUTY = (0.35, 0.65)  # fraction of a stripe period in the first colour
+CHECKER_CELL_PX = (2.5, 22.0)  # checkerboard cell side in pixels at 64×64, log-uniform
+DOT_PERIOD_PX = (3.5, 30.0)  # dot spacing in pixels at 64×64, log-uniform (dense … sparse)
+DOT_RADIUS = (0.15, 0.42)  # dot radius as a fraction of the dot spacing
+DOT_LAYOUTS = ("square grid", "staggered grid", "scattered")  # picked uniformly
+DOT_SCATTER = 0.9  # scattered dots move up to this fraction of the room left in their grid cell
+TEXTURE_SUPERSAMPLE = 2  # textures are drawn at this many samples per pixel side, then averaged
+WHOLE_IMAGE_TEXTURE_P = 0.4  # texture fills the whole image, otherwise a patch
 TEXTURE_HALF_SIZE = (0.22, 0.5)  # patch half-size as a fraction of the image side
 DARK_INK_P = 0.3  # colour-free classes drawn in black / dark grey this often
-INK_ON_WHITE_P = 0.35  # textures in one ink (black or a colour, half each) on white, else two colours
+INK_ON_WHITE_P = 0.45  # textures in one ink (black or a colour, half each) on paper, else two colours
+PALE_PAPER_P = 0.4  # that paper is a pale tint this often, otherwise white
+# Training batches show the pair of classes drawings confuse most (each other) this many times as
+# often as every other class; held-out sets stay balanced.
+TRAIN_CLASS_REPEATS = {"checkerboard": 2, "dots": 2}
 VIVID_SATURATION = (0.7, 1.0)  # HSV saturation of object / ink colours
 VIVID_VALUE = (0.45, 1.0)  # HSV value (brightness) of object / ink colours
 
@@ -169,13 +179,49 @@ def _shape_mask(rng: np.random.Generator, name: str, size: int) -> np.ndarray:
     return np.asarray(mask.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255.0
 
 
+def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    """Fine and coarse equally often: uniform in log between the two bounds."""
+    return float(np.exp(rng.uniform(math.log(bounds[0]), math.log(bounds[1]))))
+
+
+def _dot_pattern(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, period: float) -> np.ndarray:
+    """Dots of one radius on a (rotated) lattice with coordinates ``a``, ``b``, in one of :data:`DOT_LAYOUTS`.
+
+    A staggered grid shifts every other row by half a period; scattered dots move each dot
+    by its own random offset inside its grid cell (never far enough to touch a neighbour), as
+    dots spread by hand keep about the same density.
+    """
+    radius = period * rng.uniform(*DOT_RADIUS)
+    layout = DOT_LAYOUTS[int(rng.integers(0, len(DOT_LAYOUTS)))]
+    row = np.floor(b / period)
+    if layout == "staggered grid":
+        a = a + (row % 2) * (period / 2)
+    col = np.floor(a / period)
+    da = np.mod(a, period) - period / 2
+    db = np.mod(b, period) - period / 2
+    if layout == "scattered":
+        room = max(0.0, period / 2 - radius) * DOT_SCATTER
+        # One offset per lattice cell, looked up by the cell's (wrapped) index.
+        n = 64
+        offsets = rng.uniform(-room, room, (2, n, n))
+        ci, ri = col.astype(np.int64) % n, row.astype(np.int64) % n
+        da, db = da - offsets[0][ri, ci], db - offsets[1][ri, ci]
+    return (da * da + db * db) <= radius * radius
+
+
 def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(region mask, pattern in {0, 1}) for a grating or texture patch at a random place and scale."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
+    """(region mask, pattern) in [0, 1] for a grating or texture patch at a random place and scale.
+
+    Drawn at :data:`TEXTURE_SUPERSAMPLE` samples per pixel side and averaged, so fine patterns
+    have the soft edges a drawing gets when it is resized to 64×64, not only hard aliased ones.
+    """
+    ss = TEXTURE_SUPERSAMPLE
+    yy, xx = (np.mgrid[0 : size * ss, 0 : size * ss].astype(np.float32) + 0.5) / ss
     # Log-uniform scale: fine and coarse textures equally often.
-    period = float(np.exp(rng.uniform(math.log(PERIOD_PX[0]), math.log(PERIOD_PX[1]))))
-    cell = float(np.exp(rng.uniform(math.log(CHECKER_CELL_PX[0]), math.log(CHECKER_CELL_PX[1]))))
-    scale = 1.5 * cell if name == "checkerboard" else 0.9 * period
+    period = _log_uniform(rng, PERIOD_PX)
+    cell = _log_uniform(rng, CHECKER_CELL_PX)
+    dot_period = _log_uniform(rng, DOT_PERIOD_PX)
+    scale = {"checkerboard": 1.5 * cell, "dots": 0.9 * dot_period}.get(name, 0.9 * period)
     # The patch: a rotated ellipse or box covering a good part of the image, or all of it; never
     # so small that it holds less than about two periods of its texture.
     half_w, half_h = np.maximum(rng.uniform(*TEXTURE_HALF_SIZE, 2) * size, min(scale, size / 2))
@@ -186,15 +232,17 @@ def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.nd
     v = -(xx - cx) * math.sin(phi) + (yy - cy) * math.cos(phi)
     shape = rng.uniform()
     if shape < WHOLE_IMAGE_TEXTURE_P:
-        region = np.ones((size, size), dtype=bool)
+        region = np.ones(xx.shape, dtype=bool)
     elif shape < (1 + WHOLE_IMAGE_TEXTURE_P) / 2:
         region = ((u / half_w) ** 2 + (v / half_h) ** 2) <= 1.0
     else:
         region = (np.abs(u) <= half_w) & (np.abs(v) <= half_h)
-    phase = rng.uniform(0, period)
+    phase = rng.uniform(0, 30.0)
     jitter = math.radians(rng.uniform(-ORIENTATION_JITTER_DEG, ORIENTATION_JITTER_DEG))
     # Checkerboards and dots: unrotated (as drawn in a paint program) part of the time.
     theta = 0.0 if rng.uniform() < AXIS_ALIGNED_P else rng.uniform(0, math.pi / 2)
+    a = xx * math.cos(theta) + yy * math.sin(theta) + phase
+    b = -xx * math.sin(theta) + yy * math.cos(theta) + phase
     if name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):
         # The direction across the stripes: horizontal stripes vary along y; diagonal either way.
         base = {
@@ -204,19 +252,18 @@ def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.nd
         }[name]
         across = math.radians(base) + jitter
         t = xx * math.cos(across) + yy * math.sin(across) + phase
-        pattern = np.mod(t, period) < period * rng.uniform(0.35, 0.65)
+        pattern = np.mod(t, period) < period * rng.uniform(*STRIPE_DUTY)
     elif name == "checkerboard":
-        a = xx * math.cos(theta) + yy * math.sin(theta) + phase
-        b = -xx * math.sin(theta) + yy * math.cos(theta) + phase
         pattern = (np.floor(a / cell) + np.floor(b / cell)) % 2 == 0
     elif name == "dots":
-        p = max(5.0, period)
-        a = np.mod(xx * math.cos(theta) + yy * math.sin(theta) + phase, p) - p / 2
-        b = np.mod(-xx * math.sin(theta) + yy * math.cos(theta) + phase, p) - p / 2
-        pattern = (a * a + b * b) <= (p * rng.uniform(0.18, 0.35)) ** 2
+        pattern = _dot_pattern(rng, a, b, dot_period)
     else:
         raise ValueError(name)
-    return region.astype(np.float32), pattern.astype(np.float32)
+
+    def pooled(m: np.ndarray) -> np.ndarray:
+        return m.astype(np.float32).reshape(size, ss, size, ss).mean(axis=(1, 3))
+
+    return pooled(region), pooled(pattern)
 
 
 def render(rng: np.random.Generator, label: int, size: int = IMAGE_SIZE) -> np.ndarray:
@@ -246,9 +293,10 @@ def render(rng: np.random.Generator, label: int, size: int = IMAGE_SIZE) -> np.n
         region, pattern = _texture_mask(rng, name, size)
         ink = rng.uniform()
         if ink < INK_ON_WHITE_P:
-            # One ink (black, grey or a colour) on white, as drawn in a paint program.
+            # One ink (black, grey or a colour) on white or pale paper, as drawn in a paint program.
             c_on = _dark(rng) if rng.uniform() < 0.5 else _vivid(rng)
-            c_off = _hsv(0.0, 0.0, rng.uniform(0.93, 1.0))
+            tint = rng.uniform(0.04, 0.15) if rng.uniform() < PALE_PAPER_P else 0.0
+            c_off = _hsv(rng.uniform(0, 1), tint, rng.uniform(0.93, 1.0))
         else:
             c_on, c_off = _vivid(rng), _vivid(rng)
             # Keep the two colours of a pattern apart in brightness so the pattern is always visible.
@@ -263,7 +311,11 @@ def render(rng: np.random.Generator, label: int, size: int = IMAGE_SIZE) -> np.n
 
 
 def generate(
-    n: int, seed: int | Sequence[int] = 0, *, balanced: bool = True
+    n: int,
+    seed: int | Sequence[int] = 0,
+    *,
+    balanced: bool = True,
+    class_repeats: Optional[dict[str, int]] = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Generate ``n`` images and labels: uint8 (n, 64, 64, 3) and int64 (n,).
 
@@ -271,10 +323,20 @@ def generate(
     more image) in a shuffled order; otherwise they are drawn uniformly. ``seed`` is anything
     ``numpy.random.default_rng`` accepts; training uses ``[seed, step, 1]`` sequences, so a plain
     integer seed (as used for held-out sets) never repeats a training batch.
+
+    ``class_repeats`` (balanced only) makes the named classes come that many times per cycle
+    through the classes — training uses :data:`TRAIN_CLASS_REPEATS`; held-out sets stay balanced.
     """
     rng = np.random.default_rng(seed)
     k = len(CLASSES)
-    if balanced:
+    if balanced and class_repeats:
+        cycle = np.array(
+            [c for c, name in enumerate(CLASSES) for _ in range(int(class_repeats.get(name, 1)))], np.int64
+        )
+        # A random start in the cycle, so no class is favoured by where a batch ends.
+        labels = cycle[(np.arange(n) + int(rng.integers(0, len(cycle)))) % len(cycle)]
+        rng.shuffle(labels)
+    elif balanced:
         labels = np.arange(n, dtype=np.int64) % k
         rng.shuffle(labels)
     else:

@@ -1,30 +1,30 @@
 """``se-viz train-demo``: train the bundled SE-ResNet mini on the synthetic task, reproducibly.
 
-Training draws a fresh batch from :mod:`se_viz.synthetic` at every step (seeded by ``[seed,
+Training draws a fresh batch from :mod:`se_viz.demo.synthetic` at every step (seeded by ``[seed,
 step, 1]``), so the network never sees an image twice and there is no separate training set to
-store. It then measures accuracy on a held-out set generated from a different seed, measures the
-class specificity of every SE block on that set (:mod:`se_viz.specificity`), and writes into
+store. It then measures accuracy on a held-out set generated from a different seed and on two
+sets drawn by other routines (:mod:`se_viz.demo.plain_drawings`, :mod:`se_viz.demo.texture_drawings`),
+measures the class specificity of every SE block on the held-out set
+(:mod:`se_viz.analysis.specificity`), and writes into
 ``--out-dir``: ``se_resnet_mini.safetensors`` (weights), ``se_resnet_mini.json`` (the config
-``load_model`` reads), ``se_resnet_mini.md`` (model card) and ``se_resnet_mini_examples.png``.
+``load_model`` reads), ``se_resnet_mini.md`` (model card, :mod:`se_viz.demo.model_card`) and
+``se_resnet_mini_examples.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
-import platform
 import shlex
 import time
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
-import safetensors
-import timm
 import torch
 from PIL import Image
 from safetensors import safe_open
@@ -40,14 +40,30 @@ from ..loading.catalog import MODELS_DIR
 from ..loading.weights import read_weights
 from . import synthetic
 from .mini import DEFAULT_CONFIG, build_mini, read_config
+from .model_card import model_card
 from .plain_drawings import plain_drawings
+from .texture_drawings import TEXTURE_SEED, TEXTURE_SIZE, texture_drawings
 
-__all__ = ["TrainResult", "add_arguments", "evaluate", "train_demo", "train_demo_cli", "write_report"]
+__all__ = [
+    "TrainResult",
+    "add_arguments",
+    "drawing_accuracy",
+    "evaluate",
+    "plain_drawing_accuracy",
+    "card_facts",
+    "run_facts",
+    "texture_drawing_accuracy",
+    "torch_settings",
+    "train_demo",
+    "training_recipe",
+    "train_demo_cli",
+    "write_report",
+]
 
 STEM = "se_resnet_mini"
 DEFAULTS: dict[str, Any] = {
     "seed": 0,
-    "steps": 1000,
+    "steps": 2300,  # the bundled model's run (see its card)
     "batch_size": 64,
     "lr": 4e-3,
     "weight_decay": 5e-4,
@@ -76,6 +92,8 @@ class TrainResult:
     command: str
     plain_accuracy: float = float("nan")
     plain_per_class: Optional[dict[str, float]] = None
+    texture_accuracy: float = float("nan")
+    texture_per_class: Optional[dict[str, float]] = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -168,6 +186,7 @@ def train_demo_cli(args: argparse.Namespace) -> int:
     print(
         f"held-out accuracy {result.accuracy * 100:.2f} % on {args.eval_size} images; "
         f"plain drawings {result.plain_accuracy * 100:.2f} % on {PLAIN_SIZE}; "
+        f"texture drawings {result.texture_accuracy * 100:.2f} % on {TEXTURE_SIZE}; "
         f"trained in {result.train_seconds / 60:.1f} min"
     )
     for s in result.specificity.stages:
@@ -210,13 +229,55 @@ def train_demo(
     Seeded end to end (torch init, data stream, held-out set) and run with deterministic
     algorithms, so the same arguments on the same library versions give the same weights on
     CPU. AdamW with a one-cycle schedule and light label smoothing. Returns a
-    :class:`TrainResult`; files go to ``out_dir`` (created if needed).
+    :class:`TrainResult`; files go to ``out_dir`` (created if needed). The process-wide torch
+    settings it needs (thread count, deterministic algorithms, the global RNG) are put back as
+    they were when it returns or raises.
     """
+    with torch_settings(threads=threads, deterministic=True):
+        torch.manual_seed(seed)
+        _train_and_save(
+            Path(out_dir), seed=seed, steps=steps, batch_size=batch_size, lr=lr, threads=threads,
+            progress=progress, command=command,
+        )  # fmt: skip
+        return write_report(Path(out_dir), eval_size=eval_size, eval_seed=eval_seed)
 
-    torch.set_num_threads(max(1, int(threads)))
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    out_dir = Path(out_dir)
+
+@contextlib.contextmanager
+def torch_settings(*, threads: Optional[int] = None, deterministic: bool = False) -> Iterator[None]:
+    """Set torch's process-wide thread count / deterministic mode for a block, then restore them.
+
+    Training runs inside other processes (a notebook, the test suite, the app); leaving torch on
+    one thread or in deterministic mode would silently slow down or change whatever runs next.
+    The global CPU random state is restored too, since seeding it is part of training.
+    """
+    saved_threads = torch.get_num_threads()
+    saved_deterministic = torch.are_deterministic_algorithms_enabled()
+    saved_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    saved_rng = torch.get_rng_state()
+    try:
+        if threads is not None:
+            torch.set_num_threads(max(1, int(threads)))
+        if deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        yield
+    finally:
+        torch.set_rng_state(saved_rng)
+        torch.use_deterministic_algorithms(saved_deterministic, warn_only=saved_warn_only)
+        torch.set_num_threads(saved_threads)
+
+
+def _train_and_save(
+    out_dir: Path,
+    *,
+    seed: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    threads: int,
+    progress: bool,
+    command: Optional[str],
+) -> None:
+    """The training loop proper; writes the weights (with the run's facts) and the config."""
     out_dir.mkdir(parents=True, exist_ok=True)
 
     config = dict(DEFAULT_CONFIG)
@@ -232,7 +293,9 @@ def train_demo(
     ema_loss, ema_acc = math.nan, math.nan
     bar = tqdm(range(steps), desc="train-demo", unit="step", disable=not progress, dynamic_ncols=True)
     for step in bar:
-        images, labels = synthetic.generate(batch_size, [seed, step, 1])
+        images, labels = synthetic.generate(
+            batch_size, [seed, step, 1], class_repeats=synthetic.TRAIN_CLASS_REPEATS
+        )
         x = synthetic.make_batch(images, config["mean"], config["std"])
         y = torch.from_numpy(labels)
         logits = model(x)
@@ -265,13 +328,13 @@ def train_demo(
         "load_average": round(load, 1),
         "train_seconds": round(train_seconds, 1),
         "params": params,
+        "weight_decay": DEFAULTS["weight_decay"],
+        "label_smoothing": DEFAULTS["label_smoothing"],
         "command": command or f"se-viz train-demo --seed {seed} --steps {steps}",
     }
     save_file(state, str(weights), metadata={k: str(v) for k, v in meta.items()})
     config_path = out_dir / f"{STEM}.json"
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-
-    return write_report(out_dir, eval_size=eval_size, eval_seed=eval_seed)
 
 
 def write_report(
@@ -294,21 +357,22 @@ def write_report(
     model = build_mini(config)
     model.load_state_dict(read_weights(weights), strict=True)
     model.eval()
-    with safe_open(str(weights), framework="pt") as fh:
-        meta = fh.metadata() or {}
+    meta = run_facts(weights)
 
     ev_images, ev_labels = synthetic.generate(eval_size, eval_seed)
     preds = evaluate(model, ev_images, ev_labels, config)
     accuracy = float((preds == ev_labels).mean())
     per_class = {name: float((preds[ev_labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)}
     plain_acc, plain_per_class = plain_drawing_accuracy(model)
+    texture_acc, texture_per_class = texture_drawing_accuracy(model)
     spec = _specificity(model, ev_images, ev_labels, config)
     # The same measure on the same images through a random network of the same shape: random
     # gates already depend on the input (mostly its colours), so this is the baseline the
     # trained numbers should be read against. timm zero-initialises the last BN of every block,
     # which would make every gate of a fresh net constant, so the baseline re-inits without it.
-    torch.manual_seed(int(meta.get("seed", 0)))
-    random_net = build_mini(config)
+    with torch_settings():  # seeding the baseline must not move the caller's random state
+        torch.manual_seed(int(meta.get("seed", 0)))
+        random_net = build_mini(config)
     for module in random_net.modules():
         if isinstance(module, nn.BatchNorm2d):
             nn.init.ones_(module.weight)
@@ -328,37 +392,85 @@ def write_report(
         command=meta.get("command", "se-viz train-demo"),
         plain_accuracy=plain_acc,
         plain_per_class=plain_per_class,
+        texture_accuracy=texture_acc,
+        texture_per_class=texture_per_class,
     )
-    hp = dict(
+    text = model_card(
+        result,
+        config,
+        model,
+        baseline=baseline,
+        recipe=training_recipe(meta),
+        **card_facts(meta, eval_size=eval_size, eval_seed=eval_seed),
+        threads=meta.get("threads", "?"),
+        load_average=meta.get("load_average"),
+    )
+    card.write_text(text, encoding="utf-8")
+    return result
+
+
+def run_facts(weights: Path) -> dict[str, str]:
+    """The training run's facts stored in the weights' safetensors metadata (seed, steps, command …)."""
+    with safe_open(str(weights), framework="pt") as fh:
+        return dict(fh.metadata() or {})
+
+
+def training_recipe(meta: dict[str, str]) -> dict[str, Any]:
+    """The fixed training constants of the run in ``meta`` (older weights predate recording them)."""
+    return {k: meta.get(k, DEFAULTS[k]) for k in ("weight_decay", "label_smoothing")}
+
+
+def card_facts(
+    meta: dict[str, str], *, eval_size: int = DEFAULTS["eval_size"], eval_seed: int = DEFAULTS["eval_seed"]
+) -> dict[str, Any]:
+    """What the card states about a run and its test sets, none of it measured."""
+    return dict(
+        command=meta.get("command", "se-viz train-demo"),
         seed=meta.get("seed", "?"),
         steps=int(meta.get("steps", 0)),
         batch_size=int(meta.get("batch_size", 0)),
         lr=meta.get("lr", "?"),
-        threads=meta.get("threads", "?"),
         eval_size=eval_size,
         eval_seed=eval_seed,
-        load_average=meta.get("load_average"),
+        plain_size=PLAIN_SIZE,
+        plain_seed=PLAIN_SEED,
+        texture_size=TEXTURE_SIZE,
+        texture_seed=TEXTURE_SEED,
     )
-    card.write_text(_model_card(result, config, model, baseline=baseline, **hp), encoding="utf-8")
-    return result
+
+
+def drawing_accuracy(
+    model: nn.Module, images: Sequence[Image.Image], labels: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """Top-1 accuracy (overall, per class) of ``model`` on drawings of any size.
+
+    The drawings go through the model's own timm preprocessing — resize to 64×64 — exactly as
+    an uploaded drawing does in the app, not through the training batcher.
+    """
+    transform = create_transform(**resolve_model_data_config(model), is_training=False)
+    model.eval()
+    preds = []
+    with torch.inference_mode():
+        for i in range(0, len(images), 100):
+            batch = torch.stack([transform(img) for img in images[i : i + 100]])
+            preds.append(model(batch).argmax(1).numpy())
+    pred = np.concatenate(preds)
+    per_class = {name: float((pred[labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)}
+    return float((pred == labels).mean()), per_class
 
 
 def plain_drawing_accuracy(
     model: nn.Module, n: int = PLAIN_SIZE, seed: int = PLAIN_SEED
 ) -> tuple[float, dict[str, float]]:
-    """Top-1 accuracy (overall, per class) on ``n`` plain paint-program drawings.
+    """Top-1 accuracy (overall, per class) on ``n`` plain paint-program drawings (:mod:`.plain_drawings`)."""
+    return drawing_accuracy(model, *plain_drawings(n, seed))
 
-    The drawings (:mod:`se_viz.demo.plain_drawings`, 128–320 px) go through the model's own
-    timm preprocessing — resize to 64×64 — exactly as an uploaded drawing does in the app.
-    """
 
-    transform = create_transform(**resolve_model_data_config(model), is_training=False)
-    images, labels = plain_drawings(n, seed)
-    model.eval()
-    with torch.inference_mode():
-        preds = model(torch.stack([transform(img) for img in images])).argmax(1).numpy()
-    per_class = {name: float((preds[labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)}
-    return float((preds == labels).mean()), per_class
+def texture_drawing_accuracy(
+    model: nn.Module, n: int = TEXTURE_SIZE, seed: int = TEXTURE_SEED
+) -> tuple[float, dict[str, float]]:
+    """Top-1 accuracy (overall, per class) on ``n`` texture drawings (:mod:`.texture_drawings`)."""
+    return drawing_accuracy(model, *texture_drawings(n, seed))
 
 
 def _specificity(
@@ -388,206 +500,3 @@ def _example_grid(path: Path, per_class: int = 4, seed: int = 0) -> None:
         grid.paste(img, (pad + col * (s + pad), pad + row * (s + pad)))
     # The pixel noise makes a true-colour PNG ~400 kB; a 256-colour palette keeps it small.
     grid.quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
-
-
-def _model_card(
-    r: TrainResult, config: dict[str, Any], model: nn.Module, *, baseline: SpecificityResult, **hp: Any
-) -> str:
-
-    blocks = find_se_blocks(model)
-    size_mb = r.weights.stat().st_size / 1e6
-    lines = [
-        "# SE-ResNet mini — synthetic shapes (works offline)",
-        "",
-        "A small SE-ResNet trained by this project on images generated in code, bundled so that",
-        "se_viz works without any network and its gates mean something. Load it with",
-        '`se_viz.load_model("se_resnet_mini.synthetic")`. This card is written by `se-viz train-demo`.',
-        "",
-        "## Architecture",
-        "",
-        f"timm `ResNet` with `BasicBlock`, layers {config['layers']}, channels {config['channels']}, "
-        f"stem width {config['stem_width']}, `attn_layer='se'` (timm `SEModule`, reduction 1/16 "
-        f"rounded up to a multiple of 8). Stem: 7×7 conv stride 2"
-        + (
-            " + 3×3 max-pool stride 2 (64×64 → 16×16)"
-            if config.get("stem_pool", True)
-            else " (no max-pool; 64×64 → 32×32)"
-        )
-        + f". **{r.params:,} parameters**; weights {size_mb:.1f} MB (safetensors, fp32).",
-        "",
-        f"Input {config['input_size'][1]}×{config['input_size'][2]} RGB, normalised with mean "
-        f"{config['mean']} and std {config['std']}. {len(blocks)} SE blocks, named as in the paper:",
-        "",
-        "| block | module | channels C | reduced r |",
-        "| --- | --- | ---: | ---: |",
-        *[f"| {b.name} | `{b.path}` | {b.channels} | {b.reduced} |" for b in blocks],
-        "",
-        "## Classes",
-        "",
-        "![Four generated examples of every class, one row per class, in the order below]"
-        "(se_resnet_mini_examples.png)",
-        "",
-        *[f"{i}. {name}" for i, name in enumerate(synthetic.CLASSES)],
-        "",
-        "## Data generator (`se_viz/demo/synthetic.py`)",
-        "",
-        *_generator_facts(),
-        "",
-        "Training draws a fresh batch at every step (seed sequence `[seed, step, 1]`), so no image",
-        "is seen twice; the held-out set comes from a plain integer seed and never overlaps it.",
-        "",
-        "## Training",
-        "",
-        f"* Command: `{r.command}`",
-        f"* Seed {hp['seed']}; {hp['steps']} steps × {hp['batch_size']} images = "
-        f"{hp['steps'] * hp['batch_size']:,} generated images; AdamW (peak lr {hp['lr']}, weight decay "
-        f"{DEFAULTS['weight_decay']}), one-cycle schedule, label smoothing {DEFAULTS['label_smoothing']}.",
-        f"* Wall time of the training loop: **{r.train_seconds / 60:.1f} min** ({r.train_seconds:.0f} s) on "
-        f"{hp['threads']} CPU thread(s) ({platform.processor() or platform.machine()}), no GPU"
-        + (
-            f"; the machine was shared (5-minute load average {hp['load_average']} at the end)."
-            if hp.get("load_average") not in (None, "nan")
-            else "."
-        ),
-        f"* Versions: Python {platform.python_version()}, torch {torch.__version__}, "
-        f"timm {timm.__version__}, "
-        f"safetensors {safetensors.__version__}, numpy {np.__version__}.",
-        "",
-        "## Accuracy on a fresh held-out set",
-        "",
-        f"**{r.accuracy * 100:.1f} %** top-1 on {hp['eval_size']} generated images (seed {hp['eval_seed']}, "
-        f"balanced: {hp['eval_size'] // len(synthetic.CLASSES)} per class).",
-        "",
-        "| class | accuracy |",
-        "| --- | ---: |",
-        *[f"| {name} | {acc * 100:.1f} % |" for name, acc in r.per_class_accuracy.items()],
-        "",
-        "## Accuracy on plain drawings (a different routine)",
-        "",
-        f"**{r.plain_accuracy * 100:.1f} %** top-1 on {PLAIN_SIZE} drawings made by "
-        f"`se_viz/demo/plain_drawings.py` (seed {PLAIN_SEED}): what a teacher draws in a paint program — "
-        "white canvas of 128–320 px, paint-box colours or black, no noise, no clutter, no anti-aliasing "
-        "— red disc, blue axis-aligned square, upright green triangle, five-pointed star, ring outline, "
-        "3–10 stripe pairs (horizontal, vertical, 45° either way), axis-aligned checkerboards of 3–10 "
-        "cells, square dot grids of 3–8 per row; resized to 64×64 by the model's own preprocessing.",
-        "",
-        "| class | accuracy |",
-        "| --- | ---: |",
-        *[f"| {name} | {acc * 100:.1f} % |" for name, acc in (r.plain_per_class or {}).items()],
-        "",
-        "## Class specificity of the SE gates",
-        "",
-        "Measured with `se_viz.specificity.class_specificity` on the held-out set, grouped by the",
-        "true class. Per block, with gate vectors g ∈ [0, 1]^C and class means μ_k:",
-        "",
-        "* **between** = mean over all class pairs of ‖μ_k − μ_l‖₂ / √C (RMS per-channel difference",
-        "  between class-mean gates);",
-        "* **within** = mean over classes of the mean ‖g_i − μ_k‖₂ / √C over that class's images;",
-        "* **ratio** = between / within — about 0 when every class gets the same gates on average,",
-        f"  well above 1 when gates separate classes (sampling floor ≈ √(2/n) ≈ "
-        f"{math.sqrt(2 / max(1, hp['eval_size'] // len(synthetic.CLASSES))):.2f} here);",
-        "* **saturated** = fraction of gate values within 0.05 of 0 or 1.",
-        "",
-        "Per stage the numbers are means over the stage's blocks. *Random-net ratio*: the same",
-        "measure on the same images through a randomly initialised network of the same shape",
-        "(timm's init, but without zeroing the last BN of each block, which would make every gate",
-        "constant); a random network's gates already depend on the input, mostly on its colours.",
-        "",
-        "| stage | blocks | between | within | ratio | mean gate | saturated | random-net ratio |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        *[
-            f"| {s.stage} | {', '.join(s.blocks)} | {s.between:.3g} | {s.within:.3g} | **{s.ratio:.2f}** | "
-            f"{s.mean_gate:.2f} | {s.saturated * 100:.0f} % | {u.ratio:.2f} |"
-            for s, u in zip(r.specificity.stages, baseline.stages, strict=True)
-        ],
-        "",
-        "| block | between | within | ratio | mean gate | saturated |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        *[
-            f"| {b.name} | {b.between:.3g} | {b.within:.3g} | {b.ratio:.2f} | {b.mean_gate:.2f} | "
-            f"{b.saturated * 100:.0f} % |"
-            for b in r.specificity.blocks
-        ],
-        "",
-        "### Interpretation",
-        "",
-        _interpretation(r.specificity, baseline),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _generator_facts() -> list[str]:
-    """The data generator described from its own constants (so the card cannot drift from it)."""
-    g = synthetic
-
-    def pct(p):
-        return f"{p * 100:.0f} %"
-
-    bg = ", ".join(f"{name} {pct(p)}" for name, p in g.BACKGROUND_P.items())
-    return [
-        "Numpy + Pillow only, seeded with `numpy.random.Generator`. Every 64×64 image has one object on",
-        f"a background — {bg} (gradients carry {g.CLUTTER_ITEMS[0]}–{g.CLUTTER_ITEMS[1]} clutter items:",
-        f"short thin lines and small specks in muted colours) — and Gaussian pixel noise (σ "
-        f"{g.NOISE_SIGMA[0]:g}–{g.NOISE_SIGMA[1]:g}).",
-        "",
-        f"* *red circle*, *blue square*, *green triangle*: fixed hue ±{g.HUE_JITTER:g} (HSV), saturation "
-        f"{g.VIVID_SATURATION[0]:g}–{g.VIVID_SATURATION[1]:g}, "
-        f"value {g.VIVID_VALUE[0]:g}–{g.VIVID_VALUE[1]:g}, "
-        f"random position, radius {pct(g.SHAPE_RADIUS[0])}–{pct(g.SHAPE_RADIUS[1])} of the image, upright "
-        f"{pct(g.AXIS_ALIGNED_P)} of the time and otherwise at any rotation, slight shading. Colour and "
-        "shape both identify the class.",
-        f"* *star*, *ring* (width {pct(g.RING_WIDTH[0])}–{pct(g.RING_WIDTH[1])} of the radius): the same, "
-        f"but in a random hue or ({pct(g.DARK_INK_P)}) black / dark grey — only the shape identifies them.",
-        f"* *horizontal / vertical / diagonal (45° or 135°) stripes*: a square-wave grating, period "
-        f"{g.PERIOD_PX[0]:g}–{g.PERIOD_PX[1]:g} px (log-uniform: fine and coarse), duty 35–65 %, orientation "
-        f"jittered ±{g.ORIENTATION_JITTER_DEG:g}° — only the orientation identifies them.",
-        f"* *checkerboard* (cells {g.CHECKER_CELL_PX[0]:g}–{g.CHECKER_CELL_PX[1]:g} px) and *dots* (period "
-        f"{max(5.0, g.PERIOD_PX[0]):g}–{g.PERIOD_PX[1]:g} px): "
-        f"unrotated {pct(g.AXIS_ALIGNED_P)} of the time, "
-        "otherwise at any rotation.",
-        f"* Textures fill the whole image {pct(g.WHOLE_IMAGE_TEXTURE_P)} of the time, otherwise an ellipse "
-        f"or box of half-size {pct(g.TEXTURE_HALF_SIZE[0])}–{pct(g.TEXTURE_HALF_SIZE[1])} (never less than "
-        f"about two periods); {pct(g.INK_ON_WHITE_P)} are one ink (black or a colour) on white, the rest two "
-        "vivid colours kept apart in brightness.",
-    ]
-
-
-def _interpretation(spec: SpecificityResult, baseline: Optional[SpecificityResult] = None) -> str:
-    """Plain sentences stating what the measured per-stage numbers show (no claim beyond them)."""
-    stages = [s for s in spec.stages if s.stage is not None]
-    if not stages:
-        return "No stage information was available."
-    ratios = ", ".join(f"stage {s.stage} {s.ratio:.2f}" for s in stages)
-    top = max(stages, key=lambda s: s.ratio)
-    low = min(stages, key=lambda s: s.ratio)
-    text = [f"Ratio of between-class to within-class spread of the gates, by stage: {ratios}."]
-    if all(a.ratio <= b.ratio for a, b in pairwise(stages)):
-        text.append("It rises with every stage, the trend the SE paper reports for ImageNet.")
-    else:
-        text.append(
-            f"It does not rise steadily with depth (highest in stage {top.stage}, lowest in stage "
-            f"{low.stage}), so on this measure the network does not reproduce the SE paper's picture "
-            "of class-agnostic early and class-specific late blocks."
-        )
-    first, last = stages[0], stages[-1]
-    if all(a.between <= b.between for a, b in pairwise(stages)) and last.between > 2 * first.between:
-        text.append(
-            f"In absolute terms the class-mean gates do drift apart with depth (between = "
-            f"{first.between:.3f} in stage {first.stage}, {last.between:.3f} in stage {last.stage}, "
-            "RMS per channel), but the variation among images of one class grows about as fast."
-        )
-    if baseline is not None:
-        base = [b for b in baseline.stages if b.stage is not None]
-        if len(base) == len(stages) and all(s.ratio > b.ratio for s, b in zip(stages, base, strict=True)):
-            text.append(
-                "Every stage is more class-specific than in the same network with random weights "
-                f"(ratios {min(b.ratio for b in base):.2f}–{max(b.ratio for b in base):.2f})."
-            )
-    if last.saturated >= 0.5 or last.mean_gate >= 0.9:
-        text.append(
-            f"The last stage's gates are largely saturated (mean {last.mean_gate:.2f}, "
-            f"{last.saturated * 100:.0f} % within 0.05 of 0 or 1), much as the paper saw in SE_5_2."
-        )
-    text.append("These numbers describe one small network on a synthetic task, not SE networks in general.")
-    return " ".join(text)
