@@ -26,6 +26,7 @@ what ``capture(model, x, blocks=...)`` does.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import weakref
 from dataclasses import dataclass
@@ -310,6 +311,11 @@ def _within(path: str, outer: str) -> bool:
     return path == outer or path.startswith(outer + ".")
 
 
+def _row_of(g: ProbedGate) -> dict:
+    """A probed gate as the row a :class:`BlockInfo` is made from (the probe's call count aside)."""
+    return {k: v for k, v in dataclasses.asdict(g).items() if k != "reduce_calls"}
+
+
 def _find(model: nn.Module) -> list[BlockInfo]:
     """Structural SE blocks and behaviourally found gates, merged, in module order (not cached)."""
     structural = _structural(model)
@@ -338,19 +344,7 @@ def _find(model: nn.Module) -> list[BlockInfo]:
         # One block per gate: a structural block wins over anything inside or around it.
         if any(_within(g.path, t) or _within(t, g.path) for t in taken):
             continue
-        rows.append(
-            dict(
-                path=g.path,
-                channels=g.channels,
-                reduced=g.reduced,
-                gate_kind=g.gate_kind,
-                reduce_path=g.reduce_path,
-                gate_path=g.gate_path,
-                module_type=g.module_type,
-                expand_path=g.expand_path,
-                kind=g.kind,
-            )
-        )
+        rows.append(_row_of(g))
     order = {p: i for i, (p, _) in enumerate(model.named_modules())}
     rows.sort(key=lambda r: order[r["path"]])
     paper_names = [paper_name(r["path"]) for r in rows]
