@@ -91,11 +91,17 @@ def _ink(rng: np.random.Generator) -> tuple[int, int, int]:
     return _pick(rng, list(PAINT_COLOURS.values())[1:])
 
 
-def _area(rng: np.random.Generator, size: int) -> tuple[int, int, int, int]:
-    """The whole canvas (:data:`WHOLE_CANVAS_P` of the time) or a large axis-aligned rectangle inside it."""
-    if rng.uniform() < WHOLE_CANVAS_P:
+def random_area(
+    rng: np.random.Generator,
+    size: int,
+    whole_p: float = WHOLE_CANVAS_P,
+    side: tuple[float, float] = AREA_SIDE,
+) -> tuple[int, int, int, int]:
+    """The whole canvas (``whole_p`` of the time) or an axis-aligned rectangle inside it whose sides
+    are a uniform fraction ``side`` of the canvas: where a drawing routine puts its texture."""
+    if rng.uniform() < whole_p:
         return 0, 0, size, size
-    w, h = (rng.uniform(*AREA_SIDE, 2) * size).astype(int)
+    w, h = (rng.uniform(*side, 2) * size).astype(int)
     x0, y0 = int(rng.integers(0, size - w + 1)), int(rng.integers(0, size - h + 1))
     return x0, y0, x0 + w, y0 + h
 
@@ -133,7 +139,7 @@ def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
         pen = max(2, int(r * rng.uniform(*RING_PEN)))
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=_ink(rng), width=pen)
     elif name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):
-        x0, y0, x1, y1 = _area(rng, size)
+        x0, y0, x1, y1 = random_area(rng, size)
         pairs = int(rng.integers(STRIPE_PAIRS[0], STRIPE_PAIRS[1] + 1))
         period = (x1 - x0) / pairs
         ink = _ink(rng)
@@ -162,7 +168,7 @@ def plain_drawing(rng: np.random.Generator, label: int) -> Image.Image:
             mask = Image.fromarray(np.minimum(np.asarray(layer), np.asarray(clip)))
             img.paste(Image.new("RGB", (size, size), ink), (0, 0), mask)
     elif name == "checkerboard":
-        x0, y0, x1, y1 = _area(rng, size)
+        x0, y0, x1, y1 = random_area(rng, size)
         cells = int(rng.integers(CHECKER_CELLS[0], CHECKER_CELLS[1] + 1))
         cell = (x1 - x0) / cells
         ink = _ink(rng)

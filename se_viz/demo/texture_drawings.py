@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .plain_drawings import PAINT_COLOURS
+from .plain_drawings import PAINT_COLOURS, random_area
 from .synthetic import CLASSES
 
 __all__ = [
@@ -102,15 +102,6 @@ def _two_colours(rng: np.random.Generator) -> tuple[tuple[int, int, int], tuple[
         return _WHITE, ink if _contrast(ink, _WHITE) >= 60 else PAINT_COLOURS["black"]
     others = [c for c in _INKS if c != ink and _contrast(c, ink) >= 50]
     return ink, _pick(rng, others)
-
-
-def _area(rng: np.random.Generator, size: int) -> tuple[int, int, int, int]:
-    """The whole canvas (:data:`WHOLE_CANVAS_P` of the time) or an axis-aligned rectangle in it."""
-    if rng.uniform() < WHOLE_CANVAS_P:
-        return 0, 0, size, size
-    w, h = (rng.uniform(*AREA_SIDE, 2) * size).astype(int)
-    x0, y0 = int(rng.integers(0, size - w + 1)), int(rng.integers(0, size - h + 1))
-    return x0, y0, x0 + w, y0 + h
 
 
 def _rotation(rng: np.random.Generator) -> float:
@@ -233,11 +224,11 @@ def texture_drawing(rng: np.random.Generator, label: int) -> Image.Image:
     img = Image.new("RGB", (size, size), background)
     draw = ImageDraw.Draw(img)
     if name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):
-        _stripes(rng, img, _area(rng, size), name)
+        _stripes(rng, img, random_area(rng, size, WHOLE_CANVAS_P, AREA_SIDE), name)
     elif name == "checkerboard":
-        _checkerboard(rng, img, _area(rng, size))
+        _checkerboard(rng, img, random_area(rng, size, WHOLE_CANVAS_P, AREA_SIDE))
     elif name == "dots":
-        _dots(rng, img, _area(rng, size))
+        _dots(rng, img, random_area(rng, size, WHOLE_CANVAS_P, AREA_SIDE))
     else:
         cx, cy = size / 2 + rng.uniform(-SHAPE_OFFSET, SHAPE_OFFSET, 2) * size
         r = rng.uniform(*SHAPE_RADIUS) * size
