@@ -18,6 +18,8 @@ from plotly.subplots import make_subplots
 from .style import FONT_SIZE, GROUP_COLOURS, gate_colorbar, layout
 
 __all__ = [
+    "ACCURACY_AXIS",
+    "AGREEMENT_AXIS",
     "ablation_chart",
     "map_grid",
     "reduce_bars",
@@ -132,46 +134,67 @@ def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = 
 # Set-level ablation
 
 
-def ablation_chart(table: pd.DataFrame) -> go.Figure:
-    """Top-1 agreement with the unmodified network (and accuracy, where labels exist) per condition.
+AGREEMENT_AXIS = "images (%): same top-1 as the unedited network"
+ACCURACY_AXIS = AGREEMENT_AXIS + ", or correct top-1"
 
-    ``table`` is ``SetAblationResult.table()``; conditions are rows, in percent.
+
+def ablation_chart(table: pd.DataFrame, num_images: Optional[int] = None) -> go.Figure:
+    """Top-1 agreement with the unedited network (and accuracy, where labels exist) per condition.
+
+    ``table`` is ``SetAblationResult.table()``; conditions are rows, in percent. Agreement is
+    the share of images whose top-1 class stays the one the unedited network gave; it is 100 %
+    by definition for the unedited row. When every condition keeps every top-1 (a robust
+    network on easy images) the bars all reach 100 %, and the subtitle says so and points to the
+    mean change in log-probability, which still moves.
     """
     rows = table.iloc[::-1]
+    labelled = bool(rows["accuracy"].notna().any())
     fig = go.Figure(
         go.Bar(
             y=rows["condition"],
             x=rows["top1_agreement"] * 100.0,
             orientation="h",
-            name="top-1 agreement",
+            name="same top-1 as the unedited network",
             marker_color="#3b528b",
             text=[f"{v * 100:.1f} %" for v in rows["top1_agreement"]],
             textposition="outside",
-            hovertemplate="<b>%{y}</b><br>top-1 unchanged for %{x:.1f} % of images<extra></extra>",
+            hovertemplate="<b>%{y}</b><br>top-1 unchanged for %{x:.1f} % of the images<extra></extra>",
         )
     )
-    if rows["accuracy"].notna().any():
+    if labelled:
         fig.add_trace(
             go.Bar(
                 y=rows["condition"],
                 x=rows["accuracy"] * 100.0,
                 orientation="h",
-                name="top-1 accuracy",
+                name="top-1 accuracy (labelled images)",
                 marker_color="#5ec962",
                 text=[f"{v * 100:.1f} %" for v in rows["accuracy"]],
                 textposition="outside",
                 hovertemplate="<b>%{y}</b><br>top-1 accuracy %{x:.1f} %<extra></extra>",
             )
         )
-    fig.update_xaxes(title_text="images (%)", range=[0, 118])
+    fig.update_xaxes(title_text=ACCURACY_AXIS if labelled else AGREEMENT_AXIS, range=[0, 118])
     fig.update_yaxes(title_text="condition (blocks neutralised, s = 1)")
+    over = f" over {num_images} images" if num_images else " over a set of images"
+    what = "blue: images whose top-1 class stays the unedited network's" + (
+        " · green: correct top-1 (labels)" if labelled else " · no labels, so no accuracy"
+    )
+    sub = f"<br><sup>{what}</sup>"
+    if (table["top1_agreement"] >= 1.0).all():
+        sub += (
+            "<br><sup>every condition keeps every image's top-1: this network does not need these "
+            "gates to decide here; the mean Δ log p in the table still shows how much they help</sup>"
+        )
+    height = 170 + 34 * len(rows) * (1 + labelled)
     return layout(
         fig,
-        "Knocking out SE blocks over a set of images",
-        height=140 + 34 * len(rows) * (1 + rows["accuracy"].notna().any()),
+        "Knocking out SE blocks" + over + sub,
+        height=height,
         barmode="group",
-        legend=dict(orientation="h", y=-0.08),
-        margin=dict(l=10, r=30, t=60, b=90),
+        # Below the axis title: 60 px under the plot area (110 + 90 px of margins).
+        legend=dict(orientation="h", yanchor="top", y=-60 / max(height - 200, 100)),
+        margin=dict(l=10, r=30, t=110, b=90),
     )
 
 
