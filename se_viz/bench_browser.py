@@ -70,19 +70,18 @@ VIEWS = [
 RUNS = 3
 TIMEOUT_MS = 180_000
 
-# Counts the script runs the page has seen start (the app root's data-test-script-state turning
-# "running"), so a wait after a click can tell the run it started from the one before.
+# Counts the script runs the page has seen start: every change of the app root's
+# data-test-script-state away from "notRunning" (to "rerunRequested" or "running"). Each mutation
+# record is read with its old value, so a run that starts and ends between two observer callbacks
+# still counts.
 _TRACK_JS = """() => {
   if (window.__seRuns !== undefined) return window.__seRuns;
   window.__seRuns = 0;
   const app = document.querySelector('[data-testid=stApp]');
-  let last = app.getAttribute('data-test-script-state');
-  if (last === 'running') window.__seRuns += 1;
-  new MutationObserver(() => {
-    const now = app.getAttribute('data-test-script-state');
-    if (now === 'running' && last !== 'running') window.__seRuns += 1;
-    last = now;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__seRuns += 1;
+  new MutationObserver((records) => {
+    for (const r of records) if (r.oldValue === 'notRunning') window.__seRuns += 1;
+  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
   return window.__seRuns;
 }"""
 
@@ -103,6 +102,18 @@ _SETTLED_JS = """(after) => {
   return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0);
 }"""
 
+# What keeps a page from settling, for the error message.
+_STATE_JS = """() => ({
+  state: document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state'),
+  runs: window.__seRuns,
+  stale: document.querySelectorAll('[data-stale=true]').length,
+  skeletons: document.querySelectorAll('[data-testid=stSkeleton]').length,
+  undrawn: Array.from(document.querySelectorAll('[data-testid=stPlotlyChart]'))
+    .filter(c => !c.querySelector('.js-plotly-plot .main-svg')).length,
+  images: Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))
+    .map(i => i.src.slice(-60)),
+})"""
+
 # Resolves after two animation frames: what was settled has also been painted.
 _PAINTED_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
@@ -117,7 +128,10 @@ def settle(page, after: Optional[int] = None, timeout_ms: int = TIMEOUT_MS) -> N
     """Wait until the page is settled (see the module docstring); with ``after`` (a count from
     :func:`track_runs`), also until a script run newer than that one has finished."""
     track_runs(page)
-    page.wait_for_function(_SETTLED_JS, arg=after, timeout=timeout_ms, polling=50)
+    try:
+        page.wait_for_function(_SETTLED_JS, arg=after, timeout=timeout_ms, polling=50)
+    except Exception as exc:  # say what the page was still doing
+        raise TimeoutError(f"the page did not settle: {page.evaluate(_STATE_JS)}") from exc
     page.evaluate(_PAINTED_JS)
 
 

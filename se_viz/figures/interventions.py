@@ -208,18 +208,24 @@ def map_grid(
     title: str,
     values: Optional[Sequence[float]] = None,
     value_name: str = "",
+    per_row: int = 4,
 ) -> go.Figure:
-    """A row of feature maps (k, H, W) on one shared colour scale, titled by channel (and a value).
+    """Feature maps (k, H, W) on one shared colour scale, titled by channel (and a value), at most
+    ``per_row`` side by side (2 on a projector: four maps in a row are ~110 px wide there).
 
     ``values`` (one per map) are printed in the panel titles, e.g. the squeeze ``z_c`` or gate
     ``s_c`` of the channel, so the picture and its number sit together.
     """
     k = len(channels)
+    cols = max(1, min(per_row, k))
+    rows = -(-k // cols)
     titles = [
         f"channel {c}" + (f"<br>{value_name} = {values[i]:.3f}" if values is not None else "")
         for i, c in enumerate(channels)
     ]
-    fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.03)
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03, vertical_spacing=0.12 / rows
+    )
     lo, hi = float(np.min(maps)), float(np.max(maps))
     if lo < 0:
         m = max(abs(lo), abs(hi)) or 1.0
@@ -233,8 +239,8 @@ def map_grid(
                 coloraxis="coloraxis",
                 hovertemplate="row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>",
             ),
-            row=1,
-            col=i + 1,
+            row=i // cols + 1,
+            col=i % cols + 1,
         )
         suffix = "" if i == 0 else str(i + 1)
         fig.layout[f"yaxis{suffix}"].update(
@@ -245,7 +251,8 @@ def map_grid(
     layout(
         fig,
         f"{title}<br><sup>{h}×{w} px each, one shared colour scale</sup>",
-        height=360,
+        # One row of four is 230 px of maps; a row of two, twice as wide, twice as tall.
+        height=130 + rows * int(230 * 4 / cols),
         coloraxis=dict(
             colorscale=scale,
             cmin=zmin,

@@ -187,7 +187,8 @@ def render_intervene(
         )
         labels = {b.name: b.label for b in lm.blocks}
         names = [b.name for b in lm.blocks]
-        block = st.selectbox(
+        left, right = st.columns(2)  # the block and the edit side by side: the chart stays in view
+        block = left.selectbox(
             "SE block",
             names,
             index=len(names) - 1,
@@ -195,7 +196,8 @@ def render_intervene(
             format_func=lambda n: labels.get(n, n),
         )
         info = next(b for b in lm.blocks if b.name == block)
-        edit, _ = _edit_from_widgets(block, group, info.channels)
+        with right:
+            edit, _ = _edit_from_widgets(block, group, info.channels)
         if edit is None:
             return
         key = ("intervene", _model_key(lm), _digest([image]), block, edit)
@@ -409,7 +411,9 @@ def render_teach(lm: LoadedModel, image: Image.Image, image_name: str, projector
         )
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)
         chart(
-            fig_iv.map_grid(walk.u[chans], chans, f"Input maps u_c of {info.name}"),
+            fig_iv.map_grid(
+                walk.u[chans], chans, f"Input maps u_c of {info.name}", per_row=2 if projector else 4
+            ),
             "iv_teach_u",
             f"walk_{block}_u",
         )

@@ -19,22 +19,10 @@ from pathlib import Path
 
 import pytest
 
+# One list of browser flags for the tests and the browser benchmark.
+from se_viz.bench_browser import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("SE_VIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    # Many tabs at once: background tabs are otherwise throttled (20 tabs: 24 s → 4 s).
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-]
 SERVER_START_SECONDS = 120
 
 
