@@ -24,9 +24,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence, TextIO
+from typing import Iterator, Optional, Sequence, TextIO
 
 __all__ = [
     "CHROMIUM",
@@ -115,7 +116,9 @@ _STATE_JS = """() => ({
 })"""
 
 # Resolves after two animation frames: what was settled has also been painted.
-_PAINTED_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+# A hidden page paints nothing and runs no frames: it is settled as it is.
+_PAINTED_JS = """() => document.visibilityState === 'hidden' ? true
+  : new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"""
 
 
 def track_runs(page) -> int:
@@ -205,6 +208,7 @@ class BrowserBenchResult:
 
     model: str
     seconds: dict[str, list[float]] = field(default_factory=dict)
+    proc_stopped: bool = False  # the benchmark's server was stopped (its exit code collected)
 
     def median(self, step: str) -> float:
         return float(statistics.median(self.seconds[step]))
@@ -275,6 +279,22 @@ def _one_run(browser, url: str, setup: _Setup, views: Sequence[str], viewport: d
     return out
 
 
+@contextmanager
+def _chromium(browser=None) -> Iterator:
+    """``browser`` itself, or Debian's Chromium started (and closed) here."""
+    if browser is not None:
+        yield browser
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        started = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield started
+        finally:
+            started.close()
+
+
 def run_browser_bench(
     models: Sequence[str] = ("mini", "r50"),
     views: Sequence[str] = VIEWS,
@@ -282,37 +302,32 @@ def run_browser_bench(
     port: Optional[int] = None,
     out: TextIO = sys.stdout,
     viewport: Optional[dict] = None,
+    browser=None,
 ) -> list[BrowserBenchResult]:
     """Time every step with each model ``runs`` times and print the median seconds per step.
 
     Each run opens a fresh browser context (a new session), so the server's caches are warm after
     the first run, as for the second student in a class: the medians are what a page costs once
     the network has run. The block drill-down opens on the last block (SE_5_3, 2048 channels, on
-    SE-ResNet-50).
+    SE-ResNet-50). ``browser``: a Playwright browser to use (else Debian's Chromium is started).
     """
-    from playwright.sync_api import sync_playwright
-
     viewport = viewport or {"width": 1400, "height": 900}
-    results = []
-    with tempfile.TemporaryDirectory(prefix="se_viz_bench_browser_") as tmp:
+    results: list[BrowserBenchResult] = []
+    with tempfile.TemporaryDirectory(prefix="se_viz_bench_browser_") as tmp, _chromium(browser) as chromium:
         folder = Path(tmp)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        for setup in _setups(models, folder):
+            server = _Server(setup.env, port, folder / f"streamlit_{len(results)}.log")
             try:
-                for setup in _setups(models, folder):
-                    server = _Server(setup.env, port, folder / f"streamlit_{len(results)}.log")
-                    try:
-                        server.wait_healthy()
-                        result = BrowserBenchResult(setup.name)
-                        for r in range(runs):
-                            for step, sec in _one_run(browser, server.url, setup, views, viewport).items():
-                                result.seconds.setdefault(step, []).append(sec)
-                            print(f"  {setup.name}: run {r + 1}/{runs} done", file=out, flush=True)
-                        results.append(result)
-                    finally:
-                        server.stop()
+                server.wait_healthy()
+                result = BrowserBenchResult(setup.name)
+                for r in range(runs):
+                    for step, sec in _one_run(chromium, server.url, setup, views, viewport).items():
+                        result.seconds.setdefault(step, []).append(sec)
+                    print(f"  {setup.name}: run {r + 1}/{runs} done", file=out, flush=True)
+                results.append(result)
             finally:
-                browser.close()
+                server.stop()
+            result.proc_stopped = server.proc.poll() is not None
     _print_table(results, runs, viewport, out)
     return results
 

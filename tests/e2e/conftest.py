@@ -90,7 +90,10 @@ class StreamlitServer:
                         return
             except OSError:
                 pass
-            time.sleep(0.3)
+            try:  # the pause between polls also notices a server that exits
+                self.proc.wait(timeout=0.3)
+            except subprocess.TimeoutExpired:
+                pass
         raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s:\n{self.log()}")
 
     def log(self) -> str:

@@ -167,6 +167,16 @@ _SMALL_TEXT_JS = """(min) => {
 }"""
 
 
+def _cut_equations(page) -> int:
+    """How many equations are wider than the column they sit in (KaTeX scrolls them sideways; a few
+    pixels of italic overhang do not count)."""
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.katex-display'))"
+        ".filter(e => e.offsetParent !== null && e.clientWidth > 0"
+        " && e.scrollWidth > e.clientWidth + 4).length"
+    )
+
+
 def _overflow(page) -> int:
     return page.evaluate(
         "() => { const m = document.querySelector('[data-testid=stMain]') || document.body;"
@@ -197,6 +207,8 @@ def test_projector_mode_fits_by_geometry(browser, mini_server, size, shots_dir):
                 problems.append(f"{where}: the first result starts at {first['top']:.0f} px")
             if _overflow(page) > 1:
                 problems.append(f"{where}: the page scrolls sideways")
+            if _cut_equations(page):
+                problems.append(f"{where}: an equation is cut off")
             small = page.evaluate(_SMALL_TEXT_JS, MIN_TEXT_PX)
             if small:
                 problems.append(f"{where}: text under {MIN_TEXT_PX} px: {small}")
