@@ -72,17 +72,22 @@ RUNS = 3
 TIMEOUT_MS = 180_000
 
 # Counts the script runs the page has seen start: every change of the app root's
-# data-test-script-state away from "notRunning" (to "rerunRequested" or "running"). Each mutation
-# record is read with its old value, so a run that starts and ends between two observer callbacks
-# still counts.
+# data-test-script-state into "rerunRequested" or "running" (a click during a run goes running →
+# rerunRequested → running). Each mutation record is read with its old value and the next
+# record's (or the current) value as its new one, so a run that starts and ends between two
+# observer callbacks still counts.
 _TRACK_JS = """() => {
   if (window.__seRuns !== undefined) return window.__seRuns;
   window.__seRuns = 0;
   const app = document.querySelector('[data-testid=stApp]');
-  if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__seRuns += 1;
+  const attr = 'data-test-script-state', busy = ['running', 'rerunRequested'];
+  if (app.getAttribute(attr) !== 'notRunning') window.__seRuns += 1;
   new MutationObserver((records) => {
-    for (const r of records) if (r.oldValue === 'notRunning') window.__seRuns += 1;
-  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+    records.forEach((r, i) => {
+      const now = i + 1 < records.length ? records[i + 1].oldValue : app.getAttribute(attr);
+      if (now !== r.oldValue && busy.includes(now)) window.__seRuns += 1;
+    });
+  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: [attr]});
   return window.__seRuns;
 }"""
 
