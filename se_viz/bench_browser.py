@@ -144,7 +144,12 @@ def settle(page, after: Optional[int] = None, timeout_ms: int = TIMEOUT_MS) -> N
 
 
 def click_and_settle(page, target, timeout_ms: int = TIMEOUT_MS) -> None:
-    """Click ``target`` (a Playwright locator) and wait for the run it starts to be drawn."""
+    """Click ``target`` (a Playwright locator) and wait for the run it starts to be drawn.
+
+    The page is settled first: a click that lands while a run is still going can restart that
+    run without the script state ever leaving "running", and would then never be seen to start.
+    """
+    settle(page, timeout_ms=timeout_ms)
     before = track_runs(page)
     target.click()
     settle(page, after=before, timeout_ms=timeout_ms)
