@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.se_viz-installed
 PORT   ?= 8501
 
-.PHONY: run test lint format install bench train-demo screenshots clean
+.PHONY: run test lint format install bench bench-browser train-demo screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint
 
 bench: install
 	$(VENV)/bin/se-viz bench
+
+# Every view in Chromium (Debian's /usr/bin/chromium), bundled mini model and untrained SE-ResNet-50.
+bench-browser: install
+	HF_HUB_OFFLINE=1 $(PY) -m se_viz.cli bench --browser
 
 train-demo: install
 	$(VENV)/bin/se-viz train-demo

@@ -23,6 +23,11 @@ __all__ = ["main"]
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.browser:
+        from .bench_browser import run_browser_bench  # Playwright only when a browser is driven
+
+        run_browser_bench(models=args.browser_models, runs=args.browser_runs, out=sys.stdout)
+        return 0
     if args.capture_throughput:
         run_capture_bench(
             model_name=args.model,
@@ -139,6 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="time the knock-out sweep (each SE block neutralised in turn) against a plain "
         "forward pass instead, and print its FLOP-count limit",
+    )
+    bench.add_argument(
+        "--browser",
+        action="store_true",
+        help="instead: start the app and time every view in Chromium (seconds from the click until "
+        "the charts are drawn and the page is idle, median of --browser-runs)",
+    )
+    bench.add_argument(
+        "--browser-models",
+        nargs="+",
+        default=["mini", "r50"],
+        choices=["mini", "r50"],
+        help="with --browser: the bundled SE-ResNet mini and/or untrained SE-ResNet-50 (default both)",
+    )
+    bench.add_argument(
+        "--browser-runs", type=int, default=3, help="with --browser: runs per model (default 3)"
     )
     bench.set_defaults(func=_cmd_bench)
 

@@ -232,9 +232,11 @@ def test_distribution_rejects_unknown_options(cap):
 
 
 def test_gate_bar_shows_the_blocks_gates(cap):
-    fig = F.gate_bar(cap, "SE_4_2", image=1)
-    (bar,) = fig.data
-    assert isinstance(bar, go.Bar)
+    narrow = F.gate_bar(cap, "SE_3_1", image=1)
+    (bar,) = narrow.data
+    assert isinstance(bar, go.Bar) and np.array_equal(np.asarray(bar.y), cap.gates["SE_3_1"][1])
+    fig = F.gate_bar(cap, "SE_4_2", image=1)  # 1024 channels: the light drawing, same values
+    bar = fig.data[0]
     assert np.array_equal(np.asarray(bar.y), cap.gates["SE_4_2"][1])
     assert np.array_equal(np.asarray(bar.customdata)[:, 0], np.arange(1024))
     assert tuple(fig.layout.yaxis.range) == (0, 1)
@@ -476,6 +478,21 @@ def test_wide_gate_bar_opens_zoomed_with_a_range_slider(cap):
     assert tuple(narrow.layout.xaxis.range) == (-0.5, 511.5)
     assert (narrow.layout.xaxis.tick0, narrow.layout.xaxis.dtick) == (0, 64)
     assert "slider" not in narrow.layout.title.text
+
+
+def test_wide_gate_bar_draws_each_channel_once_in_its_colour_band(cap):
+    """Over 512 channels the bars are filled outlines, one per band of s: every channel's bar is
+    in exactly one band, at its own height, and the outlines are few (fast to draw)."""
+    fig = F.gate_bar(cap, "SE_5_3", sort="gate ↓")
+    s = np.sort(cap.gates["SE_5_3"][0])[::-1]
+    hover, bands = fig.data[0], fig.data[1:]
+    assert np.array_equal(np.asarray(hover.y), s) and "channel %{customdata[0]" in hover.hovertemplate
+    assert 1 <= len(bands) <= F.GATE_BANDS and all(
+        b.hoverinfo == "skip" and b.fill == "toself" for b in bands
+    )
+    tops = sorted(y for b in bands for y in b.y if y)  # every channel's top, once, and nothing else
+    assert np.allclose(tops, np.sort(s))
+    assert sum(len(b.x) for b in bands) < 3 * s.size  # a path per band, not a shape per bar
 
 
 @pytest.mark.parametrize(

@@ -85,16 +85,34 @@ def test_intervene_view_shows_old_and_new_top5():
     assert not at.exception and at.slider(key="iv_edit_k").value == 5
 
 
-def test_sweep_view_runs_with_a_progress_bar():
+def _words(at) -> str:
+    return " ".join(str(el.value) for kind in ("markdown", "caption", "text") for el in at.get(kind))
+
+
+def test_sweep_view_runs_and_its_bar_goes_when_done():
     at = AppTest.from_function(_sweep_app, default_timeout=TIMEOUT).run()
     assert not at.exception and not at.get("plotly_chart")
     at.button(key="iv_sweep_run").click().run()
     assert not at.exception
-    assert at.get("progress"), "a progress bar is drawn while the sweep runs"
+    # Finished: no bar and no "rerunning …" line stays under the button.
+    assert not at.get("progress") and "rerunning" not in _words(at)
     fig = _figs(at)[0]
     assert "Knock-out sweep" in fig["layout"]["title"]["text"]
     assert sum(len(t["x"]) for t in fig["data"]) == 8  # one bar per SE block of the mini model
-    assert len(at.dataframe[0].value) == 8
+    table = at.dataframe[0]
+    assert len(table.value) == 8
+    config = json.loads(table.proto.columns)
+    assert config["delta_logprob"]["label"] == "Δ log p of the predicted class (nats)"
+    assert "percentage points" in config["delta_prob"]["label"] and "new_top1" in config
+    assert table.value["delta_prob"].abs().max() <= 100.0 and not table.value.isna().any().any()
+
+
+def test_progress_line_counts_steps_of_a_known_total():
+    from se_viz.ui.intervention_views import progress_text
+
+    fraction, line = progress_text("Sweep", 3, 10, "rerunning layer2.0")
+    assert fraction == 0.3 and line == "Sweep — step 3 of 10: rerunning layer2.0"
+    assert progress_text("Sweep", 12, 10, "head")[0] == 1.0  # never drawn past the end
 
 
 def test_set_ablation_view_on_generated_images():
@@ -105,7 +123,15 @@ def test_set_ablation_view_on_generated_images():
     assert not at.exception
     table = at.dataframe[0].value
     assert table["condition"].iloc[0] == "unmodified" and "SE in stage 5 only" in set(table["condition"])
-    assert table["accuracy"].notna().all()
+    assert table["accuracy"].notna().all() and table["top1_agreement"].iloc[0] == 100.0
+    assert not table.isna().any().any() and "None" not in set(table["stage"])  # empty, not "None"
+    labels = {k: v.get("label") for k, v in json.loads(at.dataframe[0].proto.columns).items()}
+    assert labels["top1_agreement"] == "same top-1 as the unedited network (% of images)"
+    assert labels["mean_delta_logprob"] == "mean Δ log p of the unedited top-1 (nats)"
+    fig = _figs(at)[0]
+    assert "images (%): same top-1 as the unedited network" in fig["layout"]["xaxis"]["title"]["text"]
+    assert "over 50 images" in fig["layout"]["title"]["text"]
+    assert not at.get("progress")
 
 
 def test_teach_view_walks_five_steps_and_enlarges_for_a_projector():

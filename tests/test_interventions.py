@@ -298,3 +298,21 @@ def test_walk_block_on_the_hand_built_net(tiny):
     walk = walk_block(net, block, x, image=0)
     np.testing.assert_allclose(walk.z, MEANS[0], rtol=1e-6)
     np.testing.assert_allclose(walk.s, s[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+def test_set_ablation_progress_never_passes_its_total(mini, mini_batch, reuse):
+    """Uneven batches (8 + 8 + 4 images): the counter climbs by one up to a total it knew from the start."""
+    calls = []
+    ablate_over_images(
+        mini.model,
+        mini_batch[0],
+        blocks=mini.blocks,
+        conditions=ablation_conditions(mini.blocks, per_block=False),
+        batch_size=8,
+        reuse=reuse,
+        progress=lambda d, t, w: calls.append((d, t, w)),
+    )
+    done, totals = [c[0] for c in calls], {c[1] for c in calls}
+    assert len(totals) == 1 and done == list(range(1, len(calls) + 1)) and done[-1] == totals.pop()
+    assert calls[0][2].startswith("batch 1/3") and calls[-1][2].startswith("batch 3/3")

@@ -7,7 +7,7 @@ block up close), ``predictions``, ``many`` (many images at once: compare, the pa
 7, specificity, saturation, PCA); ``style`` holds the shared look and :func:`projector`.
 """
 
-from .block import feature_maps, gate_bar, squeeze_vs_gate
+from .block import GATE_BANDS, feature_maps, gate_bar, squeeze_vs_gate
 from .distributions import distribution_figure
 from .heatmap import gate_heatmap
 from .many import (
@@ -38,6 +38,7 @@ from .style import (
 
 __all__ = [
     "GATE_AXIS",
+    "GATE_BANDS",
     "GATE_COLORSCALE",
     "SQUEEZE_AXIS",
     "channel_dtick",

@@ -7,12 +7,14 @@ from typing import Optional, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from ..analysis.stats import channel_order, check_image, normalise_sort
 from ..engine.capture import Capture
 from .style import (
     FONT_SIZE,
     GATE_AXIS,
+    GATE_COLORSCALE,
     SQUEEZE_AXIS,
     channel_dtick,
     gate_colorbar,
@@ -21,9 +23,12 @@ from .style import (
     sort_axis_title,
 )
 
-__all__ = ["BAR_ZOOM_CHANNELS", "TINY_MAP_PX", "feature_maps", "gate_bar", "squeeze_vs_gate"]
+__all__ = ["BAR_ZOOM_CHANNELS", "GATE_BANDS", "TINY_MAP_PX", "feature_maps", "gate_bar", "squeeze_vs_gate"]
 
 BAR_ZOOM_CHANNELS = 512  # wider blocks get a range slider; the first view shows this many channels
+#: Wider blocks draw their bars as this many filled outlines, one per colour band of s (see
+#: :func:`_gate_bands`).
+GATE_BANDS = 10
 TINY_MAP_PX = 4  # maps this small (or smaller) are called tiny in the title and print their values
 
 
@@ -49,19 +54,25 @@ def gate_bar(
     z = cap.squeeze[block][i]
     order = channel_order(s, sort)
     rank_line = "rank %{x}<br>" if normalise_sort(sort) != "natural" else ""
-    fig = go.Figure(
-        go.Bar(
-            x=np.arange(s.size),
-            y=s[order],
-            customdata=np.stack([order, z[order]], axis=1),
-            # Colour repeats the bar height on the heatmap's scale (no colour bar: y already says it).
-            marker=dict(color=s[order], line_width=0, showscale=False, **gate_colorbar()),
-            hovertemplate=(
-                f"<b>{info.label}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
-                "s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
-            ),
-        )
+    hover = (
+        f"<b>{info.label}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
+        "s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
     )
+    x, y, customdata = np.arange(s.size), s[order], np.stack([order, z[order]], axis=1)
+    zoomable = s.size > BAR_ZOOM_CHANNELS
+    if zoomable:
+        fig = go.Figure(_gate_bands(x, y, customdata, hover))
+    else:
+        fig = go.Figure(
+            go.Bar(
+                x=x,
+                y=y,
+                customdata=customdata,
+                # Colour repeats the bar height on the heatmap's scale (no colour bar: y already says it).
+                marker=dict(color=y, line_width=0, showscale=False, **gate_colorbar()),
+                hovertemplate=hover,
+            )
+        )
     mean = float(np.mean(s, dtype=np.float64))
     fig.add_hline(
         y=mean,
@@ -71,7 +82,6 @@ def gate_bar(
         annotation_position="top right",
         annotation_bgcolor="rgba(255,255,255,0.8)",
     )
-    zoomable = s.size > BAR_ZOOM_CHANNELS
     subtitle = f"<sup>{s.size} channels · {image_label(i, image_name)}</sup>"
     if zoomable:
         what = "ranks" if rank_line else "channels"
@@ -97,6 +107,64 @@ def gate_bar(
     )
 
 
+def _gate_bands(x: np.ndarray, y: np.ndarray, customdata: np.ndarray, hover: str) -> list[go.Scatter]:
+    """The bars of a wide block, light enough to draw fast: one filled outline per colour band.
+
+    2048 bars are 2048 SVG shapes, and the range slider draws them all a second time: 3–4 s in
+    Chromium for SE-ResNet-50's last block. Touching bars are a step outline filled down to 0, so
+    each band of :data:`GATE_BANDS` equal steps of s gets one such outline over its runs of
+    consecutive channels (:func:`_band_outline`), coloured at the band's centre on the gate
+    scale — the same picture in ten paths. Hover comes from one invisible line over all channels,
+    first in the list (the outlines skip hover).
+    """
+    edges = np.linspace(0.0, 1.0, GATE_BANDS + 1)
+    colours = sample_colorscale(GATE_COLORSCALE, list((edges[:-1] + edges[1:]) / 2))
+    band = np.clip((y * GATE_BANDS).astype(int), 0, GATE_BANDS - 1)
+    traces = [
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines",
+            line=dict(width=0, color="rgba(0,0,0,0)"),
+            customdata=customdata,
+            hovertemplate=hover,
+            showlegend=False,
+            name="gates",
+        )
+    ]
+    for k in np.unique(band):
+        bx, by = _band_outline(x, y, band == k)
+        traces.append(
+            go.Scatter(
+                x=bx,
+                y=by,
+                mode="lines",
+                line=dict(width=0, shape="hv"),
+                fill="toself",
+                fillcolor=colours[k],
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"s in [{edges[k]:.1f}, {edges[k + 1]:.1f}]",
+            )
+        )
+    return traces
+
+
+def _band_outline(x: np.ndarray, y: np.ndarray, inside: np.ndarray) -> tuple[list, list]:
+    """Closed step outlines (for ``line_shape="hv"``, ``fill="toself"``) of the bars ``inside``:
+    one polygon per run of consecutive channels, runs separated by a gap (None)."""
+    idx = np.flatnonzero(inside)
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if idx.size else []
+    xs: list = []
+    ys: list = []
+    for run in runs:
+        left = float(x[run[0]]) - 0.5
+        # Up at the left edge, across the tops (each top from its left edge), down at the right edge.
+        xs += [left, left, *(x[run[1:]] - 0.5).tolist(), float(x[run[-1]]) + 0.5, left, None]
+        ys += [0.0, *y[run].tolist(), 0.0, 0.0, None]
+    return xs, ys
+
+
 # ---------------------------------------------------------------------------------------------
 # Squeeze against gate
 
@@ -106,7 +174,8 @@ def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Option
 
     Shows how far the excitation is a simple function of the channel's own mean activation (a
     monotone curve) or mixes information across channels (a cloud). Markers are coloured by s
-    on the fixed 0…1 gate scale; hover shows the channel index, z and s.
+    on the fixed 0…1 gate scale (one colour above :data:`BAR_ZOOM_CHANNELS` channels, see
+    :func:`_scatter_marker`); hover shows the channel index, z and s.
     """
     i = check_image(cap, image)
     info = cap.block(block)
@@ -118,14 +187,7 @@ def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Option
             y=s,
             mode="markers",
             customdata=np.arange(s.size),
-            marker=dict(
-                size=7 if s.size <= 512 else 5,
-                color=s,
-                opacity=0.8,
-                line=dict(width=0),
-                showscale=False,
-                **gate_colorbar(),
-            ),
+            marker=_scatter_marker(s),
             hovertemplate=(
                 f"<b>{info.label}</b><br>channel %{{customdata:d}}<br>"
                 "z = %{x:.3f}<br>s = %{y:.3f}<extra></extra>"
@@ -140,6 +202,14 @@ def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Option
         height=480,
         margin=dict(l=10, r=10, t=80, b=60),
     )
+
+
+def _scatter_marker(s: np.ndarray) -> dict:
+    """Markers of the z-against-s scatter. Their colour repeats y (the gate), so a wide block
+    draws them in one colour: a colour per point is what makes 2048 SVG markers slow to draw."""
+    if s.size > BAR_ZOOM_CHANNELS:
+        return dict(size=5, color="#3b528b", opacity=0.6, line=dict(width=0))
+    return dict(size=7, color=s, opacity=0.8, line=dict(width=0), showscale=False, **gate_colorbar())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,7 +347,7 @@ def feature_maps(
     per_row = pairs_per_row(len(chans))
     columns, rows, row_px = _grid_domains(len(chans), per_row)
     plot_px = rows * row_px
-    axes_layout: dict = {}
+    axes: dict = {}
     traces, notes = [], []
     for n, c in enumerate(chans):
         r, p = divmod(n, per_row)
@@ -286,16 +356,16 @@ def feature_maps(
         for side, (maps, what, head) in enumerate(((u, "u_c", "before SE"), (out, "s_c · u_c", "after SE"))):
             k = 2 * n + side + 1
             x_domain = columns[2 * p + side]
-            trace, axes = _map_panel(
+            trace, panel_axes = _map_panel(
                 maps[c], f"channel {c} · {what}", "" if k == 1 else str(k), x_domain, y_domain, colour, tiny
             )
             traces.append(trace)
-            axes_layout.update(axes)
+            axes.update(panel_axes)
             notes.append(_note(head, sum(x_domain) / 2, y_domain[1]))
         pair = columns[2 * p][0], columns[2 * p + 1][1]
         notes.append(_note(f"<b>channel {c}</b> · s_c = {s[c]:.3f}", sum(pair) / 2, y_domain[1], shift=18))
     fig = go.Figure(traces)
-    fig.update_layout(**axes_layout)
+    fig.update_layout(**axes)
     title = (
         f"Feature maps of {info.label} before and after SE<br>"
         f"<sup>{map_size_note(h, w)} · {image_label(i, image_name)}</sup><br>"

@@ -18,6 +18,8 @@ from plotly.subplots import make_subplots
 from .style import FONT_SIZE, GROUP_COLOURS, gate_colorbar, layout
 
 __all__ = [
+    "ACCURACY_AXIS",
+    "AGREEMENT_AXIS",
     "ablation_chart",
     "map_grid",
     "reduce_bars",
@@ -132,46 +134,67 @@ def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = 
 # Set-level ablation
 
 
-def ablation_chart(table: pd.DataFrame) -> go.Figure:
-    """Top-1 agreement with the unmodified network (and accuracy, where labels exist) per condition.
+AGREEMENT_AXIS = "images (%): same top-1 as the unedited network"
+ACCURACY_AXIS = AGREEMENT_AXIS + ", or correct top-1"
 
-    ``table`` is ``SetAblationResult.table()``; conditions are rows, in percent.
+
+def ablation_chart(table: pd.DataFrame, num_images: Optional[int] = None) -> go.Figure:
+    """Top-1 agreement with the unedited network (and accuracy, where labels exist) per condition.
+
+    ``table`` is ``SetAblationResult.table()``; conditions are rows, in percent. Agreement is
+    the share of images whose top-1 class stays the one the unedited network gave; it is 100 %
+    by definition for the unedited row. When every condition keeps every top-1 (a robust
+    network on easy images) the bars all reach 100 %, and the subtitle says so and points to the
+    mean change in log-probability, which still moves.
     """
     rows = table.iloc[::-1]
+    labelled = bool(rows["accuracy"].notna().any())
     fig = go.Figure(
         go.Bar(
             y=rows["condition"],
             x=rows["top1_agreement"] * 100.0,
             orientation="h",
-            name="top-1 agreement",
+            name="same top-1 as the unedited network",
             marker_color="#3b528b",
             text=[f"{v * 100:.1f} %" for v in rows["top1_agreement"]],
             textposition="outside",
-            hovertemplate="<b>%{y}</b><br>top-1 unchanged for %{x:.1f} % of images<extra></extra>",
+            hovertemplate="<b>%{y}</b><br>top-1 unchanged for %{x:.1f} % of the images<extra></extra>",
         )
     )
-    if rows["accuracy"].notna().any():
+    if labelled:
         fig.add_trace(
             go.Bar(
                 y=rows["condition"],
                 x=rows["accuracy"] * 100.0,
                 orientation="h",
-                name="top-1 accuracy",
+                name="top-1 accuracy (labelled images)",
                 marker_color="#5ec962",
                 text=[f"{v * 100:.1f} %" for v in rows["accuracy"]],
                 textposition="outside",
                 hovertemplate="<b>%{y}</b><br>top-1 accuracy %{x:.1f} %<extra></extra>",
             )
         )
-    fig.update_xaxes(title_text="images (%)", range=[0, 118])
+    fig.update_xaxes(title_text=ACCURACY_AXIS if labelled else AGREEMENT_AXIS, range=[0, 118])
     fig.update_yaxes(title_text="condition (blocks neutralised, s = 1)")
+    over = f" over {num_images} images" if num_images else " over a set of images"
+    what = "blue: images whose top-1 class stays the unedited network's" + (
+        " · green: correct top-1 (labels)" if labelled else " · no labels, so no accuracy"
+    )
+    sub = f"<br><sup>{what}</sup>"
+    if (table["top1_agreement"] >= 1.0).all():
+        sub += (
+            "<br><sup>every condition keeps every image's top-1: this network does not need these "
+            "gates to decide here; the mean Δ log p in the table still shows how much they help</sup>"
+        )
+    height = 170 + 34 * len(rows) * (1 + labelled)
     return layout(
         fig,
-        "Knocking out SE blocks over a set of images",
-        height=140 + 34 * len(rows) * (1 + rows["accuracy"].notna().any()),
+        "Knocking out SE blocks" + over + sub,
+        height=height,
         barmode="group",
-        legend=dict(orientation="h", y=-0.08),
-        margin=dict(l=10, r=30, t=60, b=90),
+        # Below the axis title: 60 px under the plot area (110 + 90 px of margins).
+        legend=dict(orientation="h", yanchor="top", y=-60 / max(height - 200, 100)),
+        margin=dict(l=10, r=30, t=110, b=90),
     )
 
 
@@ -185,18 +208,24 @@ def map_grid(
     title: str,
     values: Optional[Sequence[float]] = None,
     value_name: str = "",
+    per_row: int = 4,
 ) -> go.Figure:
-    """A row of feature maps (k, H, W) on one shared colour scale, titled by channel (and a value).
+    """Feature maps (k, H, W) on one shared colour scale, titled by channel (and a value), at most
+    ``per_row`` side by side (2 on a projector: four maps in a row are ~110 px wide there).
 
     ``values`` (one per map) are printed in the panel titles, e.g. the squeeze ``z_c`` or gate
     ``s_c`` of the channel, so the picture and its number sit together.
     """
     k = len(channels)
+    cols = max(1, min(per_row, k))
+    rows = -(-k // cols)
     titles = [
         f"channel {c}" + (f"<br>{value_name} = {values[i]:.3f}" if values is not None else "")
         for i, c in enumerate(channels)
     ]
-    fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.03)
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03, vertical_spacing=0.12 / rows
+    )
     lo, hi = float(np.min(maps)), float(np.max(maps))
     if lo < 0:
         m = max(abs(lo), abs(hi)) or 1.0
@@ -210,8 +239,8 @@ def map_grid(
                 coloraxis="coloraxis",
                 hovertemplate="row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>",
             ),
-            row=1,
-            col=i + 1,
+            row=i // cols + 1,
+            col=i % cols + 1,
         )
         suffix = "" if i == 0 else str(i + 1)
         fig.layout[f"yaxis{suffix}"].update(
@@ -222,7 +251,8 @@ def map_grid(
     layout(
         fig,
         f"{title}<br><sup>{h}×{w} px each, one shared colour scale</sup>",
-        height=360,
+        # One row of four is 230 px of maps; a row of two, twice as wide, twice as tall.
+        height=130 + rows * int(230 * 4 / cols),
         coloraxis=dict(
             colorscale=scale,
             cmin=zmin,

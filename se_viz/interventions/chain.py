@@ -215,14 +215,24 @@ class PrefixRunner:
         return x.detach().float()
 
     def plan(
-        self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64
+        self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64, rows: Optional[int] = None
     ) -> list[list[tuple[tuple[int, bool], int]]]:
         """Groups of ``((restart step, inside the unit?), set index)`` that :meth:`run_many` runs
         together, ordered by restart point; empty edit sets are left out (they are the baseline).
+
+        ``rows`` (default: this runner's batch size) plans for a batch of another size: where a
+        set restarts depends only on the model, so one runner can plan every batch of a data set.
         """
         todo = sorted((self._start(list(edits)), s) for s, edits in enumerate(edit_sets) if edits)
-        per_group = max(1, int(max_rows) // max(self.logits.shape[0], 1))
+        n = self.logits.shape[0] if rows is None else rows
+        per_group = max(1, int(max_rows) // max(n, 1))
         return [todo[g : g + per_group] for g in range(0, len(todo), per_group)]
+
+    def planned_steps(
+        self, edit_sets: Sequence[Mapping[str, GateEdit]], max_rows: int = 64, rows: Optional[int] = None
+    ) -> int:
+        """How many chain steps :meth:`run_many` takes for these sets (calls of its ``on_step``)."""
+        return sum(len(self.steps) - group[0][0][0] for group in self.plan(edit_sets, max_rows, rows))
 
     def run_many(
         self,

@@ -24,7 +24,7 @@ from torch import nn
 
 from ..engine.blocks import BlockInfo, find_se_blocks
 from .edits import neutralise
-from .sweep import Progress, log_softmax, run_edit_sets
+from .sweep import Progress, log_softmax, planned_passes, run_edit_sets
 
 __all__ = ["AblationCondition", "SetAblationResult", "ablate_over_images", "ablation_conditions"]
 
@@ -169,13 +169,19 @@ def ablate_over_images(
     edit = neutralise()
     edit_sets = [{n: edit for n in c.blocks} for c in conditions]
     chunks = _batches(images, batch_size)
-    total = len(chunks) * (len(conditions) + 1)
+    # Each batch reports its own steps; the bar spans all batches, so it needs every batch's count.
+    per_chunk = (
+        planned_passes(model, chunks[0], edit_sets, [c.shape[0] for c in chunks], blocks=blocks, reuse=reuse)
+        if progress and chunks
+        else [0] * len(chunks)
+    )
+    offsets, total = np.cumsum([0, *per_chunk])[:-1], int(sum(per_chunk))
     base_logits, cond_logits, reused = [], [], True
     for j, chunk in enumerate(chunks):
 
         def step(done: int, _total: int, what: str, j: int = j) -> None:
             if progress:
-                progress(j * (len(conditions) + 1) + done, total, f"batch {j + 1}/{len(chunks)}: {what}")
+                progress(int(offsets[j]) + done, total, f"batch {j + 1}/{len(chunks)}: {what}")
 
         base, logits, used = run_edit_sets(
             model,

@@ -34,6 +34,7 @@ __all__ = [
     "SweepResult",
     "knock_out_sweep",
     "log_softmax",
+    "planned_passes",
     "run_edit_sets",
     "sweep_flop_limit",
 ]
@@ -77,8 +78,7 @@ def run_edit_sets(
         runner = PrefixRunner(model, steps, blocks, batch)
         base = runner.logits.numpy()
         # The sets run as growing batches down the chain: progress counts the chain's steps.
-        plan = runner.plan(edit_sets, max_rows)
-        total = 1 + sum(len(runner.steps) - group[0][0][0] for group in plan)
+        total = 1 + runner.planned_steps(edit_sets, max_rows)
         done = [1]
         if progress:
             progress(1, total, "unmodified pass")
@@ -100,6 +100,30 @@ def run_edit_sets(
     k = base.shape[1]
     stacked = np.stack(out) if out else np.zeros((0, base.shape[0], k), dtype=np.float32)
     return base.astype(np.float32), stacked.astype(np.float32), steps is not None
+
+
+def planned_passes(
+    model: nn.Module,
+    probe: torch.Tensor,
+    edit_sets: Sequence[Mapping[str, GateEdit]],
+    batch_sizes: Sequence[int],
+    *,
+    blocks: Optional[Sequence[BlockInfo]] = None,
+    reuse: bool = True,
+    max_rows: int = 64,
+) -> list[int]:
+    """The ``total`` that :func:`run_edit_sets` reports to ``progress`` for each batch size.
+
+    Counted, not guessed: with a decomposable trunk a runner on ``probe`` (one image is enough;
+    where a set restarts depends only on the model) plans every batch size; otherwise each batch
+    is one pass per edit set plus the unmodified one.
+    """
+    steps = trunk_chain(model) if reuse else None
+    if steps is None:
+        return [len(edit_sets) + 1 for _ in batch_sizes]
+    blocks = list(blocks) if blocks is not None else find_se_blocks(model)
+    runner = PrefixRunner(model, steps, blocks, probe[:1])
+    return [1 + runner.planned_steps(edit_sets, max_rows, rows=n) for n in batch_sizes]
 
 
 @dataclass

@@ -142,23 +142,31 @@ def main() -> None:
         _main()
 
 
+TITLE = "se_viz — what Squeeze-and-Excitation blocks do"
+
+
 def _main() -> None:
     apply_display_settings()
-    st.title("se_viz — what Squeeze-and-Excitation blocks do")
+    header = st.container()  # the title and the intro, or one line once there are results
     inputs = sidebar.inputs_ui(VIEWS)
     model = inputs.model
-    welcome.render_intro(has_images=bool(inputs.images) or inputs.dataset is not None)
     if inputs.dataset is not None:
+        with header:
+            st.title(TITLE)
+            welcome.render_intro(has_images=True)
         with friendly_errors("gate dataset"):
             dataset_view.render_dataset(inputs.dataset, model.lm)
         return
-    welcome.render_model_notes(model)
     gallery = all_samples()
     decoded = _decode(inputs.images)
-    if not decoded:
-        welcome.render_empty_state(model, gallery)
-        return
-    if model.lm is None:
+    if not decoded or model.lm is None:
+        with header:
+            st.title(TITLE)
+            welcome.render_intro(has_images=bool(inputs.images))
+            welcome.render_model_notes(model)
+        if not decoded:
+            welcome.render_empty_state(model, gallery)
+            return
         st.info("Your images are ready; pick a model that loads (see above) to analyse them.")
         cols = st.columns(min(len(decoded), 6))
         for i, (item, thumb) in enumerate(decoded):
@@ -167,8 +175,20 @@ def _main() -> None:
 
     names = [item.name for item, _ in decoded]
     detail = state.follow_images(names)
+    row = header.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.markdown(f"**{TITLE.split(' — ')[0]}**", width="content")
     if len(names) > 1:
-        detail = st.selectbox(picker_label(), names, key=state.DETAIL)
+        detail = row.selectbox(
+            picker_label(),
+            names,
+            key=state.DETAIL,
+            label_visibility="collapsed",
+            width=300,
+            help=picker_label(),
+        )
+    if not model.lm.pretrained:  # the banner moves into the notes; the warning stays in sight
+        row.badge("untrained: random weights", icon=":material/warning:", color="orange")
+    notes = row.popover("About and notes", icon=":material/info:", width="content")
     fit = state.fit()
     analysed = _analyse(decoded, model, detail, fit)
     if not analysed:
@@ -176,11 +196,15 @@ def _main() -> None:
         return
     state.mark_intro_seen()
     current = next((a for a in analysed if a.name == detail), analysed[0])
-    for notice in current.notices:
-        st.info(f"**{current.name}:** {notice}", icon=":material/crop:")
+    # Everything that used to sit above the tabs (about 500 px on a projector) is one click away.
+    with notes:
+        welcome.render_model_notes(model)
+        for notice in current.notices:
+            st.info(f"**{current.name}:** {notice}", icon=":material/crop:")
+        welcome.render_mini_hint(model.lm, [a.name for a in analysed], gallery)
+        welcome.render_intro(has_images=True)
 
     lm = model.lm
-    welcome.render_mini_hint(lm, [a.name for a in analysed], gallery)
     stacked = Capture.concat([a.cap for a in analysed])
     names = [a.name for a in analysed]
     tabs = st.tabs(VIEWS, key=state.VIEW, on_change="rerun")
@@ -208,14 +232,21 @@ def _render_classes(
     analysed: list[Analysed], stacked: Capture, names: list[str], model: sidebar.ModelState
 ) -> None:
     """The class views on the user's images, or on the offline demonstration's generated set."""
-    made = many_views.render_demo_button(model.lm)
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")  # one line of controls
+    with row:
+        made = many_views.render_demo_button(model.lm)
     if made is not None:
         state.keep_demo_set(model.choice.key, made)
     demo = state.demo_set(model.choice.key)
     sources = ["your images"] + ([state.DEMO_SOURCE] if demo is not None else [])
     source = (
-        st.segmented_control(
-            "Images for the class views", sources, key=state.CLASS_SOURCE, default=sources[-1], required=True
+        row.segmented_control(
+            "Images for the class views",
+            sources,
+            key=state.CLASS_SOURCE,
+            default=sources[-1],
+            required=True,
+            label_visibility="collapsed",  # beside the demonstration's button, the options say it
         )
         or sources[0]
     )

@@ -20,15 +20,27 @@ log = logging.getLogger(__name__)
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 # Room for content on a 1024-px projector: Streamlit's default page padding (6rem top, 5rem sides)
 # and its 2.75rem title leave a narrow column and push the first chart below the fold.
+# The tab strip wraps onto a second line instead of scrolling sideways (a scrolled strip can hide
+# the selected tab); the sliding underline, placed for one line, gives way to a border on the tab.
 PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding: 2.5rem 1.5rem 4rem 1.5rem; }
 h1 { font-size: 2rem !important; padding-top: 0 !important; }
+[data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.25rem; overflow-x: visible; }
+[data-testid="stTabs"] [data-baseweb="tab-highlight"] { display: none; }
+[data-testid="stTabs"] [role="tab"][aria-selected="true"] { box-shadow: inset 0 -3px 0 currentColor; }
 </style>"""
-# Projector mode: every rem-based size in Streamlit grows with the root font size; captions,
-# normally grey, turn black for contrast on a washed-out screen.
+# Projector mode: every rem-based size in Streamlit grows with the root font size (21 px: captions,
+# at 0.875rem, stay above 18 px; inline code, at 0.75em, is lifted to 18 px); captions, normally
+# grey, turn black for contrast on a washed-out screen. The page's top padding and the gaps
+# between elements shrink, so the first chart of a view starts above the fold at 768 px.
 PROJECTOR_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000 !important; }
+[data-testid="stApp"] code { font-size: max(18px, 0.85em); }
+[data-testid="stMainBlockContainer"] { padding-top: 0.5rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+[data-testid="stTabs"] [role="tablist"] { column-gap: 0.9rem; row-gap: 0; }
+[data-testid="stTabs"] [role="tab"] { height: 2.1rem; }
 </style>"""
 
 

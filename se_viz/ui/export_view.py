@@ -9,6 +9,12 @@ from se_viz import Capture, LoadedModel, analysis, export, figures
 
 from .common import slug, styled
 
+# A download click must not rerun the script: a rerun re-registers every deferred file under a new
+# id, so a second button clicked while it runs asked for an id that was gone ("Deferred file …
+# not found") and its file was lost, sometimes leaving the button spinning. With "ignore" each
+# button keeps its file id until the user changes something on the page.
+NO_RERUN = "ignore"
+
 
 def _report_figures(cap: Capture, image_name: str) -> list:
     block = cap.block_names[-1]
@@ -48,6 +54,7 @@ def render_export(
     row.download_button(
         "Capture as CSV",
         icon=":material/download:",
+        on_click=NO_RERUN,
         type="primary",
         key="dl_csv",
         data=lambda: export.capture_csv(all_caps, names, manifest=manifest),
@@ -57,6 +64,7 @@ def render_export(
     row.download_button(
         "Capture as NPZ (NumPy)",
         icon=":material/download:",
+        on_click=NO_RERUN,
         key="dl_npz",
         data=lambda: export.capture_npz(cap, [image_name], manifest=manifest, maps_block=maps_block),
         file_name=f"se_capture_{slug(image_name)}_{stem}.npz",
@@ -73,6 +81,7 @@ def render_export(
     row.download_button(
         "Summary as CSV",
         icon=":material/download:",
+        on_click=NO_RERUN,
         key="dl_summary",
         data=lambda: export.summary_csv(summary, manifest=manifest),
         file_name=f"se_summary_{slug(image_name)}_{stem}.csv",
@@ -81,6 +90,7 @@ def render_export(
     row.download_button(
         "Charts as one HTML report",
         icon=":material/download:",
+        on_click=NO_RERUN,
         key="dl_report",
         data=lambda: export.figures_html(
             [(t, styled(f)) for t, f in _report_figures(cap, image_name)],

@@ -16,6 +16,7 @@ import re
 from typing import Callable, Optional, Sequence
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 from PIL import Image
 
@@ -41,11 +42,18 @@ EDIT_KINDS = [
 ]
 
 
-def _progress_bar(text: str) -> Callable[[int, int, str], None]:
-    bar = st.progress(0.0, text=text)
+def progress_text(text: str, done: int, total: int, what: str) -> tuple[float, str]:
+    """The bar's fraction and line for ``done`` of ``total`` steps. The library counts its steps
+    exactly, so ``done`` never passes ``total``; the clamp only keeps a bad caller's bar drawable."""
+    done = max(0, min(done, total))
+    return done / max(total, 1), f"{text} — step {done} of {total}: {what}"
+
+
+def _progress_bar(slot, text: str) -> Callable[[int, int, str], None]:
+    bar = slot.progress(0.0, text=text)
 
     def update(done: int, total: int, what: str) -> None:
-        bar.progress(min(1.0, done / max(total, 1)), text=f"{text} — {done}/{total}: {what}")
+        bar.progress(*progress_text(text, done, total, what))
 
     return update
 
@@ -64,7 +72,11 @@ def _run_on_click(
         return held
     if not st.button(label, type="primary", key=button_key, icon=":material/play_arrow:"):
         return None
-    return result_store().get(key, lambda: compute(_progress_bar(what)))
+    slot = st.empty()  # the bar lives here and goes when the result is in
+    try:
+        return result_store().get(key, lambda: compute(_progress_bar(slot, what)))
+    finally:
+        slot.empty()
 
 
 def _big(text: str, projector: bool) -> None:
@@ -82,6 +94,41 @@ def _big(text: str, projector: bool) -> None:
 
 def _latex(expr: str, projector: bool) -> None:
     st.latex((r"\Large " if projector else "") + expr)
+
+
+#: The sweep table's columns in words and units (``SweepResult.to_frame``; Δ p shown in points).
+SWEEP_COLUMNS = {
+    "block": st.column_config.TextColumn("SE block neutralised (s = 1)"),
+    "stage": st.column_config.TextColumn("stage"),
+    "channels": st.column_config.NumberColumn("channels", format="%d"),
+    "delta_logprob": st.column_config.NumberColumn("Δ log p of the predicted class (nats)", format="%+.4f"),
+    "delta_prob": st.column_config.NumberColumn(
+        "Δ p of the predicted class (percentage points)", format="%+.2f"
+    ),
+    "new_top1": st.column_config.TextColumn("top-1 class with the block neutralised"),
+    "prediction_changed": st.column_config.CheckboxColumn("top-1 changed"),
+}
+#: The stage ablation's columns (``SetAblationResult.table``; shares shown in percent).
+ABLATION_COLUMNS = {
+    "condition": st.column_config.TextColumn("condition"),
+    "kind": st.column_config.TextColumn("kind of knock-out"),
+    "stage": st.column_config.TextColumn("stage"),
+    "blocks": st.column_config.NumberColumn("SE blocks neutralised", format="%d"),
+    "top1_agreement": st.column_config.NumberColumn(
+        "same top-1 as the unedited network (% of images)", format="%.1f"
+    ),
+    "mean_delta_logprob": st.column_config.NumberColumn(
+        "mean Δ log p of the unedited top-1 (nats)", format="%+.4f"
+    ),
+    "accuracy": st.column_config.NumberColumn("top-1 accuracy (%)", format="%.1f"),
+    "top5_accuracy": st.column_config.NumberColumn("top-5 accuracy (%)", format="%.1f"),
+}
+NO_STAGE = "An empty stage: this model's blocks have no paper stage number (not a ResNet-style network)."
+
+
+def _stage_text(stages) -> list[str]:
+    """Stage numbers as text, empty where there is none (a table cell must never read "None")."""
+    return ["" if pd.isna(v) else str(int(v)) for v in stages]
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,7 +177,8 @@ def render_intervene(
         )
         labels = {b.name: b.label for b in lm.blocks}
         names = [b.name for b in lm.blocks]
-        block = st.selectbox(
+        left, right = st.columns(2)  # the block and the edit side by side: the chart stays in view
+        block = left.selectbox(
             "SE block",
             names,
             index=len(names) - 1,
@@ -138,7 +186,8 @@ def render_intervene(
             format_func=lambda n: labels.get(n, n),
         )
         info = next(b for b in lm.blocks if b.name == block)
-        edit, _ = _edit_from_widgets(block, group, info.channels)
+        with right:
+            edit, _ = _edit_from_widgets(block, group, info.channels)
         if edit is None:
             return
         key = image.key("intervene", block, edit)
@@ -205,15 +254,14 @@ def render_sweep(lm: LoadedModel, image: NetworkInput, image_name: str) -> None:
             )
         )
         st.dataframe(
-            frame,
+            frame.assign(delta_prob=frame["delta_prob"] * 100.0, stage=_stage_text(frame["stage"])),
             hide_index=True,
             width="stretch",
             key="iv_sweep_table",
-            column_config={
-                "delta_logprob": st.column_config.NumberColumn("Δ log p", format="%.4f"),
-                "delta_prob": st.column_config.NumberColumn("Δ p (0–1)", format="%.4f"),
-            },
+            column_config=SWEEP_COLUMNS,
         )
+        if frame["stage"].isna().any():
+            st.caption(NO_STAGE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,16 +341,19 @@ def render_set_ablation(
         if res is None:
             return
         table = res.table()
-        chart(fig_iv.ablation_chart(table), "iv_set_chart", "set_ablation")
+        chart(fig_iv.ablation_chart(table, res.num_images), "iv_set_chart", "set_ablation")
+        labelled = bool(table["accuracy"].notna().any())
+        shown = table.assign(
+            stage=_stage_text(table["stage"]),
+            **{c: table[c] * 100.0 for c in ("top1_agreement", "accuracy", "top5_accuracy")},
+        ).drop(columns=[] if labelled else ["accuracy", "top5_accuracy"])
         st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            key="iv_set_table",
-            column_config={
-                c: st.column_config.NumberColumn(c, format="%.3f")
-                for c in ("top1_agreement", "accuracy", "top5_accuracy", "mean_delta_logprob")
-            },
+            shown, hide_index=True, width="stretch", key="iv_set_table", column_config=ABLATION_COLUMNS
+        )
+        st.caption(
+            ("" if labelled else "No labels for these images, so no accuracy columns. ")
+            + "The stage is empty where a condition is not about one stage (the unedited network, "
+            "no SE, or a model without paper stage numbers)."
         )
         st.caption(
             "Paper (ImageNet, networks *retrained* per setting, top-1 error): SE in stage 2 only "
@@ -379,7 +430,9 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
             )
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)
         chart(
-            fig_iv.map_grid(walk.u[chans], chans, f"Input maps u_c of {info.name}"),
+            fig_iv.map_grid(
+                walk.u[chans], chans, f"Input maps u_c of {info.name}", per_row=2 if projector else 4
+            ),
             "iv_teach_u",
             f"walk_{block}_u",
         )

@@ -19,22 +19,10 @@ from pathlib import Path
 
 import pytest
 
+# One list of browser flags for the tests and the browser benchmark.
+from se_viz.bench_browser import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("SE_VIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    # Many tabs at once: background tabs are otherwise throttled (20 tabs: 24 s → 4 s).
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-]
 SERVER_START_SECONDS = 120
 
 
@@ -102,7 +90,10 @@ class StreamlitServer:
                         return
             except OSError:
                 pass
-            time.sleep(0.3)
+            try:  # the pause between polls also notices a server that exits
+                self.proc.wait(timeout=0.3)
+            except subprocess.TimeoutExpired:
+                pass
         raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s:\n{self.log()}")
 
     def log(self) -> str:

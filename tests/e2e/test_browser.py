@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
+
+from se_viz.bench_browser import click_and_settle, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +54,8 @@ def _open(browser, url: str, viewport=VIEWPORT):
 
 
 def _idle(page) -> None:
-    """Wait until the script run has finished (Streamlit's 'Running…' widget is gone)."""
-    time.sleep(0.5)
-    page.wait_for_function(
-        "() => { const w = document.querySelector('[data-testid=stStatusWidget]');"
-        " return !w || !/Running/.test(w.innerText); }",
-        timeout=TIMEOUT_MS,
-    )
-    time.sleep(0.3)
+    """Wait until the page shows the finished run: drawn, loaded, painted (no fixed sleep)."""
+    settle(page, timeout_ms=TIMEOUT_MS)
 
 
 def _images_loaded(page) -> None:
@@ -80,7 +75,7 @@ def _shot(page, path: Path, max_height: int = 3200) -> None:
     )
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": max(900, min(int(height), max_height))})
-    time.sleep(1.0)  # let Plotly relayout to the new size
+    settle(page)  # Plotly relayouts to the new size
     page.screenshot(path=str(path))
 
 
@@ -91,8 +86,9 @@ def _no_exception(page) -> None:
 
 
 def _tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-    _idle(page)
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.get_attribute("aria-selected") != "true":
+        click_and_settle(page, tab, timeout_ms=TIMEOUT_MS)
 
 
 def _wait_plots(page, n: int = 1) -> None:
@@ -100,7 +96,7 @@ def _wait_plots(page, n: int = 1) -> None:
         f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {n}",
         timeout=TIMEOUT_MS,
     )
-    time.sleep(1.0)  # let Plotly finish drawing before a screenshot
+    settle(page, timeout_ms=TIMEOUT_MS)  # every chart drawn before a screenshot
 
 
 def test_upload_photo_shows_predictions_and_heatmap(browser, r50_server, tmp_path, shots_dir):
@@ -223,8 +219,7 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
             if tab == "Block drill-down":
                 # An early block: its maps are large enough to see the recalibration.
                 page.get_by_test_id("stSelectbox").filter(has_text="SE block").click()
-                page.get_by_role("option", name=re.compile(r"^SE_3_1")).click()
-                _idle(page)
+                click_and_settle(page, page.get_by_role("option", name=re.compile(r"^SE_3_1")))
                 _wait_plots(page, 3)
             _no_exception(page)
             _shot(page, shots_dir / name)
@@ -264,73 +259,6 @@ def test_screenshots_of_the_main_views(browser, app_server, request, mini_env, t
         assert "2048 channels" in page.locator(".js-plotly-plot").first.inner_text()
         _no_exception(page)
         _shot(page, shots_dir / "heatmap_seresnet50_untrained.png", max_height=2200)
-    finally:
-        context.close()
-
-
-PROJECTOR_SIZES = [(1024, 768), (1280, 720)]
-VIEWS = [
-    "Predictions",
-    "Gate heatmap",
-    "Distributions",
-    "Block drill-down",
-    "Compare",
-    "Classes",
-    "Interventions",
-    "Teach one block",
-    "Channels",
-    "Export",
-]
-PLOTTED = {"Gate heatmap", "Distributions", "Block drill-down", "Compare", "Interventions", "Teach one block"}
-
-
-def _cut_equations(page) -> int:
-    """How many equations are wider than the column they sit in (KaTeX scrolls them sideways; a few
-    pixels of italic overhang do not count)."""
-    return page.evaluate(
-        "() => Array.from(document.querySelectorAll('.katex-display'))"
-        ".filter(e => e.offsetParent !== null && e.clientWidth > 0"
-        " && e.scrollWidth > e.clientWidth + 4).length"
-    )
-
-
-def _overflow(page) -> int:
-    """How many pixels the page is wider than the window (0: nothing sticks out to the right)."""
-    return page.evaluate(
-        "() => { const m = document.querySelector('[data-testid=stMain]') || document.body;"
-        " return Math.max(0, m.scrollWidth - m.clientWidth); }"
-    )
-
-
-@pytest.mark.parametrize("size", PROJECTOR_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_projector_sizes_every_view_fits(browser, mini_server, size, shots_dir):
-    """At a projector's 1024×768 and 1280×720, with projector mode on, every view fits the width.
-
-    The screenshots (one per view and size) are looked at by a person before a release.
-    """
-    width, height = size
-    context, page = _open(browser, mini_server.url, {"width": width, "height": height})
-    try:
-        page.get_by_text("Loaded").first.wait_for()
-        page.get_by_role("button", name=re.compile("Analyse the synthetic examples")).click()
-        page.get_by_text(re.compile(r"— top-1:")).first.wait_for()
-        _idle(page)
-        page.get_by_text("Projector mode").click()
-        _idle(page)
-        for view in VIEWS:
-            _tab(page, view)
-            if view in PLOTTED:
-                _wait_plots(page)
-            _no_exception(page)
-            assert _overflow(page) <= 1, f"{view} at {width}×{height} is wider than the window"
-            assert _cut_equations(page) == 0, f"{view} at {width}×{height}: an equation is cut off"
-            # The whole page at this width (the height grows to the content for the picture).
-            _shot(
-                page,
-                shots_dir / f"projector_{width}x{height}_{view.replace(' ', '_').lower()}.png",
-                max_height=6000,
-            )
-            page.set_viewport_size({"width": width, "height": height})
     finally:
         context.close()
 
