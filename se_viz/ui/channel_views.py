@@ -38,6 +38,7 @@ from se_viz.loading.images import load_image
 from . import many_views, state
 from .cache import ResultKey, batch_of, result_key, result_store
 from .common import chart, slug
+from .tables import readable
 
 __all__ = ["QUESTIONS", "render_channels", "render_dataset_atlas"]
 
@@ -257,7 +258,7 @@ def render_dataset_atlas(
             "The images are listed, not shown: they are not readable from this computer, or the "
             "dataset's model is not the one loaded (its feature maps need that model)."
         )
-        st.dataframe(pd.DataFrame([r.to_json() for r in rows]), hide_index=True)
+        st.dataframe(readable(pd.DataFrame([r.to_json() for r in rows])), hide_index=True)
     _purity(atlas)
     chart(
         fig_ch.atlas_histogram(atlas, block_label=labels[block]),

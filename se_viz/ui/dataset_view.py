@@ -40,6 +40,7 @@ from se_viz.figures.dataset import gate_histogram_figure
 
 from . import cache, channel_views, intervention_views, many_views, state
 from .common import chart, friendly_errors
+from .tables import readable
 
 MAX_ZIP_BYTES = 2 * 1024**3  # what an uploaded dataset may unpack to
 THUMB_PX = 128
@@ -306,7 +307,7 @@ def _render_summary(opened: OpenDataset) -> None:
     summary = opened.aggregates.summary()
     if (summary["paper_name"] == summary["block"]).all():  # a column that repeats another
         summary = summary.drop(columns=["paper_name"])
-    st.table(summary.style.format(precision=3, na_rep="—"), hide_index=True)
+    st.table(readable(summary).style.format(precision=3, na_rep="—"), hide_index=True)
     st.caption(
         "Per block over all images and channels: mean and std of the gates, fractions below "
         "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
@@ -507,7 +508,7 @@ def _render_errors(ds: GateDataset) -> None:
     if errors.empty:
         st.success("Every input file was read.")
     else:
-        st.table(errors, hide_index=True)
+        st.table(readable(errors), hide_index=True)
 
 
 __all__ = [

@@ -26,6 +26,7 @@ from se_viz.demo.gate_set import GateSet, demo_gate_set
 from se_viz.loading.choice import is_teaching
 
 from .common import chart
+from .tables import readable
 
 __all__ = ["GROUP_SOURCES", "render_classes", "render_compare", "render_compare_chosen", "render_demo_button"]
 
@@ -259,7 +260,7 @@ def _render_neighbours(
         [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()],
     )
     if not thumbs:
-        st.dataframe(near, hide_index=True)
+        st.dataframe(readable(near), hide_index=True)
     pca = A.gate_pca(vectors)
     _show(F.pca_figure(pca, groups, names, where=where, highlight=query), key="many_pca")
 

@@ -12,6 +12,7 @@ from se_viz.analysis import SORT_OPTIONS
 
 from . import cache, state
 from .common import chart, slug
+from .tables import readable
 
 SORTS = list(SORT_OPTIONS)
 SORT_HELP = "natural: channel index order · gate ↓: most up-weighted first · gate ↑: most suppressed first"
@@ -201,9 +202,9 @@ def render_drilldown(cap: Capture, image_name: str) -> None:
     up, down = analysis.top_channels(cap, block, image=0, k=k)
     t1, t2 = st.columns(2)
     t1.markdown(f"**Top {k} up-weighted channels** (highest s)")
-    t1.table(up, hide_index=True)
+    t1.table(readable(up), hide_index=True)
     t2.markdown(f"**Top {k} suppressed channels** (lowest s)")
-    t2.table(down, hide_index=True)
+    t2.table(readable(down), hide_index=True)
     channels = [int(c) for c in up["channel"]] + [int(c) for c in down["channel"]]
     view = cache.block_maps(cap, block)
     if block in view.maps_in:
