@@ -96,23 +96,26 @@ def _sources(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str)
 
 def render_channels(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """The Channels tab: pick a question, then its set and parameters."""
-    what = (
-        st.segmented_control(
-            "Question",
-            QUESTIONS,
-            key=state.CHANNELS_QUESTION,
-            # The drill-down's atlas button sets the question itself; a default as well would warn.
-            default=None if state.CHANNELS_QUESTION in st.session_state else QUESTIONS[0],
-            required=True,
+    # The question and (for the atlas) the demonstration's button share one line: on a projector
+    # the first chart must start above the fold.
+    top = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+    with top:
+        what = (
+            st.segmented_control(
+                "Question",
+                QUESTIONS,
+                key=state.CHANNELS_QUESTION,
+                # The drill-down's atlas button sets the question itself; a default as well would warn.
+                default=None if state.CHANNELS_QUESTION in st.session_state else QUESTIONS[0],
+                required=True,
+            )
+            or QUESTIONS[0]
         )
-        or QUESTIONS[0]
-    )
     if what == state.ATLAS_QUESTION:
-        made = (
-            many_views.render_demo_button(lm, key="channels_demo")
-            if state.demo_set(choice.key) is None
-            else None
-        )
+        made = None
+        if state.demo_set(choice.key) is None:
+            with top:
+                made = many_views.render_demo_button(lm, key="channels_demo")
         if made is not None:
             state.keep_demo_set(choice.key, made)
             st.session_state["atlas_source"] = DEMO  # the set just made is the one to look at
@@ -130,9 +133,8 @@ def render_channels(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fi
 def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """Top and bottom images of one channel with u_c laid over them, their class mix, the histogram."""
     st.caption(
-        "What opens this gate? The images of the set with the highest gate s_c (upper row) and the "
-        "lowest (lower row), each with the channel's feature map u_c — what the gate multiplies — "
-        "laid over what the network sees. Maps are recomputed for these images only."
+        "What opens this gate? Upper row: the images with the highest gate s_c; lower row: the lowest; "
+        "each with u_c, the map the gate multiplies, laid over it (recomputed for these images only)."
     )
     names = [b.name for b in lm.blocks]
     labels = {b.name: b.label for b in lm.blocks}
@@ -141,16 +143,16 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
     row = st.container(horizontal=True, gap="medium")
     with row:
         options = list(sources)
-        source = st.selectbox("Images", options, index=len(options) - 1, key="atlas_source", width=260)
+        source = st.selectbox("Images", options, index=len(options) - 1, key="atlas_source", width=190)
         block = st.selectbox(
-            "SE block", names, key=state.ATLAS_BLOCK, format_func=lambda n: labels.get(n, n), width=300
+            "SE block", names, key=state.ATLAS_BLOCK, format_func=lambda n: labels.get(n, n), width=250
         )
         info = next(b for b in lm.blocks if b.name == block)
         if int(st.session_state.get(state.ATLAS_CHANNEL, 0)) >= info.channels:
             st.session_state[state.ATLAS_CHANNEL] = 0
         channel = int(
             st.number_input(
-                f"Channel (0–{info.channels - 1})", 0, info.channels - 1, key=state.ATLAS_CHANNEL, width=170
+                f"Channel (0–{info.channels - 1})", 0, info.channels - 1, key=state.ATLAS_CHANNEL, width=150
             )
         )
     src = sources[source]
@@ -162,7 +164,7 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
             max(1, min(12, n // 2 or 1)),
             min(6, max(1, n // 2)),
             key="atlas_k",
-            width=240,
+            width=190,
         )
         quantity = st.segmented_control(
             "Rank by", ["gate s", "squeeze z"], default="gate s", key="atlas_by", required=True

@@ -423,9 +423,8 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
         )
         with words:
             _big(
-                f"The block receives **{C} feature maps** of {H}×{W} pixels, computed from the image "
-                f"on the left by the layers before it. Each map shows where one learned feature "
-                f"responds in *{shown_name}*. Four of them:",
+                f"The block receives **{C} feature maps** of {H}×{W} px, computed from *{shown_name}* "
+                "(left) by the layers before it: where each learned feature responds. Four of them:",
                 projector,
             )
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 import se_viz
+from se_viz.bench_browser import settle
 
 pytestmark = pytest.mark.e2e
 
@@ -101,6 +102,7 @@ def test_a_camera_photo_is_analysed_like_an_upload(camera_browser, mini_server):
         )
         heading.wait_for()
         assert "%" in heading.inner_text()
+        settle(page)  # the heading can be drawn before the rest of the run (the captions) is
         assert page.get_by_text("what the network sees").count() == 1
         assert "camera" not in page.url, "a camera photo is never in the link"
     finally:
