@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, TextIO
 
+from se_viz.tabs import VIEWS
+
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
@@ -54,20 +56,6 @@ CHROMIUM_ARGS = [
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
-]
-#: The app's tabs, in order (kept equal to ``se_viz.ui.VIEWS`` by a test; the UI is not imported
-#: here because only ``se_viz/ui`` may import Streamlit).
-VIEWS = [
-    "Predictions",
-    "Gate heatmap",
-    "Distributions",
-    "Block drill-down",
-    "Compare",
-    "Classes",
-    "Interventions",
-    "Teach one block",
-    "Channels",
-    "Export",
 ]
 RUNS = 3
 TIMEOUT_MS = 180_000

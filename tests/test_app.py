@@ -541,17 +541,24 @@ def test_missing_weights_file_says_so(app_env, tmp_path):
     assert at.sidebar.file_uploader  # the rest of the app is still there
 
 
-def test_efficientnet_untrained_every_view_renders(app_env):
-    """A non-ResNet SE network (no paper names): module paths label the blocks in every view."""
+def _untrained_with_a_photo(app_env, model: str):
+    """The app with ``model``'s untrained offer accepted and one photo uploaded."""
     from streamlit.testing.v1 import AppTest
 
-    app_env("efficientnet_b0.ra_in1k", None)
+    app_env(model, None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.button(key="use_untrained").click().run()
     at.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea", (320, 240)), "image/png"))
     at.run()
     _assert_clean(at)
+    return at
+
+
+def test_efficientnet_untrained_every_view_renders(app_env):
+    """A non-ResNet SE network (no paper names): module paths label the blocks in every view."""
+
+    at = _untrained_with_a_photo(app_env, "efficientnet_b0.ra_in1k")
     counts = {"Gate heatmap": 1, "Distributions": 2, "Block drill-down": 3, "Export": 0}
     for view, n in counts.items():
         at = _view(at, view)
@@ -589,15 +596,8 @@ def test_mini_model_says_what_it_knows_when_shown_a_photo(app_env):
 def test_an_eca_network_shows_its_gates_and_says_why_teach_cannot_walk_them(app_env):
     """ECA-ResNet-26t (untrained): its gates are found by what they do, named "ECA" in the block
     labels, drawn in every view; Teach says why it has no step-by-step walk instead of failing."""
-    from streamlit.testing.v1 import AppTest
 
-    app_env("ecaresnet26t.ra2_in1k", None)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.button(key="use_untrained").click().run()
-    at.sidebar.file_uploader[0].set_value(("cat.png", _png("chelsea", (320, 240)), "image/png"))
-    at.run()
-    _assert_clean(at)
+    at = _untrained_with_a_photo(app_env, "ecaresnet26t.ra2_in1k")
     status = [*at.sidebar.info, *at.sidebar.success, *at.sidebar.warning]
     assert any("channel gates" in str(e.value) for e in status), [e.value for e in status]
     for view, n in {"Gate heatmap": 1, "Distributions": 2, "Block drill-down": 3}.items():

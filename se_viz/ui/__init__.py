@@ -17,6 +17,7 @@ from se_viz.errors import first_line
 from se_viz.loading.fit import fit_notices
 from se_viz.loading.images import describe_image
 from se_viz.loading.samples import all_samples
+from se_viz.tabs import VIEWS
 
 from . import (
     cache,
@@ -36,18 +37,6 @@ __all__ = ["main", "VIEWS", "DETAIL_VIEWS"]
 
 log = logging.getLogger(__name__)
 
-VIEWS = [
-    "Predictions",
-    "Gate heatmap",
-    "Distributions",
-    "Block drill-down",
-    "Compare",
-    "Classes",
-    "Interventions",
-    "Teach one block",
-    state.CHANNELS_VIEW,
-    "Export",
-]
 #: The views that show the one image picked in the image picker (the others show every image).
 DETAIL_VIEWS = [v for v in VIEWS if v not in ("Predictions", "Compare", "Classes", state.CHANNELS_VIEW)]
 #: What the Interventions tab can ask, in order.

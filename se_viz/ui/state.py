@@ -14,6 +14,7 @@ import streamlit as st
 from se_viz import ModelLoadError
 from se_viz.loading.choice import ModelChoice, Weights
 from se_viz.loading.fit import FITS
+from se_viz.tabs import CHANNELS_VIEW
 
 from .link import ViewLink
 
@@ -237,7 +238,6 @@ def current_link(samples: Sequence[str]) -> ViewLink:
 
 # Channels (the atlas, pruning and faithfulness views): the drill-down opens a channel's atlas
 
-CHANNELS_VIEW = "Channels"  # the tab's label in ui.VIEWS
 CHANNELS_QUESTION = "channels_question"
 ATLAS_BLOCK = "atlas_block"
 ATLAS_CHANNEL = "atlas_channel"

@@ -11,12 +11,6 @@ from se_viz import bench_browser
 pytestmark = pytest.mark.e2e
 
 
-def test_the_benchmark_walks_the_same_tabs_as_the_app():
-    from se_viz import ui
-
-    assert bench_browser.VIEWS == ui.VIEWS
-
-
 def test_browser_bench_smoke(browser):
     """`se-viz bench --browser` in miniature: it starts its own server, times each step, prints the
     table and stops the server."""
