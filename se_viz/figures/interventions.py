@@ -149,29 +149,32 @@ def ablation_chart(table: pd.DataFrame, num_images: Optional[int] = None) -> go.
     """
     rows = table.iloc[::-1]
     labelled = bool(rows["accuracy"].notna().any())
-    fig = go.Figure(
-        go.Bar(
+
+    def percent_bar(column: str, name: str, colour: str, hover: str) -> go.Bar:
+        """One horizontal bar per condition: the fraction in ``column`` as a labelled percentage."""
+        return go.Bar(
             y=rows["condition"],
-            x=rows["top1_agreement"] * 100.0,
+            x=rows[column] * 100.0,
             orientation="h",
-            name="same top-1 as the unedited network",
-            marker_color="#3b528b",
-            text=[f"{v * 100:.1f} %" for v in rows["top1_agreement"]],
+            name=name,
+            marker_color=colour,
+            text=[f"{v * 100:.1f} %" for v in rows[column]],
             textposition="outside",
-            hovertemplate="<b>%{y}</b><br>top-1 unchanged for %{x:.1f} % of the images<extra></extra>",
+            hovertemplate=f"<b>%{{y}}</b><br>{hover}<extra></extra>",
+        )
+
+    fig = go.Figure(
+        percent_bar(
+            "top1_agreement",
+            "same top-1 as the unedited network",
+            "#3b528b",
+            "top-1 unchanged for %{x:.1f} % of the images",
         )
     )
     if labelled:
         fig.add_trace(
-            go.Bar(
-                y=rows["condition"],
-                x=rows["accuracy"] * 100.0,
-                orientation="h",
-                name="top-1 accuracy (labelled images)",
-                marker_color="#5ec962",
-                text=[f"{v * 100:.1f} %" for v in rows["accuracy"]],
-                textposition="outside",
-                hovertemplate="<b>%{y}</b><br>top-1 accuracy %{x:.1f} %<extra></extra>",
+            percent_bar(
+                "accuracy", "top-1 accuracy (labelled images)", "#5ec962", "top-1 accuracy %{x:.1f} %"
             )
         )
     fig.update_xaxes(title_text=ACCURACY_AXIS if labelled else AGREEMENT_AXIS, range=[0, 118])
