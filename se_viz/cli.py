@@ -7,7 +7,8 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from .bench import run_bench, run_sweep_bench
+from .bench.capture import run_bench, run_sweep_bench
+from .bench.capture_throughput import run_capture_bench
 from .channels.commands import (
     add_atlas_arguments,
     add_study_arguments,
@@ -15,7 +16,6 @@ from .channels.commands import (
     faithfulness_command,
     prune_command,
 )
-from .datasets.bench import run_capture_bench
 from .datasets.commands import capture_command, summarize_command
 from .demo.train import add_arguments, train_demo_cli
 
@@ -24,7 +24,7 @@ __all__ = ["main"]
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.browser:
-        from .bench_browser import run_browser_bench  # Playwright only when a browser is driven
+        from .bench.browser import run_browser_bench  # Playwright only when a browser is driven
 
         run_browser_bench(models=args.browser_models, runs=args.browser_runs, out=sys.stdout)
         return 0
@@ -60,7 +60,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 def _cmd_bench_datasets(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .datasets.scale_bench import run_dataset_bench
+    from .bench.datasets import run_dataset_bench
 
     run_dataset_bench(
         Path(args.source),

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from se_viz.bench import peak_rss_delta, run_bench
+from se_viz.bench.capture import peak_rss_delta, run_bench
 from se_viz.cli import main
 
 

@@ -17,13 +17,13 @@ from datasets_helpers import CLASSES, make_image_folder
 
 import se_viz
 from se_viz import analysis as A
+from se_viz.bench.datasets import measure_child, replicate
 from se_viz.datasets import aggregate as agg_mod
 from se_viz.datasets.aggregate import HISTOGRAM_BINS, dataset_aggregates, row_entropies
 from se_viz.datasets.job import CaptureJob
 from se_viz.datasets.local import run_local
 from se_viz.datasets.neighbours import dataset_nearest, dataset_pca, sample_rows
 from se_viz.datasets.reader import GateDataset, open_gate_dataset
-from se_viz.datasets.scale_bench import measure_child, replicate
 from se_viz.datasets.schema import MANIFEST_FILE, manifest_schema, parquet_options
 from se_viz.datasets.sources import expand_inputs
 from se_viz.datasets.summary import summarize_gate_dataset

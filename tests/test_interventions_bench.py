@@ -2,7 +2,7 @@
 
 import io
 
-from se_viz.bench import run_sweep_bench
+from se_viz.bench.capture import run_sweep_bench
 from se_viz.cli import main
 
 

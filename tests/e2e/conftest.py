@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 # One list of browser flags for the tests and the browser benchmark.
-from se_viz.bench_browser import CHROMIUM, CHROMIUM_ARGS
+from se_viz.bench.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_START_SECONDS = 120

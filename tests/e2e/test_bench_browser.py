@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from se_viz import bench_browser
+from se_viz.bench import browser as bench_browser
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from se_viz.bench_browser import click_and_settle, settle
+from se_viz.bench.browser import click_and_settle, settle
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 import se_viz
-from se_viz.bench_browser import settle
+from se_viz.bench.browser import settle
 
 pytestmark = pytest.mark.e2e
 

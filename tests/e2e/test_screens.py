@@ -6,7 +6,7 @@
   tab is in view, the first chart (or picture) of every view starts above the fold, nothing
   scrolls sideways and no text is under 18 px.
 
-Every wait is on page state (``se_viz.bench_browser.settle``), never a fixed sleep.
+Every wait is on page state (``se_viz.bench.browser.settle``), never a fixed sleep.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from se_viz.bench_browser import VIEWS, click_and_settle, settle
+from se_viz.bench.browser import VIEWS, click_and_settle, settle
 
 pytestmark = pytest.mark.e2e
 

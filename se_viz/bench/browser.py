@@ -1,6 +1,6 @@
 """How long does a view take to appear in a real browser? ``se-viz bench --browser`` measures it.
 
-The capture benchmark (:mod:`se_viz.bench`) times the network; a teacher waits for the page. This
+The capture benchmark (:mod:`se_viz.bench.capture`) times the network; a teacher waits for the page. This
 benchmark starts ``streamlit run app.py`` on a free port, drives Debian's Chromium through every
 view with Playwright, and times each step from the click until the page is *settled*: the script
 run the click started has finished, no element is stale, every Plotly chart has drawn its SVG (or

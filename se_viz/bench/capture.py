@@ -27,8 +27,8 @@ from typing import Callable, Optional, TextIO
 
 import torch
 
-from .engine.capture import capture
-from .loading.load import load_model
+from ..engine.capture import capture
+from ..loading.load import load_model
 
 __all__ = ["BenchResult", "SweepBenchResult", "run_bench", "run_sweep_bench", "peak_rss_delta"]
 
@@ -154,7 +154,7 @@ def _bench_batch(model: torch.nn.Module, blocks, batch: torch.Tensor, rounds: in
 def _child_peak(model_name: str, batch: int, size: int, mode: str) -> Optional[float]:
     """Run one pass in a fresh interpreter and return its peak-RSS rise in MB (None if unknown)."""
     code = (
-        "import json, sys, torch; from se_viz.bench import _peak_main; "
+        "import json, sys, torch; from se_viz.bench.capture import _peak_main; "
         f"print(json.dumps(_peak_main({model_name!r}, {batch}, {size}, {mode!r})))"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -271,7 +271,7 @@ def run_sweep_bench(
     (:func:`se_viz.interventions.sweep_flop_limit`): the ratio no implementation that reruns
     from each SE block can beat.
     """
-    from .interventions import knock_out_sweep, sweep_flop_limit
+    from ..interventions import knock_out_sweep, sweep_flop_limit
 
     torch.manual_seed(0)
     lm = load_model(model_name, pretrained=False)

@@ -21,11 +21,11 @@ from typing import Optional, TextIO
 import torch
 from PIL import Image
 
+from ..datasets.job import CaptureJob, torch_threads
+from ..datasets.local import image_loader, run_local
+from ..datasets.sources import expand_inputs
 from ..demo.synthetic import generate
 from ..loading.load import load_model
-from .job import CaptureJob, torch_threads
-from .local import image_loader, run_local
-from .sources import expand_inputs
 
 __all__ = ["LOCAL_TARGET", "RAY_TARGET", "ThroughputResult", "run_capture_bench", "write_bench_images"]
 
@@ -117,7 +117,7 @@ def run_capture_bench(
         local_s = run_local(job, items, lm=lm, progress=False).seconds
         ray_ips = None
         if ray:
-            from .ray_engine import ray_runtime, run_ray
+            from ..datasets.ray_engine import ray_runtime, run_ray
 
             with ray_runtime():
                 ray_ips = run_ray(replace(job, out=root / "ray"), items, progress=False).images_per_second

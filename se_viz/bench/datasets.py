@@ -91,7 +91,7 @@ def run_dataset_bench(
     return its rows. Each replica's summary must equal the source's (1e-6)."""
     import pandas as pd
 
-    from .reader import open_gate_dataset
+    from ..datasets.reader import open_gate_dataset
 
     source = Path(source).resolve()
     base = len(open_gate_dataset(source))
