@@ -67,6 +67,20 @@ def test_figures_and_export_do_not_touch_torch():
         assert not re.search(r"^\s*(import|from)\s+torch", src, re.M), path
 
 
+def test_figures_and_analysis_take_only_records_from_the_engine():
+    """They compute on plain arrays: from the engine they may name its records, never run it."""
+    allowed = {"Capture", "BlockInfo", "stage_of"}
+    paths = [
+        ROOT / "se_viz" / "export.py",
+        *(ROOT / "se_viz" / "figures").rglob("*.py"),
+        *(ROOT / "se_viz" / "analysis").rglob("*.py"),
+    ]
+    for path in paths:
+        engine = {m for m in _imported_modules(path) if m.startswith("se_viz.engine.")}
+        names = {m.rsplit(".", 1)[1] for m in engine if m.count(".") >= 3}
+        assert names <= allowed, f"{path.relative_to(ROOT)} takes {sorted(names - allowed)} from the engine"
+
+
 def _imported_modules(path: Path, root: Path = ROOT) -> set[str]:
     """Every module ``path`` imports, as absolute dotted names (relative imports resolved)."""
     import ast

@@ -2,8 +2,12 @@
 
 "Would the network miss these channels?" is asked without retraining: the gates of the chosen
 channels are set to 0 (:class:`ChannelMask`, a gate edit like those of
-:mod:`se_viz.interventions.edits`), which removes the channel's contribution to its residual
-branch exactly as deleting the filter would. Every (ranking, fraction) pair is one edit set run
+:mod:`se_viz.interventions.edits`), which removes the channel's output s_c·u_c from its residual
+branch. That is *not quite* deleting the filter: the block computed its squeeze z from u before
+the gate, so u_c still moves the other channels' gates. Deleting the filter for real also zeroes
+u_c before the squeeze (:func:`deleted_channels`); :func:`deletion_gap` measures how far the two
+edits' predictions part (docs/channels.md gives the command and the mini model's numbers). The
+simulator keeps the gate edit because every (ranking, fraction) pair is then one edit set run
 through :func:`~se_viz.interventions.sweep.run_edit_sets`, so all of them share the unmodified
 prefix and run as batched reruns.
 
@@ -16,8 +20,9 @@ multiply-adds on the model's own input size.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -25,7 +30,7 @@ import torch
 from torch import nn
 
 from ..engine.blocks import BlockInfo
-from ..engine.capture import model_lock
+from ..engine.capture import capture, model_lock
 from ..interventions.edits import Edit
 from ..interventions.sweep import Progress, log_softmax, run_edit_sets
 from .rankings import ChannelRanking, block_last_conv
@@ -36,9 +41,12 @@ __all__ = [
     "SCOPES",
     "ChannelCosts",
     "ChannelMask",
+    "DeletionGap",
     "PruningCurves",
     "channel_costs",
     "chosen_channels",
+    "deleted_channels",
+    "deletion_gap",
     "prune_curves",
 ]
 
@@ -62,6 +70,76 @@ class ChannelMask(Edit):
         if self.channels:
             out[:, list(self.channels)] = 0
         return out
+
+
+@contextmanager
+def deleted_channels(
+    model: nn.Module, blocks: Sequence[BlockInfo], chosen: dict[str, tuple[int, ...]]
+) -> Iterator[None]:
+    """Inside this block, every forward pass of ``model`` runs with the ``chosen`` channels deleted.
+
+    Deleting filter c of the convolution that feeds a gate block makes its output u_c zero, so the
+    block's squeeze z no longer sees it and its output channel s_c·u_c is zero too. A forward
+    pre-hook on each block zeroes u_c at the block's input — before the squeeze, unlike
+    :class:`ChannelMask`. The hooks come off in ``finally``; the caller holds the model's lock.
+    """
+    paths = {b.name: b.path for b in blocks}
+    modules = dict(model.named_modules())
+    handles = []
+
+    def zero_input(channels: list[int]):
+        def hook(_module: nn.Module, args: tuple) -> tuple:
+            u = args[0].clone()
+            u[:, channels] = 0
+            return (u, *args[1:])
+
+        return hook
+
+    try:
+        for name, channels in chosen.items():
+            if channels:
+                handles.append(modules[paths[name]].register_forward_pre_hook(zero_input(list(channels))))
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+@dataclass(frozen=True)
+class DeletionGap:
+    """How far the gate edit (:class:`ChannelMask`) is from deleting the same channels outright.
+
+    ``agreement``: share of images whose top-1 class is the same under both edits (0–1);
+    ``mean_abs_delta_logprob``: mean |log p_mask − log p_deleted| of the unedited network's top-1
+    class, in nats; ``max_abs_logit``: the largest logit difference over images and classes.
+    """
+
+    agreement: float
+    mean_abs_delta_logprob: float
+    max_abs_logit: float
+    num_images: int
+
+
+def deletion_gap(
+    model: nn.Module,
+    images: torch.Tensor,
+    blocks: Sequence[BlockInfo],
+    chosen: dict[str, tuple[int, ...]],
+) -> DeletionGap:
+    """Run ``images`` with ``chosen`` (block → channels) zeroed by gate and deleted, and compare."""
+    masked = capture(model, images, blocks=blocks, edits={b: ChannelMask(c) for b, c in chosen.items()})
+    base = capture(model, images, blocks=blocks).logits
+    with model_lock(model), torch.inference_mode(), deleted_channels(model, blocks, chosen):
+        deleted = model(images).float().numpy()
+    pred = base.argmax(axis=1)
+    n = np.arange(images.shape[0])
+    lp_mask, lp_del = log_softmax(masked.logits)[n, pred], log_softmax(deleted)[n, pred]
+    return DeletionGap(
+        agreement=float((masked.logits.argmax(axis=1) == deleted.argmax(axis=1)).mean()),
+        mean_abs_delta_logprob=float(np.abs(lp_mask - lp_del).mean()),
+        max_abs_logit=float(np.abs(masked.logits - deleted).max()),
+        num_images=int(images.shape[0]),
+    )
 
 
 def chosen_channels(
@@ -163,7 +241,6 @@ class PruningCurves:
     num_images: int
     accuracy: Optional[np.ndarray] = None  # (R, F)
     base_accuracy: Optional[float] = None
-    reused: bool = True
     chosen: list[list[dict[str, tuple[int, ...]]]] = field(default_factory=list, repr=False)
 
     def table(self) -> pd.DataFrame:

@@ -327,14 +327,14 @@ def feature_maps(
 ) -> go.Figure:
     """Spatial maps of chosen channels before and after the SE scaling, on one shared colour scale.
 
-    Each channel is a pair of square panels side by side under one title naming the channel and
-    its gate — the block input u_c ("before SE") and the output s_c · u_c ("after SE") — and
-    several pairs share a row (:func:`pairs_per_row`), so k = 8 channels fit in
-    three rows (~700 px) across the width. Every panel uses the same colour range (one colour
-    bar), so the gate shows as a change of contrast: with s_c = 0.2 the right map is visibly
-    fainter. Signed activations use a diverging scale centred on 0; non-negative ones Viridis
-    from 0. The subtitle gives the map size in pixels; maps of :data:`TINY_MAP_PX` px or less are
-    called tiny and print their values on the pixels. Needs the block's maps: capture with
+    Each channel is a pair of square panels side by side under one title naming the channel and its
+    gate — the block input u_c ("before SE") and the output s_c · u_c ("after SE") — and several
+    pairs share a row (:func:`pairs_per_row`), so k = 8 channels fit in three rows (the figure is
+    669 px high: its ``layout.height``) across the width. Every panel uses the same colour range
+    (one colour bar), so the gate shows as a change of contrast: with s_c = 0.2 the right map is
+    visibly fainter. Signed activations use a diverging scale centred on 0; non-negative ones
+    Viridis from 0. The subtitle gives the map size in pixels; maps of :data:`TINY_MAP_PX` px or
+    less are called tiny and print their values on the pixels. Needs the block's maps: capture with
     ``maps=[block]``.
     """
     i = check_image(cap, image)

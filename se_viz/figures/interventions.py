@@ -214,7 +214,8 @@ def map_grid(
     per_row: int = 4,
 ) -> go.Figure:
     """Feature maps (k, H, W) on one shared colour scale, titled by channel (and a value), at most
-    ``per_row`` side by side (2 on a projector: four maps in a row are ~110 px wide there).
+    ``per_row`` side by side (2 on a projector, where the fonts grow and four maps in a row leave
+    each little room).
 
     ``values`` (one per map) are printed in the panel titles, e.g. the squeeze ``z_c`` or gate
     ``s_c`` of the channel, so the picture and its number sit together.

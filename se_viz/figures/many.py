@@ -189,8 +189,8 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
     forward order, x = channel index at full resolution (see the module docstring). Gates share
     the fixed Viridis 0…1 scale; the difference has its own scale, symmetric around 0 for two
     images, with its range in the colour bar's title. The grid's axes are laid out by hand and
-    handed to the constructor whole: ``make_subplots`` plus per-cell updates cost ~1 s for
-    SE-ResNet-50's 4 × 5 panels.
+    handed to the constructor whole: ``make_subplots`` plus per-cell updates took 4× as long for
+    SE-ResNet-50's 4 × 5 panels (0.067 s against 0.016 s, best of 3, plotly 7.1, shared CPU).
     """
     idx = [int(i) for i in images]
     if not 2 <= len(idx) <= 4:

@@ -126,7 +126,7 @@ def gate_colorbar(title: str = GATE_AXIS) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Projector
 
-PROJECTOR_SCALE = 1.4  # fonts ×1.4: 14 px body text becomes ~20 px, legible at 10 m
+PROJECTOR_SCALE = 1.4  # fonts ×1.4: 14 px body text becomes 19.6 px
 _PROJECTOR_LINE = 1.6  # line widths and marker sizes grow a little more than text
 _PROJECTOR_GRID = "#a6a6a6"  # plotly_white's grid (#EBF0F8) vanishes on a washed-out projector
 _INK = "#000000"
@@ -194,7 +194,7 @@ def projector(fig: go.Figure) -> go.Figure:
     return out
 
 
-_TITLE_CHARS, _SUB_CHARS = 48, 75  # per line at projector sizes: ~620 px of title, ~540 px of <sup>
+_TITLE_CHARS, _SUB_CHARS = 48, 75  # characters per line of title and of <sup> at projector sizes
 _TAG = re.compile(r"<[^>]+>")
 
 

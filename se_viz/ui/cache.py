@@ -11,7 +11,8 @@
 * :class:`CaptureStore` — one process-wide LRU of captures keyed on the capture's
   :class:`ResultKey` (and whether it holds maps). It can say whether it holds a capture, so the
   app shows a progress bar only when a forward pass will really run. Captures with maps keep
-  every block's maps as float16 (≈22 MB per image for SE-ResNet-50), so picking another block
+  every block's maps as float16 (22 MB per image for SE-ResNet-50 at 224 px: the arrays'
+  nbytes), so picking another block
   in the drill-down never runs the network.
 * :func:`thumbnail_png` — ``st.cache_data``: a decoded, always-visible thumbnail per image.
 """
@@ -207,7 +208,8 @@ class ResultStore:
 
 
 class CaptureStore:
-    """Single-image captures in two stores: plain ones (z, s, logits: ~0.1 MB each) and ones with
+    """Single-image captures in two stores: plain ones (z, s, logits: 0.12 MB each for
+    SE-ResNet-50, the arrays' nbytes) and ones with
     every block's maps (large). A plain request is also served by a capture with maps."""
 
     def __init__(self, entries: int = CAPTURE_ENTRIES, maps_entries: int = MAPS_ENTRIES) -> None:
