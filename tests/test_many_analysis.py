@@ -9,6 +9,7 @@ import pytest
 from random_captures import R50_LAYOUT, random_capture
 
 import se_viz
+from se_viz import analysis as A
 from se_viz.analysis import (
     DISTANCE_COLUMNS,
     NO_FOLDER,
@@ -297,3 +298,14 @@ def test_docs_notebook_example_runs():
     assert scope["cap"].num_images == 100 and len(scope["figs"]) == 7
     assert scope["blocks"] == ["SE_2_2", "SE_3_2", "SE_4_2", "SE_5_1", "SE_5_2"]
     assert all(f.layout.title.text for f in scope["figs"])
+
+
+def test_group_options_are_the_same_choices_for_images_and_datasets():
+    """The image views and the gate-dataset view offer one list of groupings, in one order."""
+    names = ["pug/pug_01.jpg", "pug/pug_02.jpg", "cat/cat_1.png"]
+    options = A.group_options(names, ["dog", "dog", "cat"], labels=[0, 0, 1])
+    assert list(options) == [A.GIVEN_LABELS, "predicted class", "file-name prefix", "folder"]
+    assert options["folder"].tolist() == ["pug", "pug", "cat"]
+    assert options[A.GIVEN_LABELS].tolist() == ["0", "0", "1"]
+    plain = A.group_options(["a_1.jpg", "b_2.jpg"], ["x", "y"])
+    assert list(plain) == ["predicted class", "file-name prefix"]

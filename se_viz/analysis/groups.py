@@ -28,10 +28,12 @@ from .specificity import class_mean_gates
 __all__ = [
     "CHANNEL_SUBSET",
     "CHANNEL_SEED",
+    "GIVEN_LABELS",
     "NO_FOLDER",
     "ClassProfile",
     "channel_subset",
     "class_profiles",
+    "group_options",
     "groups_from_folders",
     "groups_from_predictions",
     "groups_from_prefixes",
@@ -50,6 +52,28 @@ _NUMBERING = re.compile(r"[\s_\-.()\[\]]*\d*[\s_\-.()\[\]]*$")
 
 # ---------------------------------------------------------------------------------------------
 # Where groups come from
+
+#: The grouping by classes that came with the images (a dataset's or demonstration's labels).
+GIVEN_LABELS = "given labels"
+
+
+def group_options(
+    names: Sequence[str], predicted: Sequence[str], labels: Optional[Sequence] = None
+) -> dict[str, np.ndarray]:
+    """Every way to group these images, by its name on screen: group name → class per image (N,).
+
+    Given ``labels`` first (when there are any), then the ``predicted`` class names, the file-name
+    prefix, and the folder when some name has one. The app's image views and its gate-dataset view
+    offer the same choices, so they come from here.
+    """
+    out: dict[str, np.ndarray] = {}
+    if labels is not None:
+        out[GIVEN_LABELS] = np.asarray([str(x) for x in labels], dtype=object)
+    out["predicted class"] = np.asarray(predicted, dtype=object)
+    out["file-name prefix"] = groups_from_prefixes(names)
+    if any("/" in str(x) or "\\" in str(x) for x in names):
+        out["folder"] = groups_from_folders(names)
+    return out
 
 
 def groups_from_predictions(logits: np.ndarray, class_names: Optional[Sequence[str]] = None) -> np.ndarray:

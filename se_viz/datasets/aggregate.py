@@ -270,9 +270,6 @@ class DatasetAggregates:
     def grouped(self) -> bool:
         return len(self.classes) > 0
 
-    def _counts(self, name: str) -> np.ndarray:
-        return self.folds[name].group_count
-
     def class_means(self, name: str) -> np.ndarray:
         """(K, C) class-mean gates of block ``name``."""
         f = self.folds[name]

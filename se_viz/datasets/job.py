@@ -6,7 +6,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional
 
 import torch
 
@@ -15,7 +15,7 @@ from ..engine.capture import capture
 from ..loading.load import LoadedModel, load_model
 from .schema import DTYPES, build_manifest
 
-__all__ = ["CaptureJob", "block_widths", "forward_blocks", "machine_cpus", "torch_threads"]
+__all__ = ["CaptureJob", "forward_blocks", "machine_cpus", "torch_threads"]
 
 
 @dataclass(frozen=True)
@@ -103,11 +103,6 @@ def forward_blocks(lm: LoadedModel, side: int = 64) -> list[BlockInfo]:
         return capture(lm.model, torch.zeros(1, c, min(side, h), min(side, w)), blocks=lm.blocks).blocks
     except RuntimeError:
         return capture(lm.model, torch.zeros(1, c, h, w), blocks=lm.blocks).blocks
-
-
-def block_widths(blocks: Sequence[BlockInfo]) -> dict[str, int]:
-    """Block name → channel count, in the given order."""
-    return {b.name: b.channels for b in blocks}
 
 
 def machine_cpus(cap: Optional[int] = None) -> int:

@@ -195,7 +195,6 @@ def projector(fig: go.Figure) -> go.Figure:
 
 
 _TITLE_CHARS, _SUB_CHARS = 48, 75  # characters per line of title and of <sup> at projector sizes
-_TAG = re.compile(r"<[^>]+>")
 
 
 def wrap_title(text: str, title_chars: int = _TITLE_CHARS, sub_chars: int = _SUB_CHARS) -> str:

@@ -27,7 +27,6 @@ __all__ = [
     "ImageFacts",
     "InputError",
     "MAX_PIXELS",
-    "SUPPORTED_FORMATS",
     "crop_fraction",
     "describe_image",
     "fit_notices",
@@ -35,7 +34,6 @@ __all__ = [
 ]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels
-SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO", "PPM", "ICO")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 

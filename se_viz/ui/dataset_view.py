@@ -357,15 +357,8 @@ def _render_compare(opened: OpenDataset, thumbs: Thumbnails) -> None:
 
 
 def _group_options(opened: OpenDataset) -> dict[str, np.ndarray]:
-    ds, names = opened.dataset, opened.names
-    out: dict[str, np.ndarray] = {}
-    if ds.has_labels:
-        out["given labels"] = np.asarray([str(x) for x in ds.labels], dtype=object)
-    out["predicted class"] = np.asarray(ds.predictions, dtype=object)
-    out["file-name prefix"] = A.groups_from_prefixes(names)
-    if any("/" in n for n in names):
-        out["folder"] = A.groups_from_folders(names)
-    return out
+    ds = opened.dataset
+    return A.group_options(opened.names, ds.predictions, ds.labels if ds.has_labels else None)
 
 
 def _render_classes(path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnails) -> None:
@@ -378,7 +371,7 @@ def _render_classes(path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnai
     groups = options[source]
     agg = (
         opened.aggregates
-        if source == "given labels"
+        if source == A.GIVEN_LABELS
         else grouped_aggregates(path, stamp, source, ds, tuple(groups))
     )
     classes, counts = np.unique(groups, return_counts=True)

@@ -28,10 +28,9 @@ from se_viz.loading.choice import is_teaching
 from .common import chart
 from .tables import readable
 
-__all__ = ["GROUP_SOURCES", "render_classes", "render_compare", "render_compare_chosen", "render_demo_button"]
+__all__ = ["render_classes", "render_compare", "render_compare_chosen", "render_demo_button"]
 
 #: Where class groups can come from, in the order the picker offers them (when available).
-GROUP_SOURCES = ("given labels", "predicted class", "file-name prefix", "folder")
 SUBSETS = {
     f"{A.CHANNEL_SUBSET} sampled channels (seed {A.CHANNEL_SEED}, as the paper)": A.CHANNEL_SUBSET,
     "all channels": None,
@@ -113,14 +112,7 @@ def render_compare_chosen(
 def _group_options(
     cap: Capture, names: Sequence[str], class_names: Optional[Sequence[str]], labels: Optional[Sequence]
 ) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    if labels is not None:
-        out["given labels"] = np.asarray([str(x) for x in labels], dtype=object)
-    out["predicted class"] = A.groups_from_predictions(cap.logits, class_names)
-    out["file-name prefix"] = A.groups_from_prefixes(names)
-    if any("/" in str(x) or "\\" in str(x) for x in names):
-        out["folder"] = A.groups_from_folders(names)
-    return out
+    return A.group_options(names, A.groups_from_predictions(cap.logits, class_names), labels)
 
 
 def render_classes(
