@@ -4,17 +4,21 @@
   (model, weights) shared by every browser session (``capture`` serialises passes per model).
   A failure raises and is never cached; :mod:`.state` remembers it for the session.
 * :class:`ResultKey` — the one key of every computed result: the image files' SHA-256, the model
-  choice, the fit and the view's own parameters. No view hashes pixels; :class:`ResultStore`
-  refuses any other key.
+  choice, the fit and the view's own parameters (:func:`result_key`); a gate dataset's results
+  are keyed by its content key instead (:func:`dataset_result_key`). No view hashes pixels;
+  :class:`ResultStore` refuses any other key, and :func:`kept` is the one way a view keeps a
+  result (no ``st.cache_*`` outside this module, tested).
 * :class:`NetworkInput` — one image as every view computes on it (bytes, SHA-256, model choice,
   fit): its :meth:`~NetworkInput.batch` is the one preprocessing, so the fit reaches every view.
 * :class:`CaptureStore` — one process-wide LRU of captures keyed on the capture's
   :class:`ResultKey` (and whether it holds maps). It can say whether it holds a capture, so the
   app shows a progress bar only when a forward pass will really run. Captures with maps keep
   every block's maps as float16 (22 MB per image for SE-ResNet-50 at 224 px: the arrays'
-  nbytes), so picking another block
-  in the drill-down never runs the network.
+  nbytes), so picking another block in the drill-down never runs the network.
 * :func:`thumbnail_png` — ``st.cache_data``: a decoded, always-visible thumbnail per image.
+
+This module's own ``st.cache_*`` functions are keyed the same way: an image's SHA-256, the model
+choice's key, the fit.
 """
 
 from __future__ import annotations
@@ -44,6 +48,22 @@ CAPTURE_ENTRIES = 64
 MAPS_ENTRIES = 12
 RESULT_ENTRIES = 32
 DECODED_ENTRIES = 16
+#: Results kept per view where the default (:data:`RESULT_ENTRIES`) would hold too many large ones
+#: or too few small ones. A view not named here shares the default store.
+VIEW_ENTRIES = {
+    "dataset": 4,  # an opened dataset: its per-image columns and aggregates
+    "dataset upload": 8,
+    "dataset groups": 8,
+    "dataset images": 2,  # the images a stage ablation reruns
+    "dataset map": 8,
+    "dataset thumbnail": 512,
+    "offline set": 4,
+}
+#: The fit and model of a result read from a gate dataset: as it was captured (its manifest says
+#: both, and the manifest is part of the dataset's content key).
+AS_CAPTURED = "as captured"
+#: The model and fit of a result that depends on neither (images a generator draws).
+INDEPENDENT = "independent"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -114,6 +134,20 @@ def result_key(
     """The :class:`ResultKey` of ``view``'s result on ``images`` (one digest or several)."""
     digests = (images,) if isinstance(images, str) else tuple(images)
     return ResultKey(view, digests, choice.key, check_fit(fit), tuple(params))
+
+
+def dataset_result_key(view: str, dataset: str, *params: object) -> ResultKey:
+    """The :class:`ResultKey` of ``view``'s result on the gate dataset whose content key is
+    ``dataset`` (:func:`se_viz.datasets.serving.folder_key` / ``aggregate.dataset_key``: the
+    manifest and every part file). Its model and fit are the ones it was captured with, inside
+    that key, so the key says :data:`AS_CAPTURED` for both."""
+    return ResultKey(view, (dataset,), AS_CAPTURED, AS_CAPTURED, tuple(params))
+
+
+def generated_key(view: str, *params: object) -> ResultKey:
+    """The :class:`ResultKey` of something a generator makes from ``params`` alone (no files, no
+    model, no fit: the key says :data:`INDEPENDENT` for both)."""
+    return ResultKey(view, (), INDEPENDENT, INDEPENDENT, tuple(params))
 
 
 @dataclass(frozen=True)
@@ -209,8 +243,8 @@ class ResultStore:
 
 class CaptureStore:
     """Single-image captures in two stores: plain ones (z, s, logits: 0.12 MB each for
-    SE-ResNet-50, the arrays' nbytes) and ones with
-    every block's maps (large). A plain request is also served by a capture with maps."""
+    SE-ResNet-50, the arrays' nbytes) and ones with every block's maps (large). A plain request
+    is also served by a capture with maps."""
 
     def __init__(self, entries: int = CAPTURE_ENTRIES, maps_entries: int = MAPS_ENTRIES) -> None:
         self._stores = {False: ResultStore(entries), True: ResultStore(maps_entries)}
@@ -237,6 +271,33 @@ def capture_store() -> CaptureStore:
 def result_store() -> ResultStore:
     """The process-wide store of slower results (interventions, sweeps, ablations, block walks)."""
     return ResultStore(RESULT_ENTRIES)
+
+
+@st.cache_resource(show_spinner=False)
+def _view_stores() -> dict[str, ResultStore]:
+    return {view: ResultStore(n) for view, n in VIEW_ENTRIES.items()}
+
+
+def _store_of(key: ResultKey) -> ResultStore:
+    return _view_stores().get(key.view) or result_store()
+
+
+def kept(key: ResultKey, compute: Callable[[], Any], spinner: Optional[str] = None) -> Any:
+    """The result for ``key``: held, or computed now and kept — the one way a view keeps a result.
+
+    ``spinner`` is said while it is computed (never when the result is held). Failures raise and
+    are not kept.
+    """
+    store = _store_of(key)
+    if spinner is None or key in store:
+        return store.get(key, compute)
+    with st.spinner(spinner):
+        return store.get(key, compute)
+
+
+def held(key: ResultKey) -> Optional[Any]:
+    """The result kept for ``key``, or None (never computes)."""
+    return _store_of(key).peek(key)
 
 
 def _run(inp: NetworkInput, lm: LoadedModel, maps: bool) -> Capture:

@@ -27,6 +27,7 @@ from se_viz.channels import (
 )
 from se_viz.channels.images import ImageSet, generated_set, plain_set
 from se_viz.datasets.access import ImageNotReadable
+from se_viz.datasets.aggregate import dataset_key
 from se_viz.datasets.reader import GateDataset
 from se_viz.datasets.sources import file_name
 from se_viz.errors import InputError
@@ -36,7 +37,7 @@ from se_viz.loading.fit import FITS
 from se_viz.loading.images import load_image
 
 from . import many_views, state
-from .cache import ResultKey, batch_of, result_key, result_store
+from .cache import batch_of, dataset_result_key, kept, result_key, result_store
 from .common import chart, slug
 from .tables import readable
 
@@ -118,7 +119,7 @@ def render_channels(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fi
                 made = many_views.render_demo_button(lm, key="channels_demo")
         if made is not None:
             state.keep_demo_set(choice.key, made)
-            st.session_state["atlas_source"] = DEMO  # the set just made is the one to look at
+            state.show_in_atlas(DEMO)
         render_atlas(_sources(analysed, lm, choice, fit), lm, choice, fit)
     elif what == "pruning":
         render_pruning(analysed, lm, choice, fit)
@@ -138,18 +139,16 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
     )
     names = [b.name for b in lm.blocks]
     labels = {b.name: b.label for b in lm.blocks}
-    if st.session_state.get(state.ATLAS_BLOCK) not in names:
-        st.session_state[state.ATLAS_BLOCK] = names[-1]
+    state.keep_offered(state.ATLAS_BLOCK, names, names[-1])
     row = st.container(horizontal=True, gap="medium")
     with row:
         options = list(sources)
-        source = st.selectbox("Images", options, index=len(options) - 1, key="atlas_source", width=190)
+        source = st.selectbox("Images", options, index=len(options) - 1, key=state.ATLAS_SOURCE, width=190)
         block = st.selectbox(
             "SE block", names, key=state.ATLAS_BLOCK, format_func=lambda n: labels.get(n, n), width=250
         )
         info = next(b for b in lm.blocks if b.name == block)
-        if int(st.session_state.get(state.ATLAS_CHANNEL, 0)) >= info.channels:
-            st.session_state[state.ATLAS_CHANNEL] = 0
+        state.keep_channel(state.ATLAS_CHANNEL, info.channels)
         channel = int(
             st.number_input(
                 f"Channel (0–{info.channels - 1})", 0, info.channels - 1, key=state.ATLAS_CHANNEL, width=150
@@ -229,10 +228,9 @@ def render_dataset_atlas(
             "Rank by", ["gate s", "squeeze z"], default="gate s", key="ds_atlas_by", required=True
         )
     quantity = "z" if by == "squeeze z" else "s"
-    # A dataset is named by where it is and when it was written; its model is the one it was captured with.
-    params = (ds.uri, ds.manifest.get("created"), block, channel, k, quantity)
-    key = ResultKey("dataset atlas", (), ds.manifest["model"]["id"], "", params)
-    atlas = result_store().get(key, lambda: dataset_atlas(ds, block, channel, k, quantity=quantity))
+    params = (dataset_key(ds), block, channel, k, quantity)  # a dataset is named by its content
+    key = dataset_result_key("dataset atlas", *params)
+    atlas = kept(key, lambda: dataset_atlas(ds, block, channel, k, quantity=quantity))
     rows = atlas.top + atlas.bottom
     same_model = (
         lm is not None and lm.name == ds.manifest["model"]["id"] and block in {b.name for b in lm.blocks}
@@ -242,7 +240,7 @@ def render_dataset_atlas(
     except (OSError, KeyError, ValueError, InputError, ImageNotReadable):
         images = None
     if images is not None and lm is not None and choice is not None:
-        maps = result_store().get(
+        maps = kept(
             result_key("dataset atlas maps", (), choice, FITS[0], *params),
             lambda: channel_maps(lm.model, lm.preprocess(images), lm.blocks, block, channel),
         )

@@ -7,8 +7,10 @@ dataset), never whole gate columns. Views that need gates read only the rows the
 compared images, the query of the nearest images); the nearest images are a streamed top-k and
 the 2-D map is a sample whose size is on screen.
 
-Images are read through :mod:`se_viz.datasets.access`: an upload's from inside its own archive
-only, a ``SE_VIZ_DATA`` dataset's only under the allowed folders.
+What may be opened and which images may be read is :mod:`se_viz.datasets.serving`'s to say (an
+upload's images from inside its own archive only, a ``SE_VIZ_DATA`` dataset's only under the
+allowed folders); this module draws. Every result is kept through :func:`.cache.kept`, keyed by
+the dataset's content key.
 """
 
 from __future__ import annotations
@@ -16,13 +18,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import tempfile
-import zipfile
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import numpy as np
 import streamlit as st
@@ -31,94 +30,47 @@ from PIL import Image, ImageDraw
 import se_viz
 from se_viz import analysis as A
 from se_viz import figures as F
-from se_viz.datasets.access import ArchiveImages, FolderImages, ImageNotReadable, image_roots
+from se_viz.datasets.access import ImageNotReadable
 from se_viz.datasets.aggregate import DatasetAggregates, dataset_aggregates
 from se_viz.datasets.neighbours import MAP_SAMPLE, dataset_nearest, dataset_pca
 from se_viz.datasets.reader import GateDataset, open_gate_dataset
-from se_viz.datasets.schema import MANIFEST_FILE
+from se_viz.datasets.serving import (
+    AblationImages,
+    ImageAccess,
+    Upload,
+    ablation_images,
+    available_datasets,
+    folder_key,
+    image_access,
+    read_image,
+    unpack_dataset_zip,
+)
 from se_viz.figures.dataset import gate_histogram_figure
 
 from . import cache, channel_views, intervention_views, many_views, state
 from .common import chart, friendly_errors
 from .tables import readable
 
-MAX_ZIP_BYTES = 2 * 1024**3  # what an uploaded dataset may unpack to
 THUMB_PX = 128
 #: Images offered at once by a name search (the rest: narrow the search).
 MAX_OPTIONS = 500
-#: Uploaded archives kept for reading their images (as many as uploads cached by unpack_zip).
-_UPLOADS: "OrderedDict[str, ArchiveImages]" = OrderedDict()
-
-ImageAccess = Union[ArchiveImages, FolderImages]
 
 
-def data_folder() -> Optional[Path]:
-    """The operator's folder of gate datasets (``SE_VIZ_DATA``), if set and present."""
-    value = os.environ.get("SE_VIZ_DATA", "").strip()
-    return Path(value).expanduser() if value and Path(value).expanduser().is_dir() else None
+def unpack_zip(data: bytes) -> str:
+    """Unpack an uploaded, zipped gate dataset into a private folder (once per content) and return
+    the folder; its archive is kept as the only place this dataset's images are read from."""
+    digest = hashlib.sha256(data).hexdigest()
+
+    def unpack() -> Upload:
+        return unpack_dataset_zip(data, Path(tempfile.mkdtemp(prefix=f"se_viz_dataset_{digest[:12]}_")))
+
+    upload = cache.kept(cache.dataset_result_key("dataset upload", digest), unpack)
+    cache.kept(cache.dataset_result_key("dataset upload", upload.folder), lambda: upload)  # by folder
+    return upload.folder
 
 
-def available_datasets() -> list[str]:
-    """Gate datasets in ``SE_VIZ_DATA``: the folder itself or its sub-folders holding a manifest."""
-    root = data_folder()
-    if root is None:
-        return []
-    found = [root] if (root / MANIFEST_FILE).is_file() else []
-    found += sorted(p for p in root.iterdir() if p.is_dir() and (p / MANIFEST_FILE).is_file())
-    return [str(p) for p in found]
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def unpack_zip(digest: str, _data: bytes) -> str:
-    """Unpack an uploaded, zipped gate dataset into a private folder (once per content).
-
-    Members that would land outside the folder, and archives that unpack to more than
-    :data:`MAX_ZIP_BYTES`, are refused with an ``InputError``. The archive itself is kept (in
-    memory) as the only place this dataset's images are read from.
-    """
-    target = Path(tempfile.mkdtemp(prefix=f"se_viz_dataset_{digest[:12]}_"))
-    try:
-        with zipfile.ZipFile(io.BytesIO(_data)) as zf:
-            if sum(i.file_size for i in zf.infolist()) > MAX_ZIP_BYTES:
-                raise se_viz.InputError(
-                    "the ZIP unpacks to more than 2 GB; open it from SE_VIZ_DATA instead."
-                )
-            for info in zf.infolist():
-                dest = (target / info.filename).resolve()
-                if not dest.is_relative_to(target.resolve()):
-                    raise se_viz.InputError(f"the ZIP member {info.filename!r} points outside the archive.")
-            zf.extractall(target)
-    except zipfile.BadZipFile:
-        raise se_viz.InputError("the file is not a ZIP archive.") from None
-    manifests = sorted(target.rglob(MANIFEST_FILE))
-    if not manifests:
-        raise se_viz.InputError(
-            f"the ZIP holds no gate dataset (no {MANIFEST_FILE}); zip the folder "
-            "that `se-viz capture --out` wrote."
-        )
-    folder = str(manifests[0].parent)
-    _UPLOADS[folder] = ArchiveImages(_data)
-    while len(_UPLOADS) > 8:
-        _UPLOADS.popitem(last=False)
-    return folder
-
-
-def image_access(path: str, manifest: dict) -> Optional[ImageAccess]:
-    """How the dataset at ``path`` may read its images: an upload from its archive, a dataset in
-    ``SE_VIZ_DATA`` under its allowed folders, anything else not at all (None)."""
-    if path in _UPLOADS:
-        return _UPLOADS[path]
-    root = data_folder()
-    if root is not None and Path(path).resolve().is_relative_to(root.resolve()):
-        return FolderImages(image_roots(path, manifest))
-    return None
-
-
-def read_image(access: Optional[ImageAccess], image_path: str) -> bytes:
-    """The bytes of a dataset image, through ``access`` (raises :class:`ImageNotReadable`)."""
-    if access is None:
-        raise ImageNotReadable("not readable here")
-    return access.read(image_path)
+def _upload_of(path: str) -> Optional[Upload]:
+    return cache.held(cache.dataset_result_key("dataset upload", path))
 
 
 @dataclass
@@ -129,6 +81,7 @@ class OpenDataset:
     names: list[str]
     aggregates: DatasetAggregates
     access: Optional[ImageAccess]
+    key: str  # its content key (:func:`se_viz.datasets.serving.folder_key`)
 
 
 def display_names(paths: Sequence[str]) -> list[str]:
@@ -136,53 +89,55 @@ def display_names(paths: Sequence[str]) -> list[str]:
     return ["/".join(Path(p.split("::")[0]).parts[-2:]) for p in paths]
 
 
-def content_stamp(path: str) -> str:
-    """What tells two versions of a dataset folder apart without reading it: the manifest's and
-    every part file's name, size and modification time (a resumed capture adds parts)."""
-    entries = sorted(
-        (e.name, e.stat().st_size, e.stat().st_mtime_ns)
-        for e in os.scandir(path)
-        if e.name == MANIFEST_FILE or e.name.endswith(".parquet")
+def open_cached(path: str) -> OpenDataset:
+    """Open a gate dataset once per version (its content key): its per-image columns and its
+    aggregates (streamed the first time, then read from the cache next to it)."""
+    key = folder_key(path)
+
+    def open_() -> OpenDataset:
+        ds = open_gate_dataset(path)
+        agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None)
+        return OpenDataset(
+            ds, display_names(ds.paths), agg, image_access(path, ds.manifest, _upload_of(path)), key
+        )
+
+    return cache.kept(cache.dataset_result_key("dataset", key, path), open_, "Reading the gate dataset …")
+
+
+def grouped_aggregates(opened: OpenDataset, source: str, groups: np.ndarray) -> DatasetAggregates:
+    """The aggregates under one grouping (kept here and on disk, keyed by content)."""
+    return cache.kept(
+        cache.dataset_result_key("dataset groups", opened.key, source, tuple(groups)),
+        lambda: dataset_aggregates(opened.dataset, list(groups)),
+        "Computing class statistics over the dataset …",
     )
-    return hashlib.sha256(repr(entries).encode()).hexdigest()
-
-
-@st.cache_resource(show_spinner="Reading the gate dataset …", max_entries=4)
-def open_cached(path: str, stamp: str) -> OpenDataset:
-    """Open a gate dataset once per version (``stamp``: :func:`content_stamp`): its per-image columns
-    and its aggregates (streamed the first time, then read from the cache next to it)."""
-    ds = open_gate_dataset(path)
-    agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None)
-    return OpenDataset(ds, display_names(ds.paths), agg, image_access(path, ds.manifest))
-
-
-@st.cache_resource(show_spinner="Computing class statistics over the dataset …", max_entries=8)
-def grouped_aggregates(path: str, stamp: str, source: str, _ds: GateDataset, _groups) -> DatasetAggregates:
-    """The aggregates under one grouping (cached here and on disk, keyed by content)."""
-    return dataset_aggregates(_ds, list(_groups))
 
 
 class Thumbnails(Sequence[bytes]):
     """Thumbnails of a dataset's images, read on demand through its image access (a grey tile
-    that says why when an image may not or cannot be read)."""
+    that says why when an image may not or cannot be read). What may be read depends on where the
+    dataset is, so the keys name its folder as well as its content."""
 
-    def __init__(self, paths: Sequence[str], access: Optional[ImageAccess], key: str) -> None:
-        self.paths = list(paths)
-        self.access = access
-        self.key = key
+    def __init__(self, opened: OpenDataset) -> None:
+        self.paths = opened.dataset.paths
+        self.access = opened.access
+        self.key, self.folder = opened.key, opened.dataset.uri
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i):  # type: ignore[override]
-        return _thumbnail(self.key, self.paths[i], self.access)
+        path = self.paths[i]
+        return cache.kept(
+            cache.dataset_result_key("dataset thumbnail", self.key, self.folder, path),
+            lambda: _thumbnail(path, self.access),
+        )
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def _thumbnail(key: str, path: str, _access: Optional[ImageAccess]) -> bytes:
-    """The app's thumbnail of one dataset image (read once per dataset and path), or a tile."""
+def _thumbnail(path: str, access: Optional[ImageAccess]) -> bytes:
+    """The app's thumbnail of one dataset image, or a tile that says why there is none."""
     try:
-        data = read_image(_access, path)
+        data = read_image(access, path)
         return cache.thumbnail_png(cache.image_digest(data), data)
     except ImageNotReadable as exc:
         return _tile(str(exc))
@@ -215,8 +170,7 @@ def _wrap(text: str, width: int) -> list[str]:
 def dataset_path(choice: Optional[str], upload) -> Optional[str]:
     """The folder of the dataset to show: an upload wins over the picker."""
     if upload is not None:
-        data = upload.getvalue()
-        return unpack_zip(hashlib.sha256(data).hexdigest(), data)
+        return unpack_zip(upload.getvalue())
     return choice
 
 
@@ -225,54 +179,26 @@ def dataset_path(choice: Optional[str], upload) -> Optional[str]:
 ABLATION_IMAGES = 200
 
 
-@dataclass
-class AblationInputs:
-    """The images the stage ablation runs on, and how many of the dataset's it could not use."""
-
-    images: list[bytes]  # the files' bytes: results are keyed by each file's SHA-256
-    labels: Optional[list[int]]
-    allowed: int  # rows whose image this dataset may read
-    refused: int  # rows whose image it may not (not in the upload / outside the allowed folders)
-    unreadable: int  # allowed, but not decodable
-
-
-@st.cache_resource(show_spinner="Reading the dataset's images …", max_entries=2)
-def _ablation_inputs(path: str, model_name: str, _od: OpenDataset, _lm) -> AblationInputs:
-    """Up to :data:`ABLATION_IMAGES` images the dataset may read, their class indices in the
-    loaded model when every label is one of its class names, and the counts of the others."""
-    ds, access = _od.dataset, _od.access
-    images, labels = [], []
-    allowed = refused = unreadable = 0
-    for image_path, label in zip(ds.paths, ds.labels, strict=True):
-        ok = access is not None and (
-            access.member(image_path) is not None
-            if isinstance(access, ArchiveImages)
-            else access.allowed(image_path)
-        )
-        if not ok:
-            refused += 1
-            continue
-        allowed += 1
-        if len(images) == ABLATION_IMAGES:
-            continue  # counted, not read
-        try:
-            data = access.read(image_path)
-            cache.decoded_image(cache.image_digest(data), data)  # decodable, and decoded once
-        except (OSError, KeyError, ValueError, se_viz.InputError, ImageNotReadable):
-            unreadable += 1
-            continue
-        images.append(data)
-        labels.append(label)
-    known = {name: i for i, name in enumerate(_lm.labels)}
-    indices = [known[lab] for lab in labels] if labels and all(lab in known for lab in labels) else None
-    return AblationInputs(images, indices, allowed, refused, unreadable)
+def _ablation_inputs(opened: OpenDataset, lm) -> AblationImages:
+    """Up to :data:`ABLATION_IMAGES` images the dataset may read (decoded once, so each is known
+    to decode), with their class indices in the loaded model where every label is one of its names."""
+    return cache.kept(
+        cache.dataset_result_key("dataset images", opened.key, opened.dataset.uri, lm.name, tuple(lm.labels)),
+        lambda: ablation_images(
+            opened.dataset,
+            opened.access,
+            lm.labels,
+            ABLATION_IMAGES,
+            lambda data: cache.decoded_image(cache.image_digest(data), data),
+        ),
+        "Reading the dataset's images …",
+    )
 
 
 def render_dataset(path: str, lm=None) -> None:
     """The summary, the errors, the many-image views and (with a loaded model) the stage
     ablation over one gate dataset."""
-    stamp = content_stamp(path)
-    opened = open_cached(path, stamp)
+    opened = open_cached(path)
     ds = opened.dataset
     manifest = ds.manifest
     st.subheader(f"Gate dataset: {Path(path).name}")
@@ -281,18 +207,18 @@ def render_dataset(path: str, lm=None) -> None:
         f"{manifest.get('dtype', 'float32')} · {'labelled' if ds.has_labels else 'no labels'} · "
         "read from Parquet: the network does not run again."
     )
-    thumbs = Thumbnails(ds.paths, opened.access, f"{path}@{stamp}")
+    thumbs = Thumbnails(opened)
     views = {
         "Summary": lambda: _render_summary(opened),
         "Compare": lambda: _render_compare(opened, thumbs),
-        "Classes": lambda: _render_classes(path, stamp, opened, thumbs),
+        "Classes": lambda: _render_classes(opened, thumbs),
         "Channel atlas": lambda: channel_views.render_dataset_atlas(
             ds,
             lambda image_path: read_image(opened.access, image_path),
             lm,
             state.model_choice() if lm is not None else None,
         ),
-        "Stage ablation": lambda: _render_ablation(path, opened, lm),
+        "Stage ablation": lambda: _render_ablation(opened, lm),
         "Unreadable files": lambda: _render_errors(ds),
     }
     # Lazy tabs: only the open one runs (the stage ablation reads images, the class views compute).
@@ -361,7 +287,7 @@ def _group_options(opened: OpenDataset) -> dict[str, np.ndarray]:
     return A.group_options(opened.names, ds.predictions, ds.labels if ds.has_labels else None)
 
 
-def _render_classes(path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnails) -> None:
+def _render_classes(opened: OpenDataset, thumbs: Thumbnails) -> None:
     ds = opened.dataset
     if len(ds) < 2:
         st.info("The class views need at least two images.")
@@ -369,11 +295,7 @@ def _render_classes(path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnai
     options = _group_options(opened)
     source = st.radio("Groups from", list(options), horizontal=True, key="dataset_group_source")
     groups = options[source]
-    agg = (
-        opened.aggregates
-        if source == A.GIVEN_LABELS
-        else grouped_aggregates(path, stamp, source, ds, tuple(groups))
-    )
+    agg = opened.aggregates if source == A.GIVEN_LABELS else grouped_aggregates(opened, source, groups)
     classes, counts = np.unique(groups, return_counts=True)
     st.caption(
         f"{len(classes)} group(s) over all {len(ds):,} images: "
@@ -411,22 +333,26 @@ def _render_classes(path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnai
     table = agg.saturation_table()
     chart(F.saturation_figure(table), "dataset_saturation", "saturation")
     st.markdown("\n".join(f"- {s}" for s in A.saturation_sentences(table)))
-    _render_neighbours(path, stamp, opened, thumbs, groups)
+    _render_neighbours(opened, thumbs, groups)
 
 
-@st.cache_data(show_spinner="Searching every image for the nearest ones …", max_entries=32)
-def _nearest(path: str, stamp: str, query: int, blocks: tuple[str, ...], k: int, _od: OpenDataset):
-    return dataset_nearest(_od.dataset, query, list(blocks), k, _od.names)
+def _nearest(opened: OpenDataset, query: int, blocks: tuple[str, ...], k: int):
+    return cache.kept(
+        cache.dataset_result_key("dataset nearest", opened.key, query, blocks, k),
+        lambda: dataset_nearest(opened.dataset, query, list(blocks), k, opened.names),
+        "Searching every image for the nearest ones …",
+    )
 
 
-@st.cache_resource(show_spinner="Reading a sample of gate vectors for the map …", max_entries=8)
-def _map(path: str, stamp: str, blocks: tuple[str, ...], _od: OpenDataset):
-    return dataset_pca(_od.dataset, list(blocks))
+def _map(opened: OpenDataset, blocks: tuple[str, ...]):
+    return cache.kept(
+        cache.dataset_result_key("dataset map", opened.key, blocks),
+        lambda: dataset_pca(opened.dataset, list(blocks)),
+        "Reading a sample of gate vectors for the map …",
+    )
 
 
-def _render_neighbours(
-    path: str, stamp: str, opened: OpenDataset, thumbs: Thumbnails, groups: np.ndarray
-) -> None:
+def _render_neighbours(opened: OpenDataset, thumbs: Thumbnails, groups: np.ndarray) -> None:
     ds, names = opened.dataset, opened.names
     st.subheader("Images recalibrated alike")
     scopes = A.vector_scopes(ds.blocks)
@@ -448,7 +374,7 @@ def _render_neighbours(
         help="a stage concatenates the gates of all its blocks",
     )
     k = right.slider("k", 1, max(2, min(12, len(ds) - 1)), min(5, len(ds) - 1), key="dataset_k")
-    near = _nearest(path, stamp, int(query), tuple(scopes[where]), int(k), opened)
+    near = _nearest(opened, int(query), tuple(scopes[where]), int(k))
     st.markdown(
         f"The {len(near)} image(s), of all {len(ds):,}, whose gates at **{where}** point most nearly "
         f"the same way as those of **{names[query]}** (cosine distance):"
@@ -458,7 +384,7 @@ def _render_neighbours(
     captions = [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()]
     for col, i, caption in zip(cols, shown, captions, strict=True):
         col.image(thumbs[i], caption=caption, width=many_views.THUMB_PX)
-    rows, pca = _map(path, stamp, tuple(scopes[where]), opened)
+    rows, pca = _map(opened, tuple(scopes[where]))
     at = np.flatnonzero(rows == int(query))
     highlight = int(at[0]) if at.size else None
     chart(
@@ -474,11 +400,11 @@ def _render_neighbours(
         )
 
 
-def _render_ablation(path: str, opened: OpenDataset, lm) -> None:
+def _render_ablation(opened: OpenDataset, lm) -> None:
     if lm is None:
         st.info("Load a model to ablate its SE blocks over this dataset's images.")
         return
-    inputs = _ablation_inputs(path, lm.name, opened, lm)
+    inputs = _ablation_inputs(opened, lm)
     n = len(opened.dataset)
     reason = opened.access.reason if opened.access is not None else "not readable here"
     limit = f" (at most {ABLATION_IMAGES}, the first that can be read)" if n > ABLATION_IMAGES else ""
@@ -505,17 +431,12 @@ def _render_errors(ds: GateDataset) -> None:
 
 
 __all__ = [
-    "AblationInputs",
     "OpenDataset",
     "Thumbnails",
     "available_datasets",
-    "content_stamp",
-    "data_folder",
     "dataset_path",
     "display_names",
-    "image_access",
     "open_cached",
-    "read_image",
     "render_dataset",
     "unpack_zip",
 ]

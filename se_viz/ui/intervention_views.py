@@ -27,7 +27,16 @@ from se_viz.figures import feature_maps
 from se_viz.figures import interventions as fig_iv
 from se_viz.loading.choice import ModelChoice, is_teaching
 
-from .cache import NetworkInput, ResultKey, batch_of, network_view_png, result_key, result_store
+from .cache import (
+    NetworkInput,
+    ResultKey,
+    batch_of,
+    generated_key,
+    kept,
+    network_view_png,
+    result_key,
+    result_store,
+)
 from .common import chart, friendly_errors
 
 __all__ = ["render_intervene", "render_set_ablation", "render_sweep", "render_teach"]
@@ -268,17 +277,19 @@ def render_sweep(lm: LoadedModel, image: NetworkInput, image_name: str) -> None:
 # 3. Over a set of images
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def _offline_set(kind: str, n: int) -> tuple[list[Image.Image], list[int]]:
     """Labelled images for the mini model, generated once per (kind, n) and shared read-only."""
     from se_viz.demo import synthetic
     from se_viz.demo.plain_drawings import plain_drawings
 
-    if kind == "plain drawings":
-        drawings, labels = plain_drawings(n, seed=1)
-        return drawings, labels.tolist()
-    images, labels = synthetic.generate(n, seed=4242)
-    return [Image.fromarray(a) for a in images], labels.tolist()
+    def make() -> tuple[list[Image.Image], list[int]]:
+        if kind == "plain drawings":
+            drawings, labels = plain_drawings(n, seed=1)
+            return drawings, labels.tolist()
+        images, labels = synthetic.generate(n, seed=4242)
+        return [Image.fromarray(a) for a in images], labels.tolist()
+
+    return kept(generated_key("offline set", kind, n), make)
 
 
 def render_set_ablation(

@@ -137,8 +137,7 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
         gallery = [s.name for s in all_samples()]
         state.open_link(from_query(params, options=options, samples=gallery, tabs=tabs))
     start, note = start_choice(env, hub_usable)
-    if st.session_state.get(state.MODEL) not in options:
-        st.session_state[state.MODEL] = start if start in options else options[0]
+    state.keep_offered(state.MODEL, options, start if start in options else options[0])
     st.sidebar.header("1 · Model")
     choice = st.sidebar.selectbox(
         "SE network",
@@ -271,7 +270,7 @@ def display_ui() -> None:
         key=state.PROJECTOR,
         help="Larger fonts and charts, stronger contrast — for the back of a lecture hall.",
     )
-    st.session_state.setdefault(state.FIT, FITS[0])  # set here, not as a default: a link may set it
+    state.default_fit()
     st.sidebar.segmented_control(
         "Fit images to the network",
         list(FITS),

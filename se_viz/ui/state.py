@@ -43,6 +43,10 @@ __all__ = [
     "open_link",
     "open_link_block",
     "current_link",
+    "show_in_atlas",
+    "keep_offered",
+    "keep_channel",
+    "default_fit",
 ]
 
 # Widget keys (the widget owns its value; the functions below are the only other writers).
@@ -252,3 +256,34 @@ def open_atlas(block: str, channel: int) -> None:
     st.session_state[ATLAS_CHANNEL] = int(channel)
     st.session_state[CHANNELS_QUESTION] = ATLAS_QUESTION
     st.session_state[VIEW] = CHANNELS_VIEW
+
+
+ATLAS_SOURCE = "atlas_source"
+
+
+def show_in_atlas(source: str) -> None:
+    """Make ``source`` the atlas's image set (the demonstration set just made is the one to look at)."""
+    st.session_state[ATLAS_SOURCE] = source
+
+
+# Pickers whose choices change with the model or block: set before the widget is drawn
+
+
+def keep_offered(key: str, options: Sequence, fallback: Any) -> None:
+    """Keep the picker ``key``'s value while ``options`` still offer it, else choose ``fallback``."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = fallback
+
+
+def keep_channel(key: str, channels: int) -> None:
+    """Keep the channel picked under ``key`` while the block has it; otherwise start again at 0
+    (another block's channel, or none yet)."""
+    value = st.session_state.get(key)
+    if not isinstance(value, int) or not 0 <= value < channels:
+        st.session_state.pop(key, None)
+
+
+def default_fit() -> None:
+    """The fit starts as the first of :data:`FITS` unless a link set it (a widget default would
+    override the link)."""
+    st.session_state.setdefault(FIT, FITS[0])

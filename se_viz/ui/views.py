@@ -225,11 +225,7 @@ def _render_channel(cap: Capture, block: str) -> int:
     """One channel of the block in one line: its gate, its squeeze and the gate's rank (the
     channel a link names, or the user's pick)."""
     channels = cap.block(block).channels
-    if (
-        not isinstance(st.session_state.get(state.CHANNEL), int)
-        or st.session_state[state.CHANNEL] >= channels
-    ):
-        st.session_state.pop(state.CHANNEL, None)  # another block's channel: start at 0 here
+    state.keep_channel(state.CHANNEL, channels)
     left, right = st.columns([1, 4], vertical_alignment="bottom")
     c = left.selectbox("Channel", list(range(channels)), key=state.CHANNEL)
     s = cap.gates[block][0]
