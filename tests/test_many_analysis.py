@@ -285,16 +285,16 @@ def test_demo_gate_set_batches_and_class_structure(mini):
 
 
 def test_docs_notebook_example_runs():
-    """The README's notebook example runs as written (offline, mini model)."""
+    """The library guide's notebook example runs as written (offline, mini model)."""
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Many images in a notebook", 1)[1].split("\n## ", 1)[0]
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "library.md").read_text(encoding="utf-8")
+    section = readme.split("## Many images in a notebook", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert len(blocks) == 1
     scope: dict = {}
-    exec(compile(blocks[0], "README.md", "exec"), scope)
+    exec(compile(blocks[0], "docs/library.md", "exec"), scope)
     assert scope["cap"].num_images == 100 and len(scope["figs"]) == 7
     assert scope["blocks"] == ["SE_2_2", "SE_3_2", "SE_4_2", "SE_5_1", "SE_5_2"]
     assert all(f.layout.title.text for f in scope["figs"])

@@ -1,6 +1,6 @@
 """The bundled model's channel results as Markdown tables, from the JSON the commands print.
 
-The README's and docs/channels.md's numbers are made by running ``se-viz prune`` and ``se-viz
+docs/channels.md's numbers (and the README's summary of them) are made by running ``se-viz prune`` and ``se-viz
 faithfulness`` with ``--json`` into one folder (the exact commands are in docs/channels.md) and then
 ``python -m se_viz.channels.reading FOLDER``, so anyone — and every retraining of the bundled model
 — can regenerate them instead of trusting numbers typed by hand.
