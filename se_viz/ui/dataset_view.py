@@ -265,16 +265,9 @@ def _render_compare(opened: OpenDataset, thumbs: Thumbnails) -> None:
         st.info("The dataset holds fewer than two images.")
         return
     options = _find(names, "Find images to compare", "dataset_compare_find")
-    chosen = st.multiselect(
-        "Images to compare (2–4)",
-        options=options,
-        default=options[:2],
-        max_selections=4,
-        format_func=lambda i: str(names[i]),
-        key=f"dataset_compare_{hashlib.sha1(repr(options[:8]).encode()).hexdigest()[:8]}",
-    )
-    if len(chosen) < 2:
-        st.info("Pick at least two images.")
+    key = f"dataset_compare_{hashlib.sha1(repr(options[:8]).encode()).hexdigest()[:8]}"
+    chosen = many_views.pick_to_compare(options, names, key)
+    if not chosen:
         return
     cap = ds.to_capture(chosen)  # only these rows are read
     many_views.render_compare_chosen(

@@ -28,9 +28,14 @@ from se_viz.loading.choice import is_teaching
 from .common import chart
 from .tables import readable
 
-__all__ = ["render_classes", "render_compare", "render_compare_chosen", "render_demo_button"]
+__all__ = [
+    "pick_to_compare",
+    "render_classes",
+    "render_compare",
+    "render_compare_chosen",
+    "render_demo_button",
+]
 
-#: Where class groups can come from, in the order the picker offers them (when available).
 SUBSETS = {
     f"{A.CHANNEL_SUBSET} sampled channels (seed {A.CHANNEL_SEED}, as the paper)": A.CHANNEL_SUBSET,
     "all channels": None,
@@ -71,18 +76,26 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
     if n < 2:
         st.info("Add at least two images to compare them.")
         return
+    chosen = pick_to_compare(list(range(n)), names, f"many_compare_images_{_sig(n)}")
+    if chosen:
+        render_compare_chosen(cap, chosen, names, thumbs)
+
+
+def pick_to_compare(options: Sequence[int], names: Sequence[str], key: str) -> Optional[list[int]]:
+    """The picker of 2–4 images among rows ``options`` (the first two by default): the rows
+    picked, or None (and a word) when fewer than two are."""
     chosen = st.multiselect(
         "Images to compare (2–4)",
-        options=list(range(n)),
-        default=[0, 1],
+        options=list(options),
+        default=list(options[:2]),
         max_selections=4,
         format_func=lambda i: str(names[i]),
-        key=f"many_compare_images_{_sig(n)}",
+        key=key,
     )
     if len(chosen) < 2:
         st.info("Pick at least two images.")
-        return
-    render_compare_chosen(cap, chosen, names, thumbs)
+        return None
+    return chosen
 
 
 def render_compare_chosen(
