@@ -15,10 +15,12 @@
   app shows a progress bar only when a forward pass will really run. Captures with maps keep
   every block's maps as float16 (22 MB per image for SE-ResNet-50 at 224 px: the arrays'
   nbytes), so picking another block in the drill-down never runs the network.
-* :func:`thumbnail_png` — ``st.cache_data``: a decoded, always-visible thumbnail per image.
+* :func:`thumbnail_png` — a decoded, always-visible thumbnail per image (kept like every result).
 
-This module's own ``st.cache_*`` functions are keyed the same way: an image's SHA-256, the model
-choice's key, the fit.
+Decoded images, thumbnails and the network's view of an image are results too, kept the same
+way (keyed by the file's SHA-256, and the model choice and fit where they matter). The only
+``st.cache_*`` left are the loaded models and the hub check (resources, not results) and the
+stores themselves.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ VIEW_ENTRIES = {
     "dataset map": 8,
     "dataset thumbnail": 512,
     "offline set": 4,
+    "decoded image": DECODED_ENTRIES,
+    "thumbnail": 256,
+    "network view": 256,
 }
 #: The fit and model of a result read from a gate dataset: as it was captured (its manifest says
 #: both, and the manifest is part of the dataset's content key).
@@ -88,26 +93,29 @@ def image_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@st.cache_resource(max_entries=DECODED_ENTRIES, show_spinner=False)
 def decoded_image(digest: str, _data: bytes) -> Image.Image:
-    """The decoded RGB image of ``_data``, decoded once and shared: the intervention and teaching
-    views run on every widget change, and decoding a photo costs tens of milliseconds. Callers
-    must not change it in place (se_viz's preprocessing converts into a new image)."""
-    return se_viz.load_image(_data)
+    """The decoded RGB image of ``_data`` (SHA-256 ``digest``), decoded once and shared: the
+    intervention and teaching views run on every widget change, and decoding a photo costs tens
+    of milliseconds. Callers must not change it in place (se_viz's preprocessing converts into a
+    new image)."""
+    return kept(image_key("decoded image", digest), lambda: se_viz.load_image(_data))
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
 def thumbnail_png(digest: str, _data: bytes) -> bytes:
     """Decode an image (raises ``InputError``) and return a PNG thumbnail whose shorter side is at
     least :data:`MIN_THUMB_SIDE` px (extreme shapes are padded, not squashed to nothing)."""
-    img = se_viz.load_image(_data)
-    img.thumbnail((THUMB_PX, THUMB_PX))
-    if min(img.size) < MIN_THUMB_SIDE:
-        w, h = img.size
-        img = ImageOps.pad(img, (max(w, MIN_THUMB_SIDE), max(h, MIN_THUMB_SIDE)), color=(240, 240, 240))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
+
+    def make() -> bytes:
+        img = se_viz.load_image(_data)
+        img.thumbnail((THUMB_PX, THUMB_PX))
+        if min(img.size) < MIN_THUMB_SIDE:
+            w, h = img.size
+            img = ImageOps.pad(img, (max(w, MIN_THUMB_SIDE), max(h, MIN_THUMB_SIDE)), color=(240, 240, 240))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
+
+    return kept(image_key("thumbnail", digest), make)
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,12 @@ def dataset_result_key(view: str, dataset: str, *params: object) -> ResultKey:
     manifest and every part file). Its model and fit are the ones it was captured with, inside
     that key, so the key says :data:`AS_CAPTURED` for both."""
     return ResultKey(view, (dataset,), AS_CAPTURED, AS_CAPTURED, tuple(params))
+
+
+def image_key(view: str, digest: str) -> ResultKey:
+    """The :class:`ResultKey` of something made from one image file alone (its decoded pixels, a
+    thumbnail): no model, no fit."""
+    return ResultKey(view, (digest,), INDEPENDENT, INDEPENDENT)
 
 
 def generated_key(view: str, *params: object) -> ResultKey:
@@ -184,14 +198,17 @@ def batch_of(inputs: Sequence[NetworkInput], lm: LoadedModel) -> torch.Tensor:
     return torch.cat([i.batch(lm) for i in inputs]) if inputs else torch.empty(0)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
 def network_view_png(digest: str, model_key: str, fit: str, _data: bytes, _lm: LoadedModel) -> bytes:
     """The image as the network sees it (fitted, resized, cropped; not normalised), as PNG: shown
     beside the predictions and at the start of the block walk. Keyed like every result: the file's
     SHA-256, the model choice's key and the fit."""
-    buf = io.BytesIO()
-    _lm.input_view(decoded_image(digest, _data), fit=fit).save(buf, format="PNG")
-    return buf.getvalue()
+
+    def make() -> bytes:
+        buf = io.BytesIO()
+        _lm.input_view(decoded_image(digest, _data), fit=fit).save(buf, format="PNG")
+        return buf.getvalue()
+
+    return kept(ResultKey("network view", (digest,), model_key, check_fit(fit)), make)
 
 
 class ResultStore:
