@@ -1,8 +1,9 @@
 """Every session key of the app, in one module, with typed values.
 
-Views and the sidebar read and change the session only through these functions, so a reader
-finds every key here and no part writes another part's keys. Widget keys that only the widget
-itself reads (a chart's sort order, say) stay with the widget.
+Views and the sidebar change the session only through these functions, and name every key
+they read by its constant here, so a reader finds every key here and no part writes another
+part's keys (``tests/test_one_key.py`` fails otherwise). Widget keys that only the widget itself
+reads (a chart's sort order, say) stay with the widget.
 """
 
 from __future__ import annotations
