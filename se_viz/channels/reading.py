@@ -1,9 +1,9 @@
 """The bundled model's channel results as Markdown tables, from the JSON the commands print.
 
-docs/channels.md's numbers (and the README's summary of them) are made by running ``se-viz prune`` and ``se-viz
-faithfulness`` with ``--json`` into one folder (the exact commands are in docs/channels.md) and then
-``python -m se_viz.channels.reading FOLDER``, so anyone — and every retraining of the bundled model
-— can regenerate them instead of trusting numbers typed by hand.
+docs/channels.md's numbers (and the README's summary of them) are made by running ``se-viz prune``
+and ``se-viz faithfulness`` with ``--json`` into one folder (the exact commands are in
+docs/channels.md) and then ``python -m se_viz.channels.reading FOLDER``, so anyone — and every
+retraining of the bundled model — can regenerate them instead of trusting numbers typed by hand.
 """
 
 from __future__ import annotations
