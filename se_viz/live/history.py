@@ -78,3 +78,13 @@ class GateHistory:
             block_rows = rows[keep]
         span = block_rows.max(axis=0) - block_rows.min(axis=0)
         return sorted(int(c) for c in np.lexsort((np.arange(width), -span))[:k])
+
+    def rate(self, seconds: float) -> float:
+        """Frames per second over the last ``seconds`` (0 with fewer than two frames)."""
+        with self._lock:
+            if self._count < 2:
+                return 0.0
+            stamps = self._stamps[self._order()]
+        recent = stamps[stamps >= stamps[-1] - seconds]
+        span = recent[-1] - recent[0]
+        return float((len(recent) - 1) / span) if span > 0 else 0.0

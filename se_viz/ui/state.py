@@ -251,3 +251,39 @@ def open_atlas(block: str, channel: int) -> None:
     st.session_state[ATLAS_CHANNEL] = int(channel)
     st.session_state[CHANNELS_QUESTION] = ATLAS_QUESTION
     st.session_state[VIEW] = CHANNELS_VIEW
+
+
+# The live view (se_viz/ui/live_view.py): this viewer's frame processor and the frames it froze
+
+_LIVE_PROCESSOR = "_live_processor"
+_FROZEN = "_frozen_frames"
+#: Frozen frames kept per session (each a PNG of a camera frame, ~0.5 MB): the oldest goes first.
+FROZEN_KEPT = 6
+
+
+def live_processor(model_key: str, make: Any) -> Any:
+    """This session's live frame processor for the model ``model_key`` (made by ``make()`` the first
+    time, and again when the model changes)."""
+    held = st.session_state.get(_LIVE_PROCESSOR)
+    if held is None or held[0] != model_key:
+        held = st.session_state[_LIVE_PROCESSOR] = (model_key, make())
+    return held[1]
+
+
+def keep_frozen(name: str, data: bytes) -> None:
+    """Add a frozen live frame (a PNG in memory, never on disk, never in a link) to the images;
+    it becomes the image the detail views show."""
+    frames: dict[str, bytes] = st.session_state.setdefault(_FROZEN, {})
+    frames[name] = data
+    while len(frames) > FROZEN_KEPT:
+        frames.pop(next(iter(frames)))
+
+
+def frozen_frames() -> list[tuple[str, bytes]]:
+    """The frozen live frames of this session, oldest first: (name, PNG bytes)."""
+    return list(st.session_state.get(_FROZEN, {}).items())
+
+
+def forget_frozen() -> None:
+    """Remove every frozen live frame from the images (a button callback)."""
+    st.session_state.pop(_FROZEN, None)

@@ -1,0 +1,148 @@
+"""The Live tab: the browser's camera streams to the server, every processed frame comes back with
+the top-3 classes and every SE block's gates drawn in (:mod:`se_viz.live`), and "Freeze" turns the
+current frame into an ordinary image for every other view.
+
+The stream is streamlit-webrtc's (aiortc on the server): frames are drawn in a worker thread, so
+the picture runs at video rate without a page rerun. Its asynchronous processing hands over every
+frame that arrived during the previous one; :meth:`~se_viz.live.LiveProcessor.newest` keeps the
+last (newest frame wins, stale frames are dropped, never queued). The stream stops when the tab is
+left (:func:`stop_live`) or the session ends (streamlit-webrtc's session observer).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import av
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+from streamlit_webrtc.component import _reset_context
+
+from se_viz import LoadedModel
+from se_viz.figures.colorbar import gate_colorbar_figure
+from se_viz.live import LiveProcessor, ice_servers
+from se_viz.loading.choice import ModelChoice
+
+from . import state
+from .common import styled
+
+__all__ = ["render_live", "stop_live", "STREAM_KEY"]
+
+log = logging.getLogger(__name__)
+
+#: streamlit-webrtc keeps its stream context in the session under this key (the widget's own).
+STREAM_KEY = "live_stream"
+# 640×480 at up to 30 fps: enough for the mini model's 64 px and SE-ResNet-50's 224 px centre crop;
+# larger frames only cost encoding time.
+CONSTRAINTS = {
+    "video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}},
+    "audio": False,
+}
+# What the stream's own buttons and messages say, in the user's words.
+WORDS = {
+    "start": "Start the live camera",
+    "stop": "Stop",
+    "select_device": "Choose a camera",
+    "media_api_not_available": "This browser cannot share a camera here. Open the app on "
+    "http://localhost or over https, in a current browser.",
+    "device_ask_permission": "Allow the camera in the browser's question above the page.",
+    "device_not_available": "No camera found. Plug one in (or close the program using it) and "
+    "press Start again.",
+    "device_access_denied": "The browser was not allowed to use the camera. Allow it in the "
+    "address bar's camera icon, then press Start again.",
+}
+VIDEO_STYLE = {"width": "100%", "maxHeight": "58vh", "objectFit": "contain", "background": "#000"}
+
+
+def _frames_callback(processor: LiveProcessor):
+    """The worker thread's callback: newest frame in, the same frame with the overlay out."""
+
+    async def on_frames(frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        frame = processor.newest(frames)
+        try:
+            out = processor.process(frame.to_ndarray(format="rgb24"))
+        except Exception:  # the stream must go on: show the camera unchanged, say why in the log
+            log.exception("a live frame could not be processed")
+            return [frame]
+        return [av.VideoFrame.from_ndarray(out, format="rgb24")]
+
+    return on_frames
+
+
+def stop_live() -> None:
+    """Stop this session's stream (the Live tab is not shown): no camera, no thread left behind."""
+    context = st.session_state.get(STREAM_KEY)
+    if context is not None and context._get_worker() is not None:
+        _reset_context(context)  # streamlit-webrtc's own teardown: worker, peer connection, threads
+
+
+def _freeze(processor: LiveProcessor) -> None:
+    frozen = processor.freeze()
+    if frozen is not None:
+        state.keep_frozen(frozen.name, frozen.png)
+
+
+def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
+    """The Live tab: the video with its overlay, the gate colour bar beside it, Freeze, and a status
+    line (what the last frame showed and the frame rate)."""
+    processor = state.live_processor(choice.key, lambda: LiveProcessor(lm, fit))
+    processor.fit = fit
+    try:
+        servers = ice_servers()
+    except ValueError as exc:
+        st.error(
+            f"The live camera cannot connect: {exc} Ask the operator to fix it.", icon=":material/error:"
+        )
+        return
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    video, bar = st.columns([6, 1], gap="small")
+    with video:
+        context = webrtc_streamer(
+            key=STREAM_KEY,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration={"iceServers": servers},
+            media_stream_constraints=CONSTRAINTS,
+            queued_video_frames_callback=_frames_callback(processor),
+            async_processing=True,
+            translations=WORDS,
+            video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": VIDEO_STYLE},
+        )
+    with bar:
+        st.plotly_chart(
+            styled(gate_colorbar_figure(300)), key="live_colorbar", config={"displayModeBar": False}
+        )
+    playing = bool(context.state.playing)
+    with row:
+        st.button(
+            "Freeze this frame",
+            icon=":material/photo_camera:",
+            type="primary",
+            on_click=_freeze,
+            args=(processor,),
+            disabled=not playing,
+            help="The current camera frame becomes an image in every other view (it stays in this "
+            "session: never saved on the server, never in a link).",
+        )
+        if state.frozen_frames():
+            st.button("Forget frozen frames", on_click=state.forget_frozen, key="live_forget")
+        _status(processor, playing)
+    st.caption(
+        "Each row of the strip is one SE block (first block at the top), each column its channels' "
+        "gates s in the Gate heatmap's colours (wide blocks: each pixel averages its channels). "
+        "The lines at the top right follow a few channels of the last block over the last seconds."
+    )
+
+
+def _status(processor: LiveProcessor, playing: bool) -> None:
+    """What the last frame showed and how fast frames come, refreshed every second while playing."""
+
+    def draw() -> None:
+        latest = processor.latest()
+        if not playing or latest is None:
+            st.caption("Press **Start the live camera** below the picture.", width="content")
+            return
+        label, p = latest[1].top[0]
+        rate = processor.history.rate(2.0)
+        st.markdown(f"**Now: {label}** ({100 * p:.1f} %) · {rate:.1f} frames/s", width="content")
+
+    st.fragment(draw, run_every=1.0 if playing else None)()
