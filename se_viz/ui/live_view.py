@@ -51,7 +51,9 @@ WORDS = {
     "device_access_denied": "The browser was not allowed to use the camera. Allow it in the "
     "address bar's camera icon, then press Start again.",
 }
-VIDEO_STYLE = {"width": "100%", "maxHeight": "58vh", "objectFit": "contain", "background": "#000"}
+# Pixels, not vh: the video sits in the component's own frame, whose height follows the video. 440 px
+# keeps the video and its strip above the fold of a 1024×768 and a 1280×720 projector.
+VIDEO_STYLE = {"width": "100%", "maxHeight": "440px", "objectFit": "contain", "background": "#000"}
 
 
 def _frames_callback(processor: LiveProcessor):
@@ -143,6 +145,6 @@ def _status(processor: LiveProcessor, playing: bool) -> None:
             return
         label, p = latest[1].top[0]
         rate = processor.history.rate(2.0)
-        st.markdown(f"**Now: {label}** ({100 * p:.1f} %) · {rate:.1f} frames/s", width="content")
+        st.markdown(f"**Now: {label}** ({100 * p:.1f} %) · {rate:.1f} frames/s analysed", width="content")
 
     st.fragment(draw, run_every=1.0 if playing else None)()

@@ -101,3 +101,41 @@ def test_live_top1_is_the_red_circle_and_threads_end(camera_browser, mini_server
     # A closed page may say nothing: the server then notices within ICE's consent checks (~30 s).
     after = _wait_threads(pid, after_tab, 60)
     assert after <= after_tab, f"closing the page leaves {after - after_tab} thread(s) running"
+
+
+def _bottom_of_video(page) -> float:
+    """Page y of the bottom of the received video (inside the component's frame)."""
+    frame_box = page.locator("iframe[title*=webrtc]").bounding_box()
+    video_box = page.frame_locator("iframe[title*=webrtc]").locator("video").bounding_box()
+    # Playwright gives boxes of elements in frames in the page's coordinates already.
+    return max(video_box["y"] + video_box["height"], 0) if video_box else frame_box["y"] + frame_box["height"]
+
+
+def test_projector_fits_the_video_and_freeze_feeds_the_other_views(camera_browser, mini_server, shots_dir):
+    width, height = 1024, 768
+    context, page = _live_page(camera_browser, mini_server.url, {"width": width, "height": height})
+    try:
+        click_and_settle(page, page.get_by_text("Projector mode"))
+        start_live(page)
+        page.get_by_text(re.compile(r"Now: red circle")).wait_for(timeout=TIMEOUT_MS)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.locator("[data-testid=stMain]").evaluate("m => m.scrollTo(0, 0)")
+        video = _bottom_of_video(page)
+        bar = page.locator("[data-testid=stPlotlyChart]").first.bounding_box()
+        page.screenshot(path=str(shots_dir / "projector_1024x768_live.png"))
+        assert video <= height, f"the video (and its strip) ends at {video:.0f} px, below the fold"
+        assert bar["y"] + bar["height"] <= height, "the colour bar is below the fold"
+
+        freeze = page.get_by_role("button", name="Freeze this frame")
+        click_and_settle(page, freeze)
+        click_and_settle(page, page.get_by_role("tab", name="Predictions", exact=True))
+        heading = page.get_by_role(
+            "heading", name=re.compile(r"live frame [0-9a-f]{6}\.png — top-1: red circle")
+        )
+        heading.wait_for(timeout=TIMEOUT_MS)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_text("Link to this view").click()
+        link = sidebar.locator("[data-testid=stCode]").inner_text()
+        assert "live" not in link, "a frozen frame is never in a link"
+    finally:
+        context.close()
