@@ -20,6 +20,7 @@ One server, one model at a time: the bundled SE-ResNet mini and an untrained SE-
 
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 import tempfile
@@ -34,7 +35,7 @@ from PIL import Image
 __all__ = ["LiveBenchResult", "class_frames", "run_live_bench", "write_y4m", "CODE_BITS"]
 
 FPS = 30
-CODE_BITS = 12  # frame numbers 0…4095 (2 minutes at 30 fps)
+CODE_BITS = 8  # frame numbers 0…255 (8.5 s at 30 fps; the video is shorter and loops)
 _CELL = 16  # px of one code cell at 640×480 (VP8 keeps 16-px black/white cells readable)
 
 
@@ -74,9 +75,10 @@ def class_frames(
 
 
 def code_cells(h: int, w: int) -> list[tuple[int, int]]:
-    """Top-left corners of the frame-number cells (bit 0 first): a column at the left edge, mid-height."""
+    """Top-left corners of the frame-number cells (bit 0 first): a column at the left edge from a
+    quarter of the height down, between the top-3 box and the gate strip."""
     cell = max(4, _CELL * h // 480)
-    y0 = h // 2 - CODE_BITS * cell // 2
+    y0 = h // 4
     return [(y0 + i * cell, 0) for i in range(CODE_BITS)]
 
 
@@ -139,7 +141,7 @@ _READ_CODES_JS = """([cells, cell]) => {
     const w = v.videoWidth, h = v.videoHeight;
     if (!w || !h) return -1;
     canvas.width = w; canvas.height = h; ctx.drawImage(v, 0, 0);
-    const c = Math.max(4, Math.floor(cell * h / 480)), y0 = Math.floor(h / 2 - cells * c / 2);
+    const c = Math.max(4, Math.floor(cell * h / 480)), y0 = Math.floor(h / 4);
     let n = 0;
     for (let b = 0; b < cells; b++) {
       const p = ctx.getImageData(Math.floor(c / 2), y0 + b * c + Math.floor(c / 2), 1, 1).data;
@@ -182,3 +184,125 @@ def _component_frame(page):
         if frame.evaluate("() => (window.__sePeers || []).length") > 0:
             return frame
     raise RuntimeError("the page has no WebRTC connection")
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+
+WARMUP_S = 3.0
+WINDOW_S = 10.0
+BENCH_CLASSES = (0, 1, 3, 8)  # red circle, blue square, star, checkerboard: a second each
+
+
+@dataclass
+class LiveBenchResult:
+    """One viewer's measurements over the window."""
+
+    model: str
+    viewers: int
+    received_fps: float  # getStats: frames decoded per second on the received track
+    analysed_fps: float  # distinct camera frames shown per second (frames that went through the model)
+    lag_median_s: float  # camera frame now − camera frame shown, in seconds
+    lag_p95_s: float
+
+
+def _measure(pages: Sequence, frames_in_video: int, window: float) -> list[tuple[float, float, float, float]]:
+    """(received fps, analysed fps, lag median, lag p95) of each page over ``window`` seconds."""
+    frames = [_component_frame(p) for p in pages]
+    for f in frames:
+        f.evaluate(_READ_CODES_JS, [CODE_BITS, _CELL])
+    time.sleep(WARMUP_S)
+    start = [(f.evaluate(_STATS_JS), f.evaluate("() => performance.now()")) for f in frames]
+    time.sleep(window)
+    out = []
+    for f, (s0, t0) in zip(frames, start, strict=True):
+        s1 = f.evaluate(_STATS_JS)
+        received = (s1["decoded"] - s0["decoded"]) / ((s1["t"] - s0["t"]) / 1000)
+        codes = [c for c in f.evaluate("() => window.__seCodes") if c[0] >= t0 and c[1] >= 0 and c[2] >= 0]
+        shown = [c[1] for c in codes]
+        changes = sum(1 for a, b in zip(shown, shown[1:], strict=False) if a != b)
+        span = (codes[-1][0] - codes[0][0]) / 1000 if len(codes) > 1 else float("nan")
+        lags = sorted(((c[2] - c[1]) % frames_in_video) / FPS for c in codes)
+        p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))] if lags else float("nan")
+        out.append((received, changes / span, statistics.median(lags) if lags else float("nan"), p95))
+    return out
+
+
+def _open_live(browser, url: str, samples_button: str):
+    from .browser import click_and_settle
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(PEER_INIT_JS)
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    page.goto(url)
+    button = page.get_by_role("button", name=re.compile(f"Analyse the {samples_button}"))
+    button.wait_for()
+    click_and_settle(page, button)
+    start_live(page)
+    return context, page
+
+
+def run_live_bench(
+    models: Sequence[str] = ("mini", "r50"),
+    viewers: int = 5,
+    window: float = WINDOW_S,
+    out: TextIO = sys.stdout,
+) -> list[LiveBenchResult]:
+    """Play the bench video as the camera into the Live tab: one viewer per model, then ``viewers``
+    at once on the mini model; print a table (see the module docstring for what is measured)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, _Server, _setups
+
+    results: list[LiveBenchResult] = []
+    with tempfile.TemporaryDirectory(prefix="se_viz_bench_live_") as tmp, sync_playwright() as p:
+        folder = Path(tmp)
+        video_frames = stamp_numbers(class_frames(BENCH_CLASSES))
+        video = write_y4m(folder / "bench.y4m", video_frames)
+        args = CHROMIUM_ARGS + FAKE_CAMERA_ARGS + [f"--use-file-for-fake-video-capture={video}"]
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        try:
+            for setup in _setups(models, folder):
+                server = _Server(setup.env, None, folder / f"streamlit_{len(results)}.log")
+                try:
+                    server.wait_healthy()
+                    counts = [1] + ([viewers] if "mini" in setup.name and viewers > 1 else [])
+                    for n in counts:
+                        opened = [_open_live(browser, server.url, setup.samples_button) for _ in range(n)]
+                        try:
+                            for m in _measure([pg for _, pg in opened], len(video_frames), window):
+                                results.append(LiveBenchResult(setup.name, n, *m))
+                        finally:
+                            for context, _ in opened:
+                                context.close()
+                        print(f"  {setup.name}: {n} viewer(s) measured", file=out, flush=True)
+                finally:
+                    server.stop()
+        finally:
+            browser.close()
+    _print_table(results, window, out)
+    return results
+
+
+def _print_table(results: Sequence[LiveBenchResult], window: float, out: TextIO) -> None:
+    print(
+        f"\nLive tab, Chromium's fake camera at 640×480, 30 fps; {window:.0f} s after {WARMUP_S:.0f} s of "
+        "warm-up; with several viewers, the worst of them:\n",
+        file=out,
+    )
+    print(
+        "| model | viewers | received fps (getStats) | analysed fps | lag median (s) | lag p95 (s) |",
+        file=out,
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |", file=out)
+    groups: dict[tuple[str, int], list[LiveBenchResult]] = {}
+    for r in results:
+        groups.setdefault((r.model, r.viewers), []).append(r)
+    for (model, n), rs in groups.items():
+        worst = min(rs, key=lambda r: r.analysed_fps)
+        print(
+            f"| {model} | {n} | {min(r.received_fps for r in rs):.1f} | {worst.analysed_fps:.1f} | "
+            f"{max(r.lag_median_s for r in rs):.2f} | {max(r.lag_p95_s for r in rs):.2f} |",
+            file=out,
+        )

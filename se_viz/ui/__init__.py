@@ -158,6 +158,9 @@ def _main() -> None:
             welcome.render_model_notes(model)
         if not decoded:
             welcome.render_empty_state(model, gallery)
+            if model.lm is not None:  # the camera needs no image first
+                with st.expander("…or watch the gates live with the camera", icon=":material/videocam:"):
+                    live_view.render_live(model.lm, model.choice, state.fit())
             return
         st.info("Your images are ready; pick a model that loads (see above) to analyse them.")
         cols = st.columns(min(len(decoded), 6))

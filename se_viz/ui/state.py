@@ -14,7 +14,7 @@ import streamlit as st
 from se_viz import ModelLoadError
 from se_viz.loading.choice import ModelChoice, Weights
 from se_viz.loading.fit import FITS
-from se_viz.tabs import CHANNELS_VIEW
+from se_viz.tabs import CHANNELS_VIEW, LIVE_VIEW
 
 from .link import ViewLink
 
@@ -272,7 +272,9 @@ def live_processor(model_key: str, make: Any) -> Any:
 
 def keep_frozen(name: str, data: bytes) -> None:
     """Add a frozen live frame (a PNG in memory, never on disk, never in a link) to the images;
-    it becomes the image the detail views show."""
+    it becomes the image the detail views show, and the Live tab stays the one shown (also when
+    the stream was started before there were images, and so before there were tabs)."""
+    st.session_state[VIEW] = LIVE_VIEW
     frames: dict[str, bytes] = st.session_state.setdefault(_FROZEN, {})
     frames[name] = data
     while len(frames) > FROZEN_KEPT:
