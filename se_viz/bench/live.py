@@ -217,8 +217,12 @@ def _measure(pages: Sequence, frames_in_video: int, window: float) -> list[tuple
     out = []
     for f, (s0, t0) in zip(frames, start, strict=True):
         s1 = f.evaluate(_STATS_JS)
+        if s0 is None or s1 is None:  # this viewer's connection never carried video (it failed)
+            out.append((0.0, 0.0, float("nan"), float("nan")))
+            continue
         received = (s1["decoded"] - s0["decoded"]) / ((s1["t"] - s0["t"]) / 1000)
-        codes = [c for c in f.evaluate("() => window.__seCodes") if c[0] >= t0 and c[1] >= 0 and c[2] >= 0]
+        held = f.evaluate("() => window.__seCodes || []")
+        codes = [c for c in held if c[0] >= t0 and c[1] >= 0 and c[2] >= 0]
         shown = [c[1] for c in codes]
         changes = sum(1 for a, b in zip(shown, shown[1:], strict=False) if a != b)
         span = (codes[-1][0] - codes[0][0]) / 1000 if len(codes) > 1 else float("nan")
@@ -273,6 +277,7 @@ def run_live_bench(
                         try:
                             for m in _measure([pg for _, pg in opened], len(video_frames), window):
                                 results.append(LiveBenchResult(setup.name, n, *m))
+                                print(f"  {results[-1]}", file=out, flush=True)
                         finally:
                             for context, _ in opened:
                                 context.close()

@@ -125,6 +125,15 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
             help="The current camera frame becomes an image in every other view (it stays in this "
             "session: never saved on the server, never in a link).",
         )
+        st.button(
+            "Follow the channels moving now",
+            icon=":material/show_chart:",
+            on_click=lambda: processor.follow(processor.history.most_moving(processor.trace_block, 4, 5.0)),
+            disabled=not playing,
+            key="live_follow",
+            help="The lines at the top right follow the channels of the last block whose gates "
+            "moved most in the last 5 seconds.",
+        )
         if state.frozen_frames():
             st.button("Forget frozen frames", on_click=state.forget_frozen, key="live_forget")
         _status(processor, playing)
