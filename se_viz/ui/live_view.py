@@ -15,6 +15,7 @@ import logging
 
 import av
 import streamlit as st
+from aiortc.mediastreams import MediaStreamError
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from streamlit_webrtc.component import _reset_context
 
@@ -71,6 +72,37 @@ def _frames_callback(processor: LiveProcessor):
     return on_frames
 
 
+def _newest_camera_frames(context) -> None:
+    """Make the camera's frames reach the processing track newest first, dropping any backlog.
+
+    streamlit-webrtc feeds its processing track through an aiortc ``MediaRelay`` proxy with an
+    unbounded queue: when sending frames back costs more than a camera frame's time (a busy
+    machine), camera frames pile up there and the picture falls seconds behind. Each ``recv`` of
+    the proxy then takes everything queued and keeps the newest (it runs in the stream's event
+    loop, the only thread that touches that queue). Private attributes of streamlit-webrtc 0.79.0
+    and aiortc 1.16.0 (pinned); without them nothing changes.
+    """
+    worker = context._get_worker()
+    relayed = getattr(getattr(worker, "_output_video_track", None), "track", None)
+    queue = getattr(relayed, "_queue", None)
+    if queue is None or getattr(relayed, "_se_newest", False):
+        return
+    original = relayed.recv
+
+    async def newest():
+        frame = await original()
+        while not queue.empty():
+            later = queue.get_nowait()
+            if later is None:  # the camera ended: as the proxy itself would
+                relayed.stop()
+                raise MediaStreamError
+            frame = later
+        return frame
+
+    relayed.recv = newest
+    relayed._se_newest = True
+
+
 def stop_live() -> None:
     """Stop this session's stream (the Live tab is not shown): no camera, no thread left behind."""
     context = st.session_state.get(STREAM_KEY)
@@ -109,6 +141,7 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
             translations=WORDS,
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": VIDEO_STYLE},
         )
+    _newest_camera_frames(context)
     with bar:
         st.plotly_chart(
             styled(gate_colorbar_figure(300)), key="live_colorbar", config={"displayModeBar": False}
