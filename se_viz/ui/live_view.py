@@ -54,6 +54,13 @@ WORDS = {
 }
 # Pixels, not vh: the video sits in the component's own frame, whose height follows the video. 440 px
 # keeps the video and its strip above the fold of a 1024×768 and a 1280×720 projector.
+#: Under the video until it plays: the stream's box shows the browser's own error name.
+CAMERA_HELP = (
+    "No picture? **NotAllowedError**: the browser was not allowed to use the camera — allow it with "
+    "the camera icon in the address bar, then press Start again. **NotFoundError**: no camera was "
+    "found — plug one in (or close the program using it). **NotReadableError**: another program "
+    "holds the camera. The camera works only on http://localhost or over https."
+)
 VIDEO_STYLE = {"width": "100%", "maxHeight": "440px", "objectFit": "contain", "background": "#000"}
 
 
@@ -170,6 +177,8 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
         if state.frozen_frames():
             st.button("Forget frozen frames", on_click=state.forget_frozen, key="live_forget")
         _status(processor, playing)
+    if not playing:  # the stream's box names the browser's error; this says what it means
+        st.caption(CAMERA_HELP)
     st.caption(
         "Each row of the strip is one SE block (first block at the top), each column its channels' "
         "gates s in the Gate heatmap's colours (wide blocks: each pixel averages its channels). "
