@@ -140,9 +140,14 @@ def test_a_slow_network_drops_stale_frames_and_stays_current(mini, frames):
     original = processor.process
     processed_pts: list[int] = []
 
+    durations: list[float] = []
+
     def slow_process(rgb):
+        t0 = time.perf_counter()
         time.sleep(slow)
-        return original(rgb)
+        out = original(rgb)
+        durations.append(time.perf_counter() - t0)
+        return out
 
     processor.process = slow_process
     inner = _frames_callback(processor)
@@ -166,8 +171,13 @@ def test_a_slow_network_drops_stale_frames_and_stays_current(mini, frames):
     worker = track._thread
     track.stop()
     assert processor.dropped > 0.5 * processor.processed, "a slow network must skip frames"
-    assert processor.processed <= 3.0 / slow + 1
-    assert max(lags[len(lags) // 3 :]) < 0.5, f"the picture lags {max(lags):.2f} s behind the camera"
+    assert 2 <= processor.processed <= 3.0 / slow + 1
+    # Newest frame wins: the picture is at most about two processing times old (a frame waits for
+    # at most one, then takes one), however long the stream runs — it never falls further behind.
+    # (On a quiet machine a processing time here is ~0.2 s, so the bound is ~0.5 s.)
+    bound = 2 * max(durations) + 2 / 30
+    late = max(lags[len(lags) // 3 :])
+    assert late <= bound, f"the picture lags {late:.2f} s behind the camera (bound {bound:.2f} s)"
     assert worker is not None and not worker.is_alive(), "the frame thread ends with the stream"
     assert not [t for t in threading.enumerate() if t.name.startswith("async_media_processor")]
 
