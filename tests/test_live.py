@@ -222,3 +222,42 @@ def test_a_frozen_frame_never_touches_the_disk(mini, frames, tmp_path, monkeypat
     frozen = processor.freeze()
     assert Image.open(io.BytesIO(frozen.png)).size == (640, 480)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
+    """streamlit-webrtc relays the camera to its processing track through an unbounded queue; the
+    Live tab makes each read take the newest queued frame (else a busy server falls behind)."""
+    from types import SimpleNamespace
+
+    from aiortc.contrib.media import MediaRelay
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from se_viz.ui.live_view import _newest_camera_frames
+
+    class FastCamera(MediaStreamTrack):
+        kind = "video"
+        count = 0
+
+        async def recv(self):
+            await asyncio.sleep(0.001)
+            self.count += 1
+            frame = av.VideoFrame.from_ndarray(frames[0], format="rgb24")
+            frame.pts = self.count
+            return frame
+
+    async def run():
+        camera = FastCamera()
+        proxy = MediaRelay().subscribe(camera)
+        track = SimpleNamespace(track=proxy)
+        context = SimpleNamespace(_get_worker=lambda: SimpleNamespace(_output_video_track=track))
+        _newest_camera_frames(context)
+        first = await proxy.recv()  # starts the relay
+        await asyncio.sleep(0.2)  # the camera runs on while nobody reads: a backlog
+        newest = await proxy.recv()
+        seen = camera.count
+        proxy.stop()
+        camera.stop()
+        return first.pts, newest.pts, seen
+
+    first, newest, seen = asyncio.run(run())
+    assert newest >= seen - 1 and newest > first + 10, "the read skips the backlog to the newest frame"
