@@ -159,4 +159,5 @@ def _draw_trace(draw: ImageDraw.ImageDraw, trace: Trace, box: tuple[int, int, in
         points = list(zip(xs.tolist(), ys.tolist(), strict=True))
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
-        draw.text((x0 + 4 + j * (size * 4), y0 + size + 5), name, fill=colour, font=font)
+        step = (x1 - x0 - 8) / len(trace.names)  # the legend shares the panel's width
+        draw.text((x0 + 4 + j * step, y0 + size + 5), name, fill=colour, font=font)
