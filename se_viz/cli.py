@@ -23,6 +23,11 @@ __all__ = ["main"]
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.live:
+        from .bench.live import run_live_bench  # Playwright only when a browser is driven
+
+        run_live_bench(models=args.browser_models, viewers=args.live_viewers, out=sys.stdout)
+        return 0
     if args.browser:
         from .bench.browser import run_browser_bench  # Playwright only when a browser is driven
 
@@ -160,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--browser-runs", type=int, default=3, help="with --browser: runs per model (default 3)"
+    )
+    bench.add_argument(
+        "--live",
+        action="store_true",
+        help="instead: play a video file as Chromium's camera into the Live tab and measure the frame "
+        "rates and the lag behind the camera (models: --browser-models)",
+    )
+    bench.add_argument(
+        "--live-viewers",
+        type=int,
+        default=5,
+        help="with --live: viewers at once on the mini model (default 5)",
     )
     bench.set_defaults(func=_cmd_bench)
 

@@ -1,10 +1,12 @@
 """The app's tabs, in order: a plain list, so code that must not import Streamlit (the browser
 benchmark, its tests) names the same views as the app (``se_viz.ui`` draws them)."""
 
-__all__ = ["CHANNELS_VIEW", "VIEWS"]
+__all__ = ["CHANNELS_VIEW", "LIVE_VIEW", "VIEWS"]
 
 #: The Channels tab (atlas, pruning, faithfulness): the drill-down's atlas button switches to it.
 CHANNELS_VIEW = "Channels"
+#: The Live tab (the camera stream): its stream stops whenever another tab is shown.
+LIVE_VIEW = "Live"
 
 VIEWS: list[str] = [
     "Predictions",
@@ -17,4 +19,5 @@ VIEWS: list[str] = [
     "Teach one block",
     CHANNELS_VIEW,
     "Export",
+    LIVE_VIEW,
 ]

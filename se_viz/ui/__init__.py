@@ -17,7 +17,7 @@ from se_viz.errors import first_line
 from se_viz.loading.fit import fit_notices
 from se_viz.loading.images import describe_image
 from se_viz.loading.samples import all_samples
-from se_viz.tabs import VIEWS
+from se_viz.tabs import LIVE_VIEW, VIEWS
 
 from . import (
     cache,
@@ -25,6 +25,7 @@ from . import (
     dataset_view,
     export_view,
     intervention_views,
+    live_view,
     many_views,
     sidebar,
     state,
@@ -38,7 +39,9 @@ __all__ = ["main", "VIEWS", "DETAIL_VIEWS"]
 log = logging.getLogger(__name__)
 
 #: The views that show the one image picked in the image picker (the others show every image).
-DETAIL_VIEWS = [v for v in VIEWS if v not in ("Predictions", "Compare", "Classes", state.CHANNELS_VIEW)]
+DETAIL_VIEWS = [
+    v for v in VIEWS if v not in ("Predictions", "Compare", "Classes", state.CHANNELS_VIEW, LIVE_VIEW)
+]
 #: What the Interventions tab can ask, in order.
 INTERVENTIONS = ["edit one block", "knock-out sweep", "over all images"]
 
@@ -155,6 +158,9 @@ def _main() -> None:
             welcome.render_model_notes(model)
         if not decoded:
             welcome.render_empty_state(model, gallery)
+            if model.lm is not None:  # the camera needs no image first
+                with st.expander("…or watch the gates live with the camera", icon=":material/videocam:"):
+                    live_view.render_live(model.lm, model.choice, state.fit())
             return
         st.info("Your images are ready; pick a model that loads (see above) to analyse them.")
         cols = st.columns(min(len(decoded), 6))
@@ -210,11 +216,14 @@ def _main() -> None:
         ),
         state.CHANNELS_VIEW: lambda: channel_views.render_channels(analysed, lm, model.choice, fit),
         "Export": lambda: export_view.render_export(stacked, names, current.cap, current.name, lm, fit),
+        LIVE_VIEW: lambda: live_view.render_live(lm, model.choice, fit),
     }
     for label, tab in zip(VIEWS, tabs, strict=True):
         if tab.open:
             with tab, friendly_errors(label.lower()):
                 render[label]()
+        elif label == LIVE_VIEW:
+            live_view.stop_live()  # another tab is shown: the camera and its threads stop
 
 
 def _render_classes(

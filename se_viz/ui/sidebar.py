@@ -56,7 +56,7 @@ class PickedImage:
 
     name: str
     data: bytes
-    source: str  # "upload", "camera" or "sample"
+    source: str  # "upload", "camera", "live" (a frozen live frame) or "sample"
     digest: str = ""  # SHA-256 of data: the cache key (computed once per run)
 
     def __post_init__(self) -> None:
@@ -230,6 +230,8 @@ def images_ui() -> list[PickedImage]:
             digest = image_digest(data)
             # Named by content, so the same photo keeps its name (and its place) across reruns.
             items.append(PickedImage(unique(f"camera photo {digest[:6]}.jpg"), data, "camera", digest))
+    for name, data in state.frozen_frames():  # frames frozen in the Live tab, like camera photos
+        items.append(PickedImage(unique(name), data, "live"))
     for name in st.session_state.get(state.SAMPLES, []):
         if name in samples:
             items.append(PickedImage(unique(name), samples[name].data, "sample"))

@@ -15,7 +15,7 @@ import streamlit as st
 from se_viz import ModelLoadError
 from se_viz.loading.choice import ModelChoice, Weights
 from se_viz.loading.fit import FITS
-from se_viz.tabs import CHANNELS_VIEW
+from se_viz.tabs import CHANNELS_VIEW, LIVE_VIEW
 
 from .link import ViewLink
 
@@ -288,3 +288,41 @@ def default_fit() -> None:
     """The fit starts as the first of :data:`FITS` unless a link set it (a widget default would
     override the link)."""
     st.session_state.setdefault(FIT, FITS[0])
+
+
+# The live view (se_viz/ui/live_view.py): this viewer's frame processor and the frames it froze
+
+_LIVE_PROCESSOR = "_live_processor"
+_FROZEN = "_frozen_frames"
+#: Frozen frames kept per session (each a PNG of a camera frame, ~0.5 MB): the oldest goes first.
+FROZEN_KEPT = 6
+
+
+def live_processor(model_key: str, make: Any) -> Any:
+    """This session's live frame processor for the model ``model_key`` (made by ``make()`` the first
+    time, and again when the model changes)."""
+    held = st.session_state.get(_LIVE_PROCESSOR)
+    if held is None or held[0] != model_key:
+        held = st.session_state[_LIVE_PROCESSOR] = (model_key, make())
+    return held[1]
+
+
+def keep_frozen(name: str, data: bytes) -> None:
+    """Add a frozen live frame (a PNG in memory, never on disk, never in a link) to the images;
+    it becomes the image the detail views show, and the Live tab stays the one shown (also when
+    the stream was started before there were images, and so before there were tabs)."""
+    st.session_state[VIEW] = LIVE_VIEW
+    frames: dict[str, bytes] = st.session_state.setdefault(_FROZEN, {})
+    frames[name] = data
+    while len(frames) > FROZEN_KEPT:
+        frames.pop(next(iter(frames)))
+
+
+def frozen_frames() -> list[tuple[str, bytes]]:
+    """The frozen live frames of this session, oldest first: (name, PNG bytes)."""
+    return list(st.session_state.get(_FROZEN, {}).items())
+
+
+def forget_frozen() -> None:
+    """Remove every frozen live frame from the images (a button callback)."""
+    st.session_state.pop(_FROZEN, None)

@@ -1,0 +1,313 @@
+"""How fast do the gates move? ``se-viz bench --live`` plays a video file as Chromium's camera into
+the Live tab and measures what comes back.
+
+Chromium's fake camera (``--use-file-for-fake-video-capture``) plays a Y4M file we write here:
+classes of the bundled mini model drawn by its own generator (a second each), and a frame number
+coded as black and white cells at the left edge (outside every model's centre crop, which the
+overlay never covers). The page keeps a handle on its ``RTCPeerConnection`` (an init script wraps
+the constructor) and reads, for the received track:
+
+* ``getStats()``: ``framesDecoded`` / ``framesPerSecond`` — the rate of the video the browser
+  shows (streamlit-webrtc sends a frame for every camera frame, repeating the last processed
+  one while the next is being computed);
+* the frame numbers in the pictures, read on every shown frame (``requestVideoFrameCallback``):
+  *processed* frames per second (distinct numbers) and the lag behind the camera (the number
+  the camera is at, read from the page's own camera track, minus the number shown, in frames).
+
+One server, one model at a time: the bundled SE-ResNet mini and an untrained SE-ResNet-50
+(random weights in a local file); then ``viewers`` pages at once on the mini model.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence, TextIO
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["LiveBenchResult", "class_frames", "run_live_bench", "write_y4m", "CODE_BITS"]
+
+FPS = 30
+CODE_BITS = 8  # frame numbers 0…255 (8.5 s at 30 fps; the video is shorter and loops)
+_CELL = 16  # px of one code cell at 640×480 (VP8 keeps 16-px black/white cells readable)
+
+
+def write_y4m(path: Path, frames: Sequence[np.ndarray], fps: int = FPS) -> Path:
+    """Write RGB frames (H, W, 3) uint8 as a raw YUV 4:2:0 Y4M file (what Chromium's fake camera
+    plays); the conversion to YUV is PyAV's."""
+    import av
+
+    h, w = frames[0].shape[:2]
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for rgb in frames:
+            yuv = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+                format="yuv420p"
+            )
+            f.write(b"FRAME\n")
+            f.write(yuv.to_ndarray().tobytes())  # Y plane, then U and V (H/2 × W/2 each)
+    return path
+
+
+def class_frames(
+    classes: Sequence[int], seconds_each: float = 1.0, size: tuple[int, int] = (480, 640), seed: int = 0
+) -> list[np.ndarray]:
+    """Frames showing each class of the mini model in turn (``seconds_each`` seconds each), drawn by
+    its generator at 64 px and enlarged into the centre square of an (H, W) grey frame."""
+    from se_viz.demo.synthetic import render
+
+    h, w = size
+    out = []
+    for label in classes:
+        small = render(np.random.default_rng([seed, label]), label)
+        frame = np.full((h, w, 3), 128, dtype=np.uint8)
+        x0 = (w - h) // 2
+        frame[:, x0 : x0 + h] = np.asarray(Image.fromarray(small).resize((h, h), Image.BILINEAR))
+        out += [frame] * round(seconds_each * FPS)
+    return [f.copy() for f in out]
+
+
+def code_cells(h: int, w: int) -> list[tuple[int, int]]:
+    """Top-left corners of the frame-number cells (bit 0 first): a column at the left edge from a
+    quarter of the height down, between the top-3 box and the gate strip."""
+    cell = max(4, _CELL * h // 480)
+    y0 = h // 4
+    return [(y0 + i * cell, 0) for i in range(CODE_BITS)]
+
+
+def stamp_numbers(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Each frame with its index coded in black (0) and white (1) cells (see :func:`code_cells`)."""
+    for n, frame in enumerate(frames):
+        h, w = frame.shape[:2]
+        cell = max(4, _CELL * h // 480)
+        for bit, (y, x) in enumerate(code_cells(h, w)):
+            frame[y : y + cell, x : x + cell] = 255 if (n >> bit) & 1 else 0
+    return frames
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+# Keeps every RTCPeerConnection the page (or its component frame) makes, so getStats can be read.
+PEER_INIT_JS = """(() => {
+  const Original = window.RTCPeerConnection;
+  if (!Original || Original.__seWrapped) return;
+  const Wrapped = function (...args) {
+    const pc = new Original(...args);
+    (window.__sePeers = window.__sePeers || []).push(pc);
+    return pc;
+  };
+  Wrapped.prototype = Original.prototype;
+  Wrapped.__seWrapped = true;
+  window.RTCPeerConnection = Wrapped;
+})();"""
+
+# Inbound video of the newest connection: frames decoded, frames per second, frame size.
+_STATS_JS = """async () => {
+  const pcs = window.__sePeers || [];
+  if (!pcs.length) return null;
+  const stats = await pcs[pcs.length - 1].getStats();
+  let out = null;
+  stats.forEach(s => { if (s.type === 'inbound-rtp' && s.kind === 'video') out = {
+    decoded: s.framesDecoded || 0, fps: s.framesPerSecond || 0, width: s.frameWidth || 0,
+    height: s.frameHeight || 0, t: performance.now() }; });
+  return out;
+}"""
+
+# Reads the frame numbers of every shown frame of the received video and of the page's own
+# camera track at the same moment (requestVideoFrameCallback); keeps (time, shown, camera).
+_READ_CODES_JS = """([cells, cell]) => {
+  if (window.__seCodes) return true;
+  const pcs = window.__sePeers || [];
+  const pc = pcs[pcs.length - 1];
+  const video = document.querySelector('video');
+  if (!pc || !video || !video.srcObject) return false;
+  const sender = pc.getSenders().find(s => s.track && s.track.kind === 'video');
+  const local = document.createElement('video');
+  local.muted = true; local.srcObject = new MediaStream([sender.track]); local.play();
+  window.__seCodes = [];
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const read = (v) => {
+    const w = v.videoWidth, h = v.videoHeight;
+    if (!w || !h) return -1;
+    canvas.width = w; canvas.height = h; ctx.drawImage(v, 0, 0);
+    const c = Math.max(4, Math.floor(cell * h / 480)), y0 = Math.floor(h / 4);
+    let n = 0;
+    for (let b = 0; b < cells; b++) {
+      const p = ctx.getImageData(Math.floor(c / 2), y0 + b * c + Math.floor(c / 2), 1, 1).data;
+      if (p[0] + p[1] + p[2] > 3 * 128) n |= (1 << b);
+    }
+    return n;
+  };
+  const onFrame = () => {
+    window.__seCodes.push([performance.now(), read(video), read(local)]);
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+  return true;
+}"""
+
+
+def start_live(page, timeout_ms: int = 120_000) -> None:
+    """Open the Live tab of an app page that has images and press the stream's start button."""
+    from .browser import click_and_settle
+
+    tab = page.get_by_role("tab", name="Live", exact=True)
+    if tab.get_attribute("aria-selected") != "true":
+        click_and_settle(page, tab)
+    frame = page.frame_locator("iframe[title*=webrtc]")
+    frame.get_by_role("button", name="Start the live camera").click(timeout=timeout_ms)
+    page.get_by_text("Now:").wait_for(timeout=timeout_ms)
+
+
+def inbound_stats(page) -> Optional[dict]:
+    """The received video's getStats (frames decoded, frames per second), read in the component frame."""
+    for frame in page.frames:
+        out = frame.evaluate(_STATS_JS)
+        if out is not None:
+            return out
+    return None
+
+
+def _component_frame(page):
+    for frame in page.frames:
+        if frame.evaluate("() => (window.__sePeers || []).length") > 0:
+            return frame
+    raise RuntimeError("the page has no WebRTC connection")
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+
+WARMUP_S = 3.0
+WINDOW_S = 10.0
+BENCH_CLASSES = (0, 1, 3, 8)  # red circle, blue square, star, checkerboard: a second each
+
+
+@dataclass
+class LiveBenchResult:
+    """One viewer's measurements over the window."""
+
+    model: str
+    viewers: int
+    received_fps: float  # getStats: frames decoded per second on the received track
+    analysed_fps: float  # distinct camera frames shown per second (frames that went through the model)
+    lag_median_s: float  # camera frame now − camera frame shown, in seconds
+    lag_p95_s: float
+
+
+def _measure(pages: Sequence, frames_in_video: int, window: float) -> list[tuple[float, float, float, float]]:
+    """(received fps, analysed fps, lag median, lag p95) of each page over ``window`` seconds."""
+    frames = [_component_frame(p) for p in pages]
+    for f in frames:
+        f.evaluate(_READ_CODES_JS, [CODE_BITS, _CELL])
+    time.sleep(WARMUP_S)
+    start = [(f.evaluate(_STATS_JS), f.evaluate("() => performance.now()")) for f in frames]
+    time.sleep(window)
+    out = []
+    for f, (s0, t0) in zip(frames, start, strict=True):
+        s1 = f.evaluate(_STATS_JS)
+        if s0 is None or s1 is None:  # this viewer's connection never carried video (it failed)
+            out.append((0.0, 0.0, float("nan"), float("nan")))
+            continue
+        received = (s1["decoded"] - s0["decoded"]) / ((s1["t"] - s0["t"]) / 1000)
+        held = f.evaluate("() => window.__seCodes || []")
+        codes = [c for c in held if c[0] >= t0 and c[1] >= 0 and c[2] >= 0]
+        shown = [c[1] for c in codes]
+        changes = sum(1 for a, b in zip(shown, shown[1:], strict=False) if a != b)
+        span = (codes[-1][0] - codes[0][0]) / 1000 if len(codes) > 1 else float("nan")
+        lags = sorted(((c[2] - c[1]) % frames_in_video) / FPS for c in codes)
+        p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))] if lags else float("nan")
+        out.append((received, changes / span, statistics.median(lags) if lags else float("nan"), p95))
+    return out
+
+
+def _open_live(browser, url: str, samples_button: str):
+    from .browser import click_and_settle
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(PEER_INIT_JS)
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    page.goto(url)
+    button = page.get_by_role("button", name=re.compile(f"Analyse the {samples_button}"))
+    button.wait_for()
+    click_and_settle(page, button)
+    start_live(page)
+    return context, page
+
+
+def run_live_bench(
+    models: Sequence[str] = ("mini", "r50"),
+    viewers: int = 5,
+    window: float = WINDOW_S,
+    out: TextIO = sys.stdout,
+) -> list[LiveBenchResult]:
+    """Play the bench video as the camera into the Live tab: one viewer per model, then ``viewers``
+    at once on the mini model; print a table (see the module docstring for what is measured)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, _Server, _setups
+
+    results: list[LiveBenchResult] = []
+    with tempfile.TemporaryDirectory(prefix="se_viz_bench_live_") as tmp, sync_playwright() as p:
+        folder = Path(tmp)
+        video_frames = stamp_numbers(class_frames(BENCH_CLASSES))
+        video = write_y4m(folder / "bench.y4m", video_frames)
+        args = CHROMIUM_ARGS + FAKE_CAMERA_ARGS + [f"--use-file-for-fake-video-capture={video}"]
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        try:
+            for setup in _setups(models, folder):
+                server = _Server(setup.env, None, folder / f"streamlit_{len(results)}.log")
+                try:
+                    server.wait_healthy()
+                    counts = [1] + ([viewers] if "mini" in setup.name and viewers > 1 else [])
+                    for n in counts:
+                        opened = [_open_live(browser, server.url, setup.samples_button) for _ in range(n)]
+                        try:
+                            for m in _measure([pg for _, pg in opened], len(video_frames), window):
+                                results.append(LiveBenchResult(setup.name, n, *m))
+                                print(f"  {results[-1]}", file=out, flush=True)
+                        finally:
+                            for context, _ in opened:
+                                context.close()
+                        print(f"  {setup.name}: {n} viewer(s) measured", file=out, flush=True)
+                finally:
+                    server.stop()
+        finally:
+            browser.close()
+    _print_table(results, window, out)
+    return results
+
+
+def _print_table(results: Sequence[LiveBenchResult], window: float, out: TextIO) -> None:
+    print(
+        f"\nLive tab, Chromium's fake camera at 640×480, 30 fps; {window:.0f} s after {WARMUP_S:.0f} s of "
+        "warm-up; with several viewers, the worst of them:\n",
+        file=out,
+    )
+    print(
+        "| model | viewers | received fps (getStats) | analysed fps | lag median (s) | lag p95 (s) |",
+        file=out,
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |", file=out)
+    groups: dict[tuple[str, int], list[LiveBenchResult]] = {}
+    for r in results:
+        groups.setdefault((r.model, r.viewers), []).append(r)
+    for (model, n), rs in groups.items():
+        worst = min(rs, key=lambda r: r.analysed_fps)
+        print(
+            f"| {model} | {n} | {min(r.received_fps for r in rs):.1f} | {worst.analysed_fps:.1f} | "
+            f"{max(r.lag_median_s for r in rs):.2f} | {max(r.lag_p95_s for r in rs):.2f} |",
+            file=out,
+        )

@@ -1,0 +1,201 @@
+"""The Live tab: the browser's camera streams to the server, every processed frame comes back with
+the top-3 classes and every SE block's gates drawn in (:mod:`se_viz.live`), and "Freeze" turns the
+current frame into an ordinary image for every other view.
+
+The stream is streamlit-webrtc's (aiortc on the server): frames are drawn in a worker thread, so
+the picture runs at video rate without a page rerun. Its asynchronous processing hands over every
+frame that arrived during the previous one; :meth:`~se_viz.live.LiveProcessor.newest` keeps the
+last (newest frame wins, stale frames are dropped, never queued). The stream stops when the tab is
+left (:func:`stop_live`) or the session ends (streamlit-webrtc's session observer).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import av
+import streamlit as st
+from aiortc.mediastreams import MediaStreamError
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+from streamlit_webrtc.component import _reset_context
+
+from se_viz import LoadedModel
+from se_viz.figures.colorbar import gate_colorbar_figure
+from se_viz.live import LiveProcessor, ice_servers
+from se_viz.loading.choice import ModelChoice
+
+from . import state
+from .common import styled
+
+__all__ = ["render_live", "stop_live", "STREAM_KEY"]
+
+log = logging.getLogger(__name__)
+
+#: streamlit-webrtc keeps its stream context in the session under this key (the widget's own).
+STREAM_KEY = "live_stream"
+# 640×480 at up to 30 fps: enough for the mini model's 64 px and SE-ResNet-50's 224 px centre crop;
+# larger frames only cost encoding time.
+CONSTRAINTS = {
+    "video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}},
+    "audio": False,
+}
+# What the stream's own buttons and messages say, in the user's words.
+WORDS = {
+    "start": "Start the live camera",
+    "stop": "Stop",
+    "select_device": "Choose a camera",
+    "media_api_not_available": "This browser cannot share a camera here. Open the app on "
+    "http://localhost or over https, in a current browser.",
+    "device_ask_permission": "Allow the camera in the browser's question above the page.",
+    "device_not_available": "No camera found. Plug one in (or close the program using it) and "
+    "press Start again.",
+    "device_access_denied": "The browser was not allowed to use the camera. Allow it in the "
+    "address bar's camera icon, then press Start again.",
+}
+# Pixels, not vh: the video sits in the component's own frame, whose height follows the video. 440 px
+# keeps the video and its strip above the fold of a 1024×768 and a 1280×720 projector.
+#: Under the video until it plays: the stream's box shows the browser's own error name.
+CAMERA_HELP = (
+    "No picture? **NotAllowedError**: the browser was not allowed to use the camera — allow it with "
+    "the camera icon in the address bar, then press Start again. **NotFoundError**: no camera was "
+    "found — plug one in (or close the program using it). **NotReadableError**: another program "
+    "holds the camera. The camera works only on http://localhost or over https."
+)
+VIDEO_STYLE = {"width": "100%", "maxHeight": "440px", "objectFit": "contain", "background": "#000"}
+
+
+def _frames_callback(processor: LiveProcessor):
+    """The worker thread's callback: newest frame in, the same frame with the overlay out."""
+
+    async def on_frames(frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        frame = processor.newest(frames)
+        try:
+            out = processor.process(frame.to_ndarray(format="rgb24"))
+        except Exception:  # the stream must go on: show the camera unchanged, say why in the log
+            log.exception("a live frame could not be processed")
+            return [frame]
+        return [av.VideoFrame.from_ndarray(out, format="rgb24")]
+
+    return on_frames
+
+
+def _newest_camera_frames(context) -> None:
+    """Make the camera's frames reach the processing track newest first, dropping any backlog.
+
+    streamlit-webrtc feeds its processing track through an aiortc ``MediaRelay`` proxy with an
+    unbounded queue: when sending frames back costs more than a camera frame's time (a busy
+    machine), camera frames pile up there and the picture falls seconds behind. Each ``recv`` of
+    the proxy then takes everything queued and keeps the newest (it runs in the stream's event
+    loop, the only thread that touches that queue). Private attributes of streamlit-webrtc 0.79.0
+    and aiortc 1.16.0 (pinned); without them nothing changes.
+    """
+    worker = context._get_worker()
+    relayed = getattr(getattr(worker, "_output_video_track", None), "track", None)
+    queue = getattr(relayed, "_queue", None)
+    if queue is None or getattr(relayed, "_se_newest", False):
+        return
+    original = relayed.recv
+
+    async def newest():
+        frame = await original()
+        while not queue.empty():
+            later = queue.get_nowait()
+            if later is None:  # the camera ended: as the proxy itself would
+                relayed.stop()
+                raise MediaStreamError
+            frame = later
+        return frame
+
+    relayed.recv = newest
+    relayed._se_newest = True
+
+
+def stop_live() -> None:
+    """Stop this session's stream (the Live tab is not shown): no camera, no thread left behind."""
+    context = st.session_state.get(STREAM_KEY)
+    if context is not None and context._get_worker() is not None:
+        _reset_context(context)  # streamlit-webrtc's own teardown: worker, peer connection, threads
+
+
+def _freeze(processor: LiveProcessor) -> None:
+    frozen = processor.freeze()
+    if frozen is not None:
+        state.keep_frozen(frozen.name, frozen.png)
+
+
+def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
+    """The Live tab: the video with its overlay, the gate colour bar beside it, Freeze, and a status
+    line (what the last frame showed and the frame rate)."""
+    processor = state.live_processor(choice.key, lambda: LiveProcessor(lm, fit))
+    processor.fit = fit
+    try:
+        servers = ice_servers()
+    except ValueError as exc:
+        st.error(
+            f"The live camera cannot connect: {exc} Ask the operator to fix it.", icon=":material/error:"
+        )
+        return
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    video, bar = st.columns([6, 1], gap="small")
+    with video:
+        context = webrtc_streamer(
+            key=STREAM_KEY,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration={"iceServers": servers},
+            media_stream_constraints=CONSTRAINTS,
+            queued_video_frames_callback=_frames_callback(processor),
+            async_processing=True,
+            translations=WORDS,
+            video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": VIDEO_STYLE},
+        )
+    _newest_camera_frames(context)
+    with bar:
+        st.plotly_chart(
+            styled(gate_colorbar_figure(300)), key="live_colorbar", config={"displayModeBar": False}
+        )
+    playing = bool(context.state.playing)
+    with row:
+        st.button(
+            "Freeze this frame",
+            icon=":material/photo_camera:",
+            type="primary",
+            on_click=_freeze,
+            args=(processor,),
+            disabled=not playing,
+            help="The current camera frame becomes an image in every other view (it stays in this "
+            "session: never saved on the server, never in a link).",
+        )
+        st.button(
+            "Follow the channels moving now",
+            icon=":material/show_chart:",
+            on_click=lambda: processor.follow(processor.history.most_moving(processor.trace_block, 4, 5.0)),
+            disabled=not playing,
+            key="live_follow",
+            help="The lines at the top right follow the channels of the last block whose gates "
+            "moved most in the last 5 seconds.",
+        )
+        if state.frozen_frames():
+            st.button("Forget frozen frames", on_click=state.forget_frozen, key="live_forget")
+        _status(processor, playing)
+    if not playing:  # the stream's box names the browser's error; this says what it means
+        st.caption(CAMERA_HELP)
+    st.caption(
+        "Each row of the strip is one SE block (first block at the top), each column its channels' "
+        "gates s in the Gate heatmap's colours (wide blocks: each pixel averages its channels). "
+        "The lines at the top right follow a few channels of the last block over the last seconds."
+    )
+
+
+def _status(processor: LiveProcessor, playing: bool) -> None:
+    """What the last frame showed and how fast frames come, refreshed every second while playing."""
+
+    def draw() -> None:
+        latest = processor.latest()
+        if not playing or latest is None:
+            st.caption("Press **Start the live camera** below the picture.", width="content")
+            return
+        label, p = latest[1].top[0]
+        rate = processor.history.rate(2.0)
+        st.markdown(f"**Now: {label}** ({100 * p:.1f} %) · {rate:.1f} frames/s analysed", width="content")
+
+    st.fragment(draw, run_every=1.0 if playing else None)()

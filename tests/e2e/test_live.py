@@ -1,0 +1,160 @@
+"""The Live tab in a real browser: Debian Chromium's fake camera plays a video file of a red circle
+drawn by the mini model's own generator, over real WebRTC (streamlit-webrtc on aiortc, no STUN).
+
+* the live top-1 is "red circle", and the received video runs;
+* leaving the tab stops the stream at once, closing the page within ICE's consent timeout: the
+  server's threads go back to what they were (no orphan threads; an idle executor pool stays);
+* in projector mode at 1024×768 the video and its gate strip fit above the fold.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from se_viz.bench.browser import click_and_settle
+from se_viz.bench.live import (
+    FAKE_CAMERA_ARGS,
+    PEER_INIT_JS,
+    class_frames,
+    inbound_stats,
+    start_live,
+    write_y4m,
+)
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def red_circle_video(tmp_path_factory) -> Path:
+    """One second of a red circle (the mini model's class 0) at 320×240, looped by the camera."""
+    return write_y4m(tmp_path_factory.mktemp("video") / "red_circle.y4m", class_frames([0], 1.0, (240, 320)))
+
+
+@pytest.fixture(scope="module")
+def camera_browser(browser, red_circle_video):
+    """A Chromium whose camera plays the red-circle video (the permission prompt answered yes)."""
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+
+    args = CHROMIUM_ARGS + FAKE_CAMERA_ARGS + [f"--use-file-for-fake-video-capture={red_circle_video}"]
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def _wait_threads(pid: int, at_most: int, seconds: float = 30.0) -> int:
+    deadline = time.monotonic() + seconds
+    while (n := _threads(pid)) > at_most and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return n
+
+
+def _live_page(camera_browser, url: str, viewport=None):
+    context = camera_browser.new_context(viewport=viewport or {"width": 1400, "height": 900})
+    context.add_init_script(PEER_INIT_JS)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    button = page.get_by_role("button", name=re.compile("Analyse the synthetic"))
+    button.wait_for()
+    click_and_settle(page, button)
+    return context, page
+
+
+def test_live_top1_is_the_red_circle_and_threads_end(camera_browser, mini_server):
+    pid = mini_server.proc.pid
+    context, page = _live_page(camera_browser, mini_server.url)
+    try:
+        click_and_settle(page, page.get_by_role("tab", name="Live", exact=True))
+        before = _threads(pid)
+        start_live(page)
+        page.get_by_text(re.compile(r"Now: red circle")).wait_for(timeout=TIMEOUT_MS)
+        first = inbound_stats(page)
+        time.sleep(2.0)
+        second = inbound_stats(page)
+        assert second["decoded"] > first["decoded"], "the received video runs"
+        assert _threads(pid) > before, "the stream runs on threads of its own"
+        click_and_settle(page, page.get_by_role("tab", name="Predictions", exact=True))
+        # What may stay: the idle threads of the event loop's executor (aiortc encodes and decodes
+        # there), a pool of at most min(32, cores + 4) reused by the next stream.
+        pool = min(32, (os.cpu_count() or 1) + 4)
+        after_tab = _wait_threads(pid, before + pool)
+        assert after_tab <= before + pool, f"leaving the tab leaves {after_tab - before} thread(s) running"
+
+        start_live(page)  # back on the Live tab, the stream starts again; closing the page ends it
+        page.get_by_text(re.compile(r"Now: red circle")).wait_for(timeout=TIMEOUT_MS)
+        assert _threads(pid) > after_tab
+    finally:
+        context.close()
+    # A closed page may say nothing: the server then notices within ICE's consent checks (~30 s).
+    after = _wait_threads(pid, after_tab, 60)
+    assert after <= after_tab, f"closing the page leaves {after - after_tab} thread(s) running"
+
+
+def _bottom_of_video(page) -> float:
+    """Page y of the bottom of the received video (inside the component's frame)."""
+    frame_box = page.locator("iframe[title*=webrtc]").bounding_box()
+    video_box = page.frame_locator("iframe[title*=webrtc]").locator("video").bounding_box()
+    # Playwright gives boxes of elements in frames in the page's coordinates already.
+    return max(video_box["y"] + video_box["height"], 0) if video_box else frame_box["y"] + frame_box["height"]
+
+
+def test_projector_fits_the_video_and_freeze_feeds_the_other_views(camera_browser, mini_server, shots_dir):
+    width, height = 1024, 768
+    context, page = _live_page(camera_browser, mini_server.url, {"width": width, "height": height})
+    try:
+        click_and_settle(page, page.get_by_text("Projector mode"))
+        start_live(page)
+        page.get_by_text(re.compile(r"Now: red circle")).wait_for(timeout=TIMEOUT_MS)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.locator("[data-testid=stMain]").evaluate("m => m.scrollTo(0, 0)")
+        video = _bottom_of_video(page)
+        bar = page.locator("[data-testid=stPlotlyChart]").first.bounding_box()
+        page.screenshot(path=str(shots_dir / "projector_1024x768_live.png"))
+        assert video <= height, f"the video (and its strip) ends at {video:.0f} px, below the fold"
+        assert bar["y"] + bar["height"] <= height, "the colour bar is below the fold"
+
+        freeze = page.get_by_role("button", name="Freeze this frame")
+        click_and_settle(page, freeze)
+        click_and_settle(page, page.get_by_role("tab", name="Predictions", exact=True))
+        heading = page.get_by_role(
+            "heading", name=re.compile(r"live frame [0-9a-f]{6}\.png — top-1: red circle")
+        )
+        heading.wait_for(timeout=TIMEOUT_MS)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_text("Link to this view").click()
+        link = sidebar.locator("[data-testid=stCode]").inner_text()
+        assert "live" not in link, "a frozen frame is never in a link"
+    finally:
+        context.close()
+
+
+def test_without_a_camera_the_live_tab_says_so(browser, mini_server):
+    """Headless Chromium without a fake camera has no camera at all: the tab says what that means."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(mini_server.url)
+        button = page.get_by_role("button", name=re.compile("Analyse the synthetic"))
+        button.wait_for()
+        click_and_settle(page, button)
+        click_and_settle(page, page.get_by_role("tab", name="Live", exact=True))
+        frame = page.frame_locator("iframe[title*=webrtc]")
+        frame.get_by_role("button", name="Start the live camera").click()
+        frame.get_by_text(re.compile("NotFoundError")).wait_for()  # the browser's own word for it
+        page.get_by_text(re.compile("NotFoundError.*no camera was found")).wait_for()  # and ours
+    finally:
+        context.close()

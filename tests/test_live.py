@@ -1,0 +1,263 @@
+"""The live path (se_viz.live and the Live tab's frame callback), without a browser.
+
+What a teacher would notice: the numbers drawn on a frame are the numbers ``capture()`` gives for
+that frame (and a frozen frame gives them again in the still views); drawing costs little beside
+the network; a slow network drops stale frames instead of lagging further and further behind;
+a stopped stream leaves no thread behind; no STUN server is asked unless the operator names one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import io
+import threading
+import time
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+import se_viz
+from se_viz.bench.live import class_frames
+from se_viz.live import GateHistory, LiveProcessor, analyse_frame, draw_overlay, gate_lut, ice_servers
+from se_viz.live.draw import strip_box, strip_colour_index
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return se_viz.load_model(se_viz.MINI_MODEL)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    """A red circle, then a blue square, drawn by the mini model's generator into 640×480 frames."""
+    red, blue = class_frames([0, 1], seconds_each=1 / 30)
+    return red, blue
+
+
+def _video_frame(rgb: np.ndarray, pts: int = 0) -> av.VideoFrame:
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    frame.pts, frame.time_base = pts, fractions.Fraction(1, 90000)
+    return frame
+
+
+def test_the_frame_callback_draws_what_capture_gives(mini, frames):
+    from se_viz.ui.live_view import _frames_callback
+
+    processor = LiveProcessor(mini, trace=False)
+    callback = _frames_callback(processor)
+    stale, newest = frames
+    out = asyncio.run(callback([_video_frame(stale), _video_frame(newest)]))
+    assert len(out) == 1 and processor.dropped == 1, "of two queued frames, only the newest is processed"
+    drawn = out[0].to_ndarray(format="rgb24")
+
+    expected = se_viz.capture(mini.model, mini.preprocess([Image.fromarray(newest)]), blocks=mini.blocks)
+    rgb, result = processor.latest()
+    assert np.array_equal(rgb, newest)
+    for name in expected.block_names:
+        np.testing.assert_allclose(result.gates[name], expected.gates[name][0], atol=1e-5)
+    probs = expected.probabilities()[0]
+    best = np.argsort(-probs)[:3]
+    assert [label for label, _ in result.top] == [mini.labels[i] for i in best]
+    np.testing.assert_allclose([p for _, p in result.top], probs[best], atol=1e-5)
+    assert result.top[0][0] == "blue square"
+
+    # The strip's pixels are the heatmap's colours of those gates, one row per block.
+    h, w = drawn.shape[:2]
+    top, x0, width, row, _ = strip_box(h, w, len(expected.block_names))
+    for r, name in enumerate(expected.block_names):
+        pixels = drawn[top + r * row, x0 : x0 + width]
+        colours = gate_lut()[strip_colour_index(expected.gates[name][0], width)]
+        assert np.array_equal(pixels, colours), f"row {name} shows other gates"
+
+
+def test_a_frozen_frame_gives_the_still_views_the_same_numbers(mini, frames):
+    processor = LiveProcessor(mini)
+    processor.process(frames[0])
+    frozen = processor.freeze()
+    assert frozen.name.startswith("live frame ") and frozen.name.endswith(".png")
+    assert frozen.top[0][0] == "red circle"
+    still = se_viz.load_image(frozen.png)  # the path an uploaded file takes
+    assert np.array_equal(np.asarray(still), frames[0]), "PNG keeps every pixel"
+    cap = se_viz.capture(mini.model, mini.preprocess([still]), blocks=mini.blocks)
+    _, result = processor.latest()
+    for name in cap.block_names:
+        np.testing.assert_allclose(result.gates[name], cap.gates[name][0], atol=1e-5)
+    assert LiveProcessor(mini).freeze() is None, "nothing to freeze before the first frame"
+
+
+def test_drawing_costs_little_beside_the_forward_pass(mini, frames):
+    """Measured in one run (the machine is shared: compare within a run, never across runs)."""
+    processor = LiveProcessor(mini)
+    for _ in range(3):
+        processor.process(frames[0])
+    result = analyse_frame(mini, frames[0])
+    trace = processor._trace(result)
+    forward, drawing = [], []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        result = analyse_frame(mini, frames[0])
+        t1 = time.perf_counter()
+        draw_overlay(frames[0], result, processor.names, trace)
+        t2 = time.perf_counter()
+        forward.append(t1 - t0)
+        drawing.append(t2 - t1)
+    ratio = float(np.median(drawing) / np.median(forward))
+    assert ratio < 0.5, f"drawing takes {ratio:.2f}× the forward pass of the mini model"
+
+
+class _Camera:
+    """An aiortc video track standing in for the browser's camera: 30 frames per second in real
+    time, each frame's number in its pts."""
+
+    kind = "video"
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        from aiortc.mediastreams import VideoStreamTrack
+
+        class Track(VideoStreamTrack):
+            async def recv(inner):  # aiortc's own timing paces the frames at 30 fps
+                pts, time_base = await inner.next_timestamp()
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame.pts, frame.time_base = pts, time_base
+                return frame
+
+        self.track = Track()
+
+
+def test_a_slow_network_drops_stale_frames_and_stays_current(mini, frames):
+    """streamlit-webrtc's asynchronous track with the Live tab's callback, fed at 30 fps by a
+    network made slow on purpose (0.15 s a frame): frames are dropped, the lag stays bounded."""
+    from streamlit_webrtc.models import CallbackAttachableProcessor
+    from streamlit_webrtc.process import AsyncVideoProcessTrack
+
+    from se_viz.ui.live_view import _frames_callback
+
+    slow = 0.15
+    processor = LiveProcessor(mini, trace=False)
+    original = processor.process
+    processed_pts: list[int] = []
+
+    durations: list[float] = []
+
+    def slow_process(rgb):
+        t0 = time.perf_counter()
+        time.sleep(slow)
+        out = original(rgb)
+        durations.append(time.perf_counter() - t0)
+        return out
+
+    processor.process = slow_process
+    inner = _frames_callback(processor)
+
+    async def callback(frames_in):
+        processed_pts.append(frames_in[-1].pts)
+        return await inner(frames_in)
+
+    camera = _Camera(frames[0])
+    track = AsyncVideoProcessTrack(camera.track, CallbackAttachableProcessor(None, callback, None))
+    lags = []
+
+    async def play(seconds: float) -> None:
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            out = await track.recv()
+            if processed_pts:
+                lags.append((out.pts - processed_pts[-1]) / 90000)  # camera now − frame shown, s
+
+    asyncio.run(play(3.0))
+    worker = track._thread
+    track.stop()
+    assert processor.dropped > 0.5 * processor.processed, "a slow network must skip frames"
+    assert 2 <= processor.processed <= 3.0 / slow + 1
+    # Newest frame wins: the picture is at most about two processing times old (a frame waits for
+    # at most one, then takes one), however long the stream runs — it never falls further behind.
+    # (On a quiet machine a processing time here is ~0.2 s, so the bound is ~0.5 s.)
+    bound = 2 * max(durations) + 2 / 30
+    late = max(lags[len(lags) // 3 :])
+    assert late <= bound, f"the picture lags {late:.2f} s behind the camera (bound {bound:.2f} s)"
+    assert worker is not None and not worker.is_alive(), "the frame thread ends with the stream"
+    assert not [t for t in threading.enumerate() if t.name.startswith("async_media_processor")]
+
+
+def test_the_history_keeps_the_last_frames_and_finds_what_moved():
+    history = GateHistory(capacity=4)
+    for t in range(6):  # wraps around: only t = 2…5 stay
+        history.push(float(t), {"b": np.array([0.5, t / 10, 1 - t / 5], dtype=np.float32)})
+    assert len(history) == 4
+    ages, values = history.series("b", [1, 2], seconds=10.0)
+    np.testing.assert_allclose(ages, [-3, -2, -1, 0])
+    np.testing.assert_allclose(values[:, 0], [0.2, 0.3, 0.4, 0.5], rtol=1e-6)
+    assert history.most_moving("b", 1, seconds=10.0) == [2]
+    assert history.series("b", [0], seconds=1.5)[0].tolist() == [-1.0, 0.0]
+    assert history.rate(10.0) == pytest.approx(1.0)
+
+
+def test_the_strip_averages_wide_blocks_and_widens_narrow_ones():
+    s = np.array([0.0, 1.0, 0.5, 0.5])
+    np.testing.assert_array_equal(strip_colour_index(s, 2), [128, 128])  # means of (0, 1), (.5, .5)
+    np.testing.assert_array_equal(strip_colour_index(s, 8), [0, 0, 255, 255, 128, 128, 128, 128])
+    lut = gate_lut()
+    assert lut.shape == (256, 3) and tuple(lut[0]) == (68, 1, 84) and tuple(lut[-1]) == (253, 231, 37)
+
+
+def test_no_ice_server_unless_the_operator_names_one():
+    assert ice_servers({}) == []
+    assert ice_servers({"SE_VIZ_ICE_SERVERS": "stun:stun.school.lan:3478"}) == [
+        {"urls": ["stun:stun.school.lan:3478"]}
+    ]
+    turn = '[{"urls": ["turn:turn.school.lan"], "username": "u", "credential": "p"}]'
+    assert ice_servers({"SE_VIZ_ICE_SERVERS": turn})[0]["username"] == "u"
+    for bad in ("http://stun.example", "[{not json", '[{"username": "u"}]'):
+        with pytest.raises(ValueError, match="SE_VIZ_ICE_SERVERS"):
+            ice_servers({"SE_VIZ_ICE_SERVERS": bad})
+
+
+def test_a_frozen_frame_never_touches_the_disk(mini, frames, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    processor = LiveProcessor(mini)
+    processor.process(frames[1])
+    frozen = processor.freeze()
+    assert Image.open(io.BytesIO(frozen.png)).size == (640, 480)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
+    """streamlit-webrtc relays the camera to its processing track through an unbounded queue; the
+    Live tab makes each read take the newest queued frame (else a busy server falls behind)."""
+    from types import SimpleNamespace
+
+    from aiortc.contrib.media import MediaRelay
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from se_viz.ui.live_view import _newest_camera_frames
+
+    class FastCamera(MediaStreamTrack):
+        kind = "video"
+        count = 0
+
+        async def recv(self):
+            await asyncio.sleep(0.001)
+            self.count += 1
+            frame = av.VideoFrame.from_ndarray(frames[0], format="rgb24")
+            frame.pts = self.count
+            return frame
+
+    async def run():
+        camera = FastCamera()
+        proxy = MediaRelay().subscribe(camera)
+        track = SimpleNamespace(track=proxy)
+        context = SimpleNamespace(_get_worker=lambda: SimpleNamespace(_output_video_track=track))
+        _newest_camera_frames(context)
+        first = await proxy.recv()  # starts the relay
+        await asyncio.sleep(0.2)  # the camera runs on while nobody reads: a backlog
+        newest = await proxy.recv()
+        seen = camera.count
+        proxy.stop()
+        camera.stop()
+        return first.pts, newest.pts, seen
+
+    first, newest, seen = asyncio.run(run())
+    assert newest >= seen - 1 and newest > first + 10, "the read skips the backlog to the newest frame"
