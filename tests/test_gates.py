@@ -323,7 +323,16 @@ def test_manifests_without_kinds_still_open_and_new_ones_name_the_kind():
     assert block.kind == "se" and block.label == "SE_2_1 · layer1.0.se"
     eca = se_viz.find_se_blocks(_timm_resnet("eca"))[0]
     assert dataclasses.asdict(eca)["kind"] == "eca" and BlockInfo(**dataclasses.asdict(eca)) == eca
-    assert set(KINDS) == {"se", "se-functional", "eca", "cbam-channel", "gather-excite", "channel-scale"}
+    assert set(KINDS) == {
+        "se",
+        "se-functional",
+        "eca",
+        "cbam-channel",
+        "light-cbam-channel",
+        "gc",
+        "gather-excite",
+        "channel-scale",
+    }
 
 
 @pytest.mark.parametrize("attn", ["eca", "cbam"])

@@ -35,7 +35,8 @@ from typing import Optional
 from torch import nn
 
 from .locks import locks_guard
-from .probe import ProbedGate, probe_gates
+from .kinds import KINDS, dense_dims, gate_activation, is_gather_excite
+from .probe import FoundGate, probe_gates
 
 __all__ = [
     "KINDS",
@@ -46,16 +47,6 @@ __all__ = [
     "paper_name",
     "stage_of",
 ]
-
-# Every kind of channel gate se_viz names: kind → what the block label, manifest and docs say.
-KINDS: dict[str, str] = {
-    "se": "SE (sigmoid module)",
-    "se-functional": "SE (functional sigmoid)",
-    "eca": "ECA",
-    "cbam-channel": "CBAM channel gate",
-    "gather-excite": "Gather-Excite",
-    "channel-scale": "other per-channel rescaling",
-}
 
 
 class NoSEBlocksError(ValueError):
@@ -121,13 +112,23 @@ class BlockInfo:
                 f"then a {gate}; z is the average pool, the max pool is kept as a second squeeze "
                 "(CBAM's spatial gate that follows scales positions, not channels, and is not shown)"
             )
+        elif self.kind == "light-cbam-channel":
+            how = (
+                f"one MLP ({c}→{self.reduced}→{c}) on the mean of the average pool and the max pool, "
+                f"then a {gate}; z is that pooled mix"
+            )
+        elif self.kind == "gc":
+            how = (
+                f"the positions pooled with softmax weights from a 1×1 convolution (the global context), "
+                f"then an MLP ({c}→{self.reduced}→{c}) and a {gate}; z is that context, not the mean"
+            )
         elif self.reduced:
             how = f"reduced to {self.reduced} inside the block, expanded back to {c}, then a {gate}"
         else:
             how = "each channel scaled by a factor that depends on the image"
         if self.gate_path:
             source = "s is read from the gate module"
-        elif self.kind == "se-functional":
+        elif self.expand_path and self.gate_kind:
             source = f"s is {self.gate_kind}(expand output)"
         else:
             source = "s is recovered per channel by least squares from u and the output s·u"
@@ -226,23 +227,6 @@ def stage_of(name: Optional[str]) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-def _is_gate(module: nn.Module) -> bool:
-    name = type(module).__name__.lower()
-    return "sigmoid" in name and "swish" not in name and "silu" not in name
-
-
-def _gate_kind(module: nn.Module) -> str:
-    return "hard-sigmoid" if "hard" in type(module).__name__.lower() else "sigmoid"
-
-
-def _dense_dims(module: nn.Module) -> Optional[tuple[int, int]]:
-    if isinstance(module, nn.Linear):
-        return module.in_features, module.out_features
-    if isinstance(module, nn.Conv2d) and tuple(module.kernel_size) == (1, 1) and module.groups == 1:
-        return module.in_channels, module.out_channels
-    return None
-
-
 def _is_neutral(module: nn.Module) -> bool:
     if isinstance(module, _NEUTRAL):
         return True
@@ -257,16 +241,16 @@ def _leaves(module: nn.Module, prefix: str) -> list[tuple[str, nn.Module]]:
     return out
 
 
-def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, str, str]]:
-    """Return (channels, reduced, reduce_path, gate_path, gate_kind, expand_path) if SE-shaped."""
+def _match(module: nn.Module, path: str) -> Optional[FoundGate]:
+    """The module as a textbook SE block (reduce → expand → gate module), or None if it is not one."""
     dense: list[tuple[str, tuple[int, int]]] = []
-    gates: list[tuple[str, nn.Module]] = []
+    gates: list[tuple[str, str]] = []
     for name, leaf in _leaves(module, path):
-        dims = _dense_dims(leaf)
+        dims = dense_dims(leaf)
         if dims is not None:
             dense.append((name, dims))
-        elif _is_gate(leaf):
-            gates.append((name, leaf))
+        elif gate_activation(leaf):
+            gates.append((name, gate_activation(leaf)))
         elif not _is_neutral(leaf):
             return None
     if len(dense) != 2 or len(gates) != 1:
@@ -274,25 +258,25 @@ def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, s
     (reduce_path, (c_in, r)), (expand_path, (r_in, c_out)) = dense
     if not (c_in == c_out and r == r_in and r < c_in):
         return None
-    gate_path, gate = gates[0]
-    return c_in, r, reduce_path, gate_path, _gate_kind(gate), expand_path
+    (gate_path, gate_kind), kind = gates[0], "gather-excite" if is_gather_excite(module) else "se"
+    return FoundGate(
+        path, c_in, r, gate_kind, reduce_path, gate_path, type(module).__name__, expand_path, kind
+    )
 
 
-def _structural(model: nn.Module) -> list[tuple[str, nn.Module, tuple[int, int, str, str, str, str]]]:
-    """(path, module, match) of every SE block the structural rule sees, outermost first."""
-    found: list[tuple[str, nn.Module, tuple[int, int, str, str, str, str]]] = []
-    claimed: list[str] = []
+def _structural(model: nn.Module) -> list[FoundGate]:
+    """Every SE block the structural rule sees, outermost first (a block's insides are not searched)."""
+    found: list[FoundGate] = []
     for path, module in model.named_modules():
-        if path == "" or any(path.startswith(p + ".") for p in claimed):
+        if path == "" or any(_within(path, g.path) for g in found):
             continue
         hit = _match(module, path)
         if hit is not None:
-            found.append((path, module, hit))
-            claimed.append(path)
+            found.append(hit)
     return found
 
 
-def _probe(model: nn.Module) -> list[ProbedGate]:
+def _probe(model: nn.Module) -> list[FoundGate]:
     """The behavioural probe at 64 px, else at the model's own input size; [] if neither runs.
 
     A network that cannot run the probe still gets its structurally found SE blocks.
@@ -311,50 +295,38 @@ def _within(path: str, outer: str) -> bool:
     return path == outer or path.startswith(outer + ".")
 
 
-def _row_of(g: ProbedGate) -> dict:
-    """A probed gate as the row a :class:`BlockInfo` is made from (the probe's call count aside)."""
-    return {k: v for k, v in dataclasses.asdict(g).items() if k != "reduce_calls"}
+def _merge(structural: FoundGate, seen: Optional[FoundGate]) -> FoundGate:
+    """A structural SE block as the probe saw it run.
+
+    The probe knows what the module did: which kind it is (CBAM's MLP runs twice, GC pools by
+    attention) and whether the gate module the structure names ran at all — timm's
+    ``LightChannelAttn`` holds an ``nn.Sigmoid`` it never calls and gates with ``F.sigmoid``.
+    """
+    if seen is None:
+        return structural
+    if seen.gate_path != structural.gate_path:
+        return seen
+    if seen.kind in ("se-functional", "channel-scale"):
+        return structural
+    return dataclasses.replace(structural, kind=seen.kind)
 
 
 def _find(model: nn.Module) -> list[BlockInfo]:
     """Structural SE blocks and behaviourally found gates, merged, in module order (not cached)."""
-    structural = _structural(model)
     probed = {g.path: g for g in _probe(model)}
-    rows: list[dict] = []
-    for path, module, (channels, reduced, reduce_path, gate_path, gate_kind, expand_path) in structural:
-        seen = probed.get(path)
-        kind = seen.kind if seen is not None and seen.kind in ("cbam-channel", "gather-excite") else "se"
-        if "gatherexcite" in type(module).__name__.lower():
-            kind = "gather-excite"
-        rows.append(
-            dict(
-                path=path,
-                channels=channels,
-                reduced=reduced,
-                gate_kind=gate_kind,
-                reduce_path=reduce_path,
-                gate_path=gate_path,
-                module_type=type(module).__name__,
-                expand_path=expand_path,
-                kind=kind,
-            )
-        )
-    taken = [r["path"] for r in rows]
-    for g in probed.values():
-        # One block per gate: a structural block wins over anything inside or around it.
-        if any(_within(g.path, t) or _within(t, g.path) for t in taken):
-            continue
-        rows.append(_row_of(g))
+    found = [_merge(g, probed.get(g.path)) for g in _structural(model)]
+    taken = [g.path for g in found]
+    # One block per gate: a structural block wins over anything inside or around it.
+    found += [g for g in probed.values() if not any(_within(g.path, t) or _within(t, g.path) for t in taken)]
     order = {p: i for i, (p, _) in enumerate(model.named_modules())}
-    rows.sort(key=lambda r: order[r["path"]])
-    paper_names = [paper_name(r["path"]) for r in rows]
+    found.sort(key=lambda g: order[g.path])
+    paper_names = [paper_name(g.path) for g in found]
     # Only use paper names when they identify every block uniquely.
     use_paper = all(paper_names) and len(set(paper_names)) == len(paper_names)
-    blocks = []
-    for index, (row, pname) in enumerate(zip(rows, paper_names, strict=True)):
-        pname = pname if use_paper else None
-        blocks.append(BlockInfo(name=pname or row["path"], paper_name=pname, index=index, **row))
-    return blocks
+    return [
+        BlockInfo(name=pname or g.path, paper_name=pname, index=index, **dataclasses.asdict(g))
+        for index, (g, pname) in enumerate(zip(found, paper_names if use_paper else [None] * len(found)))
+    ]
 
 
 _found: "weakref.WeakKeyDictionary[nn.Module, tuple[BlockInfo, ...]]" = weakref.WeakKeyDictionary()
