@@ -34,8 +34,8 @@ from typing import Optional
 
 from torch import nn
 
-from .locks import locks_guard
 from .kinds import KINDS, dense_dims, gate_activation, is_gather_excite
+from .locks import locks_guard
 from .probe import FoundGate, probe_gates
 
 __all__ = [

@@ -150,8 +150,11 @@ def probe_input(model: nn.Module, side: int, n: int = 2) -> torch.Tensor:
     param = next(model.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     device = param.device if param is not None else torch.device("cpu")
+    # The input channels a timm network declares (TResNet's first convolution takes 48: its stem
+    # folds 3×4×4 pixels into channels first), else those of the first convolution.
+    cfg = getattr(model, "pretrained_cfg", None) or {}
     first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-    c_in = first.in_channels if first is not None else 3
+    c_in = int(cfg["input_size"][0]) if "input_size" in cfg else first.in_channels if first is not None else 3
     gen = torch.Generator().manual_seed(0)
     ramp = torch.linspace(-2.0, 2.0, side)
     images = [torch.randn(c_in, side, side, generator=gen)]
@@ -385,13 +388,11 @@ def probe_gates(model: nn.Module, side: int = 64) -> list[FoundGate]:
             # values share one sign looks like a 0/1 gate), and a zero input (untrained timm
             # ResNets) gets a real one. The recorder still listens to the module's children.
             gen = torch.Generator().manual_seed(1)
-            # Static scales (untrained BatchNorm, LayerScale) and near-identities (residual stacks
-            # behind an untrained LayerScale) are dropped here, without a second ask.
-            asked = {
-                p: calls[0].u
-                for p, calls in rec.scaled.items()
-                if all(_input_dependent(c.s, c.u) for c in calls) and not all(map(_near_identity, calls))
-            }
+            # Near-identities (residual stacks behind an untrained LayerScale) are dropped here,
+            # without a second ask. A scale that looked static is asked again: the network may
+            # have fed it almost nothing (an untrained CSPNeXt feeds its ESE modules values of
+            # 1e-4, so their gates sit at the fc bias for both images).
+            asked = {p: calls[0].u for p, calls in rec.scaled.items() if not all(map(_near_identity, calls))}
             asked.update({p: u for p, (_m, u) in rec.inconclusive.items()})
             for path, u in asked.items():
                 if path in rec.failed:
