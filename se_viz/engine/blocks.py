@@ -323,9 +323,11 @@ def _find(model: nn.Module) -> list[BlockInfo]:
     paper_names = [paper_name(g.path) for g in found]
     # Only use paper names when they identify every block uniquely.
     use_paper = all(paper_names) and len(set(paper_names)) == len(paper_names)
+    if not use_paper:
+        paper_names = [None] * len(found)
     return [
         BlockInfo(name=pname or g.path, paper_name=pname, index=index, **dataclasses.asdict(g))
-        for index, (g, pname) in enumerate(zip(found, paper_names if use_paper else [None] * len(found)))
+        for index, (g, pname) in enumerate(zip(found, paper_names, strict=True))
     ]
 
 
