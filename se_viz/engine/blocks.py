@@ -106,6 +106,8 @@ class BlockInfo:
         c, gate = self.channels, f"{self.gate_kind} gate" if self.gate_kind else "gate"
         if self.kind == "eca":
             how = f"a 1-D convolution across the channel means, then a {gate}"
+        elif self.kind == "ese":
+            how = f"one dense layer {c}→{c} on the channel means (no reduction), then a {gate}"
         elif self.kind == "cbam-channel":
             how = (
                 f"one MLP ({c}→{self.reduced}→{c}) on the average pool and on the max pool, summed, "

@@ -19,6 +19,7 @@ KINDS: dict[str, str] = {
     "se": "SE (sigmoid module)",
     "se-functional": "SE (functional sigmoid)",
     "eca": "ECA",
+    "ese": "Effective SE (ESE)",
     "cbam-channel": "CBAM channel gate",
     "light-cbam-channel": "Light CBAM channel gate",
     "gc": "Global Context (GC)",

@@ -292,7 +292,7 @@ def _describe(rec: _Recorder, path: str, module: nn.Module, call: _Scaled) -> Fo
         gate_kind = next((name for name, fn in GATE_FUNCTIONS.items() if _matches(fn(expanded), s)), "")
         if kind == "channel-scale" and gate_kind:
             kind = "se-functional"
-    if kind in ("eca", "channel-scale"):
+    if kind in ("eca", "ese", "channel-scale"):
         # No SE-shaped MLP: z is the channel mean of u, and there is no reduce/expand to show.
         reduce_path = expand_path = ""
     reduced = _per_image(inner[reduce_path][0].out) if reduce_path else 0
@@ -322,14 +322,18 @@ def _kind(
     Told by what the MLP was fed, not by names (Gather-Excite aside, whose gate reads like SE):
     CBAM's MLP runs on the average pool and then on the max pool of ``u``, Light CBAM's once on
     their mean, GC's on a softmax-attention-weighted sum of ``u`` over positions, SE's on the
-    average pool; ECA has no MLP but a 1-D convolution across the channel means.
+    average pool; ECA has no MLP but a 1-D convolution across the channel means, ESE one dense
+    layer C → C on them.
     """
     if is_gather_excite(module):
         return "gather-excite"
-    if not reduce_path:
-        return "eca" if any(isinstance(modules[p], nn.Conv1d) for p in inner) else "channel-scale"
-    pooled = [c.u for c in inner[reduce_path]]
     avg, mx = u.float().mean((2, 3)), u.float().amax((2, 3))
+    if not reduce_path:
+        if any(isinstance(modules[p], nn.Conv1d) for p in inner):
+            return "eca"
+        square = (p for p, calls in inner.items() if dense_dims(modules[p]) == (u.shape[1], u.shape[1]))
+        return "ese" if any(_matches(inner[p][0].u, avg) for p in square) else "channel-scale"
+    pooled = [c.u for c in inner[reduce_path]]
     if len(pooled) == 2 and _matches(pooled[0], avg) and _matches(pooled[1], mx):
         return "cbam-channel"
     if len(pooled) == 1 and _matches(pooled[0], 0.5 * avg + 0.5 * mx) and not _matches(pooled[0], avg):
