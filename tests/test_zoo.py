@@ -145,6 +145,17 @@ NOT_LISTED = {
 }
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small networks at 64 px gain nothing from a second thread, and on a busy machine two
+    threads spin against each other: a ghostnetv2_100 forward took 2.7–11.6 s with 2 threads and
+    0.1–0.23 s with 1 (same process, load average 13 on 2 cores, /tmp timing script)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _build(name: str, kwargs: dict) -> nn.Module:
     """The untrained network, with every all-zero weight redrawn (BatchNorm scales and gains to 1,
     others small noise): timm zero-initialises the last layer of each residual branch, which
@@ -212,7 +223,6 @@ def zoo_row(family: str, name: str, kwargs: dict, side: int) -> dict:
     return row
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("family", "name", "kwargs", "side"), GATED + GATE_FREE, ids=[r[0] for r in GATED + GATE_FREE]
 )
