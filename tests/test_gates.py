@@ -410,6 +410,7 @@ def test_manifests_without_kinds_still_open_and_new_ones_name_the_kind():
         "se",
         "se-functional",
         "eca",
+        "ese",
         "cbam-channel",
         "light-cbam-channel",
         "gc",
