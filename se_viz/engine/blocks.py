@@ -17,9 +17,12 @@ squeeze ``z``, gate output = excitation ``s``) instead of redoing the arithmetic
 values are exactly what the network computed.
 
 **By behaviour** (:mod:`.probe`): a module whose output is its input scaled per channel, by
-factors that depend on the input — ECA, CBAM's channel gate, SE written with ``torch.sigmoid``
-in ``forward()``, Gather-Excite with a global extent, and any other per-channel rescaling. A
-probe pass on two small images finds them once per model. Both results are remembered per
+factors that depend on the input — ECA, ESE, CBAM's and Light CBAM's channel gates, Global
+Context with its scale branch, SE written with ``torch.sigmoid`` in ``forward()``, Gather-Excite
+with a global extent, and any other per-channel rescaling. A probe on two small images finds
+them once per model, and says what a structural match really runs (timm's ``LightChannelAttn``
+holds a sigmoid module it never calls). What each kind is, is decided in :mod:`.kinds` (its
+words) and :func:`.probe._kind` (its test). Both results are remembered per
 model object (weakly: a freed model takes its entry with it), so ``capture(model, x)`` costs
 what ``capture(model, x, blocks=...)`` does.
 """
@@ -161,10 +164,11 @@ RECOGNISED_SE_SHAPES = (
     "se_viz finds a channel gate as a module whose output is its input (N, C, H, W) scaled per "
     "channel by factors that depend on the image — the tutorial SELayer (reduce and expand each an "
     "nn.Linear or a 1×1 nn.Conv2d, then an nn.Sigmoid or nn.Hardsigmoid module, or torch.sigmoid() / "
-    "F.hardsigmoid() called in forward()), ECA, CBAM's channel gate, Gather-Excite and any other "
-    "per-channel rescaling — and cannot see a gate that multiplies its input in place, works on "
-    "channels-last tensors or sits inside a module that also adds or convolves (for example "
-    "legacy_seresnet50, ecaresnet50d and efficientnet_b0 have channel gates)."
+    "F.hardsigmoid() called in forward()), ECA, ESE, CBAM's channel gate, Global Context, "
+    "Gather-Excite and any other per-channel rescaling — and cannot see a gate that multiplies its "
+    "input in place, works on channels-last tensors or sits inside a module that also adds or "
+    "convolves; a context that is added, not multiplied (timm's gcresnet33ts), is no gate (for "
+    "example legacy_seresnet50, ecaresnet50d and efficientnet_b0 have channel gates)."
 )
 
 _RESNET_PATH = re.compile(r"(?:^|\.)layer(\d+)\.(\d+)(?:\.|$)")
@@ -343,8 +347,9 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
     ResNets with ``attn_layer`` ``'eca'``/``'cbam'``), torchvision (``SqueezeExcitation`` in
     RegNetY, EfficientNet, MobileNetV3) and user-written modules, whatever their code looks like,
     as long as they scale their input per channel. Blocks are listed in module-registration
-    order, which is forward order in these networks. The first call on a model runs one probe
-    pass (two 64×64 images); the answer is remembered for the model object, so later calls —
+    order, which is forward order in these networks. The first call on a model runs the probe
+    (one recorded pass of two 64×64 images and a rerun of each candidate module, 4–12× a plain
+    forward: see :mod:`.probe`); the answer is remembered for the model object, so later calls —
     every ``capture(model, x)`` without ``blocks=`` — are a dictionary lookup. Raises
     :class:`NoSEBlocksError` naming the model when it has no channel gate.
     """
