@@ -156,14 +156,17 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-def _build(name: str, kwargs: dict) -> nn.Module:
-    """The untrained network, with every all-zero weight redrawn (BatchNorm scales and gains to 1,
-    others small noise): timm zero-initialises the last layer of each residual branch, which
-    feeds many gates zeros and would leave nothing to check s against."""
+def _build(name: str, kwargs: dict, wake: bool = True) -> nn.Module:
+    """The untrained network, with every all-zero weight redrawn unless ``wake`` is False
+    (BatchNorm scales and gains to 1, others small noise): timm zero-initialises the last layer
+    of each residual branch, which feeds many gates zeros and would leave nothing to check s
+    against."""
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = timm.create_model(name, pretrained=False, **kwargs).eval()
+    if not wake:
+        return model
     with torch.no_grad():
         for pname, p in model.named_parameters():
             if p.ndim and not pname.endswith("bias") and not bool(p.any()):
@@ -198,9 +201,9 @@ class _Measured:
             h.remove()
 
 
-def zoo_row(family: str, name: str, kwargs: dict, side: int) -> dict:
+def zoo_row(family: str, name: str, kwargs: dict, side: int, wake: bool = True) -> dict:
     """Find and capture one network and hold every block against timm's classes; the table row."""
-    model = _build(name, kwargs)
+    model = _build(name, kwargs, wake)
     want = expected_gates(model)
     try:
         blocks = se_viz.find_se_blocks(model)
@@ -239,6 +242,20 @@ def test_every_gate_module_is_one_exact_block_and_nothing_else_is(family, name, 
     )
 
 
+@pytest.mark.parametrize(
+    ("family", "name", "kwargs", "side"), GATED + GATE_FREE, ids=[r[0] for r in GATED + GATE_FREE]
+)
+def test_as_timm_builds_it_every_gate_is_found_and_nothing_else(family, name, kwargs, side):
+    """Untrained exactly as timm builds it — zero-initialised residual branches feed gates zeros,
+    and LayerScale at 1e-5 makes whole stages the identity to ~1e-5 (PoolFormer, FastViT) —
+    the same gates and no others ("untrained — structure only" in the app)."""
+    row = zoo_row(family, name, kwargs, side, wake=False)
+    assert row["got"] == row["want"], (
+        f"{family} ({name}): found {row['got']}, timm's gate modules {row['want']}"
+    )
+    assert row["max_err"] < 1e-4
+
+
 def _families_with_gate_classes() -> set[str]:
     """timm's model modules whose namespace holds a gate class or timm's attention factory."""
     classes = set(GATE_CLASSES)
@@ -269,11 +286,14 @@ def _table() -> str:
         row = zoo_row(family, name, kwargs, side)
         kinds = ", ".join(f"`{k}`" for k in sorted(set(row["want"].values())))
         kind = f"{kinds} ({', '.join(row['classes'])})" if kinds else "none"
-        found = "all, no other" if row["got"] == row["want"] else f"**{len(row['got'])}: {row['got']}**"
+        found = (
+            ("all, no other" if row["want"] else "none") if row["got"] == row["want"] else f"**{row['got']}**"
+        )
         exact = f"{row['max_err']:.0e}" if row["want"] else "—"
         lines.append(f"| {family} | `{name}` | {kind} | {len(row['want'])} | {found} | {exact} |")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
+    torch.set_num_threads(1)  # as in the tests (see _one_thread)
     sys.exit(print(_table()))
