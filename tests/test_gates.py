@@ -120,6 +120,62 @@ def test_cbam_channel_gate_its_two_squeezes_and_no_spatial_gate():
 
 
 # --------------------------------------------------------------------------------------------
+# Light CBAM and Global Context: z is what their MLP is fed, not the channel mean
+
+
+def _conv_mlp(v: torch.Tensor, fc1: nn.Conv2d, fc2: nn.Conv2d, norm=None) -> torch.Tensor:
+    """fc2(relu(norm(fc1(v)))) for (N, C) vectors through two 1×1 convolutions, from their weights
+    (``norm``: timm's LayerNorm2d over the reduced channels, if any)."""
+    h = v @ fc1.weight[:, :, 0, 0].T + (fc1.bias if fc1.bias is not None else 0)
+    if norm is not None:
+        h = F.layer_norm(h, h.shape[-1:], norm.weight, norm.bias, norm.eps)
+    return torch.relu(h) @ fc2.weight[:, :, 0, 0].T + (fc2.bias if fc2.bias is not None else 0)
+
+
+def test_light_cbam_is_captured_with_its_pooled_mix_as_z():
+    # timm's LightChannelAttn holds an nn.Sigmoid it never calls (it gates with F.sigmoid): the
+    # structural rule alone named that module, and the capture waited for it in vain.
+    model = _timm_resnet("lcbam", seed=7)
+    blocks, cap, _ = _capture_all(model)
+    assert [b.kind for b in blocks] == ["light-cbam-channel"] * 4 and blocks[0].gate_path == ""
+    assert blocks[0].label == "SE_2_1 · layer1.0.se.channel · Light CBAM channel gate"
+    for b in blocks:
+        u = torch.from_numpy(cap.maps_in[b.name])
+        s = torch.from_numpy(cap.gates[b.name])
+        np.testing.assert_allclose(
+            cap.maps_out[b.name], (u * s[:, :, None, None]).numpy(), atol=ATOL, rtol=ATOL
+        )
+        attn = model.get_submodule(b.path)
+        mix = 0.5 * u.mean((2, 3)) + 0.5 * u.amax((2, 3))
+        ref = torch.sigmoid(_conv_mlp(mix, attn.fc1, attn.fc2))
+        np.testing.assert_allclose(cap.gates[b.name], ref.detach().numpy(), atol=ATOL, rtol=ATOL)
+        np.testing.assert_allclose(cap.squeeze[b.name], mix.numpy(), atol=ATOL, rtol=ATOL)
+
+
+def test_global_context_z_is_its_attention_pooled_context():
+    model = _timm_resnet("gc", seed=8)
+    blocks, cap, _ = _capture_all(model)
+    assert [b.kind for b in blocks] == ["gc"] * 4
+    assert blocks[0].label == "SE_2_1 · layer1.0.se · Global Context (GC)"
+    assert "context, not the mean" in blocks[0].description
+    for b in blocks:
+        u = torch.from_numpy(cap.maps_in[b.name])
+        gc_module = model.get_submodule(b.path)
+        # The independent computation: softmax attention over positions from the 1×1 conv C → 1,
+        # the context it pools, then the LayerNorm MLP and the sigmoid.
+        logits = F.conv2d(u, gc_module.conv_attn.weight, gc_module.conv_attn.bias).flatten(2)
+        context = (u.flatten(2) * torch.softmax(logits, -1)).sum(2)
+        mlp = gc_module.mlp_scale
+        ref = torch.sigmoid(_conv_mlp(context, mlp.fc1, mlp.fc2, norm=mlp.norm))
+        np.testing.assert_allclose(cap.gates[b.name], ref.detach().numpy(), atol=ATOL, rtol=ATOL)
+        np.testing.assert_allclose(cap.squeeze[b.name], context.detach().numpy(), atol=ATOL, rtol=ATOL)
+        assert not np.allclose(cap.squeeze[b.name], u.mean((2, 3)).numpy(), atol=1e-3)
+    # timm's additive variant (attn_layer='gca': x + mlp(context)) shifts channels: no gate.
+    with pytest.raises(NoSEBlocksError):
+        se_viz.find_se_blocks(_timm_resnet("gca"))
+
+
+# --------------------------------------------------------------------------------------------
 # SE written with torch.sigmoid / a hard-sigmoid in forward(), and other rescaling
 
 
@@ -239,6 +295,33 @@ def test_no_gate_in_static_scales_and_affines():
     assert hook_count(model) == 0
 
 
+class LayerScaleBlock(nn.Module):
+    """A MetaFormer-style residual block, untrained: y = x + 1e-5 · conv(x), per-channel LayerScale."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.mix = nn.Conv2d(channels, channels, 3, padding=1)
+        self.ls = LayerScale2d(channels, 1e-5)
+
+    def forward(self, x):
+        return x + self.ls(self.mix(x))
+
+
+@pytest.mark.parametrize("with_se", [False, True])
+def test_an_untrained_layerscale_stack_is_not_a_gate(with_se):
+    """PoolFormer and FastViT, untrained: a stack of such blocks is the identity to ~1e-5, which
+    differs a little between images. It is no gate; an SE module inside it still is one."""
+    torch.manual_seed(9)
+    stack = [LayerScaleBlock(32), LayerScaleBlock(32)] + ([nn.Identity()] if not with_se else [])
+    extra = nn.Sequential(*stack, *([FunctionalSE(32)] if with_se else []))
+    model = Net(lambda c: nn.Identity(), extra=extra).eval()
+    if not with_se:
+        with pytest.raises(NoSEBlocksError):
+            se_viz.find_se_blocks(model)
+        return
+    assert [(b.path, b.kind) for b in se_viz.find_se_blocks(model)] == [("extra.2", "se-functional")]
+
+
 # --------------------------------------------------------------------------------------------
 # Interventions, hooks after failures, the remembered blocks, old manifests
 
@@ -323,7 +406,17 @@ def test_manifests_without_kinds_still_open_and_new_ones_name_the_kind():
     assert block.kind == "se" and block.label == "SE_2_1 · layer1.0.se"
     eca = se_viz.find_se_blocks(_timm_resnet("eca"))[0]
     assert dataclasses.asdict(eca)["kind"] == "eca" and BlockInfo(**dataclasses.asdict(eca)) == eca
-    assert set(KINDS) == {"se", "se-functional", "eca", "cbam-channel", "gather-excite", "channel-scale"}
+    assert set(KINDS) == {
+        "se",
+        "se-functional",
+        "eca",
+        "ese",
+        "cbam-channel",
+        "light-cbam-channel",
+        "gc",
+        "gather-excite",
+        "channel-scale",
+    }
 
 
 @pytest.mark.parametrize("attn", ["eca", "cbam"])

@@ -17,9 +17,12 @@ squeeze ``z``, gate output = excitation ``s``) instead of redoing the arithmetic
 values are exactly what the network computed.
 
 **By behaviour** (:mod:`.probe`): a module whose output is its input scaled per channel, by
-factors that depend on the input — ECA, CBAM's channel gate, SE written with ``torch.sigmoid``
-in ``forward()``, Gather-Excite with a global extent, and any other per-channel rescaling. A
-probe pass on two small images finds them once per model. Both results are remembered per
+factors that depend on the input — ECA, ESE, CBAM's and Light CBAM's channel gates, Global
+Context with its scale branch, SE written with ``torch.sigmoid`` in ``forward()``, Gather-Excite
+with a global extent, and any other per-channel rescaling. A probe on two small images finds
+them once per model, and says what a structural match really runs (timm's ``LightChannelAttn``
+holds a sigmoid module it never calls). What each kind is, is decided in :mod:`.kinds` (its
+words) and :func:`.probe._kind` (its test). Both results are remembered per
 model object (weakly: a freed model takes its entry with it), so ``capture(model, x)`` costs
 what ``capture(model, x, blocks=...)`` does.
 """
@@ -34,8 +37,9 @@ from typing import Optional
 
 from torch import nn
 
+from .kinds import KINDS, dense_dims, gate_activation, is_gather_excite
 from .locks import locks_guard
-from .probe import ProbedGate, probe_gates
+from .probe import FoundGate, probe_gates
 
 __all__ = [
     "KINDS",
@@ -46,16 +50,6 @@ __all__ = [
     "paper_name",
     "stage_of",
 ]
-
-# Every kind of channel gate se_viz names: kind → what the block label, manifest and docs say.
-KINDS: dict[str, str] = {
-    "se": "SE (sigmoid module)",
-    "se-functional": "SE (functional sigmoid)",
-    "eca": "ECA",
-    "cbam-channel": "CBAM channel gate",
-    "gather-excite": "Gather-Excite",
-    "channel-scale": "other per-channel rescaling",
-}
 
 
 class NoSEBlocksError(ValueError):
@@ -115,11 +109,23 @@ class BlockInfo:
         c, gate = self.channels, f"{self.gate_kind} gate" if self.gate_kind else "gate"
         if self.kind == "eca":
             how = f"a 1-D convolution across the channel means, then a {gate}"
+        elif self.kind == "ese":
+            how = f"one dense layer {c}→{c} on the channel means (no reduction), then a {gate}"
         elif self.kind == "cbam-channel":
             how = (
                 f"one MLP ({c}→{self.reduced}→{c}) on the average pool and on the max pool, summed, "
                 f"then a {gate}; z is the average pool, the max pool is kept as a second squeeze "
                 "(CBAM's spatial gate that follows scales positions, not channels, and is not shown)"
+            )
+        elif self.kind == "light-cbam-channel":
+            how = (
+                f"one MLP ({c}→{self.reduced}→{c}) on the mean of the average pool and the max pool, "
+                f"then a {gate}; z is that pooled mix"
+            )
+        elif self.kind == "gc":
+            how = (
+                f"the positions pooled with softmax weights from a 1×1 convolution (the global context), "
+                f"then an MLP ({c}→{self.reduced}→{c}) and a {gate}; z is that context, not the mean"
             )
         elif self.reduced:
             how = f"reduced to {self.reduced} inside the block, expanded back to {c}, then a {gate}"
@@ -127,7 +133,7 @@ class BlockInfo:
             how = "each channel scaled by a factor that depends on the image"
         if self.gate_path:
             source = "s is read from the gate module"
-        elif self.kind == "se-functional":
+        elif self.expand_path and self.gate_kind:
             source = f"s is {self.gate_kind}(expand output)"
         else:
             source = "s is recovered per channel by least squares from u and the output s·u"
@@ -158,10 +164,11 @@ RECOGNISED_SE_SHAPES = (
     "se_viz finds a channel gate as a module whose output is its input (N, C, H, W) scaled per "
     "channel by factors that depend on the image — the tutorial SELayer (reduce and expand each an "
     "nn.Linear or a 1×1 nn.Conv2d, then an nn.Sigmoid or nn.Hardsigmoid module, or torch.sigmoid() / "
-    "F.hardsigmoid() called in forward()), ECA, CBAM's channel gate, Gather-Excite and any other "
-    "per-channel rescaling — and cannot see a gate that multiplies its input in place, works on "
-    "channels-last tensors or sits inside a module that also adds or convolves (for example "
-    "legacy_seresnet50, ecaresnet50d and efficientnet_b0 have channel gates)."
+    "F.hardsigmoid() called in forward()), ECA, ESE, CBAM's channel gate, Global Context, "
+    "Gather-Excite and any other per-channel rescaling — and cannot see a gate that multiplies its "
+    "input in place, works on channels-last tensors or sits inside a module that also adds or "
+    "convolves; a context that is added, not multiplied (timm's gcresnet33ts), is no gate (for "
+    "example legacy_seresnet50, ecaresnet50d and efficientnet_b0 have channel gates)."
 )
 
 _RESNET_PATH = re.compile(r"(?:^|\.)layer(\d+)\.(\d+)(?:\.|$)")
@@ -226,23 +233,6 @@ def stage_of(name: Optional[str]) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-def _is_gate(module: nn.Module) -> bool:
-    name = type(module).__name__.lower()
-    return "sigmoid" in name and "swish" not in name and "silu" not in name
-
-
-def _gate_kind(module: nn.Module) -> str:
-    return "hard-sigmoid" if "hard" in type(module).__name__.lower() else "sigmoid"
-
-
-def _dense_dims(module: nn.Module) -> Optional[tuple[int, int]]:
-    if isinstance(module, nn.Linear):
-        return module.in_features, module.out_features
-    if isinstance(module, nn.Conv2d) and tuple(module.kernel_size) == (1, 1) and module.groups == 1:
-        return module.in_channels, module.out_channels
-    return None
-
-
 def _is_neutral(module: nn.Module) -> bool:
     if isinstance(module, _NEUTRAL):
         return True
@@ -257,16 +247,16 @@ def _leaves(module: nn.Module, prefix: str) -> list[tuple[str, nn.Module]]:
     return out
 
 
-def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, str, str]]:
-    """Return (channels, reduced, reduce_path, gate_path, gate_kind, expand_path) if SE-shaped."""
+def _match(module: nn.Module, path: str) -> Optional[FoundGate]:
+    """The module as a textbook SE block (reduce → expand → gate module), or None if it is not one."""
     dense: list[tuple[str, tuple[int, int]]] = []
-    gates: list[tuple[str, nn.Module]] = []
+    gates: list[tuple[str, str]] = []
     for name, leaf in _leaves(module, path):
-        dims = _dense_dims(leaf)
+        dims = dense_dims(leaf)
         if dims is not None:
             dense.append((name, dims))
-        elif _is_gate(leaf):
-            gates.append((name, leaf))
+        elif gate_activation(leaf):
+            gates.append((name, gate_activation(leaf)))
         elif not _is_neutral(leaf):
             return None
     if len(dense) != 2 or len(gates) != 1:
@@ -274,25 +264,25 @@ def _match(module: nn.Module, path: str) -> Optional[tuple[int, int, str, str, s
     (reduce_path, (c_in, r)), (expand_path, (r_in, c_out)) = dense
     if not (c_in == c_out and r == r_in and r < c_in):
         return None
-    gate_path, gate = gates[0]
-    return c_in, r, reduce_path, gate_path, _gate_kind(gate), expand_path
+    (gate_path, gate_kind), kind = gates[0], "gather-excite" if is_gather_excite(module) else "se"
+    return FoundGate(
+        path, c_in, r, gate_kind, reduce_path, gate_path, type(module).__name__, expand_path, kind
+    )
 
 
-def _structural(model: nn.Module) -> list[tuple[str, nn.Module, tuple[int, int, str, str, str, str]]]:
-    """(path, module, match) of every SE block the structural rule sees, outermost first."""
-    found: list[tuple[str, nn.Module, tuple[int, int, str, str, str, str]]] = []
-    claimed: list[str] = []
+def _structural(model: nn.Module) -> list[FoundGate]:
+    """Every SE block the structural rule sees, outermost first (a block's insides are not searched)."""
+    found: list[FoundGate] = []
     for path, module in model.named_modules():
-        if path == "" or any(path.startswith(p + ".") for p in claimed):
+        if path == "" or any(_within(path, g.path) for g in found):
             continue
         hit = _match(module, path)
         if hit is not None:
-            found.append((path, module, hit))
-            claimed.append(path)
+            found.append(hit)
     return found
 
 
-def _probe(model: nn.Module) -> list[ProbedGate]:
+def _probe(model: nn.Module) -> list[FoundGate]:
     """The behavioural probe at 64 px, else at the model's own input size; [] if neither runs.
 
     A network that cannot run the probe still gets its structurally found SE blocks.
@@ -311,50 +301,40 @@ def _within(path: str, outer: str) -> bool:
     return path == outer or path.startswith(outer + ".")
 
 
-def _row_of(g: ProbedGate) -> dict:
-    """A probed gate as the row a :class:`BlockInfo` is made from (the probe's call count aside)."""
-    return {k: v for k, v in dataclasses.asdict(g).items() if k != "reduce_calls"}
+def _merge(structural: FoundGate, seen: Optional[FoundGate]) -> FoundGate:
+    """A structural SE block as the probe saw it run.
+
+    The probe knows what the module did: which kind it is (CBAM's MLP runs twice, GC pools by
+    attention) and whether the gate module the structure names ran at all — timm's
+    ``LightChannelAttn`` holds an ``nn.Sigmoid`` it never calls and gates with ``F.sigmoid``.
+    """
+    if seen is None:
+        return structural
+    if seen.gate_path != structural.gate_path:
+        return seen
+    if seen.kind in ("se-functional", "channel-scale"):
+        return structural
+    return dataclasses.replace(structural, kind=seen.kind)
 
 
 def _find(model: nn.Module) -> list[BlockInfo]:
     """Structural SE blocks and behaviourally found gates, merged, in module order (not cached)."""
-    structural = _structural(model)
     probed = {g.path: g for g in _probe(model)}
-    rows: list[dict] = []
-    for path, module, (channels, reduced, reduce_path, gate_path, gate_kind, expand_path) in structural:
-        seen = probed.get(path)
-        kind = seen.kind if seen is not None and seen.kind in ("cbam-channel", "gather-excite") else "se"
-        if "gatherexcite" in type(module).__name__.lower():
-            kind = "gather-excite"
-        rows.append(
-            dict(
-                path=path,
-                channels=channels,
-                reduced=reduced,
-                gate_kind=gate_kind,
-                reduce_path=reduce_path,
-                gate_path=gate_path,
-                module_type=type(module).__name__,
-                expand_path=expand_path,
-                kind=kind,
-            )
-        )
-    taken = [r["path"] for r in rows]
-    for g in probed.values():
-        # One block per gate: a structural block wins over anything inside or around it.
-        if any(_within(g.path, t) or _within(t, g.path) for t in taken):
-            continue
-        rows.append(_row_of(g))
+    found = [_merge(g, probed.get(g.path)) for g in _structural(model)]
+    taken = [g.path for g in found]
+    # One block per gate: a structural block wins over anything inside or around it.
+    found += [g for g in probed.values() if not any(_within(g.path, t) or _within(t, g.path) for t in taken)]
     order = {p: i for i, (p, _) in enumerate(model.named_modules())}
-    rows.sort(key=lambda r: order[r["path"]])
-    paper_names = [paper_name(r["path"]) for r in rows]
+    found.sort(key=lambda g: order[g.path])
+    paper_names = [paper_name(g.path) for g in found]
     # Only use paper names when they identify every block uniquely.
     use_paper = all(paper_names) and len(set(paper_names)) == len(paper_names)
-    blocks = []
-    for index, (row, pname) in enumerate(zip(rows, paper_names, strict=True)):
-        pname = pname if use_paper else None
-        blocks.append(BlockInfo(name=pname or row["path"], paper_name=pname, index=index, **row))
-    return blocks
+    if not use_paper:
+        paper_names = [None] * len(found)
+    return [
+        BlockInfo(name=pname or g.path, paper_name=pname, index=index, **dataclasses.asdict(g))
+        for index, (g, pname) in enumerate(zip(found, paper_names, strict=True))
+    ]
 
 
 _found: "weakref.WeakKeyDictionary[nn.Module, tuple[BlockInfo, ...]]" = weakref.WeakKeyDictionary()
@@ -367,8 +347,9 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
     ResNets with ``attn_layer`` ``'eca'``/``'cbam'``), torchvision (``SqueezeExcitation`` in
     RegNetY, EfficientNet, MobileNetV3) and user-written modules, whatever their code looks like,
     as long as they scale their input per channel. Blocks are listed in module-registration
-    order, which is forward order in these networks. The first call on a model runs one probe
-    pass (two 64×64 images); the answer is remembered for the model object, so later calls —
+    order, which is forward order in these networks. The first call on a model runs the probe
+    (one recorded pass of two 64×64 images and a rerun of each candidate module, 4–12× a plain
+    forward: see :mod:`.probe`); the answer is remembered for the model object, so later calls —
     every ``capture(model, x)`` without ``blocks=`` — are a dictionary lookup. Raises
     :class:`NoSEBlocksError` naming the model when it has no channel gate.
     """

@@ -8,9 +8,11 @@ after a normal run and after an exception. What is hooked depends on the block:
   squeeze ``z`` — its *first* call in each pass of the block, so CBAM's second call on the max
   pool never overwrites it (that one is kept as ``squeeze_max``) — and the gate module's output
   is the excitation ``s``;
-* any other gate: the block's input ``u`` gives ``z`` (channel means; CBAM also the channel
-  maxima), and ``s`` is the gate module's output when there is one, ``gate(expand output)`` for a
-  functional SE block, or else recovered from ``u`` and the output ``s·u`` by least squares per
+* any other gate: ``z`` is what the gate's MLP is fed — its reduce layer's first input in the
+  pass (Light CBAM's pooled mix, GC's attention-pooled context) — or, without an MLP, the channel
+  means of the block's input ``u`` (CBAM also keeps the channel maxima), and ``s`` is the gate
+  module's output when there is one, ``gate(expand output)`` when the gate is a function
+  (``F.sigmoid`` in ``forward()``), or else recovered from ``u`` and the output ``s·u`` by least squares per
   channel (:func:`~se_viz.engine.probe.channel_scale`). An edit of ``s`` there is applied by
   rescaling the block's output: ``s'·u``.
 
@@ -237,19 +239,31 @@ class SEHooks:
         self._handles.append(gate.register_forward_hook(on_gate))
 
     def _attach_behavioural(self, block: BlockInfo) -> None:
-        """z from the block's input; s from its gate module, σ(expand) or least squares; edits as s'·u."""
+        """z from the reduce layer's input or u; s from the gate module, gate(expand) or least squares.
+
+        An edit of s is applied as s'·u.
+        """
         name = block.name
         module = _submodule(self.model, block.path)
         keep_max = block.kind == "cbam-channel"
-        functional = block.kind == "se-functional" and block.expand_path
-        fn = GATE_FUNCTIONS.get(block.gate_kind) if functional else None
+        # No gate module but a known gate function of the expand layer (F.sigmoid, relu6(x+3)/6).
+        fn = GATE_FUNCTIONS.get(block.gate_kind) if block.expand_path and not block.gate_path else None
 
         def on_input(_module: nn.Module, args: tuple) -> None:
             u = args[0].detach()
             self._u[name] = u
+            # What the gate's MLP is fed is z (Light CBAM's pooled mix, GC's context); else the means.
+            self._reduce_in[name] = []
             self._squeeze_t[name] = u.mean((2, 3))
             if keep_max:
                 self._squeeze_max_t[name] = u.amax((2, 3))
+
+        def on_reduce(_module: nn.Module, args: tuple) -> None:
+            pending = self._reduce_in.get(name)
+            if pending is not None and not pending:
+                z = args[0].detach()
+                pending.append(z)
+                self._squeeze_t[name] = z.reshape(z.shape[0], -1).clone()
 
         def on_gate(_module: nn.Module, _args: tuple, out: torch.Tensor) -> None:
             self._gates_t[name] = out.detach().reshape(out.shape[0], -1).clone()
@@ -259,6 +273,7 @@ class SEHooks:
 
         def on_output(_module: nn.Module, _args: tuple, out: torch.Tensor) -> Optional[torch.Tensor]:
             u = self._u.pop(name)
+            self._reduce_in.pop(name, None)
             s = self._gates_t.get(name) if (block.gate_path or fn is not None) else None
             if s is None or s.shape != u.shape[:2]:
                 s = channel_scale(u, out.detach()).to(out.dtype)
@@ -273,6 +288,10 @@ class SEHooks:
             return (new.reshape(u.shape[0], u.shape[1], 1, 1) * u).to(out.dtype)
 
         self._handles.append(module.register_forward_pre_hook(on_input))
+        if block.reduce_path:
+            self._handles.append(
+                _submodule(self.model, block.reduce_path).register_forward_pre_hook(on_reduce)
+            )
         if block.gate_path:
             self._handles.append(_submodule(self.model, block.gate_path).register_forward_hook(on_gate))
         elif fn is not None:
