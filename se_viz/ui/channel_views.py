@@ -166,10 +166,9 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
     most = min(12, n // 2)  # the top and bottom rows never share an image
     with row:
         if most > 1:
-            chosen = st.session_state.get("atlas_k")
-            if chosen is None or not 1 <= chosen <= most:  # first time, or chosen for a larger set
-                st.session_state["atlas_k"] = min(6, most)
-            k = st.slider("k (images per row)", 1, most, key="atlas_k", width=190)
+            # A new largest k makes a new slider (Streamlit names it by its range too), so a k chosen
+            # for a larger set never lands outside this one's range.
+            k = st.slider("k (images per row)", 1, most, min(6, most), key="atlas_k", width=190)
         else:
             k = 1
         quantity = st.segmented_control(
