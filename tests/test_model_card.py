@@ -44,7 +44,6 @@ def test_committed_card_says_what_the_code_does():
         (plain_drawings, "CANVAS_PX", (100, 150)),
         (texture_drawings, "DOTS_PER_ROW", (2, 5)),
         (texture_drawings, "ROTATED_P", 0.25),
-        (synthetic, "EQUAL_BRIGHTNESS_P", 0.2),
         (colour_pair_drawings, "CELL_PX", (3.0, 4.0)),
     ],
 )

@@ -106,9 +106,8 @@ def _generator() -> str:
             "",
             "Numpy + Pillow only, seeded with `numpy.random.Generator`. Every 64×64 image has one object on",
             f"a background — {bg} (gradients carry {g.CLUTTER_ITEMS[0]}–{g.CLUTTER_ITEMS[1]} clutter items:",
-            "short thin lines and small specks in muted colours; noisy grey has per-pixel colour grain, σ "
-            f"{_span(g.NOISY_GREY_SIGMA)}) — and Gaussian pixel noise (σ {_span(g.NOISE_SIGMA)}); "
-            f"{_pct(g.JPEG_P)} are then saved as JPEG (quality {_span(g.JPEG_QUALITY)}) and decoded again.",
+            f"short thin lines and small specks in muted colours) — and Gaussian pixel noise (σ "
+            f"{_span(g.NOISE_SIGMA)}).",
             "",
             f"* *red circle*, *blue square*, *green triangle*: fixed hue ±{g.HUE_JITTER:g} (HSV), saturation "
             f"{_span(g.VIVID_SATURATION)}, value {_span(g.VIVID_VALUE)}, random position, radius "
@@ -130,10 +129,8 @@ def _generator() -> str:
             f"* Textures fill the whole image {_pct(g.WHOLE_IMAGE_TEXTURE_P)} of the time, otherwise an "
             f"ellipse or box of half-size {_pct(g.TEXTURE_HALF_SIZE[0])}–{_pct(g.TEXTURE_HALF_SIZE[1])} "
             f"(never less than about two periods); {_pct(g.INK_ON_WHITE_P)} are one ink (black or a colour) "
-            f"on white or ({_pct(g.PALE_PAPER_P)} of those) pale paper, the rest two vivid colours: "
-            f"{_pct(g.EQUAL_BRIGHTNESS_P)} of those equally bright (same luma, hues at least "
-            f"{g.PAIR_HUE_GAP:g} of the colour wheel apart), the others kept apart in brightness. "
-            f"Drawn at {g.TEXTURE_SUPERSAMPLE}×{g.TEXTURE_SUPERSAMPLE} samples per "
+            f"on white or ({_pct(g.PALE_PAPER_P)} of those) pale paper, the rest two vivid colours kept "
+            f"apart in brightness. Drawn at {g.TEXTURE_SUPERSAMPLE}×{g.TEXTURE_SUPERSAMPLE} samples per "
             "pixel and averaged, so fine patterns get the soft edges of a resized drawing.",
             "",
             "Training draws a fresh batch at every step (seed sequence `[seed, step, 1]`), so no image",
