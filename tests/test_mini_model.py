@@ -160,6 +160,23 @@ def test_texture_drawings_at_least_97_percent_and_90_in_every_class(mini):
     assert min(per_class.values()) >= 0.90, per_class
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 24.4 open: the bundled weights score 94.3 % / 95.3 % (seeds 7 / 11), dots 67 % / 77 %; "
+    "a 3000-step run on a widened generator reached 97.3 % / 96.0 % but dots stayed at 73 % / 70 %",
+)
+def test_colour_pair_drawings_at_least_97_percent_and_90_in_every_class(mini):
+    # Issue 24: small patches of fine textures in two saturated, equally bright colours on white,
+    # grey or noisy paper (se_viz/demo/colour_pair_drawings.py, a routine training never uses):
+    # the card's fixed set and a second seed.
+    from se_viz.demo.train import colour_pair_accuracy
+
+    for seed in (7, 11):
+        accuracy, per_class = colour_pair_accuracy(mini.model, n=300, seed=seed)
+        assert accuracy >= 0.97, f"colour-pair accuracy {accuracy:.3f} (seed {seed}): {per_class}"
+        assert min(per_class.values()) >= 0.90, per_class
+
+
 def _torch_settings() -> tuple:
     return (
         torch.get_num_threads(),

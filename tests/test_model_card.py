@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from se_viz.demo import model_card, plain_drawings, synthetic, texture_drawings
+from se_viz.demo import colour_pair_drawings, model_card, plain_drawings, synthetic, texture_drawings
 from se_viz.demo.mini import build_mini, read_config
 from se_viz.demo.train import DEFAULTS, card_facts, run_facts, training_recipe
 from se_viz.loading.catalog import MODELS_DIR
@@ -44,6 +44,7 @@ def test_committed_card_says_what_the_code_does():
         (plain_drawings, "CANVAS_PX", (100, 150)),
         (texture_drawings, "DOTS_PER_ROW", (2, 5)),
         (texture_drawings, "ROTATED_P", 0.25),
+        (colour_pair_drawings, "CELL_PX", (3.0, 4.0)),
     ],
 )
 def test_a_changed_constant_changes_the_card(monkeypatch, module, name, value):
@@ -69,12 +70,13 @@ def test_card_names_only_modules_and_files_that_exist():
         assert (REPO / path).is_file(), path
 
 
-def test_card_states_the_three_test_sets_and_their_seeds():
+def test_card_states_the_four_test_sets_and_their_seeds():
     card = CARD.read_text(encoding="utf-8")
     facts = card_facts(run_facts(WEIGHTS))
     assert f"on {facts['eval_size']} generated images (seed {DEFAULTS['eval_seed']}" in card
     assert f"on {facts['plain_size']} drawings (seed {facts['plain_seed']})" in card
     assert f"on {facts['texture_size']} drawings (seed {facts['texture_seed']})" in card
+    assert f"on {facts['colour_pair_size']} drawings (seed {facts['colour_pair_seed']})" in card
 
 
 def test_interpretation_of_gates_that_rise_with_every_stage():

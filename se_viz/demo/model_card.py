@@ -2,7 +2,7 @@
 
 A card that quotes ranges by hand drifts from the generator as soon as someone edits a constant
 (it did: stale module names shipped). So every descriptive part of the card — architecture,
-classes, the training generator, the two drawing routines used as test sets, the recipe and the
+classes, the training generator, the three drawing routines used as test sets, the recipe and the
 module names — is built here from the modules' own constants and names, and
 :func:`described_blocks` returns exactly those parts so a test can check that the committed card
 still says what the code does. Only measured numbers (accuracies, gate statistics, wall time,
@@ -28,7 +28,7 @@ from torch import nn
 from ..analysis.specificity import SpecificityResult, class_specificity
 from ..engine.blocks import find_se_blocks
 from ..loading.catalog import MINI_MODEL
-from . import plain_drawings, synthetic, texture_drawings
+from . import colour_pair_drawings, plain_drawings, synthetic, texture_drawings
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only; train.py imports this module
     from .train import TrainResult
@@ -201,6 +201,23 @@ def _texture_drawings() -> str:
     )
 
 
+def _colour_pair_drawings() -> str:
+    """The colour-pair routine described from its own constants."""
+    c = colour_pair_drawings
+    return (
+        f"Drawn by `{_source(c)}`, written for the textures issue 24 found missed: 64×64, painted at "
+        f"{c.SCALE}×{c.SCALE} samples per pixel with numpy and averaged, on a "
+        f"{', '.join(c.BACKGROUNDS[:-1])} or {c.BACKGROUNDS[-1]} (grey with colour grain) background. "
+        "Textures in a rectangle of "
+        f"{_span(c.REGION_PX, ' px')} per side, in two saturated colours whose luma differs by at most "
+        f"{c.BRIGHTNESS_GAP:g} (hues at least {c.HUE_GAP:g} apart): axis-aligned checkerboards and stripes "
+        f"(horizontal, vertical, 45° either way) of cells / bands {_span(c.CELL_PX, ' px')}, square dot "
+        f"grids of that pitch (diameter {_pct(c.DOT_DIAMETER[0])}–{_pct(c.DOT_DIAMETER[1])} of it). "
+        f"Shapes upright in one saturated colour (class hue for disc, square, triangle), radius "
+        f"{_span(c.SHAPE_RADIUS_PX, ' px')}. Never used in training; it shares no code with the generator."
+    )
+
+
 def _specificity_method(eval_size: int) -> str:
     per_class = max(1, eval_size // len(synthetic.CLASSES))
     return "\n".join(
@@ -242,6 +259,7 @@ def described_blocks(
         _recipe(hp, recipe),
         _plain_drawings(),
         _texture_drawings(),
+        _colour_pair_drawings(),
         _specificity_method(int(hp["eval_size"])),
     ]
 
@@ -264,7 +282,7 @@ def model_card(
     **hp: Any,
 ) -> str:
     """The whole card: :func:`described_blocks` in place, with the run's measured numbers around them."""
-    intro, architecture, classes, generator, run, plain, texture, method = described_blocks(
+    intro, architecture, classes, generator, run, plain, texture, pairs, method = described_blocks(
         config, model, r.weights, dict(hp, command=r.command), recipe
     )
     k = len(synthetic.CLASSES)
@@ -319,6 +337,15 @@ def model_card(
         texture,
         "",
         *_accuracy_table(r.texture_per_class),
+        "",
+        "## Accuracy on colour-pair drawings (a fourth routine)",
+        "",
+        f"**{r.colour_pair_accuracy * 100:.1f} %** top-1 on {hp['colour_pair_size']} drawings "
+        f"(seed {hp['colour_pair_seed']}).",
+        "",
+        pairs,
+        "",
+        *_accuracy_table(r.colour_pair_per_class),
         "",
         "## Class specificity of the SE gates",
         "",

@@ -2,8 +2,9 @@
 
 Training draws a fresh batch from :mod:`se_viz.demo.synthetic` at every step (seeded by ``[seed,
 step, 1]``), so the network never sees an image twice and there is no separate training set to
-store. It then measures accuracy on a held-out set generated from a different seed and on two
-sets drawn by other routines (:mod:`se_viz.demo.plain_drawings`, :mod:`se_viz.demo.texture_drawings`),
+store. It then measures accuracy on a held-out set generated from a different seed and on three
+sets drawn by other routines (:mod:`se_viz.demo.plain_drawings`, :mod:`se_viz.demo.texture_drawings`,
+:mod:`se_viz.demo.colour_pair_drawings`),
 measures the class specificity of every SE block on the held-out set
 (:mod:`se_viz.analysis.specificity`), and writes into
 ``--out-dir``: ``se_resnet_mini.safetensors`` (weights), ``se_resnet_mini.json`` (the config
@@ -39,6 +40,7 @@ from ..engine.capture import capture
 from ..loading.catalog import MODELS_DIR
 from ..loading.weights import read_weights
 from . import synthetic
+from .colour_pair_drawings import COLOUR_PAIR_SEED, COLOUR_PAIR_SIZE, colour_pair_drawings
 from .mini import DEFAULT_CONFIG, build_mini, read_config
 from .model_card import model_card
 from .plain_drawings import plain_drawings
@@ -51,6 +53,7 @@ __all__ = [
     "evaluate",
     "plain_drawing_accuracy",
     "card_facts",
+    "colour_pair_accuracy",
     "run_facts",
     "texture_drawing_accuracy",
     "torch_settings",
@@ -94,6 +97,8 @@ class TrainResult:
     plain_per_class: Optional[dict[str, float]] = None
     texture_accuracy: float = float("nan")
     texture_per_class: Optional[dict[str, float]] = None
+    colour_pair_accuracy: float = float("nan")
+    colour_pair_per_class: Optional[dict[str, float]] = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -187,6 +192,7 @@ def train_demo_cli(args: argparse.Namespace) -> int:
         f"held-out accuracy {result.accuracy * 100:.2f} % on {args.eval_size} images; "
         f"plain drawings {result.plain_accuracy * 100:.2f} % on {PLAIN_SIZE}; "
         f"texture drawings {result.texture_accuracy * 100:.2f} % on {TEXTURE_SIZE}; "
+        f"colour-pair drawings {result.colour_pair_accuracy * 100:.2f} % on {COLOUR_PAIR_SIZE}; "
         f"trained in {result.train_seconds / 60:.1f} min"
     )
     for s in result.specificity.stages:
@@ -365,6 +371,7 @@ def write_report(
     per_class = {name: float((preds[ev_labels == k] == k).mean()) for k, name in enumerate(synthetic.CLASSES)}
     plain_acc, plain_per_class = plain_drawing_accuracy(model)
     texture_acc, texture_per_class = texture_drawing_accuracy(model)
+    pair_acc, pair_per_class = colour_pair_accuracy(model)
     spec = _specificity(model, ev_images, ev_labels, config)
     # The same measure on the same images through a random network of the same shape: random
     # gates already depend on the input (mostly its colours), so this is the baseline the
@@ -394,6 +401,8 @@ def write_report(
         plain_per_class=plain_per_class,
         texture_accuracy=texture_acc,
         texture_per_class=texture_per_class,
+        colour_pair_accuracy=pair_acc,
+        colour_pair_per_class=pair_per_class,
     )
     text = model_card(
         result,
@@ -436,6 +445,8 @@ def card_facts(
         plain_seed=PLAIN_SEED,
         texture_size=TEXTURE_SIZE,
         texture_seed=TEXTURE_SEED,
+        colour_pair_size=COLOUR_PAIR_SIZE,
+        colour_pair_seed=COLOUR_PAIR_SEED,
     )
 
 
@@ -471,6 +482,13 @@ def texture_drawing_accuracy(
 ) -> tuple[float, dict[str, float]]:
     """Top-1 accuracy (overall, per class) on ``n`` texture drawings (:mod:`.texture_drawings`)."""
     return drawing_accuracy(model, *texture_drawings(n, seed))
+
+
+def colour_pair_accuracy(
+    model: nn.Module, n: int = COLOUR_PAIR_SIZE, seed: int = COLOUR_PAIR_SEED
+) -> tuple[float, dict[str, float]]:
+    """Top-1 accuracy (overall, per class) on ``n`` colour-pair drawings (:mod:`.colour_pair_drawings`)."""
+    return drawing_accuracy(model, *colour_pair_drawings(n, seed))
 
 
 def _specificity(

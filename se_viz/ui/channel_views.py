@@ -156,23 +156,28 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
         )
     src = sources[source]
     n = src.cap.num_images
-    with row:
-        k = st.slider(
-            "k (images per row)",
-            1,
-            max(1, min(12, n // 2 or 1)),
-            min(6, max(1, n // 2)),
-            key="atlas_k",
-            width=190,
+    if n < 2:
+        st.info(
+            "One image makes no atlas: it ranks images from the highest gate to the lowest, so it needs "
+            "at least two. Add images, or analyse the offline demonstration's generated set (button above)."
         )
+        return
+    most = min(12, n // 2)  # the top and bottom rows never share an image
+    with row:
+        if most > 1:
+            # A new largest k makes a new slider (Streamlit names it by its range too), so a k chosen
+            # for a larger set never lands outside this one's range.
+            k = st.slider("k (images per row)", 1, most, min(6, most), key="atlas_k", width=190)
+        else:
+            k = 1
         quantity = st.segmented_control(
             "Rank by", ["gate s", "squeeze z"], default="gate s", key="atlas_by", required=True
         )
     by = "s" if quantity != "squeeze z" else "z"
-    if n < 2:
-        st.info(
-            "One image makes no atlas: add images, or analyse the offline demonstration's generated set "
-            "(button above)."
+    if most == 1:
+        st.caption(
+            f"One image per row: with {n} images the rows show the highest and the lowest one. Each row "
+            "takes at most half of the images, so from four images on you can choose how many it shows."
         )
     atlas = atlas_of_capture(
         src.cap, block, channel, k, names=src.names, labels=src.labels, class_names=lm.labels, quantity=by
@@ -301,11 +306,15 @@ def _study_set(analysed: Sequence, lm: LoadedModel, fit: str, prefix: str) -> Op
             return _yours_set(analysed, lm, fit)
         return generated_set(lm, n) if source == GENERATED else plain_set(lm, n)
 
+    study = "Pruning is" if prefix == "prune" else "Deletion and insertion curves are"
     if source == YOURS and len(analysed) < 2:
-        st.info(
-            "Pruning is judged over several images: add some, or pick generated shapes or plain drawings."
-        )
+        st.info(f"{study} judged over several images: add some, or pick generated shapes or plain drawings.")
         return None
+    if source == YOURS and len(analysed) < 10:
+        st.caption(
+            f"{study} judged over only {len(analysed)} images, so each weighs {100 / len(analysed):.0f} % "
+            "of the result: add images (ten or more) for steadier curves."
+        )
     return named, make
 
 

@@ -74,7 +74,7 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
     distance between their gate vectors against depth, with a sentence on where they part."""
     n = cap.num_images
     if n < 2:
-        st.info("Add at least two images to compare them.")
+        st.info("Compare puts the gates of two to four images side by side: add at least one more image.")
         return
     chosen = pick_to_compare(list(range(n)), names, f"many_compare_images_{_sig(n)}")
     if chosen:
@@ -145,7 +145,10 @@ def render_classes(
     """
     n = cap.num_images
     if n < 2:
-        st.info("The class views need at least two images.")
+        st.info(
+            "The class views compare the gates of groups of images, so they need at least two (and two "
+            "of each kind for class specificity): add images, or analyse the generated set (button above)."
+        )
         return
     options = _group_options(cap, names, class_names, labels)
     source = st.radio(
