@@ -123,9 +123,21 @@ def _freeze(processor: LiveProcessor) -> None:
         state.keep_frozen(frozen.name, frozen.png)
 
 
+def _served() -> bool:
+    """Whether a real Streamlit server runs this page: streamlit-webrtc reads its session manager
+    (``Runtime.instance()._session_mgr``), which a script run without a server (``AppTest``'s stand-in
+    runtime, ``streamlit run`` in bare mode) does not have."""
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists() and hasattr(Runtime.instance(), "_session_mgr")
+
+
 def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """The Live tab: the video with its overlay, the gate colour bar beside it, Freeze, and a status
     line (what the last frame showed and the frame rate)."""
+    if not _served():
+        st.info("The live camera needs the app served by `streamlit run app.py` (or `make run`).")
+        return
     processor = state.live_processor(choice.key, lambda: LiveProcessor(lm, fit))
     processor.fit = fit
     try:
