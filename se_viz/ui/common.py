@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from se_viz import InputError, figures
-from se_viz.errors import first_line
 
 from . import state
 
@@ -37,7 +36,7 @@ PROJECTOR_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000 !important; }
 [data-testid="stApp"] code { font-size: max(18px, 0.85em); }
-[data-testid="stMainBlockContainer"] { padding-top: 0.5rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
 [data-testid="stTabs"] [role="tablist"] { column-gap: 0.9rem; row-gap: 0; }
 [data-testid="stTabs"] [role="tab"] { height: 2.1rem; }
@@ -51,10 +50,14 @@ def friendly_errors(what: str) -> Iterator[None]:
         yield
     except InputError as exc:
         st.error(str(exc), icon=":material/broken_image:")
-    except Exception as exc:
+    except Exception:
+        # The exception's own text names code (widget parameters, tensor shapes): it goes to the
+        # server's log, and the user reads what happened and what to try next.
         log.exception("rendering %s failed", what)
         st.error(
-            f"Sorry — the {what} could not be drawn ({first_line(exc)}). The other views still work.",
+            f"Sorry — the {what} could not be drawn with these images and settings. The other views "
+            "still work: try other settings or add images. If it happens again, tell whoever runs "
+            "this server (the details are in its log).",
             icon=":material/warning:",
         )
 

@@ -201,6 +201,8 @@ def open_link(link: ViewLink) -> None:
         st.session_state[VIEW] = link.tab
     if link.fit is not None:
         st.session_state[FIT] = link.fit
+    if link.projector:
+        st.session_state[PROJECTOR] = True
     if link.block is not None or link.channel is not None:
         st.session_state[_LINK] = (link.block, link.channel)
 
@@ -233,6 +235,7 @@ def current_link(samples: Sequence[str]) -> ViewLink:
         block=block,
         channel=channel if isinstance(channel, int) else None,
         fit=fit(),
+        projector=projector(),
     )
 
 
