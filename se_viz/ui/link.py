@@ -1,10 +1,10 @@
 """A link to this view: what a teacher hands to the room, as URL query parameters.
 
 The link names the model, the bundled sample or generated images, the image shown in detail,
-the tab, the block, the channel, the fit and projector mode. It never carries an uploaded image or a camera photo
-(those stay in the browser session that sent them), and it never names code or a file: a model
-in the link is honoured only when it is one of the picker's options, so a link cannot make the
-server load anything the operator did not offer.
+the tab, the block, the channel, the fit and projector mode. It never carries an uploaded image
+or a camera photo (those stay in the browser session that sent them), and it never names code or
+a file: a model in the link is honoured only when it is one of the picker's options, so a link
+cannot make the server load anything the operator did not offer.
 
 This module is plain Python (no Streamlit): :func:`to_query` and :func:`from_query` turn a
 :class:`ViewLink` into query parameters and back, checking every value against what the app
@@ -23,7 +23,8 @@ __all__ = ["LINK_NOTE", "ViewLink", "from_query", "to_query"]
 
 LINK_NOTE = (
     "The link restores the model, the sample or generated images, the tab, the block, the "
-    "channel and projector mode. Uploaded images and camera photos are not in it: they stay in this browser session."
+    "channel and the display (projector or not). Uploaded images and camera photos are not in it: "
+    "they stay in this browser session."
 )
 
 #: Query parameter names, short so a link fits on a slide.
