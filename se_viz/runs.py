@@ -29,7 +29,10 @@ import ctypes.util
 import gc
 import threading
 import time
-from typing import Callable, Optional
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
+
+from torch import nn
 
 __all__ = ["Cancelled", "RunControl", "release_memory", "rss_bytes"]
 
@@ -47,9 +50,13 @@ class RunControl:
     the run stops at its next step. ``check()`` does the same between stages that report nothing.
     """
 
+    #: ``should_stop`` is asked at most this often (it may look up a session table).
+    ASK_EVERY = 0.25
+
     def __init__(self, should_stop: Optional[Callable[[], Optional[str]]] = None) -> None:
         self._stop = threading.Event()
         self._should_stop = should_stop
+        self._asked = 0.0
         self.reason = ""
         self.done = 0
         self.total = 0
@@ -71,7 +78,9 @@ class RunControl:
 
     def check(self) -> None:
         """Raise :class:`Cancelled` if the run should stop."""
-        if not self._stop.is_set() and self._should_stop is not None:
+        now = time.monotonic()
+        if not self._stop.is_set() and self._should_stop is not None and now - self._asked >= self.ASK_EVERY:
+            self._asked = now
             reason = self._should_stop()
             if reason:
                 self.cancel(reason)
@@ -87,6 +96,28 @@ class RunControl:
         """Start a stage (its own progress counts from zero) after checking for a stop."""
         self.stage, self.done, self.total, self.what = stage, 0, 0, ""
         self.check()
+
+    @contextmanager
+    def inside(self, model: nn.Module) -> Iterator[None]:
+        """Also check before every convolution of ``model`` that runs in *this* thread.
+
+        One step of a study on a big network can take many seconds on a loaded machine (a
+        gate × gradient batch, a stage of residual units over many rows); checking inside the
+        pass stops it within one convolution. Passes of other threads (another user's capture
+        through the same shared model) never check, so they are never stopped by this run.
+        """
+        owner = threading.get_ident()
+
+        def hook(_module: nn.Module, _args: tuple) -> None:
+            if threading.get_ident() == owner:
+                self.check()
+
+        handles = [m.register_forward_pre_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+        try:
+            yield
+        finally:
+            for h in handles:
+                h.remove()
 
     @property
     def fraction(self) -> float:

@@ -78,7 +78,8 @@ def test_a_cancelled_study_stops_within_two_seconds_and_leaves_the_model_clean(l
 
     def run() -> None:
         try:
-            prune_curves(lm.model, batch, rankings, lm.blocks, progress=control.progress, max_rows=64)
+            with control.inside(lm.model):  # as the app runs it: checks before every convolution
+                prune_curves(lm.model, batch, rankings, lm.blocks, progress=control.progress, max_rows=64)
         except BaseException as exc:  # the test reads what ended the run
             failure.append(exc)
         finally:

@@ -409,19 +409,20 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
 
     def compute(control: RunControl) -> tuple:
         images = make()
-        rankings = _rankings(lm, images, repeats, control)
-        control.begin("pruning")
-        return prune_curves(
-            lm.model,
-            images.images,
-            rankings,
-            lm.blocks,
-            labels=images.labels if images.has_labels else None,
-            scope=scope_name,
-            prune_blocks=chosen,
-            progress=control.progress,
-            max_rows=APP_ROWS,
-        )
+        with control.inside(lm.model):
+            rankings = _rankings(lm, images, repeats, control)
+            control.begin("pruning")
+            return prune_curves(
+                lm.model,
+                images.images,
+                rankings,
+                lm.blocks,
+                labels=images.labels if images.has_labels else None,
+                scope=scope_name,
+                prune_blocks=chosen,
+                progress=control.progress,
+                max_rows=APP_ROWS,
+            )
 
     curves = runner.run_button(
         key,
@@ -490,17 +491,18 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice
 
     def compute(control: RunControl):
         images = make()
-        rankings = _rankings(lm, images, FAITH_REPEATS, control)
-        control.begin("deleting and inserting channels")
-        return faithfulness_curves(
-            lm.model,
-            images.images,
-            rankings,
-            lm.blocks,
-            block=None if block == NETWORK else block,
-            progress=control.progress,
-            max_rows=APP_ROWS,
-        )
+        with control.inside(lm.model):
+            rankings = _rankings(lm, images, FAITH_REPEATS, control)
+            control.begin("deleting and inserting channels")
+            return faithfulness_curves(
+                lm.model,
+                images.images,
+                rankings,
+                lm.blocks,
+                block=None if block == NETWORK else block,
+                progress=control.progress,
+                max_rows=APP_ROWS,
+            )
 
     curves = runner.run_button(
         key,

@@ -22,6 +22,8 @@ the progress callback the library's loops already accept.
 from __future__ import annotations
 
 import collections
+import ctypes
+import ctypes.util
 import logging
 import os
 import threading
@@ -45,6 +47,9 @@ MAX_WAITING = 6
 NICE = 10
 POLL_SECONDS = 1.0
 
+#: The worker's name in the operating system (``top -H``, /proc/PID/task/*/comm).
+THREAD_NAME = "se-viz-heavy"
+
 WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
 
 
@@ -61,6 +66,16 @@ class Job:
     state: str = WAITING
     message: str = ""  # why it stopped or failed, for the user
     ended: threading.Event = field(default_factory=threading.Event)
+
+
+def _name_thread(name: str) -> None:
+    """Name the calling thread for the operating system (Linux; elsewhere nothing happens), so an
+    operator sees which thread is the heavy one."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
 
 
 class Busy(Exception):
@@ -131,6 +146,7 @@ class HeavyRuns:
             return self._queue[0]
 
     def _work(self) -> None:
+        _name_thread(THREAD_NAME)
         torch.set_num_threads(WORKER_THREADS)  # per thread under OpenMP: the app's own threads keep theirs
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
