@@ -110,6 +110,7 @@ def test_a_run_stops_when_its_watcher_says_so():
     control = RunControl(should_stop=lambda: "the page was closed" if gone["closed"] else None)
     control.progress(1, 10, "step")
     gone["closed"] = True
+    time.sleep(RunControl.ASK_EVERY)  # the watcher is asked at most every ASK_EVERY seconds
     with pytest.raises(Cancelled, match="the page was closed"):
         control.progress(2, 10, "step")
     assert control.cancelled and control.fraction == 0.2
