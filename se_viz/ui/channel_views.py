@@ -25,7 +25,7 @@ from se_viz.channels import (
     prune_curves,
     standard_rankings,
 )
-from se_viz.channels.images import ImageSet, generated_set, plain_set
+from se_viz.channels.images import ImageSet, fitting_sets, generated_set, plain_set
 from se_viz.datasets.access import ImageNotReadable
 from se_viz.datasets.reader import GateDataset
 from se_viz.datasets.sources import file_name
@@ -315,8 +315,18 @@ def _study_set(
     SHA-256 (none for a generated set) and the parameters that name the set, for a :class:`ResultKey`;
     ``seconds(n)`` estimates the study on n images (the default size fits the budget)."""
     row = st.container(horizontal=True, gap="medium")
+    # A network that does not know the offline sets' classes (an ImageNet network and drawn shapes)
+    # starts on the user's images; the sets stay offered, saying what they are to it.
+    known = bool(fitting_sets(lm))
+    options = [GENERATED, PLAIN, YOURS] if known else [YOURS, GENERATED, PLAIN]
     with row:
-        source = st.selectbox("Images", [GENERATED, PLAIN, YOURS], key=f"{prefix}_source", width=230)
+        source = st.selectbox(
+            "Images",
+            options,
+            key=f"{prefix}_source",
+            format_func=lambda o: o if known or o == YOURS else f"{o} (not what this network was trained on)",
+            width=230 if known else 420,
+        )
         n = len(analysed)
         if source != YOURS:
             n = st.select_slider(
@@ -334,10 +344,14 @@ def _study_set(
         return generated_set(lm, n) if source == GENERATED else plain_set(lm, n)
 
     if source == YOURS and len(analysed) < 2:
-        st.info(
-            "Pruning is judged over several images: add some, or pick generated shapes or plain drawings."
-        )
+        other = "pick generated shapes or plain drawings" if known else "add them in the sidebar"
+        st.info(f"Pruning is judged over several images: add some, or {other}.")
         return None
+    if source == YOURS:
+        st.caption(
+            "Your images carry no classes, so the study measures agreement and Δ log p, not accuracy "
+            "(accuracy needs labelled images: `se-viz prune` reads one sub-folder per class)."
+        )
     return named, make, n
 
 
