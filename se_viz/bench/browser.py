@@ -158,7 +158,7 @@ class _Server:
     """``streamlit run app.py`` in its own process group, stopped by its PID."""
 
     def __init__(self, env: dict[str, str], port: Optional[int], log: Path) -> None:
-        root = Path(__file__).resolve().parents[1]
+        root = Path(__file__).resolve().parents[2]  # the checkout: se_viz/bench/browser.py → ../../
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log, "wb")
