@@ -292,16 +292,6 @@ def _purity(atlas: ChannelAtlas) -> None:
 # Pruning and faithfulness: the shared set and rankings
 
 
-def _costs(lm: LoadedModel) -> cost.StepCosts:
-    """This model's measured speed on this server, with the heavy-run worker's thread count."""
-    with st.spinner("Measuring how fast this model runs on this server (once per model) …"):
-        return cost.calibrate(lm.model, lm.data_config["input_size"], lm.blocks, runner.WORKER_THREADS)
-
-
-def _probe(lm: LoadedModel) -> torch.Tensor:
-    return torch.zeros(1, *lm.data_config["input_size"])
-
-
 def _fitting_size(seconds: Callable[[int], float]) -> int:
     """The largest study size whose estimate stays within :data:`BUDGET_SECONDS` (else the smallest)."""
     fits = [n for n in STUDY_SIZES if seconds(n) <= BUDGET_SECONDS]
@@ -388,7 +378,7 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
         "random with several seeds); the lowest-ranked fraction is zeroed (gate s_c = 0, no retraining)."
     )
     names = [b.name for b in lm.blocks]
-    costs, probe = _costs(lm), _probe(lm)
+    costs, probe = runner.measured_costs(lm), runner.probe(lm)
 
     def seconds(n: int, repeats: int, blocks: Sequence[str]) -> float:
         return cost.prune_seconds(
@@ -480,7 +470,7 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice
     )
     labels = {b.name: b.label for b in lm.blocks}
     options = [b.name for b in lm.blocks] + [NETWORK]
-    costs, probe = _costs(lm), _probe(lm)
+    costs, probe = runner.measured_costs(lm), runner.probe(lm)
     planned = st.session_state.get("faith_block", options[-2])
 
     def seconds(n: int, block: str) -> float:

@@ -33,11 +33,21 @@ from typing import Any, Callable, Optional
 import streamlit as st
 import torch
 
+from se_viz import LoadedModel, cost
 from se_viz.runs import Cancelled, RunControl, release_memory
 
 from .cache import ResultKey, result_store
 
-__all__ = ["WORKER_THREADS", "HeavyRuns", "Job", "heavy_runs", "run_button", "say_seconds"]
+__all__ = [
+    "WORKER_THREADS",
+    "HeavyRuns",
+    "Job",
+    "heavy_runs",
+    "measured_costs",
+    "probe",
+    "run_button",
+    "say_seconds",
+]
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +219,17 @@ def _session() -> str:
 
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx is not None else "no session"
+
+
+def measured_costs(lm: LoadedModel) -> cost.StepCosts:
+    """This model's measured speed on this server, with the worker's thread count (once per model)."""
+    with st.spinner("Measuring how fast this model runs on this server (once per model) …"):
+        return cost.calibrate(lm.model, lm.data_config["input_size"], lm.blocks, WORKER_THREADS)
+
+
+def probe(lm: LoadedModel) -> torch.Tensor:
+    """One blank input of the model's size: what the cost estimate plans the reruns with."""
+    return torch.zeros(1, *lm.data_config["input_size"])
 
 
 def say_seconds(seconds: float) -> str:
