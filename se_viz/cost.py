@@ -40,6 +40,7 @@ __all__ = [
     "StepCosts",
     "ablation_seconds",
     "calibrate",
+    "calibrated",
     "edit_sets_seconds",
     "faithfulness_seconds",
     "prune_seconds",
@@ -70,6 +71,12 @@ class StepCosts:
 
 _calibrated: "weakref.WeakKeyDictionary[nn.Module, dict[int, StepCosts]]" = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
+
+
+def calibrated(model: nn.Module, threads: int) -> Optional[StepCosts]:
+    """The held calibration of ``model`` at ``threads`` threads, or None (never measures)."""
+    with _guard:
+        return _calibrated.get(model, {}).get(int(threads))
 
 
 def _timed_pass(model: nn.Module, steps, batch: torch.Tensor) -> list[float]:
