@@ -23,6 +23,11 @@ __all__ = ["main"]
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.estimates:
+        from .bench.room import run_estimate_check
+
+        run_estimate_check(out=sys.stdout)
+        return 0
     if args.room:
         from .bench.room import run_room_bench  # Playwright only when a browser is driven
 
@@ -155,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: one server, many Chromium sessions: upload → predictions on an idle server, "
         "while one session prunes SE-ResNet-50, and with --room-crowd sessions (median and p95)",
+    )
+    bench.add_argument(
+        "--estimates",
+        action="store_true",
+        help="instead: a pruning study's estimated seconds against its real run (mini and SE-ResNet-50)",
     )
     bench.add_argument("--room-sessions", type=int, default=10, help="sessions timed idle and loaded (10)")
     bench.add_argument("--room-crowd", type=int, default=30, help="sessions of the crowd phase (30)")

@@ -146,3 +146,57 @@ def _print(result: RoomBenchResult, sessions: int, out: TextIO) -> None:
         print(f"| {phase} | {med:.2f} | {p95:.2f} | {med / idle[0]:.2f} | {p95 / idle[1]:.2f} |", file=out)
     if not result.study_running:
         print("note: the SE-ResNet-50 study ended before the loaded phase did", file=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cost said before the click, against the run
+
+
+ESTIMATE_CASES = (("se_resnet_mini.synthetic", True, 100, 5), ("legacy_seresnet50.in1k", False, 8, 2))
+ESTIMATE_FRACTIONS = (0.0, 0.3, 0.6)
+
+
+def run_estimate_check(out: Optional[TextIO] = None, threads: int = 1) -> list[tuple[str, float, float]]:
+    """For each case: calibrate, estimate a pruning study (:func:`se_viz.cost.prune_seconds`), then
+    run it (rankings and :func:`~se_viz.channels.prune_curves`) with ``threads`` torch threads, as
+    the app's worker does. Prints and returns (model, estimated s, real s)."""
+    import sys
+
+    import torch
+
+    import se_viz
+    from se_viz import cost
+    from se_viz.channels import prune_curves, standard_rankings
+
+    out = out or sys.stdout
+    rows = []
+    before = torch.get_num_threads()
+    for name, pretrained, images, repeats in ESTIMATE_CASES:
+        lm = se_viz.load_model(name, pretrained=pretrained)
+        size = lm.data_config["input_size"]
+        costs = cost.calibrate(lm.model, size, lm.blocks, threads=threads)
+        guess = cost.prune_seconds(
+            lm.model,
+            lm.blocks,
+            costs,
+            torch.zeros(1, *size),
+            images=images,
+            rankings=3 + repeats,
+            fractions=ESTIMATE_FRACTIONS,
+        )
+        batch = torch.rand(images, *size)
+        torch.set_num_threads(threads)
+        try:
+            t0 = time.perf_counter()
+            gates = se_viz.capture(lm.model, batch, blocks=lm.blocks).gates
+            rankings = standard_rankings(lm.model, batch, lm.blocks, gates, repeats=repeats)
+            prune_curves(lm.model, batch, rankings, lm.blocks, fractions=ESTIMATE_FRACTIONS)
+            real = time.perf_counter() - t0
+        finally:
+            torch.set_num_threads(before)
+        rows.append((f"{lm.display_name}, {images} images, {repeats} random repeats", guess, real))
+    print("| study | estimated (s) | real run (s) | estimate / real |", file=out)
+    print("| --- | ---: | ---: | ---: |", file=out)
+    for label, guess, real in rows:
+        print(f"| {label} | {guess:.1f} | {real:.1f} | {guess / real:.2f} |", file=out)
+    return rows
