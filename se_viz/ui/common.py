@@ -31,12 +31,19 @@ h1 { font-size: 2rem !important; padding-top: 0 !important; }
 # Projector mode: every rem-based size in Streamlit grows with the root font size (21 px: captions,
 # at 0.875rem, stay above 18 px; inline code, at 0.75em, is lifted to 18 px); captions, normally
 # grey, turn black for contrast on a washed-out screen. The page's top padding and the gaps
-# between elements shrink, so the first chart of a view starts above the fold at 768 px.
+# between elements shrink, so the first chart of a view starts above the fold at 768 px. Streamlit's
+# header bar (3.75rem: 79 px at this root size) would cover the header row (title, image picker,
+# notes) and take its clicks: the bar turns transparent and lets clicks through except on its own
+# buttons (making room below the bar instead pushed the first chart of three views under the
+# fold at 720 px).
 PROJECTOR_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000 !important; }
 [data-testid="stApp"] code { font-size: max(18px, 0.85em); }
-[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+[data-testid="stHeader"], [data-testid="stHeader"] * { background: transparent; pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] button *,
+[data-testid="stHeader"] a { pointer-events: auto; }
+[data-testid="stMainBlockContainer"] { padding-top: 0.5rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
 [data-testid="stTabs"] [role="tablist"] { column-gap: 0.9rem; row-gap: 0; }
 [data-testid="stTabs"] [role="tab"] { height: 2.1rem; }
