@@ -34,7 +34,7 @@ from typing import Callable, Iterator, Optional
 
 from torch import nn
 
-__all__ = ["Cancelled", "RunControl", "release_memory", "rss_bytes"]
+__all__ = ["Cancelled", "RunControl", "release_memory"]
 
 
 class Cancelled(Exception):
@@ -152,15 +152,3 @@ def release_memory() -> None:
     gc.collect()
     if _TRIM is not None:
         _TRIM(0)
-
-
-def rss_bytes() -> int:
-    """This process's resident memory in bytes (Linux /proc; 0 where it cannot be read)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            pages = int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-    import os
-
-    return pages * os.sysconf("SC_PAGE_SIZE")
