@@ -28,6 +28,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         run_live_bench(models=args.browser_models, viewers=args.live_viewers, out=sys.stdout)
         return 0
+    if args.estimates:
+        from .bench.room import run_estimate_check
+
+        run_estimate_check(out=sys.stdout)
+        return 0
+    if args.room:
+        from .bench.room import run_room_bench  # Playwright only when a browser is driven
+
+        run_room_bench(sessions=args.room_sessions, crowd=args.room_crowd, out=sys.stdout)
+        return 0
     if args.browser:
         from .bench.browser import run_browser_bench  # Playwright only when a browser is driven
 
@@ -150,6 +160,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="time the knock-out sweep (each SE block neutralised in turn) against a plain "
         "forward pass instead, and print its FLOP-count limit",
     )
+    bench.add_argument(
+        "--room",
+        action="store_true",
+        help="instead: one server, many Chromium sessions: upload → predictions on an idle server, "
+        "while one session prunes SE-ResNet-50, and with --room-crowd sessions (median and p95)",
+    )
+    bench.add_argument(
+        "--estimates",
+        action="store_true",
+        help="instead: a pruning study's estimated seconds against its real run (mini and SE-ResNet-50)",
+    )
+    bench.add_argument("--room-sessions", type=int, default=10, help="sessions timed idle and loaded (10)")
+    bench.add_argument("--room-crowd", type=int, default=30, help="sessions of the crowd phase (30)")
     bench.add_argument(
         "--browser",
         action="store_true",

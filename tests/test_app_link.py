@@ -43,6 +43,10 @@ def test_a_link_round_trips_only_what_the_app_offers():
     }
     got = from_query(hostile, options=options, samples=[STAR, RING], tabs=["Block drill-down"])
     assert got == ViewLink(samples=(STAR,))
+    # Projector mode travels with the link (the room's screen opens as the teacher set it).
+    shown = ViewLink(mini, tab="Block drill-down", projector=True)
+    query = {k: v if isinstance(v, list) else [v] for k, v in to_query(shown).items()}
+    assert from_query(query, options=options, samples=[STAR], tabs=["Block drill-down"]) == shown
     # A local weights file is never written into a link.
     assert "model" not in to_query(ViewLink(ModelChoice("x", Weights.FILE, "/data/w.safetensors")))
 
@@ -81,11 +85,13 @@ def test_the_link_of_a_session_opens_the_same_view(app_env):
     at.selectbox(key="detail_image").set_value(STAR).run()
     at = _view(at, "Teach one block")
     at.selectbox(key="iv_teach_block").set_value("SE_3_2").run()
+    at.sidebar.toggle(key="projector").set_value(True).run()
     _assert_clean(at)
     query = dict(at.query_params)
     assert query["tab"] == "Teach one block" and query["block"] == "SE_3_2"
     again = _fresh(app_env, query)
     _assert_clean(again)
+    assert again.sidebar.toggle(key="projector").value, "the link opens in projector mode"
     assert again.session_state["view"] == "Teach one block"
     assert again.selectbox(key="iv_teach_block").value == "SE_3_2"
     assert again.selectbox(key="detail_image").value == STAR

@@ -19,11 +19,12 @@ from ..datasets.reader import GateDataset, open_gate_dataset
 from ..datasets.sources import file_name, read_bytes
 from ..engine.capture import capture
 from ..errors import InputError, ModelLoadError
+from ..loading.image_sets import offline_sets
 from ..loading.images import load_image
 from ..loading.load import LoadedModel, load_model
 from .atlas import ChannelAtlas, channel_maps, dataset_atlas
 from .faithfulness import FAITHFULNESS_FORMAT, faithfulness_curves
-from .images import OFFLINE_SETS, ImageSet, image_set
+from .images import ImageSet, fitting_sets, image_set
 from .pruning import FRACTIONS, prune_curves
 from .rankings import standard_rankings
 
@@ -142,10 +143,11 @@ def add_study_arguments(parser: argparse.ArgumentParser, pruning: bool) -> None:
     parser.add_argument(
         "images",
         nargs="*",
-        default=["generated"],
+        default=[],
         metavar="IMAGES",
-        help=f"{' or '.join(OFFLINE_SETS)} (the mini model's offline test sets; default generated), "
-        "or image files / folders (class = top-level sub-folder)",
+        help="image files / folders (class = top-level sub-folder, for accuracy), or the name of an "
+        f"offline set ({', '.join(offline_sets()) or 'none registered'}); default: the first offline set "
+        "whose classes the model knows (the bundled mini model's generated shapes), else required",
     )
     parser.add_argument("--model", default="se_resnet_mini.synthetic", help="catalog id or timm name")
     parser.add_argument("--weights", help="local weights file")
@@ -177,9 +179,25 @@ def add_study_arguments(parser: argparse.ArgumentParser, pruning: bool) -> None:
         parser.add_argument("--steps", type=int, default=11, help="points per curve (default 11)")
 
 
-def _study_inputs(args: argparse.Namespace) -> tuple[LoadedModel, ImageSet, list]:
+def _study_inputs(args: argparse.Namespace, err: TextIO) -> tuple[LoadedModel, ImageSet, list]:
     lm = load_model(args.model, weights=args.weights, pretrained=not args.untrained)
-    images = image_set(lm, args.images, n=args.n, seed=args.seed)
+    spec = list(args.images)
+    if not spec:
+        known = fitting_sets(lm)
+        if not known:
+            raise ValueError(
+                f"{lm.name} was not trained on any offline image set here: name image files or folders "
+                "(one sub-folder per class, named like the model's classes, to measure accuracy)"
+            )
+        spec = known[:1]
+    args.images = spec  # the JSON names the set that was used
+    images = image_set(lm, spec, n=args.n, seed=args.seed)
+    if not images.has_labels:
+        print(
+            "note: none of these images has a class the model knows, so accuracy is not measured "
+            "(put them in one sub-folder per class, named like the model's classes)",
+            file=err,
+        )
     gates = capture(lm.model, images.images, blocks=lm.blocks).gates
     rankings = standard_rankings(
         lm.model, images.images, lm.blocks, gates, repeats=args.repeats, seed=args.random_seed
@@ -193,7 +211,7 @@ def prune_command(
     """Run ``se-viz prune``: rank the channels on the images, prune by every ranking, print the curves."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        lm, images, rankings = _study_inputs(args)
+        lm, images, rankings = _study_inputs(args, err)
         curves = prune_curves(
             lm.model,
             images.images,
@@ -229,7 +247,7 @@ def faithfulness_command(
     """Run ``se-viz faithfulness``: deletion and insertion curves per block and over the network."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        lm, images, rankings = _study_inputs(args)
+        lm, images, rankings = _study_inputs(args, err)
         targets = args.block or [b.name for b in lm.blocks] + [None]
         results = [
             faithfulness_curves(

@@ -27,7 +27,7 @@ from torch import nn
 
 from ..engine.blocks import BlockInfo
 from ..interventions.sweep import Progress, log_softmax
-from .pruning import ChannelMask, edited_logits
+from .pruning import MAX_ROWS, ChannelMask, edited_logits
 from .rankings import ChannelRanking
 
 __all__ = ["FAITHFULNESS_FORMAT", "FaithfulnessCurves", "NETWORK", "faithfulness_curves"]
@@ -134,6 +134,7 @@ def faithfulness_curves(
     steps: int = STEPS,
     batch_size: int = 32,
     progress: Optional[Progress] = None,
+    max_rows: int = MAX_ROWS,
 ) -> FaithfulnessCurves:
     """Deletion and insertion curves of ``rankings`` over ``images`` for ``block`` (None: the network).
 
@@ -150,7 +151,7 @@ def faithfulness_curves(
         counts = [int(round(v * len(order))) for v in x]
         edit_sets += [_mask(order[:k]) for k in counts]  # deletion
         edit_sets += [_mask(order[k:]) for k in counts]  # insertion
-    base, logits = edited_logits(model, images, edit_sets, blocks, batch_size, progress)
+    base, logits = edited_logits(model, images, edit_sets, blocks, batch_size, progress, max_rows)
     pred = base.argmax(axis=1)
     n = np.arange(base.shape[0])
     p = np.exp(log_softmax(logits)[:, n, pred]).mean(axis=1).reshape(len(rankings), 2, len(x))

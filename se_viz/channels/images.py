@@ -1,10 +1,11 @@
-"""The image sets channel studies run on: generated shapes, plain drawings, or the user's files.
+"""The image sets channel studies run on: a registered offline set, or the user's files.
 
 Rankings, pruning and faithfulness need the images themselves (they rerun the network), their
 true classes where known (for accuracy) and what the network sees of each (for the atlas's
-overlays). :class:`ImageSet` holds those three; the constructors build it for the bundled mini
-model's two offline test sets and for any image files (class = top-level folder, as ``se-viz
-capture`` reads them).
+overlays). :class:`ImageSet` holds those three; the constructors build it for an offline set
+registered with :mod:`se_viz.loading.image_sets` (the demo registers its generated shapes and
+plain drawings; this package never imports the demo) and for any image files (class = top-level
+folder, as ``se-viz capture`` reads them).
 """
 
 from __future__ import annotations
@@ -18,16 +19,21 @@ import torch
 from PIL import Image
 
 from ..datasets.sources import expand_inputs, file_name, read_bytes
-from ..demo import synthetic
-from ..demo.plain_drawings import plain_drawings
+from ..loading.image_sets import fits, offline_set, offline_sets
 from ..loading.images import load_image
 from ..loading.load import LoadedModel
 
-__all__ = ["OFFLINE_SETS", "ImageSet", "files_set", "generated_set", "image_set", "plain_set"]
+__all__ = [
+    "ImageSet",
+    "files_set",
+    "fitting_sets",
+    "generated_set",
+    "image_set",
+    "offline_image_set",
+    "plain_set",
+]
 
-GENERATED, PLAIN = "generated", "plain"
-OFFLINE_SETS = (GENERATED, PLAIN)
-DEFAULT_SEED = 1  # an integer seed never repeats a training batch (training seeds are sequences)
+GENERATED, PLAIN = "generated", "plain"  # the names the demo registers its two sets under
 
 
 @dataclass
@@ -72,30 +78,35 @@ def _from_pil(name: str, lm: LoadedModel, images: Sequence[Image.Image], labels,
     return ImageSet(name, lm.preprocess(images), np.asarray(labels, dtype=np.int64), list(names), views)
 
 
-def _named(labels: np.ndarray) -> list[str]:
+def _named(classes: Sequence[str]) -> list[str]:
     counters: dict[str, int] = {}
     out = []
-    for lab in labels:
-        cls = synthetic.CLASSES[int(lab)]
+    for cls in classes:
         counters[cls] = counters.get(cls, 0) + 1
         out.append(f"{cls} {counters[cls]:03d}")
     return out
 
 
-def generated_set(lm: LoadedModel, n: int = 100, seed: int = DEFAULT_SEED) -> ImageSet:
-    """``n`` images of the training generator (:mod:`se_viz.demo.synthetic`), class-balanced, seeded."""
-    pixels, labels = synthetic.generate(int(n), seed=seed)
-    classes = [synthetic.CLASSES[int(k)] for k in labels]
-    images = [Image.fromarray(px) for px in pixels]
-    return _from_pil(GENERATED, lm, images, _class_index(classes, lm.labels), _named(labels))
+def offline_image_set(lm: LoadedModel, name: str, n: int = 100, seed: Optional[int] = None) -> ImageSet:
+    """``n`` images of the offline set registered as ``name`` (its own seed unless ``seed``)."""
+    images, classes = offline_set(name).images(n, seed)
+    return _from_pil(name, lm, images, _class_index(classes, lm.labels), _named(classes))
 
 
-def plain_set(lm: LoadedModel, n: int = 100, seed: int = 0) -> ImageSet:
-    """``n`` plain paint-program drawings (:mod:`se_viz.demo.plain_drawings`), a different routine
-    from training: the mini model's out-of-distribution test."""
-    images, labels = plain_drawings(int(n), seed)
-    classes = [synthetic.CLASSES[int(k)] for k in labels]
-    return _from_pil(PLAIN, lm, images, _class_index(classes, lm.labels), _named(labels))
+def fitting_sets(lm: LoadedModel) -> list[str]:
+    """The registered offline sets whose classes this network knows (none for an ImageNet network)."""
+    return [name for name, s in offline_sets().items() if fits(s, lm.labels)]
+
+
+def generated_set(lm: LoadedModel, n: int = 100, seed: Optional[int] = None) -> ImageSet:
+    """``n`` images of the set registered as "generated" (the demo's training generator)."""
+    return offline_image_set(lm, GENERATED, n, seed)
+
+
+def plain_set(lm: LoadedModel, n: int = 100, seed: Optional[int] = None) -> ImageSet:
+    """``n`` images of the set registered as "plain" (the demo's plain drawings: a different routine
+    from training, the mini model's out-of-distribution test)."""
+    return offline_image_set(lm, PLAIN, n, seed)
 
 
 def files_set(lm: LoadedModel, inputs: Sequence[Union[str, os.PathLike]], fit: str = "crop") -> ImageSet:
@@ -118,11 +129,9 @@ def files_set(lm: LoadedModel, inputs: Sequence[Union[str, os.PathLike]], fit: s
 def image_set(
     lm: LoadedModel, spec: Union[str, Sequence[str]], n: int = 100, seed: Optional[int] = None
 ) -> ImageSet:
-    """``"generated"``, ``"plain"`` (``n`` images, ``seed``) or paths of image files / folders."""
+    """A registered offline set's name (``n`` images, ``seed``) or paths of image files / folders."""
     if isinstance(spec, str):
         spec = [spec]
-    if len(spec) == 1 and spec[0] in OFFLINE_SETS:
-        if spec[0] == GENERATED:
-            return generated_set(lm, n, DEFAULT_SEED if seed is None else seed)
-        return plain_set(lm, n, 0 if seed is None else seed)
+    if len(spec) == 1 and spec[0] in offline_sets():
+        return offline_image_set(lm, spec[0], n, seed)
     return files_set(lm, spec)

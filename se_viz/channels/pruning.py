@@ -52,6 +52,7 @@ __all__ = [
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(10))  # 0 … 90 %
 SCOPES = ("block", "network")
+MAX_ROWS = 256  # rows of one batched rerun (sets × images)
 PRUNE_FORMAT = "se_viz.pruning/1"
 
 
@@ -301,9 +302,12 @@ def edited_logits(
     blocks: Sequence[BlockInfo],
     batch_size: int = 32,
     progress: Optional[Progress] = None,
+    max_rows: int = MAX_ROWS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits of the unedited network (M, K) and under each edit set (S, M, K), over ``images`` in
-    chunks of ``batch_size``: :func:`run_edit_sets` (prefix reuse, batched reruns) per chunk."""
+    chunks of ``batch_size``: :func:`run_edit_sets` (prefix reuse, batched reruns) per chunk.
+    ``max_rows`` bounds the rows (sets × images) of one rerun: fewer rows use less memory and
+    reach the next ``progress`` call (where a run can be stopped) sooner."""
     chunks = _chunks(images, batch_size)
     base, out = [], []
     for j, chunk in enumerate(chunks):
@@ -312,7 +316,7 @@ def edited_logits(
             if progress:
                 progress(j * total + done, len(chunks) * total, f"batch {j + 1}/{len(chunks)}: {what}")
 
-        b, logits, _ = run_edit_sets(model, chunk, edit_sets, blocks=blocks, progress=step, max_rows=256)
+        b, logits, _ = run_edit_sets(model, chunk, edit_sets, blocks=blocks, progress=step, max_rows=max_rows)
         base.append(b)
         out.append(logits)
     return np.concatenate(base), np.concatenate(out, axis=1)
@@ -330,6 +334,7 @@ def prune_curves(
     prune_blocks: Optional[Sequence[str]] = None,
     batch_size: int = 32,
     progress: Optional[Callable[[int, int, str], None]] = None,
+    max_rows: int = MAX_ROWS,
 ) -> PruningCurves:
     """Prune by every ranking at every fraction over ``images`` (M, 3, H, W) and measure the loss.
 
@@ -342,7 +347,7 @@ def prune_curves(
     costs = channel_costs(model, images, blocks)
     chosen = [[chosen_channels(r, f, pruned, scope) for f in fractions] for r in rankings]
     edit_sets = [{b: ChannelMask(c) for b, c in ch.items()} for row in chosen for ch in row]
-    base, logits = edited_logits(model, images, edit_sets, blocks, batch_size, progress)
+    base, logits = edited_logits(model, images, edit_sets, blocks, batch_size, progress, max_rows)
     r, f = len(rankings), len(fractions)
     logits = logits.reshape(r, f, *base.shape)
     pred = base.argmax(axis=1)

@@ -30,6 +30,7 @@ from torch import nn
 
 from ..engine.blocks import BlockInfo
 from ..engine.capture import model_lock
+from ..interventions.sweep import Progress
 
 __all__ = [
     "RANKING_KINDS",
@@ -116,18 +117,26 @@ def _gate_gradients(
 
 
 def gate_gradient_ranking(
-    model: nn.Module, images: torch.Tensor, blocks: Sequence[BlockInfo], batch_size: int = 32
+    model: nn.Module,
+    images: torch.Tensor,
+    blocks: Sequence[BlockInfo],
+    batch_size: int = 32,
+    progress: Optional[Progress] = None,
 ) -> ChannelRanking:
     """Mean over ``images`` of |s_c · ∂ log p(predicted class) / ∂ s_c| per channel.
 
     s_c · ∂ log p/∂ s_c is the first-order change of log p when s_c goes to 0 — the very edit the
     pruning simulator makes — so this ranking predicts the simulator's own outcome to first order.
+    ``progress(done, total, what)`` is called after each batch (it may raise to stop the run).
     """
     total = {b.name: np.zeros(b.channels) for b in blocks}
-    for start in range(0, images.shape[0], batch_size):
+    n = images.shape[0]
+    for start in range(0, n, batch_size):
         s, g = _gate_gradients(model, images[start : start + batch_size], blocks)
         for b in blocks:
             total[b.name] += np.abs(s[b.name] * g[b.name]).sum(axis=0)
+        if progress:
+            progress(min(start + batch_size, n), n, "gate × gradient")
     scores = {b: v / max(images.shape[0], 1) for b, v in total.items()}
     return ChannelRanking("gate × gradient", "gate × gradient", scores, scores)
 
@@ -197,6 +206,7 @@ def standard_rankings(
     repeats: int = DEFAULT_REPEATS,
     seed: int = 0,
     batch_size: int = 32,
+    progress: Optional[Progress] = None,
 ) -> list[ChannelRanking]:
     """The four rankings of the module docstring (random with ``repeats`` seeds), in that order.
 
@@ -206,7 +216,7 @@ def standard_rankings(
     """
     return [
         mean_gate_ranking({b.name: gates[b.name] for b in blocks}),
-        gate_gradient_ranking(model, images, blocks, batch_size),
+        gate_gradient_ranking(model, images, blocks, batch_size, progress),
         weight_l1_ranking(model, blocks),
         *random_rankings(blocks, repeats, seed),
     ]

@@ -15,6 +15,7 @@ from PIL import Image
 
 from ..loading.build import Built, register_builder
 from ..loading.catalog import CatalogEntry
+from ..loading.image_sets import register_image_set
 from ..loading.samples import register_generated_samples
 
 
@@ -33,7 +34,32 @@ def _examples(seed: int, per_class: int) -> Sequence[tuple[str, Image.Image]]:
     return example_images(seed=seed, per_class=per_class)
 
 
+def _generated(n: int, seed: int) -> tuple[list[Image.Image], list[str]]:
+    from .synthetic import CLASSES, generate
+
+    pixels, labels = generate(n, seed=seed)
+    return [Image.fromarray(px) for px in pixels], [CLASSES[int(k)] for k in labels]
+
+
+def _plain(n: int, seed: int) -> tuple[list[Image.Image], list[str]]:
+    from .plain_drawings import plain_drawings
+    from .synthetic import CLASSES
+
+    images, labels = plain_drawings(n, seed)
+    return list(images), [CLASSES[int(k)] for k in labels]
+
+
 def register() -> None:
-    """Register the demo's builder and gallery samples with the loader (calling it again is harmless)."""
+    """Register the demo's builder, gallery samples and offline image sets with the loader
+    (calling it again is harmless)."""
+    from .synthetic import CLASSES
+
     register_builder("mini", _build_mini)
     register_generated_samples("se_viz.demo.synthetic", _examples)
+    # An integer seed never repeats a training batch (training seeds are sequences).
+    register_image_set(
+        "generated", _generated, classes=CLASSES, seed=1, description="the mini model's generator's shapes"
+    )
+    register_image_set(
+        "plain", _plain, classes=CLASSES, seed=0, description="plain drawings (another routine, same classes)"
+    )

@@ -283,31 +283,44 @@ class PrefixRunner:
         joined: list[int] = []
         x: Optional[torch.Tensor] = None
         first = chunk[0][0][0]
-        with model_lock(self.model), torch.inference_mode(), hooks:
+        with torch.inference_mode():
             for j in range(first, len(self.steps)):
-                parts = []
-                if x is not None:
-                    layout[:] = joined
-                    parts.append(self.steps[j].fn(x))
-                restart = [s for (i, inside), s in chunk if i == j and not inside]
-                if restart:
-                    layout[:] = restart
-                    parts.append(
-                        self.steps[j].fn(
-                            self.inputs[j].repeat(len(restart), *[1] * (self.inputs[j].ndim - 1))
-                        )
-                    )
-                tail_sets = [s for (i, inside), s in chunk if i == j and inside]
-                if tail_sets:
-                    layout[:] = tail_sets
-                    reps = (len(tail_sets), *[1] * (self.u[j].ndim - 1))
-                    shortcut = self.shortcut.get(j, self.inputs[j])  # no downsample: the input itself
-                    parts.append(self.tails[j](self.u[j].repeat(reps), shortcut.repeat(reps)))
-                joined += restart + tail_sets
-                if parts:
-                    x = parts[0] if len(parts) == 1 else torch.cat(parts)
+                # The lock and the hooks are taken per step, not per run: another user's capture
+                # through this model waits for one step of a long study, never for all of it.
+                with model_lock(self.model), hooks:
+                    x = self._step(j, x, chunk, joined, layout)
                 if on_step:
                     on_step(self.steps[j].path or "head")
         assert x is not None and len(joined) == len(chunk)
         order = {s: k for k, s in enumerate(joined)}
         return [x[order[s] * n : (order[s] + 1) * n].detach().float() for _, s in chunk]
+
+    def _step(
+        self,
+        j: int,
+        x: Optional[torch.Tensor],
+        chunk: Sequence[tuple[tuple[int, bool], int]],
+        joined: list[int],
+        layout: list[int],
+    ) -> Optional[torch.Tensor]:
+        """Step ``j`` of the wavefront: the joined rows go on, the sets restarting here join."""
+        parts = []
+        if x is not None:
+            layout[:] = joined
+            parts.append(self.steps[j].fn(x))
+        restart = [s for (i, inside), s in chunk if i == j and not inside]
+        if restart:
+            layout[:] = restart
+            parts.append(
+                self.steps[j].fn(self.inputs[j].repeat(len(restart), *[1] * (self.inputs[j].ndim - 1)))
+            )
+        tail_sets = [s for (i, inside), s in chunk if i == j and inside]
+        if tail_sets:
+            layout[:] = tail_sets
+            reps = (len(tail_sets), *[1] * (self.u[j].ndim - 1))
+            shortcut = self.shortcut.get(j, self.inputs[j])  # no downsample: the input itself
+            parts.append(self.tails[j](self.u[j].repeat(reps), shortcut.repeat(reps)))
+        joined += restart + tail_sets
+        if parts:
+            x = parts[0] if len(parts) == 1 else torch.cat(parts)
+        return x

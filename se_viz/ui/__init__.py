@@ -13,7 +13,6 @@ import streamlit as st
 
 import se_viz
 from se_viz import Capture, LoadedModel
-from se_viz.errors import first_line
 from se_viz.loading.fit import fit_notices
 from se_viz.loading.images import describe_image
 from se_viz.loading.samples import all_samples
@@ -58,6 +57,7 @@ class Analysed:
     notices: list[str]
     cap: Capture
     input: cache.NetworkInput  # what every view computes on: file SHA-256, model choice, fit
+    source: str = "upload"  # where the image came from (sidebar.PickedImage.source), for captions
 
     def image(self):
         """The decoded image (decoded once per process, see :func:`cache.decoded_image`)."""
@@ -75,10 +75,11 @@ def _decode(items: list[sidebar.PickedImage]) -> list[tuple[sidebar.PickedImage,
                 f"**{item.name}** cannot be used: {exc} The other images are unaffected.",
                 icon=":material/broken_image:",
             )
-        except Exception as exc:
+        except Exception:
             log.exception("decoding %s failed", item.name)
             st.error(
-                f"**{item.name}** cannot be used: the file could not be read ({type(exc).__name__}).",
+                f"**{item.name}** cannot be used: the file could not be read as an image. Try saving it "
+                "again as JPEG or PNG; the other images are unaffected.",
                 icon=":material/broken_image:",
             )
     return good
@@ -103,16 +104,16 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
         except se_viz.InputError as exc:
             st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
             continue
-        except Exception as exc:
+        except Exception:
             log.exception("capture of %s failed", item.name)
             st.error(
-                f"**{item.name}**: the network could not process this image "
-                f"({type(exc).__name__}: {first_line(exc)}).",
+                f"**{item.name}**: the network could not process this image. Try another image or "
+                "another model; the details are in the server's log.",
                 icon=":material/warning:",
             )
             continue
         inp = cache.NetworkInput(item.data, item.digest, choice, fit)
-        out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap, inp))
+        out.append(Analysed(item.name, item.data, item.digest, thumb, view, notices, cap, inp, item.source))
     if bar is not None:
         bar.empty()
     return out

@@ -312,6 +312,18 @@ def kept(key: ResultKey, compute: Callable[[], Any], spinner: Optional[str] = No
         return store.get(key, compute)
 
 
+def keep(key: ResultKey, value: Any) -> Any:
+    """Keep ``value``, computed elsewhere (the heavy-run worker, :mod:`.runner`), under ``key``."""
+    return _store_of(key).get(key, lambda: value)
+
+
+@st.cache_resource(show_spinner=False)
+def process_wide(kind: str, _make: Callable[[], Any]) -> Any:
+    """The one object of ``kind`` that every session of this server shares (made by ``_make`` the
+    first time), e.g. the heavy-run queue."""
+    return _make()
+
+
 def held(key: ResultKey) -> Optional[Any]:
     """The result kept for ``key``, or None (never computes)."""
     return _store_of(key).peek(key)

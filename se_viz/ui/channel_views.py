@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from se_viz import Capture, LoadedModel, capture
+from se_viz import Capture, LoadedModel, capture, cost
 from se_viz.channels import (
     FRACTIONS,
     NETWORK,
@@ -25,7 +25,7 @@ from se_viz.channels import (
     prune_curves,
     standard_rankings,
 )
-from se_viz.channels.images import ImageSet, generated_set, plain_set
+from se_viz.channels.images import ImageSet, fitting_sets, generated_set, plain_set
 from se_viz.datasets.access import ImageNotReadable
 from se_viz.datasets.aggregate import dataset_key
 from se_viz.datasets.reader import GateDataset
@@ -35,8 +35,9 @@ from se_viz.figures import channels as fig_ch
 from se_viz.loading.choice import ModelChoice
 from se_viz.loading.fit import FITS
 from se_viz.loading.images import load_image
+from se_viz.runs import RunControl
 
-from . import many_views, state
+from . import many_views, runner, state
 from .cache import batch_of, dataset_result_key, kept, result_key, result_store
 from .common import chart, slug
 from .tables import readable
@@ -45,7 +46,14 @@ __all__ = ["QUESTIONS", "render_channels", "render_dataset_atlas"]
 
 QUESTIONS = [state.ATLAS_QUESTION, "pruning", "faithfulness"]
 YOURS, DEMO, GENERATED, PLAIN = "your images", state.DEMO_SOURCE, "generated shapes", "plain drawings"
-STUDY_SIZES = (30, 60, 100, 200)
+STUDY_SIZES = (10, 20, 30, 60, 100, 200)
+#: A study's default size is the largest that finishes in about this many seconds (issue 27.1).
+BUDGET_SECONDS = 60
+#: Rows of one batched rerun in the app: a step of the chain then takes about a second on
+#: SE-ResNet-50 with one thread, so Cancel stops a run that soon, and memory stays near 1 GB.
+APP_ROWS = 64
+RANKING_BATCH = 8
+FAITH_REPEATS = 5
 
 
 @dataclass
@@ -287,69 +295,87 @@ def _purity(atlas: ChannelAtlas) -> None:
 # Pruning and faithfulness: the shared set and rankings
 
 
-def _study_set(analysed: Sequence, lm: LoadedModel, fit: str, prefix: str) -> Optional[tuple]:
-    """The images a pruning / faithfulness study runs on: ``((digests, params), make)``, the files'
-    SHA-256 (none for a generated set) and the parameters that name the set, for a :class:`ResultKey`."""
+def _fitting_size(seconds: Callable[[int], float]) -> int:
+    """The largest study size whose estimate stays within :data:`BUDGET_SECONDS` (else the smallest)."""
+    fits = [n for n in STUDY_SIZES if seconds(n) <= BUDGET_SECONDS]
+    return fits[-1] if fits else STUDY_SIZES[0]
+
+
+def _study_set(
+    analysed: Sequence, lm: LoadedModel, fit: str, prefix: str, seconds: Callable[[int], float]
+) -> Optional[tuple]:
+    """The images a pruning / faithfulness study runs on: ``((digests, params), make, n)``, the files'
+    SHA-256 (none for a generated set) and the parameters that name the set, for a :class:`ResultKey`;
+    ``seconds(n)`` estimates the study on n images (the default size fits the budget)."""
     row = st.container(horizontal=True, gap="medium")
+    # A network that does not know the offline sets' classes (an ImageNet network and drawn shapes)
+    # starts on the user's images; the sets stay offered, saying what they are to it.
+    known = bool(fitting_sets(lm))
+    options = [GENERATED, PLAIN, YOURS] if known else [YOURS, GENERATED, PLAIN]
     with row:
-        source = st.selectbox("Images", [GENERATED, PLAIN, YOURS], key=f"{prefix}_source", width=230)
-        n = None
+        source = st.selectbox(
+            "Images",
+            options,
+            key=f"{prefix}_source",
+            format_func=lambda o: o if known or o == YOURS else f"{o} (not what this network was trained on)",
+            width=230 if known else 420,
+        )
+        n = len(analysed)
         if source != YOURS:
-            n = st.select_slider("Number of images", STUDY_SIZES, value=60, key=f"{prefix}_n", width=220)
+            n = st.select_slider(
+                "Number of images", STUDY_SIZES, value=_fitting_size(seconds), key=f"{prefix}_n", width=220
+            )
     if source == YOURS:
         named: tuple = (tuple(a.digest for a in analysed), (YOURS,))
+        pictures = [a.image() for a in analysed]  # decoded here: the worker never calls Streamlit
     else:
         named = ((), (source, n))
 
     def make() -> ImageSet:
         if source == YOURS:
-            return _yours_set(analysed, lm, fit)
+            return _yours_set(analysed, pictures, lm, fit)
         return generated_set(lm, n) if source == GENERATED else plain_set(lm, n)
 
     study = "Pruning is" if prefix == "prune" else "Deletion and insertion curves are"
     if source == YOURS and len(analysed) < 2:
-        st.info(f"{study} judged over several images: add some, or pick generated shapes or plain drawings.")
+        other = "pick generated shapes or plain drawings" if known else "add them in the sidebar"
+        st.info(f"{study} judged over several images: add some, or {other}.")
         return None
-    if source == YOURS and len(analysed) < 10:
+    if source == YOURS:
+        if len(analysed) < 10:
+            st.caption(
+                f"{study} judged over only {len(analysed)} images, so each weighs "
+                f"{100 / len(analysed):.0f} % of the result: add images (ten or more) for steadier curves."
+            )
         st.caption(
-            f"{study} judged over only {len(analysed)} images, so each weighs {100 / len(analysed):.0f} % "
-            "of the result: add images (ten or more) for steadier curves."
+            "Your images carry no classes, so the study measures agreement and Δ log p, not accuracy "
+            "(accuracy needs labelled images: `se-viz prune` reads one sub-folder per class)."
         )
-    return named, make
+    return named, make, n
 
 
-def _yours_set(analysed: Sequence, lm: LoadedModel, fit: str) -> ImageSet:
+def _yours_set(analysed: Sequence, pictures: Sequence[Image.Image], lm: LoadedModel, fit: str) -> ImageSet:
     return ImageSet(
         YOURS,
-        lm.preprocess([a.image() for a in analysed], fit=fit),
+        lm.preprocess(list(pictures), fit=fit),
         np.full(len(analysed), -1, dtype=np.int64),
         [a.name for a in analysed],
         [np.asarray(_png_image(a.view)) for a in analysed],
     )
 
 
-def _rankings(lm: LoadedModel, images: ImageSet, repeats: int) -> list:
+def _rankings(lm: LoadedModel, images: ImageSet, repeats: int, control: RunControl) -> list:
+    control.begin("ranking the channels")
     gates = capture(lm.model, images.images, blocks=lm.blocks).gates
-    return standard_rankings(lm.model, images.images, lm.blocks, gates, repeats=repeats)
-
-
-def _run(key: tuple, label: str, button: str, compute: Callable[[Callable], object]) -> Optional[object]:
-    """A slow result from the store, or computed with a progress bar when the button is clicked
-    (the bar goes once the result is there)."""
-    held = result_store().peek(key)
-    if held is not None:
-        return held
-    if not st.button(label, type="primary", key=button, icon=":material/play_arrow:"):
-        return None
-    bar = st.progress(0.0, text=label)
-
-    def update(done: int, total: int, what: str) -> None:
-        bar.progress(min(1.0, done / max(total, 1)), text=f"{label} — {what}")
-
-    try:
-        return result_store().get(key, lambda: compute(update))
-    finally:
-        bar.empty()
+    return standard_rankings(
+        lm.model,
+        images.images,
+        lm.blocks,
+        gates,
+        repeats=repeats,
+        batch_size=RANKING_BATCH,
+        progress=control.progress,
+    )
 
 
 def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
@@ -360,11 +386,23 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
         "paper's suggestion —, gate × gradient of log p, weight L1 of the block's last convolution, and "
         "random with several seeds); the lowest-ranked fraction is zeroed (gate s_c = 0, no retraining)."
     )
-    picked = _study_set(analysed, lm, fit, "prune")
+    names = [b.name for b in lm.blocks]
+    costs, probe = runner.measured_costs(lm), runner.probe(lm)
+
+    def seconds(n: int, repeats: int, blocks: Sequence[str]) -> float:
+        return cost.prune_seconds(
+            lm.model, lm.blocks, costs, probe, images=n, rankings=3 + repeats, fractions=FRACTIONS,
+            prune_blocks=blocks, max_rows=APP_ROWS,
+        )  # fmt: skip
+
+    # Defaults sized to the budget: 5 random repeats if the smallest set allows it, else 2.
+    default_repeats = 5 if seconds(STUDY_SIZES[0], 5, names) <= BUDGET_SECONDS else 2
+    planned_repeats = int(st.session_state.get(state.PRUNE_REPEATS, default_repeats))
+    planned_blocks = st.session_state.get(state.PRUNE_BLOCKS) or names
+    picked = _study_set(analysed, lm, fit, "prune", lambda n: seconds(n, planned_repeats, planned_blocks))
     if picked is None:
         return
-    (digests, set_params), make = picked
-    names = [b.name for b in lm.blocks]
+    (digests, set_params), make, n_images = picked
     row = st.container(horizontal=True, gap="medium")
     with row:
         scope = st.segmented_control(
@@ -374,30 +412,39 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
             key="prune_scope",
             required=True,
         )
-        repeats = st.slider("Random repeats", 5, 10, 5, key="prune_repeats", width=200)
-    chosen = st.multiselect("Blocks to prune", names, default=names, key="prune_blocks")
+        repeats = st.slider("Random repeats", 2, 10, default_repeats, key=state.PRUNE_REPEATS, width=200)
+    chosen = st.multiselect("Blocks to prune", names, default=names, key=state.PRUNE_BLOCKS)
     if not chosen:
         st.info("Pick at least one block to prune.")
         return
     scope_name = "network" if scope == "over the network" else "block"
     key = result_key("prune", digests, choice, fit, *set_params, scope_name, tuple(chosen), repeats)
 
-    def compute(progress: Callable) -> tuple:
+    def compute(control: RunControl) -> tuple:
         images = make()
-        rankings = _rankings(lm, images, repeats)
-        curves = prune_curves(
-            lm.model,
-            images.images,
-            rankings,
-            lm.blocks,
-            labels=images.labels if images.has_labels else None,
-            scope=scope_name,
-            prune_blocks=chosen,
-            progress=progress,
-        )
-        return curves
+        with control.inside(lm.model):
+            rankings = _rankings(lm, images, repeats, control)
+            control.begin("pruning")
+            return prune_curves(
+                lm.model,
+                images.images,
+                rankings,
+                lm.blocks,
+                labels=images.labels if images.has_labels else None,
+                scope=scope_name,
+                prune_blocks=chosen,
+                progress=control.progress,
+                max_rows=APP_ROWS,
+            )
 
-    curves = _run(key, f"Prune 0–{int(100 * FRACTIONS[-1])} % by every ranking", "prune_run", compute)
+    curves = runner.run_button(
+        key,
+        f"Prune 0–{int(100 * FRACTIONS[-1])} % by every ranking",
+        "prune_run",
+        compute,
+        seconds(n_images, repeats, chosen),
+        f"{n_images} images × {3 + repeats} rankings × {len(FRACTIONS)} fractions",
+    )
     if curves is None:
         return
     measures = [m for m in fig_ch.PRUNE_MEASURES if m != "top-1 accuracy" or curves.accuracy is not None]
@@ -430,35 +477,54 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice
         "first (a faithful ranking makes p fall fast: small area); insertion starts from all zeroed and "
         "gives them back in order (p recovers fast: large area). Random orders give the chance level."
     )
-    picked = _study_set(analysed, lm, fit, "faith")
-    if picked is None:
-        return
-    (digests, set_params), make = picked
     labels = {b.name: b.label for b in lm.blocks}
     options = [b.name for b in lm.blocks] + [NETWORK]
+    costs, probe = runner.measured_costs(lm), runner.probe(lm)
+    planned = st.session_state.get(state.FAITH_BLOCK, options[-2])
+
+    def seconds(n: int, block: str) -> float:
+        return cost.faithfulness_seconds(
+            lm.model, lm.blocks, costs, probe, images=n, rankings=3 + FAITH_REPEATS,
+            block=None if block == NETWORK else block, max_rows=APP_ROWS,
+        )  # fmt: skip
+
+    picked = _study_set(analysed, lm, fit, "faith", lambda n: seconds(n, planned))
+    if picked is None:
+        return
+    (digests, set_params), make, n_images = picked
     block = st.selectbox(
         "Channels of",
         options,
         index=len(options) - 2,
-        key="faith_block",
+        key=state.FAITH_BLOCK,
         format_func=lambda n: "the whole network" if n == NETWORK else labels.get(n, n),
         width=320,
     )
     key = result_key("faith", digests, choice, fit, *set_params, block)
 
-    def compute(progress: Callable):
+    def compute(control: RunControl):
         images = make()
-        rankings = _rankings(lm, images, 5)
-        return faithfulness_curves(
-            lm.model,
-            images.images,
-            rankings,
-            lm.blocks,
-            block=None if block == NETWORK else block,
-            progress=progress,
-        )
+        with control.inside(lm.model):
+            rankings = _rankings(lm, images, FAITH_REPEATS, control)
+            control.begin("deleting and inserting channels")
+            return faithfulness_curves(
+                lm.model,
+                images.images,
+                rankings,
+                lm.blocks,
+                block=None if block == NETWORK else block,
+                progress=control.progress,
+                max_rows=APP_ROWS,
+            )
 
-    curves = _run(key, "Compute deletion and insertion curves", "faith_run", compute)
+    curves = runner.run_button(
+        key,
+        "Compute deletion and insertion curves",
+        "faith_run",
+        compute,
+        seconds(n_images, block),
+        f"{n_images} images × {3 + FAITH_REPEATS} rankings × 20 curve points",
+    )
     if curves is None:
         return
     chart(

@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from se_viz import InputError, figures
-from se_viz.errors import first_line
 
 from . import state
 
@@ -32,11 +31,18 @@ h1 { font-size: 2rem !important; padding-top: 0 !important; }
 # Projector mode: every rem-based size in Streamlit grows with the root font size (21 px: captions,
 # at 0.875rem, stay above 18 px; inline code, at 0.75em, is lifted to 18 px); captions, normally
 # grey, turn black for contrast on a washed-out screen. The page's top padding and the gaps
-# between elements shrink, so the first chart of a view starts above the fold at 768 px.
+# between elements shrink, so the first chart of a view starts above the fold at 768 px. Streamlit's
+# header bar (3.75rem: 79 px at this root size) would cover the header row (title, image picker,
+# notes) and take its clicks: the bar turns transparent and lets clicks through except on its own
+# buttons (making room below the bar instead pushed the first chart of three views under the
+# fold at 720 px).
 PROJECTOR_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000 !important; }
 [data-testid="stApp"] code { font-size: max(18px, 0.85em); }
+[data-testid="stHeader"], [data-testid="stHeader"] * { background: transparent; pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] button *,
+[data-testid="stHeader"] a { pointer-events: auto; }
 [data-testid="stMainBlockContainer"] { padding-top: 0.5rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
 [data-testid="stTabs"] [role="tablist"] { column-gap: 0.9rem; row-gap: 0; }
@@ -51,10 +57,14 @@ def friendly_errors(what: str) -> Iterator[None]:
         yield
     except InputError as exc:
         st.error(str(exc), icon=":material/broken_image:")
-    except Exception as exc:
+    except Exception:
+        # The exception's own text names code (widget parameters, tensor shapes): it goes to the
+        # server's log, and the user reads what happened and what to try next.
         log.exception("rendering %s failed", what)
         st.error(
-            f"Sorry — the {what} could not be drawn ({first_line(exc)}). The other views still work.",
+            f"Sorry — the {what} could not be drawn with these images and settings. The other views "
+            "still work: try other settings or add images. If it happens again, tell whoever runs "
+            "this server (the details are in its log).",
             icon=":material/warning:",
         )
 
@@ -81,3 +91,12 @@ def chart(fig: go.Figure, key: str, filename: str) -> None:
 def apply_display_settings() -> None:
     """Page-wide look: compact page padding, and the projector CSS when it is on."""
     st.markdown(PAGE_CSS + (PROJECTOR_CSS if state.projector() else ""), unsafe_allow_html=True)
+
+
+def served() -> bool:
+    """Whether a Streamlit server runs this script (False when a test runs it without one: AppTest
+    installs a stand-in runtime that is not a ``Runtime``). Without a server there is no page to
+    poll, no session that can end and no WebRTC connection."""
+    from streamlit import runtime
+
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime

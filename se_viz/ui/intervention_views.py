@@ -20,13 +20,14 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from se_viz import Capture, LoadedModel
+from se_viz import Capture, LoadedModel, cost
 from se_viz import interventions as iv
 from se_viz.engine.walkthrough import BlockWalk, walk_block
 from se_viz.figures import feature_maps
 from se_viz.figures import interventions as fig_iv
 from se_viz.loading.choice import ModelChoice, is_teaching
 
+from . import runner
 from .cache import (
     NetworkInput,
     ResultKey,
@@ -340,14 +341,29 @@ def render_set_ablation(
             def batch():
                 return lm.preprocess(imgs, fit=fit)
 
-        res = _run_on_click(
+        # A heavy run: the queue's worker runs it, cancellable, with its measured cost said first.
+        conditions = [c.blocks for c in iv.ablation_conditions(lm.blocks)]
+        costs, probe = runner.measured_costs(lm), runner.probe(lm)
+        seconds = cost.ablation_seconds(
+            lm.model, lm.blocks, costs, probe, images=count, conditions=conditions, batch_size=16
+        )
+        ready = batch() if source == "your images" else None  # decoded here: the worker never calls Streamlit
+
+        def compute(control):
+            with control.inside(lm.model):
+                control.begin("ablating")
+                inputs = ready if ready is not None else batch()
+                return iv.ablate_over_images(
+                    lm.model, inputs, labs, blocks=lm.blocks, progress=control.progress
+                )
+
+        res = runner.run_button(
             key,
             f"Run over {count} images",
             "iv_set_run",
-            "Ablation over the set",
-            lambda progress: iv.ablate_over_images(
-                lm.model, batch(), labs, blocks=lm.blocks, progress=progress
-            ),
+            compute,
+            seconds,
+            f"{count} images × {len(conditions)} conditions",
         )
         if res is None:
             return

@@ -1,10 +1,10 @@
 """A link to this view: what a teacher hands to the room, as URL query parameters.
 
 The link names the model, the bundled sample or generated images, the image shown in detail,
-the tab, the block, the channel and the fit. It never carries an uploaded image or a camera photo
-(those stay in the browser session that sent them), and it never names code or a file: a model
-in the link is honoured only when it is one of the picker's options, so a link cannot make the
-server load anything the operator did not offer.
+the tab, the block, the channel, the fit and projector mode. It never carries an uploaded image
+or a camera photo (those stay in the browser session that sent them), and it never names code or
+a file: a model in the link is honoured only when it is one of the picker's options, so a link
+cannot make the server load anything the operator did not offer.
 
 This module is plain Python (no Streamlit): :func:`to_query` and :func:`from_query` turn a
 :class:`ViewLink` into query parameters and back, checking every value against what the app
@@ -22,12 +22,13 @@ from se_viz.loading.fit import FITS
 __all__ = ["LINK_NOTE", "ViewLink", "from_query", "to_query"]
 
 LINK_NOTE = (
-    "The link restores the model, the sample or generated images, the tab, the block and the "
-    "channel. Uploaded images and camera photos are not in it: they stay in this browser session."
+    "The link restores the model, the sample or generated images, the tab, the block, the "
+    "channel and the display (projector or not). Uploaded images and camera photos are not in it: "
+    "they stay in this browser session."
 )
 
 #: Query parameter names, short so a link fits on a slide.
-MODEL, WEIGHTS, SAMPLES, IMAGE, TAB, BLOCK, CHANNEL, FIT = (
+MODEL, WEIGHTS, SAMPLES, IMAGE, TAB, BLOCK, CHANNEL, FIT, PROJECTOR = (
     "model",
     "weights",
     "img",
@@ -36,6 +37,7 @@ MODEL, WEIGHTS, SAMPLES, IMAGE, TAB, BLOCK, CHANNEL, FIT = (
     "block",
     "ch",
     "fit",
+    "projector",
 )
 
 
@@ -50,6 +52,7 @@ class ViewLink:
     block: Optional[str] = None
     channel: Optional[int] = None
     fit: Optional[str] = None
+    projector: bool = False  # the room's screen: a link for the projector opens in projector mode
 
 
 def to_query(link: ViewLink) -> dict[str, Union[str, list[str]]]:
@@ -67,6 +70,8 @@ def to_query(link: ViewLink) -> dict[str, Union[str, list[str]]]:
             out[key] = value
     if link.channel is not None:
         out[CHANNEL] = str(link.channel)
+    if link.projector:
+        out[PROJECTOR] = "1"
     return out
 
 
@@ -105,4 +110,5 @@ def from_query(
         block=_one(params, BLOCK),
         channel=int(channel) if channel and channel.isdigit() else None,
         fit=fit if fit in FITS else None,
+        projector=_one(params, PROJECTOR) == "1",
     )

@@ -25,7 +25,7 @@ from se_viz.live import LiveProcessor, ice_servers
 from se_viz.loading.choice import ModelChoice
 
 from . import state
-from .common import styled
+from .common import served, styled
 
 __all__ = ["render_live", "stop_live", "STREAM_KEY"]
 
@@ -123,19 +123,10 @@ def _freeze(processor: LiveProcessor) -> None:
         state.keep_frozen(frozen.name, frozen.png)
 
 
-def _served() -> bool:
-    """Whether a real Streamlit server runs this page: streamlit-webrtc reads its session manager
-    (``Runtime.instance()._session_mgr``), which a script run without a server (``AppTest``'s stand-in
-    runtime, ``streamlit run`` in bare mode) does not have."""
-    from streamlit.runtime import Runtime
-
-    return Runtime.exists() and hasattr(Runtime.instance(), "_session_mgr")
-
-
 def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """The Live tab: the video with its overlay, the gate colour bar beside it, Freeze, and a status
     line (what the last frame showed and the frame rate)."""
-    if not _served():
+    if not served():
         st.info("The live camera needs the app served by `streamlit run app.py` (or `make run`).")
         return
     processor = state.live_processor(choice.key, lambda: LiveProcessor(lm, fit))

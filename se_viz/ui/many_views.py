@@ -18,13 +18,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from se_viz import Capture, LoadedModel
+from se_viz import Capture, LoadedModel, cost
 from se_viz import analysis as A
 from se_viz import figures as F
 from se_viz.demo import synthetic
 from se_viz.demo.gate_set import GateSet, demo_gate_set
 from se_viz.loading.choice import is_teaching
 
+from . import runner
 from .common import chart
 from .tables import readable
 
@@ -297,6 +298,12 @@ def render_demo_button(
             "The demonstration's images are the mini model's synthetic shapes; with another model "
             "their gates say little. Choose SE-ResNet mini for meaningful class structure."
         )
+    # Its cost, once this model's speed was measured (by a channel study): showing the button never
+    # runs the network.
+    costs = cost.calibrated(lm.model, runner.WORKER_THREADS)
+    seconds = sum(costs.pass_seconds(min(64, total - 64 * b)) for b in range(-(-total // 64))) if costs else 0
+    if seconds > 5:  # said where it matters: on a big network the demonstration takes a while
+        st.caption(f"{total} images: {runner.say_seconds(seconds)} on this server.")
     if not st.button(
         f"Analyse {total} generated images (offline demonstration)",
         key=key,

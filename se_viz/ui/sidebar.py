@@ -17,7 +17,6 @@ import streamlit as st
 
 import se_viz
 from se_viz import LoadedModel, ModelLoadError
-from se_viz.errors import first_line
 from se_viz.loading.archive import zip_images
 from se_viz.loading.choice import ModelChoice, env_choice, model_options, option_label, start_choice
 from se_viz.loading.fit import FITS
@@ -157,10 +156,11 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
                 result.lm = load_model_cached(choice)
             except ModelLoadError as exc:
                 result.error = exc
-            except Exception as exc:
+            except Exception:
                 log.exception("loading %s failed", choice)
                 result.error = ModelLoadError(
-                    f"Loading failed unexpectedly ({type(exc).__name__}: {first_line(exc)})."
+                    "Loading failed unexpectedly: its files may be damaged or not made for this app. "
+                    "Pick another model; the details are in the server's log."
                 )
         if result.error:
             state.remember_failure(choice, result.error)

@@ -207,6 +207,8 @@ def open_link(link: ViewLink) -> None:
         st.session_state[VIEW] = link.tab
     if link.fit is not None:
         st.session_state[FIT] = link.fit
+    if link.projector:
+        st.session_state[PROJECTOR] = True
     if link.block is not None or link.channel is not None:
         st.session_state[_LINK] = (link.block, link.channel)
 
@@ -239,6 +241,7 @@ def current_link(samples: Sequence[str]) -> ViewLink:
         block=block,
         channel=channel if isinstance(channel, int) else None,
         fit=fit(),
+        projector=projector(),
     )
 
 
@@ -326,3 +329,12 @@ def frozen_frames() -> list[tuple[str, bytes]]:
 def forget_frozen() -> None:
     """Remove every frozen live frame from the images (a button callback)."""
     st.session_state.pop(_FROZEN, None)
+
+
+# Study widgets read before they are drawn: the cost shown above them plans what they hold.
+
+#: The pruning study's random repeats (a slider) and the blocks it prunes (a multiselect).
+PRUNE_REPEATS = "prune_repeats"
+PRUNE_BLOCKS = "prune_blocks"
+#: The block whose channels the deletion/insertion curves remove.
+FAITH_BLOCK = "faith_block"

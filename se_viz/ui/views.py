@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from se_viz import Capture, LoadedModel, analysis, figures
 from se_viz.analysis import SORT_OPTIONS
+from se_viz.loading.choice import is_teaching
 
 from . import cache, state
 from .common import chart, slug
@@ -22,19 +23,42 @@ SORT_HELP = "natural: channel index order · gate ↓: most up-weighted first ·
 # Predictions
 
 
+#: Where an image came from (``PickedImage.source``), as its caption says it.
+SOURCE_CAPTIONS = {
+    "upload": "your upload",
+    "sample": "bundled sample",
+    "camera": "camera photo",
+    "live": "live frame",
+}
+
+
+def knows_only(lm: LoadedModel) -> Optional[str]:
+    """One line saying what the offline teaching model knows (None for other models): it names one
+    of its few drawn classes for any photo, often confidently, so the near-chance notice is silent."""
+    if not is_teaching(lm.entry):
+        return None
+    return (
+        f"This teaching model knows only {len(lm.labels)} drawn shapes and textures "
+        f"({', '.join(lm.labels)}): it answers one of them for any image, whatever the image shows."
+    )
+
+
 def render_predictions(rows: Sequence, lm: LoadedModel) -> None:
     """For each image: its thumbnail, what the network sees, notices, and the top-5 classes."""
     st.caption(
         "The network's five most likely classes for each image, in percent (softmax of the "
         "logits). Beside each photo: the square the network actually sees."
     )
+    limits = knows_only(lm)
+    if limits:
+        st.info(limits, icon=":material/info:")
     chance = 100.0 / max(len(lm.labels), 1)
     for row in rows:
         table = analysis.topk_predictions(row.cap, lm.labels, image=0, k=5)
         top = 100.0 * float(table["probability"].iloc[0])
         st.markdown(f"#### {row.name} — top-1: {table['label'].iloc[0]} ({top:.1f} %)")
         left, middle, right = st.columns([1, 1, 3])
-        left.image(row.thumb, caption="uploaded", width="stretch")
+        left.image(row.thumb, caption=SOURCE_CAPTIONS.get(row.source, "your image"), width="stretch")
         middle.image(row.view, caption="what the network sees", width="stretch")
         for notice in row.notices:
             right.info(notice, icon=":material/crop:")

@@ -1,0 +1,202 @@
+"""Does one student's heavy run freeze the room? ``se-viz bench --room`` measures it in Chromium.
+
+One server (``streamlit run app.py`` on the bundled mini model, a free port) and many browser
+sessions, each a Playwright page of Debian's Chromium:
+
+1. **idle** — ``sessions`` pages each upload an image of their own (random pixels, so nothing
+   is served from a cache) and time upload → the Predictions heading ("… — top-1: …");
+2. **loaded** — one more page opens SE-ResNet-50 (untrained) by link, starts "Prune 0–90 % by
+   every ranking" in the Channels tab and leaves it running; the same pages upload new images
+   and are timed again while the study runs;
+3. **crowd** — ``crowd`` fresh pages on the idle server (the study cancelled), timed the same way.
+
+It prints the median and p95 of each phase and the loaded/idle ratios (the bar of issue 27: the
+loaded median and p95 within 2× of idle). Uploads of one phase go one after another, so each
+time is one user's wait, not a queue of simultaneous clicks; timings on a shared machine vary
+between runs, so compare the ratios of one run.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, TextIO
+
+import numpy as np
+
+from .browser import TIMEOUT_MS, _chromium, _Server, click_and_settle, settle
+
+__all__ = ["RoomBenchResult", "run_room_bench"]
+
+MINI_ENV = {"SE_VIZ_MODEL": "se_resnet_mini.synthetic", "SE_VIZ_WEIGHTS": ""}
+R50_LINK = (
+    "?model=legacy_seresnet50.in1k&weights=untrained&img=chelsea_cat.png&img=coffee_cup.png&tab=Channels"
+)
+
+
+@dataclass
+class RoomBenchResult:
+    """Seconds of upload → predictions per phase (one entry per session)."""
+
+    seconds: dict[str, list[float]] = field(default_factory=dict)
+    study_running: bool = False  # the study was still running when the loaded phase ended
+
+    def stat(self, phase: str) -> tuple[float, float]:
+        """(median, p95) of a phase."""
+        xs = sorted(self.seconds[phase])
+        p95 = xs[min(len(xs) - 1, int(np.ceil(0.95 * len(xs))) - 1)]
+        return float(statistics.median(xs)), float(p95)
+
+
+def _png(seed: int) -> bytes:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (96, 96, 3), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _open(browser, url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_text("1 · Model").wait_for()
+    settle(page)
+    return context, page
+
+
+def _upload(page, folder: Path, seed: int) -> float:
+    """Upload one new image; seconds until its predictions are on the page."""
+    import re
+
+    path = folder / f"room_{seed}.png"
+    path.write_bytes(_png(seed))
+    t0 = time.perf_counter()
+    page.set_input_files("input[type=file]", [str(path)])
+    page.get_by_text(re.compile(rf"room_{seed}\.png — top-1:")).wait_for()
+    return time.perf_counter() - t0
+
+
+def _start_study(browser, url: str):
+    import re
+
+    context, page = _open(browser, url + R50_LINK)
+    page.get_by_role("tab", name="Channels", exact=True).wait_for()
+    click_and_settle(page, page.get_by_text("pruning", exact=True).first)
+    click_and_settle(page, page.get_by_role("button", name=re.compile("Prune 0–90 %")))
+    page.get_by_role("button", name="Cancel").wait_for()
+    return context, page
+
+
+def run_room_bench(
+    sessions: int = 10, crowd: int = 30, out: Optional[TextIO] = None, browser=None
+) -> RoomBenchResult:
+    """Run the three phases (module docstring) and print the table; returns the timings."""
+    import sys
+
+    out = out or sys.stdout
+    result = RoomBenchResult()
+    with tempfile.TemporaryDirectory(prefix="se_viz_room_") as tmp:
+        folder = Path(tmp)
+        server = _Server(MINI_ENV, None, folder / "streamlit.log")
+        try:
+            server.wait_healthy()
+            with _chromium(browser) as chromium:
+                pages = [_open(chromium, server.url) for _ in range(sessions)]
+                seed = 0
+                for phase in ("idle", "loaded"):
+                    study = _start_study(chromium, server.url) if phase == "loaded" else None
+                    times = []
+                    for _context, page in pages:
+                        seed += 1
+                        times.append(_upload(page, folder, seed))
+                    result.seconds[phase] = times
+                    if study is not None:
+                        result.study_running = study[1].get_by_role("button", name="Cancel").count() > 0
+                        study[0].close()  # its session ends: the study stops (issue 27.2)
+                for context, _ in pages:
+                    context.close()
+                times = []
+                opened = [_open(chromium, server.url) for _ in range(crowd)]
+                for _context, page in opened:
+                    seed += 1
+                    times.append(_upload(page, folder, seed))
+                result.seconds[f"{crowd} sessions"] = times
+                for context, _ in opened:
+                    context.close()
+        finally:
+            server.stop()
+    _print(result, sessions, out)
+    return result
+
+
+def _print(result: RoomBenchResult, sessions: int, out: TextIO) -> None:
+    idle = result.stat("idle")
+    print(f"upload → predictions, mini model, {sessions} sessions (seconds)", file=out)
+    print("| phase | median | p95 | median / idle | p95 / idle |", file=out)
+    print("| --- | ---: | ---: | ---: | ---: |", file=out)
+    for phase in result.seconds:
+        med, p95 = result.stat(phase)
+        print(f"| {phase} | {med:.2f} | {p95:.2f} | {med / idle[0]:.2f} | {p95 / idle[1]:.2f} |", file=out)
+    if not result.study_running:
+        print("note: the SE-ResNet-50 study ended before the loaded phase did", file=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cost said before the click, against the run
+
+
+ESTIMATE_CASES = (("se_resnet_mini.synthetic", True, 100, 5), ("legacy_seresnet50.in1k", False, 8, 2))
+ESTIMATE_FRACTIONS = (0.0, 0.3, 0.6)
+
+
+def run_estimate_check(out: Optional[TextIO] = None, threads: int = 1) -> list[tuple[str, float, float]]:
+    """For each case: calibrate, estimate a pruning study (:func:`se_viz.cost.prune_seconds`), then
+    run it (rankings and :func:`~se_viz.channels.prune_curves`) with ``threads`` torch threads, as
+    the app's worker does. Prints and returns (model, estimated s, real s)."""
+    import sys
+
+    import torch
+
+    import se_viz
+    from se_viz import cost
+    from se_viz.channels import prune_curves, standard_rankings
+
+    out = out or sys.stdout
+    rows = []
+    before = torch.get_num_threads()
+    for name, pretrained, images, repeats in ESTIMATE_CASES:
+        lm = se_viz.load_model(name, pretrained=pretrained)
+        size = lm.data_config["input_size"]
+        costs = cost.calibrate(lm.model, size, lm.blocks, threads=threads)
+        guess = cost.prune_seconds(
+            lm.model,
+            lm.blocks,
+            costs,
+            torch.zeros(1, *size),
+            images=images,
+            rankings=3 + repeats,
+            fractions=ESTIMATE_FRACTIONS,
+        )
+        batch = torch.rand(images, *size)
+        torch.set_num_threads(threads)
+        try:
+            t0 = time.perf_counter()
+            gates = se_viz.capture(lm.model, batch, blocks=lm.blocks).gates
+            rankings = standard_rankings(lm.model, batch, lm.blocks, gates, repeats=repeats)
+            prune_curves(lm.model, batch, rankings, lm.blocks, fractions=ESTIMATE_FRACTIONS)
+            real = time.perf_counter() - t0
+        finally:
+            torch.set_num_threads(before)
+        rows.append((f"{lm.display_name}, {images} images, {repeats} random repeats", guess, real))
+    print("| study | estimated (s) | real run (s) | estimate / real |", file=out)
+    print("| --- | ---: | ---: | ---: |", file=out)
+    for label, guess, real in rows:
+        print(f"| {label} | {guess:.1f} | {real:.1f} | {guess / real:.2f} |", file=out)
+    return rows

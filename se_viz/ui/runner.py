@@ -1,0 +1,311 @@
+"""The app's heavy runs: one worker behind a bounded queue, one run per session, ended with it.
+
+A class shares one laptop. A pruning study on SE-ResNet-50 takes minutes and gigabytes; run in
+the script thread it would hold a core per student, keep computing after the page is closed and
+offer no way to stop. Here every heavy run (:func:`run_button`) goes to **one** worker thread:
+
+* the worker has ``WORKER_THREADS`` torch threads (one core of two is left to interactive work:
+  uploads, tab changes) and a lower scheduling priority (nice +10, Linux threads only);
+* runs wait in a queue of at most ``MAX_WAITING``; a session has at most one run — a newer run
+  replaces its older one, which is cancelled;
+* a run stops at its next step (:class:`~se_viz.runs.RunControl`) when its user clicks Cancel,
+  when its browser session ends (the page was closed: Streamlit's runtime no longer counts the
+  session as active) or when it is replaced; afterwards its memory is handed back
+  (:func:`~se_viz.runs.release_memory`);
+* the page is not blocked while a run waits or works: a fragment polls the run once a second and
+  reruns the app when the result is in the result store.
+
+The library never sees Streamlit: a run is ``compute(control) -> result``, where ``control`` is
+the progress callback the library's loops already accept.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import ctypes.util
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import streamlit as st
+import torch
+
+from se_viz import LoadedModel, cost
+from se_viz.runs import Cancelled, RunControl, release_memory
+
+from .cache import ResultKey, held, keep, process_wide
+from .common import served
+
+__all__ = [
+    "WORKER_THREADS",
+    "HeavyRuns",
+    "Job",
+    "heavy_runs",
+    "measured_costs",
+    "probe",
+    "run_button",
+    "say_seconds",
+]
+
+log = logging.getLogger(__name__)
+
+#: Torch threads of the worker: every core but one, so interactive work always has a core.
+WORKER_THREADS = max(1, (os.cpu_count() or 2) - 1)
+MAX_WAITING = 6
+NICE = 10
+POLL_SECONDS = 1.0
+SWITCH_SECONDS = 0.0005
+
+#: The worker's name in the operating system (``top -H``, /proc/PID/task/*/comm).
+THREAD_NAME = "se-viz-heavy"
+
+WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
+
+
+@dataclass(eq=False)
+class Job:
+    """One heavy run of one session: what it computes, under which result key, and how far it is."""
+
+    session: str
+    key: ResultKey
+    label: str
+    compute: Optional[Callable[[RunControl], Any]]
+    estimate: Optional[float]  # seconds, measured per model (se_viz.cost); None when unknown
+    control: RunControl
+    state: str = WAITING
+    message: str = ""  # why it stopped or failed, for the user
+    ended: threading.Event = field(default_factory=threading.Event)
+
+
+def _name_thread(name: str) -> None:
+    """Name the calling thread for the operating system (Linux; elsewhere nothing happens), so an
+    operator sees which thread is the heavy one."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+class Busy(Exception):
+    """The queue is full; the sentence says what to do."""
+
+
+class HeavyRuns:
+    """The queue and its one worker thread (started with the first run)."""
+
+    def __init__(self, alive: Callable[[str], bool], keep: Callable[[ResultKey, Any], Any]) -> None:
+        self._alive = alive
+        self._keep = keep  # where a finished run's result goes (ui/cache.keep)
+        self._queue: collections.deque[Job] = collections.deque()
+        self._current: dict[str, Job] = {}
+        self._cond = threading.Condition()
+        self._worker: Optional[threading.Thread] = None
+
+    def submit(
+        self,
+        session: str,
+        key: ResultKey,
+        label: str,
+        compute: Callable[[RunControl], Any],
+        estimate: Optional[float] = None,
+    ) -> Job:
+        """Queue a run for ``session``; its older run (if any) is cancelled. Raises :class:`Busy`."""
+        control = RunControl(should_stop=lambda: None if self._alive(session) else "the page was closed")
+        job = Job(session, key, label, compute, estimate, control)
+        with self._cond:
+            waiting = [j for j in self._queue if j.session != session]
+            if len(waiting) >= MAX_WAITING:
+                raise Busy(
+                    f"{len(waiting)} long runs are already waiting on this server. Try again in a "
+                    "minute, or choose fewer images."
+                )
+            old = self._current.get(session)
+            if old is not None and old.state in (WAITING, RUNNING):
+                old.control.cancel("a newer run replaced it")
+            self._current[session] = job
+            self._queue.append(job)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="se-viz-heavy-runs", daemon=True)
+                self._worker.start()
+            self._cond.notify()
+        return job
+
+    def current(self, session: str) -> Optional[Job]:
+        """The session's latest run (waiting, running or ended)."""
+        with self._cond:
+            return self._current.get(session)
+
+    def cancel(self, session: str, reason: str = "you cancelled it") -> None:
+        """Stop the session's run at its next step (or before it starts)."""
+        job = self.current(session)
+        if job is not None and job.state in (WAITING, RUNNING):
+            job.control.cancel(reason)
+
+    def ahead(self, job: Job) -> int:
+        """How many runs will go before ``job`` (0 once it runs)."""
+        with self._cond:
+            live = [j for j in self._queue if not j.control.cancelled]
+            return live.index(job) if job in live else 0
+
+    def _next(self) -> Job:
+        with self._cond:
+            while not self._queue:
+                self._cond.wait()
+            return self._queue[0]
+
+    def _work(self) -> None:
+        # The worker and the sessions' scripts share one interpreter lock. A study on few images
+        # runs many small tensor operations, each taking the lock; a session waiting for the lock
+        # waits out the switch interval (5 ms by default) at every hand-over, which made uploads
+        # 6.7x slower during a study (se-viz bench --room). A short interval hands it over sooner.
+        sys.setswitchinterval(SWITCH_SECONDS)
+        _name_thread(THREAD_NAME)
+        torch.set_num_threads(WORKER_THREADS)  # per thread under OpenMP: the app's own threads keep theirs
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+        except (AttributeError, OSError):  # not Linux, or not allowed: the thread count still holds
+            pass
+        while True:
+            job = self._next()
+            try:
+                self._run(job)
+            finally:
+                with self._cond:
+                    self._queue.popleft()
+                job.compute = None  # the run's tensors and images go with it
+                release_memory()
+                job.ended.set()
+
+    def _run(self, job: Job) -> None:
+        try:
+            job.control.check()  # cancelled while waiting, or its page is gone
+            job.state = RUNNING
+            assert job.compute is not None
+            result = job.compute(job.control)
+            self._keep(job.key, result)
+            job.state = DONE
+        except Cancelled as exc:
+            job.state, job.message = CANCELLED, str(exc)
+        except Exception:
+            log.exception("heavy run %s failed", job.label)
+            job.state = FAILED
+            job.message = (
+                "The run failed with these images and settings. Try fewer images or other settings; "
+                "the details are in the server's log."
+            )
+
+
+def _session_alive(session: str) -> bool:
+    from streamlit import runtime
+
+    if not served():  # no server, no page that could be closed
+        return True
+    return runtime.get_instance().is_active_session(session)
+
+
+def heavy_runs() -> HeavyRuns:
+    """The process-wide queue of heavy runs."""
+    return process_wide("heavy runs", lambda: HeavyRuns(_session_alive, keep))
+
+
+def _session() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no session"
+
+
+def measured_costs(lm: LoadedModel) -> cost.StepCosts:
+    """This model's measured speed on this server, with the worker's thread count (once per model)."""
+    with st.spinner("Measuring how fast this model runs on this server (once per model) …"):
+        return cost.calibrate(lm.model, lm.data_config["input_size"], lm.blocks, WORKER_THREADS)
+
+
+def probe(lm: LoadedModel) -> torch.Tensor:
+    """One blank input of the model's size: what the cost estimate plans the reruns with."""
+    return torch.zeros(1, *lm.data_config["input_size"])
+
+
+def say_seconds(seconds: float) -> str:
+    """ "about 40 s", "about 3 min" — an estimate, said as one."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    return f"about {round(seconds / 60)} min"
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _watch(session: str, key: ResultKey) -> None:
+    runs = heavy_runs()
+    job = runs.current(session)
+    if job is None or job.key != key:
+        return
+    if job.state in (DONE, FAILED, CANCELLED):
+        st.rerun()  # the whole page: the result (or the message) is drawn where it belongs
+    row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    with row:
+        if job.state == WAITING:
+            n = runs.ahead(job)
+            st.info(
+                f"{job.label}: waiting for {n} run(s) of other users to finish …", icon=":material/schedule:"
+            )
+        else:
+            c = job.control
+            said = f" of {say_seconds(job.estimate)}" if job.estimate else ""
+            step = f"{c.stage}: {c.what}" if c.what else c.stage
+            st.progress(c.fraction, text=f"{job.label} — {step} ({c.elapsed:.0f} s{said})")
+        st.button(
+            "Cancel",
+            key=f"cancel_{abs(hash(key))}",
+            icon=":material/stop:",
+            on_click=runs.cancel,
+            args=(session, "you cancelled it"),
+        )
+
+
+def run_button(
+    key: ResultKey,
+    label: str,
+    button: str,
+    compute: Callable[[RunControl], Any],
+    estimate: Optional[float] = None,
+    size: str = "",
+) -> Optional[Any]:
+    """A heavy result: from the store, or queued by a button that states its cost first.
+
+    ``size`` says what the run covers ("60 images × 8 rankings × 10 fractions"); ``estimate`` its
+    measured seconds. While the run waits or works, its progress and a Cancel button are shown
+    (the rest of the page stays usable); when it ends, the page shows the result.
+    """
+    done = held(key)
+    if done is not None:
+        return done
+    runs, session = heavy_runs(), _session()
+    job = runs.current(session)
+    if job is not None and job.key == key and job.state in (WAITING, RUNNING):
+        _watch(session, key)
+        return None
+    if job is not None and job.key == key and job.state in (FAILED, CANCELLED) and job.message:
+        st.warning(job.message, icon=":material/info:")
+    cost = f"{size}: {say_seconds(estimate)} on this server" if estimate is not None else size
+    row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    clicked = row.button(label, type="primary", key=button, icon=":material/play_arrow:")
+    if cost:
+        row.caption(cost + " (you can cancel it)")
+    if clicked:
+        try:
+            job = runs.submit(session, key, label, compute, estimate)
+        except Busy as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
+            return None
+        if not served():  # a script run without a server has no page to poll: wait for the run
+            job.ended.wait()
+            if job.state != DONE:
+                st.warning(job.message, icon=":material/info:")
+            return held(key)
+        _watch(session, key)
+    return None
