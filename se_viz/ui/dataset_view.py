@@ -152,7 +152,13 @@ def open_cached(path: str, stamp: str) -> OpenDataset:
     """Open a gate dataset once per version (``stamp``: :func:`content_stamp`): its per-image columns
     and its aggregates (streamed the first time, then read from the cache next to it)."""
     ds = open_gate_dataset(path)
-    agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None)
+    bar = st.progress(0.0, text=f"Summarising {len(ds):,} images …")
+
+    def counted(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"Summarising the gates: {done:,} of {total:,} images")
+
+    agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None, progress=counted)
+    bar.empty()
     return OpenDataset(ds, display_names(ds.paths), agg, image_access(path, ds.manifest))
 
 
