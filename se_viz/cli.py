@@ -78,7 +78,7 @@ def _cmd_bench_datasets(args: argparse.Namespace) -> int:
     from .bench.datasets import run_dataset_bench
 
     run_dataset_bench(
-        Path(args.source),
+        Path(args.source) if args.source else None,
         Path(args.work),
         rows=tuple(args.rows),
         ray=args.ray,
@@ -260,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summ.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local runtime)")
     summ.add_argument("--no-cache", action="store_true", help="local engine: recompute, ignore the cache")
+    summ.add_argument("--no-progress", action="store_true", help="no progress bar")
     _num_cpus_argument(summ)
     summ.set_defaults(func=_cmd_summarize)
 
@@ -269,10 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
         "bench-datasets",
         help="time and peak memory of summarize and of the app's open on replicas of a gate dataset",
     )
-    bd.add_argument("source", metavar="DIR", help="a captured gate dataset to replicate (hard links)")
+    bd.add_argument(
+        "source",
+        metavar="DIR",
+        nargs="?",
+        help="a captured gate dataset to replicate (hard links); default: capture 64 images first",
+    )
     bd.add_argument("--work", required=True, help="folder for the replicas (same file system as DIR)")
     bd.add_argument(
-        "--rows", type=int, nargs="+", default=[5000, 20000, 50000], help="replica sizes (default 5k 20k 50k)"
+        "--rows", type=int, nargs="+", default=[20000, 50000], help="replica sizes (default 20k 50k)"
     )
     bd.add_argument("--ray", action="store_true", help="also the Ray Data aggregate (local runtime)")
     bd.add_argument("--no-app", action="store_true", help="skip the app's open")

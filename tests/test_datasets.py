@@ -141,13 +141,14 @@ def test_summarize_matches_hand_computation(captured, tmp_path, capsys):
     assert row["frac_above_0.9"] == pytest.approx((g > 0.9).sum() / g.size)
     p = g / g.sum(axis=1, keepdims=True)
     assert row["entropy"] == pytest.approx(np.mean(-(p * np.log(p)).sum(axis=1) / np.log(g.shape[1])))
-    # Class specificity by hand: class means, mean pairwise distance / mean within distance.
+    # Class specificity by hand: class means, mean pairwise distance / mean RMS within distance.
     labels = np.array(ds.labels)
     means = {c: g[labels == c].mean(axis=0) for c in CLASSES}
     scale = np.sqrt(g.shape[1])
     pairs = [(a, b) for i, a in enumerate(CLASSES) for b in CLASSES[i + 1 :]]
     between = np.mean([np.linalg.norm(means[a] - means[b]) for a, b in pairs]) / scale
-    within = np.mean([np.mean(np.linalg.norm(g[labels == c] - means[c], axis=1)) for c in CLASSES]) / scale
+    rms = [np.sqrt(np.mean(np.linalg.norm(g[labels == c] - means[c], axis=1) ** 2)) for c in CLASSES]
+    within = np.mean(rms) / scale
     assert row["between"] == pytest.approx(between) and row["within"] == pytest.approx(within)
     assert row["specificity"] == pytest.approx(between / within)
     # The command prints the table and writes the same numbers as CSV.

@@ -23,7 +23,7 @@ from se_viz.datasets.aggregate import HISTOGRAM_BINS, dataset_aggregates, row_en
 from se_viz.datasets.job import CaptureJob
 from se_viz.datasets.local import run_local
 from se_viz.datasets.neighbours import dataset_nearest, dataset_pca, sample_rows
-from se_viz.datasets.reader import GateDataset, open_gate_dataset
+from se_viz.datasets.reader import open_gate_dataset
 from se_viz.datasets.schema import MANIFEST_FILE, manifest_schema, parquet_options
 from se_viz.datasets.sources import expand_inputs
 from se_viz.datasets.summary import summarize_gate_dataset
@@ -90,7 +90,7 @@ def test_a_replicated_dataset_has_the_same_statistics_and_the_cache_follows_the_
     def no_reading(*args, **kwargs):
         raise AssertionError("a cached dataset must not be read again")
 
-    monkeypatch.setattr(GateDataset, "iter_batches", no_reading)
+    monkeypatch.setattr(agg_mod, "fold_dataset", no_reading)
     pd.testing.assert_frame_equal(summarize_gate_dataset(open_gate_dataset(tmp_path / "x3")), first)
     # New content (another part file) is another key: streamed again, never the stale numbers.
     os.link(next(captured.glob("*.parquet")), tmp_path / "x3" / "extra.parquet")
@@ -193,9 +193,10 @@ def _wide_dataset(root: Path, rows: int, copies: int, channels: int = 4096) -> P
 
 @pytest.mark.slow
 def test_summarize_memory_does_not_grow_with_the_row_count(tmp_path):
-    """512 rows against 8192 rows of a 4096-channel block (128 MB of gates, 256 MB as float64 in
-    memory): the streamed summary's peak grows by less than a third of that."""
-    small = _wide_dataset(tmp_path / "s", 512, 1)
+    """1024 rows against 8192 rows of a 4096-channel block (128 MB of gates, 256 MB as float64 in
+    memory), both in two or more files so both fold on every thread: the streamed summary's peak
+    grows by less than a third of that."""
+    small = _wide_dataset(tmp_path / "s", 512, 2)
     big = _wide_dataset(tmp_path / "b", 512, 16)
     # One child process (one torch import): summarise the small set, note the peak, then the big one.
     code = (
@@ -209,7 +210,7 @@ def test_summarize_memory_does_not_grow_with_the_row_count(tmp_path):
     env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     _, _, out = measure_child(code, [str(small), str(big)], env)
     n_small, small_mb, n_big, big_mb = out.split()
-    assert (int(n_small), int(n_big)) == (512, 8192)
+    assert (int(n_small), int(n_big)) == (1024, 8192)
     grown = float(big_mb) - float(small_mb)
     assert grown < 80, f"peak grew {grown:.0f} MB for 16× the rows"
 
@@ -239,3 +240,30 @@ def test_engines_use_the_machines_cpus_and_num_cpus_caps_them(monkeypatch):
     assert (args.engine, args.num_cpus) == ("ray", 3)
     args = build_parser().parse_args(["capture", "i", "--model", "m", "--out", "o", "--num-cpus", "1"])
     assert args.num_cpus == 1 and args.workers is None
+
+
+def test_folds_merge_in_any_order_and_on_any_thread_count(captured):
+    """Batches in any order, split in any way, on one thread or several: the same class means and
+    standard deviations as numpy over all rows at once (rows in no class order are sorted per batch)."""
+    rng = np.random.default_rng(5)
+    g = rng.random((300, 24), dtype=np.float32)
+    codes = rng.integers(0, 5, 300)
+    g64 = g.astype(np.float64)
+    whole = agg_mod.BlockFold(24, 5)
+    whole.push(g, codes)
+    parts = [agg_mod.BlockFold(24, 5) for _ in range(3)]
+    for i, rows in enumerate(np.array_split(rng.permutation(300), 7)):
+        parts[i % 3].push(g[rows], codes[rows])
+    merged = parts[2].merge(parts[0]).merge(parts[1])
+    for fold in (whole, merged):
+        for k in range(5):
+            np.testing.assert_allclose(fold.mean[k], g64[codes == k].mean(axis=0), atol=1e-9)
+            np.testing.assert_allclose(fold.m2[k] / fold.count[k], g64[codes == k].var(axis=0), atol=1e-9)
+        assert fold.moments() == pytest.approx((g64.mean(), g64.std()))
+        np.testing.assert_array_equal(fold.fine, whole.fine)
+    ds = open_gate_dataset(captured)
+    one = agg_mod.fold_dataset(ds, ds.labels, threads=1).summary()
+    seen = []
+    four = agg_mod.fold_dataset(ds, ds.labels, threads=4, batch_rows=5, progress=lambda *a: seen.append(a))
+    pd.testing.assert_frame_equal(four.summary(), one, atol=1e-9)
+    assert seen[-1] == (len(ds), len(ds))  # the progress ends at every row

@@ -50,3 +50,33 @@ def test_ray_engine_gives_the_local_rows_and_values(ray_local, tmp_path):
 
     part = json.loads(pq.read_schema(next((tmp_path / "ray").glob("*.parquet"))).metadata[b"se_viz.manifest"])
     assert part["engine"] == "ray" and part["model"]["id"] == MINI
+
+
+def test_ray_folds_equal_the_local_threads(ray_local, tmp_path):
+    """`se-viz summarize --engine ray`: blocks of part files folded on the workers, merged on the
+    driver, the same numbers as the local threads (classes included)."""
+    import pandas as pd
+
+    from se_viz.datasets.aggregate import dataset_aggregates
+    from se_viz.datasets.ray_aggregate import ray_aggregates
+
+    job = CaptureJob(model=MINI, out=tmp_path / "g", batch_size=8, workers=0, threads=1, rows_per_part=5)
+    run_local(job, expand_inputs([make_image_folder(tmp_path / "shapes")]), progress=False)
+    ds = open_gate_dataset(tmp_path / "g")
+    local = dataset_aggregates(ds, ds.labels, cache=False)
+    remote = ray_aggregates(ds, ds.labels)
+    pd.testing.assert_frame_equal(remote.summary(), local.summary(), atol=1e-9)
+    for name, p in local.class_profiles().items():
+        assert (remote.class_profiles()[name].std - p.std).max() < 1e-9
+
+
+def test_a_model_actor_uses_its_nodes_cpus(ray_local):
+    """Ray pins an actor's OpenMP threads to its one reserved CPU; the model actor takes its node's
+    CPUs shared among the actors the node holds, as the local engine's model uses every core."""
+    from se_viz.datasets.ray_engine import actor_threads
+
+    @ray.remote(num_cpus=1)
+    def threads(actors):
+        return actor_threads(actors)
+
+    assert ray.get([threads.remote(1), threads.remote(2), threads.remote(8)]) == [2, 1, 1]

@@ -10,7 +10,9 @@ Definition (per SE block, gates ``g_i`` in R^C, labels ``y_i``, classes k = 1…
 
 * class mean ``μ_k = mean_{i: y_i = k} g_i``;
 * **between** = mean over the K(K−1)/2 unordered class pairs of ``‖μ_k − μ_l‖₂ / √C``;
-* **within** = mean over classes of ``mean_{i: y_i = k} ‖g_i − μ_k‖₂ / √C``;
+* **within** = mean over classes of the root-mean-square distance of the class's images to its
+  mean, ``√(mean_{i: y_i = k} ‖g_i − μ_k‖₂²) / √C`` — the root of the class's mean per-channel
+  variance, so a gate dataset gets it in the same single read as the class means;
 * **ratio** = between / within (0 when both are 0, ``inf`` when only within is 0).
 
 Dividing by √C turns both distances into root-mean-square per-channel differences, so blocks of
@@ -135,8 +137,8 @@ def block_specificity(gates: np.ndarray, labels: Sequence) -> tuple[float, float
     scale = math.sqrt(g.shape[1])
     k = len(classes)
     inverse = np.searchsorted(classes, y)
-    dev = np.sqrt(((g - means[inverse]) ** 2).sum(-1)) / scale
-    within = float(np.mean([dev[inverse == j].mean() for j in range(k)]))
+    sq = ((g - means[inverse]) ** 2).sum(-1) / (scale * scale)
+    within = float(np.mean([math.sqrt(sq[inverse == j].mean()) for j in range(k)]))
     between = between_classes(means)
     return between, within, specificity_ratio(between, within)
 

@@ -120,7 +120,8 @@ def run_capture_bench(
             from ..datasets.ray_engine import ray_runtime, run_ray
 
             with ray_runtime():
-                ray_ips = run_ray(replace(job, out=root / "ray"), items, progress=False).images_per_second
+                report = run_ray(replace(job, out=root / "ray"), items, progress=False, lm=lm)
+                ray_ips = report.images_per_second
         local_s += run_local(replace(job, out=root / "local2"), items, lm=lm, progress=False).seconds
         plain_s += _plain_loop(lm, items, batch_size, workers, threads)
         result = ThroughputResult(

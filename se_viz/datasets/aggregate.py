@@ -1,29 +1,30 @@
-"""Gate-dataset statistics as folds over record batches: any row count, bounded memory.
+"""Gate-dataset statistics as folds over record batches: one read, any row count, bounded memory.
 
 The in-memory functions of :mod:`se_viz.analysis` (``class_profiles``, ``class_specificity``,
 ``saturation_table``, the summary table) need every gate of a block in memory: 2.5 GB for 20k
 SE-ResNet-50 images, 12 GB for ImageNet-val. The questions they answer only need sums, so here
-they are folds: :class:`GateFold` reads the gate columns batch by batch
-(:meth:`~se_viz.datasets.GateDataset.iter_batches`) and keeps, per block,
+they are folds: :class:`GateFold` reads the gate columns batch by batch and keeps, per block,
 
-* the count, mean and sum of squared deviations of all gate values (merged with Chan et al.'s
-  pairwise update, so a mean over 10⁹ values keeps its digits),
-* the counts below 0.1, above 0.9 and within 0.05 of 0 or 1, the minimum and maximum,
-* the sum of the per-image normalised entropies,
-* a histogram of the gates on :data:`HISTOGRAM_BINS` fixed bins over [0, 1] (exact counts: no
-  sketch, no quantiles),
-* per group (class) of images: the image count and the per-channel sum of gates.
+* per group (class) of images — one group when there is no grouping — the image count and, per
+  channel, the mean and the sum of squared deviations from it (Chan et al.'s pairwise update,
+  so a mean over 10⁹ values keeps its digits). The class means and standard deviations of
+  Fig. 6/7, the within-class spread of class specificity and the block's overall mean and std all
+  follow from these, so **one read** of the data gives every statistic;
+* a histogram of the gates on :data:`FINE_BINS` fixed bins of width 0.01 over [0, 1]: the 50-bin
+  histogram of the views and the fractions below 0.1, above 0.9 and within 0.05 of 0 or 1 are
+  sums of its bins (exact counts: ``floor(100·s)`` of a float32 or float16 gate is exact in
+  float64);
+* the sum of the per-image normalised entropies.
 
-Class standard deviations and the within-class spread of class specificity need the class
-means first, so labelled statistics take a second pass (:class:`DeviationFold`): per class the
-per-channel sum of squared deviations from the class mean and the sum of the images' distances
-to it — exactly the in-memory definitions, not a one-pass variance formula.
+Every part is a sum or a Chan merge, so partial folds merge in any order: batches are folded on
+threads (:func:`fold_dataset`, one fold per thread, merged at the end) or on Ray workers
+(:mod:`.ray_aggregate`) with the same arithmetic.
 
-Memory: one record batch plus, per block, K × C float64 (K groups, C channels): 241 MB for
-SE-ResNet-50 with ImageNet's 1000 classes, whatever the row count. Partial folds merge, so the
-same folds run per Ray block (:mod:`.ray_aggregate`) and are combined on the driver.
+Memory: one record batch per thread plus, per block, 2 × K × C float64 per thread (K groups,
+C channels): 241 MB per thread for SE-ResNet-50 with ImageNet's 1000 classes, whatever the row
+count.
 
-:func:`dataset_aggregates` runs both passes and caches the result next to the dataset (in
+:func:`dataset_aggregates` folds and caches the result next to the dataset (in
 ``_se_viz_cache/``, which pyarrow's discovery ignores), keyed by the dataset's content (the
 manifest, every part file's name, size and modification time) and the grouping, so a second
 open is a file read. A dataset folder that cannot be written to uses :func:`cache_folder`.
@@ -37,18 +38,19 @@ import json
 import math
 import os
 import tempfile
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from ..analysis.groups import ClassProfile
-from ..analysis.saturation import HIGH, LOW, saturation_row
+from ..analysis.saturation import saturation_row
 from ..analysis.specificity import (
-    SATURATION_MARGIN,
     BlockSpecificity,
     SpecificityResult,
     between_classes,
@@ -56,192 +58,232 @@ from ..analysis.specificity import (
     stage_means,
 )
 from ..engine.blocks import BlockInfo
-from .reader import GateDataset, _matrix
+from .job import machine_cpus
+from .reader import GateDataset, _matrix, file_batches
 from .schema import gate_column
 
 __all__ = [
     "AGGREGATE_VERSION",
     "BATCH_ROWS",
+    "FINE_BINS",
     "HISTOGRAM_BINS",
     "BlockFold",
     "DatasetAggregates",
-    "DeviationFold",
     "GateFold",
     "cache_folder",
     "dataset_aggregates",
     "dataset_key",
+    "fold_dataset",
     "group_codes",
-    "group_sums",
-    "histogram_counts",
     "row_entropies",
 ]
 
 #: Bumped whenever what is cached changes, so old cache files are never read as new ones.
-AGGREGATE_VERSION = 1
-#: Fixed bins of the gate histograms on [0, 1] (gates are sigmoid outputs).
+AGGREGATE_VERSION = 2
+#: Fixed bins of the gate histograms the views draw, on [0, 1] (gates are sigmoid outputs).
 HISTOGRAM_BINS = 50
+#: The bins a fold counts: width 0.01 on [0, 1) and one for 1.0 and above. 0.05, 0.1, 0.9 and
+#: 0.95 are edges, so the saturation fractions and the 50-bin histogram are sums of bins.
+FINE_BINS = 101
 #: Rows per record batch: 256 SE-ResNet-50 rows are 15 MB of gates in float32.
 BATCH_ROWS = 256
 CACHE_DIR = "_se_viz_cache"
+_TINY = 1e-300  # x·log x of gates <= 0 counts as 0, as in gate_entropy
 
 
 def row_entropies(g: np.ndarray) -> np.ndarray:
     """:func:`se_viz.analysis.gate_entropy` of every row of ``g`` (n, C) at once, same rules:
-    1 for a single channel, NaN where the gates do not sum to a positive number."""
-    g = np.asarray(g, dtype=np.float64)
+    1 for a single channel, NaN where the gates do not sum to a positive number.
+
+    With p = g / T: -Σ p log p = log T - Σ g log g / T over the positive gates, so a row costs
+    one log per gate, taken in the gates' own precision (float32: 2.5× faster than float64,
+    measured) and summed in float64."""
+    g = np.asarray(g)
+    if g.dtype not in (np.float32, np.float64):
+        g = g.astype(np.float64)
     n, c = g.shape
     if c == 1:
         return np.ones(n)
-    total = g.sum(axis=1)
+    total = g.sum(axis=1, dtype=np.float64)
+    q = np.maximum(g, np.finfo(g.dtype).tiny)  # x log x of gates <= 0 counts as 0
+    positive = q.sum(axis=1, dtype=np.float64) if g.min(initial=0.0) < 0 else total
+    q *= np.log(q)
+    xlogx = q.sum(axis=1, dtype=np.float64)
     ok = np.isfinite(total) & (total > 0)
-    p = g / np.where(ok, total, 1.0)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    h = np.clip(-plogp.sum(axis=1) / np.log(c), 0.0, 1.0)
+    safe = np.where(ok, total, 1.0)
+    h = np.clip((positive * np.log(safe) - xlogx) / safe / math.log(c), 0.0, 1.0)
     return np.where(ok, h, np.nan)
 
 
-def group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
-    """Per-group sums (groups, C) of ``values`` (n, C) with group ``codes`` (n,): rows sorted by
-    group, then one ``np.add.reduceat`` (``np.add.at`` is ~10× slower on wide gate rows)."""
-    out = np.zeros((groups, values.shape[1]))
-    if len(codes) == 0:
-        return out
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    out[sorted_codes[starts]] = np.add.reduceat(values[order], starts, axis=0)
+def fine_counts(g: np.ndarray) -> np.ndarray:
+    """Counts of gate values per :data:`FINE_BINS` bin: bin k < 100 holds ``floor(100·s) = k``,
+    bin 100 holds s >= 1; values below 0 count in bin 0. The product is taken in float64, where
+    it is exact for float32 and float16 gates."""
+    x = np.multiply(g, 100.0, dtype=np.float64)
+    if x.size and (x.min() < 0 or x.max() > 100):
+        np.clip(x, 0, 100, out=x)
+    return np.bincount(x.astype(np.intp).ravel(), minlength=FINE_BINS)
+
+
+#: More runs of one group than this in a batch (images in no particular order): sort it first.
+_MAX_RUNS = 16
+
+
+def _batch_moments(g: np.ndarray, codes: Optional[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """``(groups, sizes, means, m2)`` of one batch: the groups present, their image counts and
+    per-channel means and sums of squared deviations (float64).
+
+    Rows of one group usually come in runs (ImageFolder order: class by class), so each run is
+    summed as a slice (two reductions; ``np.add.reduceat`` is 4× slower, ``torch.index_add_`` far
+    slower with OpenMP threads beside other work, measured); a batch in no order is sorted by
+    group first. Within one batch of at most a few hundred rows, ``Σg² − (Σg)²/n`` in float64
+    loses nothing that matters; batches merge with Chan's update."""
+    g = g.astype(np.float64)
+    n = g.shape[0]
+    if codes is None:
+        codes = np.zeros(n, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    if len(starts) > _MAX_RUNS:
+        order = np.argsort(codes, kind="stable")
+        g, codes = g[order], codes[order]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    bounds = np.r_[starts, n]
+    runs = [g[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    sums = np.stack([r.sum(axis=0) for r in runs])
+    squares = np.stack([np.einsum("ij,ij->j", r, r) for r in runs])
+    sizes = np.diff(bounds)
+    at, inverse = np.unique(codes[starts], return_inverse=True)
+    if len(at) < len(starts):  # a group in several runs: add its runs up
+        sums = _add_rows(sums, inverse, len(at))
+        squares = _add_rows(squares, inverse, len(at))
+        sizes = np.bincount(inverse, weights=sizes, minlength=len(at)).astype(np.int64)
+    means = sums / sizes[:, None]
+    return at, sizes, means, np.maximum(squares - sums * means, 0.0)
+
+
+def _add_rows(values: np.ndarray, inverse: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros((k, values.shape[1]))
+    np.add.at(out, inverse, values)
     return out
 
 
-def histogram_counts(g: np.ndarray) -> np.ndarray:
-    """Counts of gate values per bin: bin k of :data:`HISTOGRAM_BINS` holds ``floor(BINS · s) = k``
-    (values outside [0, 1] clipped into the end bins, 1.0 into the last)."""
-    idx = np.clip((np.asarray(g) * HISTOGRAM_BINS).astype(np.int64), 0, HISTOGRAM_BINS - 1)
-    return np.bincount(idx.ravel(), minlength=HISTOGRAM_BINS)
+def _chan(count, mean, m2, n_b, mean_b, m2_b):
+    """Chan et al.'s merge of (count, mean, m2) with a part (n_b, mean_b, m2_b), row-wise over
+    groups (counts (k,), means and m2 (k, C)); returns the merged triple."""
+    total = count + n_b
+    w = np.divide(n_b, total, out=np.zeros(total.shape), where=total > 0)[:, None]
+    delta = mean_b - mean
+    return total, mean + delta * w, m2 + m2_b + delta * delta * (count[:, None] * w)
 
 
 @dataclass
 class BlockFold:
-    """Running statistics of one block's gates (see the module docstring)."""
+    """Running statistics of one block's gates (see the module docstring). ``groups`` is at least
+    1: without a grouping every image is in group 0."""
 
     channels: int
-    groups: int
-    n: int = 0  # gate values seen (images × channels)
-    mean: float = 0.0
-    m2: float = 0.0  # sum of squared deviations from ``mean``
-    minimum: float = math.inf
-    maximum: float = -math.inf
-    below: int = 0
-    above: int = 0
-    saturated: int = 0
+    groups: int = 1
     entropy_sum: float = 0.0
-    hist: np.ndarray = field(default=None)  # type: ignore[assignment]
-    group_count: np.ndarray = field(default=None)  # type: ignore[assignment]
-    group_sum: np.ndarray = field(default=None)  # type: ignore[assignment]
+    fine: np.ndarray = field(default=None)  # type: ignore[assignment]  # (FINE_BINS,) counts
+    count: np.ndarray = field(default=None)  # type: ignore[assignment]  # (K,) images per group
+    mean: np.ndarray = field(default=None)  # type: ignore[assignment]  # (K, C) per-channel mean
+    m2: np.ndarray = field(default=None)  # type: ignore[assignment]  # (K, C) squared deviations
 
     def __post_init__(self) -> None:
-        if self.hist is None:
-            self.hist = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
-        if self.group_count is None:
-            self.group_count = np.zeros(self.groups, dtype=np.int64)
-        if self.group_sum is None:
-            self.group_sum = np.zeros((self.groups, self.channels))
+        self.groups = max(1, int(self.groups))
+        if self.fine is None:
+            self.fine = np.zeros(FINE_BINS, dtype=np.int64)
+        if self.count is None:
+            self.count = np.zeros(self.groups, dtype=np.int64)
+        if self.mean is None:
+            self.mean = np.zeros((self.groups, self.channels))
+        if self.m2 is None:
+            self.m2 = np.zeros((self.groups, self.channels))
 
-    def _combine(self, n: int, mean: float, m2: float) -> None:
-        if n == 0:
-            return
-        total = self.n + n
-        delta = mean - self.mean
-        self.m2 += m2 + delta * delta * self.n * n / total
-        self.mean += delta * n / total
-        self.n = total
-
-    def push(self, g: np.ndarray, codes: Optional[np.ndarray]) -> None:
-        """Fold in gates ``g`` (n, C) float64 of n images and their group codes (n,) (or None)."""
+    def push(self, g: np.ndarray, codes: Optional[np.ndarray] = None) -> None:
+        """Fold in gates ``g`` (n, C) of n images and their group codes (n,) (None: group 0)."""
         if g.size == 0:
             return
-        mean = float(g.mean())
-        self._combine(g.size, mean, float(((g - mean) ** 2).sum()))
-        self.minimum = min(self.minimum, float(g.min()))
-        self.maximum = max(self.maximum, float(g.max()))
-        self.below += int(np.count_nonzero(g < LOW))
-        self.above += int(np.count_nonzero(g > HIGH))
-        self.saturated += int(np.count_nonzero((g <= SATURATION_MARGIN) | (g >= 1 - SATURATION_MARGIN)))
+        self.fine += fine_counts(g)
         self.entropy_sum += float(row_entropies(g).sum())
-        self.hist += histogram_counts(g)
-        if codes is not None and self.groups:
-            self.group_count += np.bincount(codes, minlength=self.groups)
-            self.group_sum += group_sums(codes, g, self.groups)
+        at, sizes, means, m2 = _batch_moments(g, codes)
+        self.count[at], self.mean[at], self.m2[at] = _chan(
+            self.count[at], self.mean[at], self.m2[at], sizes, means, m2
+        )
 
     def merge(self, other: "BlockFold") -> "BlockFold":
-        """This fold combined with one over other rows."""
-        self._combine(other.n, other.mean, other.m2)
-        self.minimum = min(self.minimum, other.minimum)
-        self.maximum = max(self.maximum, other.maximum)
-        self.below += other.below
-        self.above += other.above
-        self.saturated += other.saturated
+        """This fold combined with one over other rows (any order gives the same numbers)."""
+        self.count, self.mean, self.m2 = _chan(
+            self.count, self.mean, self.m2, other.count, other.mean, other.m2
+        )
+        self.fine += other.fine
         self.entropy_sum += other.entropy_sum
-        self.hist += other.hist
-        self.group_count += other.group_count
-        self.group_sum += other.group_sum
         return self
 
+    # -- what the views read -------------------------------------------------------------------
 
-def _gate_batches(
-    batches: Iterable[pa.RecordBatch], blocks: Sequence[str], codes_by_index: Optional[np.ndarray]
-):
-    for batch in batches:
-        codes = None
-        if codes_by_index is not None:
-            codes = codes_by_index[batch.column("index").to_numpy()]
-        for name in blocks:
-            yield name, _matrix(batch.column(gate_column(name))).astype(np.float64), codes
+    @property
+    def images(self) -> int:
+        return int(self.count.sum())
+
+    @property
+    def n(self) -> int:
+        """Gate values seen (images × channels)."""
+        return self.images * self.channels
+
+    def moments(self) -> tuple[float, float]:
+        """``(mean, population std)`` over every gate value, merged from the groups."""
+        if self.n == 0:
+            return math.nan, math.nan
+        mean = float((self.count[:, None] * self.mean).sum() / self.n)
+        m2 = float(self.m2.sum() + (self.count[:, None] * (self.mean - mean) ** 2).sum())
+        return mean, math.sqrt(m2 / self.n)
+
+    def fraction(self, lo: int, hi: int) -> float:
+        """Fraction of gate values in fine bins ``lo`` … ``hi - 1`` (NaN with none seen)."""
+        return float(self.fine[lo:hi].sum() / self.n) if self.n else math.nan
+
+    @property
+    def below(self) -> float:
+        """Fraction of gates < 0.1."""
+        return self.fraction(0, 10)
+
+    @property
+    def above(self) -> float:
+        """Fraction of gates > 0.9 (no float gate equals 0.9 exactly)."""
+        return self.fraction(90, FINE_BINS)
+
+    @property
+    def saturated(self) -> float:
+        """Fraction of gates within 0.05 of 0 or 1 (``SATURATION_MARGIN``)."""
+        return self.fraction(0, 5) + self.fraction(95, FINE_BINS)
+
+    def histogram(self) -> np.ndarray:
+        """Counts on :data:`HISTOGRAM_BINS` bins: bin k holds ``floor(50·s) = k`` (1.0 and above
+        in the last)."""
+        hist = self.fine[:100].reshape(HISTOGRAM_BINS, -1).sum(axis=1)
+        hist[-1] += self.fine[100]
+        return hist
 
 
 class GateFold:
-    """Pass 1 over a gate dataset: a :class:`BlockFold` per block (``folds``)."""
+    """A :class:`BlockFold` per block (``folds``), fed record batches of ``index`` and gates."""
 
     def __init__(self, widths: Mapping[str, int], groups: int = 0) -> None:
         self.folds = {name: BlockFold(int(c), groups) for name, c in widths.items()}
 
     def push(self, batch: pa.RecordBatch, codes_by_index: Optional[np.ndarray] = None) -> "GateFold":
         """Fold in one record batch holding ``index`` and the gate columns."""
-        for name, g, codes in _gate_batches([batch], list(self.folds), codes_by_index):
-            self.folds[name].push(g, codes)
+        codes = None
+        if codes_by_index is not None:
+            codes = codes_by_index[batch.column("index").to_numpy()]
+        for name, fold in self.folds.items():
+            fold.push(_matrix(batch.column(gate_column(name))), codes)
         return self
 
     def merge(self, other: "GateFold") -> "GateFold":
         for name, fold in self.folds.items():
             fold.merge(other.folds[name])
-        return self
-
-
-class DeviationFold:
-    """Pass 2 over a labelled gate dataset, given the class means of pass 1: per block and class,
-    the per-channel sum of squared deviations from the class mean (→ class std) and the sum of
-    the images' RMS distances to it (→ within-class spread)."""
-
-    def __init__(self, means: Mapping[str, np.ndarray]) -> None:
-        self.means = {k: np.asarray(v, dtype=np.float64) for k, v in means.items()}
-        self.sq_dev = {k: np.zeros_like(v) for k, v in self.means.items()}
-        self.dist_sum = {k: np.zeros(v.shape[0]) for k, v in self.means.items()}
-
-    def push(self, batch: pa.RecordBatch, codes_by_index: np.ndarray) -> "DeviationFold":
-        for name, g, codes in _gate_batches([batch], list(self.means), codes_by_index):
-            dev = (g - self.means[name][codes]) ** 2
-            k = self.means[name].shape[0]
-            self.sq_dev[name] += group_sums(codes, dev, k)
-            self.dist_sum[name] += np.bincount(
-                codes, weights=np.sqrt(dev.sum(axis=1)) / math.sqrt(g.shape[1]), minlength=k
-            )
-        return self
-
-    def merge(self, other: "DeviationFold") -> "DeviationFold":
-        for name in self.means:
-            self.sq_dev[name] += other.sq_dev[name]
-            self.dist_sum[name] += other.dist_sum[name]
         return self
 
 
@@ -254,17 +296,14 @@ class DatasetAggregates:
     """Everything the summary table, Fig. 6/7, class specificity, saturation and the histograms
     need, for one dataset and one grouping of its images.
 
-    ``classes`` are the sorted distinct groups (empty without a grouping), ``images`` the number
-    of readable rows. Per block: ``folds[name]`` (pass 1) and, with groups, ``sq_dev[name]`` /
-    ``dist_sum[name]`` (pass 2).
+    ``classes`` are the sorted distinct groups (empty without a grouping, then every fold has one
+    group), ``images`` the number of readable rows, ``folds[name]`` the fold of each block.
     """
 
     blocks: list[BlockInfo]
     images: int
     classes: np.ndarray
     folds: dict[str, BlockFold]
-    sq_dev: dict[str, np.ndarray]
-    dist_sum: dict[str, np.ndarray]
 
     @property
     def grouped(self) -> bool:
@@ -272,8 +311,7 @@ class DatasetAggregates:
 
     def class_means(self, name: str) -> np.ndarray:
         """(K, C) class-mean gates of block ``name``."""
-        f = self.folds[name]
-        return f.group_sum / np.maximum(f.group_count, 1)[:, None]
+        return self.folds[name].mean
 
     def summary(self) -> pd.DataFrame:
         """The table of :func:`se_viz.datasets.summarize_gate_dataset` (its columns, its rules)."""
@@ -283,7 +321,7 @@ class DatasetAggregates:
         for b in self.blocks:
             f = self.folds[b.name]
             spec = self._specificity(b) if self.grouped else None
-            some = f.n > 0
+            mean, std = f.moments()
             rows.append(
                 {
                     "block": b.name,
@@ -291,11 +329,11 @@ class DatasetAggregates:
                     "stage": b.stage if b.stage is not None else pd.NA,
                     "channels": f.channels,
                     "images": self.images,
-                    "mean": f.mean if some else np.nan,
-                    "std": math.sqrt(f.m2 / f.n) if some else np.nan,
-                    "frac_below_0.1": f.below / f.n if some else np.nan,
-                    "frac_above_0.9": f.above / f.n if some else np.nan,
-                    "entropy": f.entropy_sum / self.images if some else np.nan,
+                    "mean": mean,
+                    "std": std,
+                    "frac_below_0.1": f.below,
+                    "frac_above_0.9": f.above,
+                    "entropy": f.entropy_sum / self.images if f.n else np.nan,
                     "between": spec.between if spec else np.nan,
                     "within": spec.within if spec else np.nan,
                     "specificity": spec.ratio if spec else np.nan,
@@ -307,9 +345,10 @@ class DatasetAggregates:
 
     def _specificity(self, b: BlockInfo) -> BlockSpecificity:
         f = self.folds[b.name]
-        present = f.group_count > 0
-        between = between_classes(self.class_means(b.name)[present])
-        within = float(np.mean(self.dist_sum[b.name][present] / f.group_count[present]))
+        present = f.count > 0
+        between = between_classes(f.mean[present])
+        # The RMS distance of a class's images to their mean is the root of its mean variance.
+        within = float(np.mean(np.sqrt(f.m2[present].mean(axis=1) / f.count[present])))
         return BlockSpecificity(
             name=b.name,
             stage=b.stage,
@@ -317,15 +356,15 @@ class DatasetAggregates:
             between=between,
             within=within,
             ratio=specificity_ratio(between, within),
-            mean_gate=f.mean,
-            saturated=f.saturated / f.n,
+            mean_gate=f.moments()[0],
+            saturated=f.saturated,
         )
 
     def specificity(self) -> SpecificityResult:
         """:func:`se_viz.analysis.class_specificity` of every block under this grouping."""
         self._need_groups()
         results = [self._specificity(b) for b in self.blocks]
-        counts = self.folds[self.blocks[0].name].group_count if self.blocks else np.zeros(0)
+        counts = self.folds[self.blocks[0].name].count if self.blocks else np.zeros(0)
         present = counts > 0
         return SpecificityResult(
             classes=self.classes[present].tolist(),
@@ -340,15 +379,15 @@ class DatasetAggregates:
         out = {}
         for name in list(blocks) if blocks is not None else [b.name for b in self.blocks]:
             f = self.folds[name]
-            present = f.group_count > 0
-            counts = f.group_count[present]
+            present = f.count > 0
+            counts = f.count[present]
             out[name] = ClassProfile(
                 block=name,
                 classes=self.classes[present],
                 counts=counts,
-                mean=self.class_means(name)[present],
-                std=np.sqrt(self.sq_dev[name][present] / counts[:, None]),
-                overall=f.group_sum.sum(axis=0) / max(int(counts.sum()), 1),
+                mean=f.mean[present],
+                std=np.sqrt(f.m2[present] / counts[:, None]),
+                overall=(counts[:, None] * f.mean[present]).sum(axis=0) / max(int(counts.sum()), 1),
             )
         return out
 
@@ -361,13 +400,13 @@ class DatasetAggregates:
         for depth, name in enumerate(names):
             f = self.folds[name]
             rows.append(
-                saturation_row(name, depth, f.channels, above=f.above / f.n, below=f.below / f.n, mean=f.mean)
+                saturation_row(name, depth, f.channels, above=f.above, below=f.below, mean=f.moments()[0])
             )
         return pd.DataFrame(rows, columns=list(SATURATION_COLUMNS))
 
     def histograms(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """``(edges (BINS + 1,), {block: counts (BINS,)})``: exact counts of gate values per bin."""
-        return np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1), {n: f.hist.copy() for n, f in self.folds.items()}
+        return np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1), {n: f.histogram() for n, f in self.folds.items()}
 
     def _need_groups(self) -> None:
         if not self.grouped:
@@ -377,17 +416,12 @@ class DatasetAggregates:
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, np.ndarray] = {"classes": np.asarray(self.classes, dtype=str)}
-        scalars = {}
+        entropy = {}
         for i, (name, f) in enumerate(self.folds.items()):
-            scalars[name] = [f.n, f.mean, f.m2, f.minimum, f.maximum, f.below, f.above, f.saturated]
-            scalars[name] += [f.entropy_sum]
-            arrays[f"hist{i}"] = f.hist
-            arrays[f"count{i}"] = f.group_count
-            arrays[f"sum{i}"] = f.group_sum
-            if name in self.sq_dev:
-                arrays[f"sq{i}"] = self.sq_dev[name]
-                arrays[f"dist{i}"] = self.dist_sum[name]
-        head = {"version": AGGREGATE_VERSION, "images": self.images, "scalars": scalars}
+            entropy[name] = f.entropy_sum
+            arrays[f"fine{i}"], arrays[f"count{i}"] = f.fine, f.count
+            arrays[f"mean{i}"], arrays[f"m2{i}"] = f.mean, f.m2
+        head = {"version": AGGREGATE_VERSION, "images": self.images, "entropy": entropy}
         arrays["head"] = np.frombuffer(json.dumps(head).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez(buf, **arrays)
@@ -399,29 +433,19 @@ class DatasetAggregates:
         head = json.loads(z["head"].tobytes())
         if head["version"] != AGGREGATE_VERSION:
             raise ValueError("cache of another version")
-        folds, sq, dist = {}, {}, {}
-        for i, b in enumerate(blocks):
-            n, mean, m2, lo, hi, below, above, sat, ent = head["scalars"][b.name]
-            folds[b.name] = BlockFold(
+        folds = {
+            b.name: BlockFold(
                 channels=b.channels,
                 groups=z[f"count{i}"].size,
-                n=int(n),
-                mean=mean,
-                m2=m2,
-                minimum=lo,
-                maximum=hi,
-                below=int(below),
-                above=int(above),
-                saturated=int(sat),
-                entropy_sum=ent,
-                hist=z[f"hist{i}"],
-                group_count=z[f"count{i}"],
-                group_sum=z[f"sum{i}"],
+                entropy_sum=head["entropy"][b.name],
+                fine=z[f"fine{i}"],
+                count=z[f"count{i}"],
+                mean=z[f"mean{i}"],
+                m2=z[f"m2{i}"],
             )
-            if f"sq{i}" in z:
-                sq[b.name], dist[b.name] = z[f"sq{i}"], z[f"dist{i}"]
-        classes = z["classes"].astype(object)
-        return cls(list(blocks), int(head["images"]), classes, folds, sq, dist)
+            for i, b in enumerate(blocks)
+        }
+        return cls(list(blocks), int(head["images"]), z["classes"].astype(object), folds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,44 +521,58 @@ def _write_cache(ds: GateDataset, key: str, agg: DatasetAggregates) -> Optional[
     return None
 
 
-def run_folds(
-    batches_pass1: Iterable[pa.RecordBatch],
-    batches_pass2: Optional[Iterable[pa.RecordBatch]],
-    ds: GateDataset,
-    classes: np.ndarray,
-    codes_by_index: Optional[np.ndarray],
-) -> DatasetAggregates:
-    """Both passes over the given batch streams (local: ``iter_batches``)."""
-    widths = {b.name: b.channels for b in ds.blocks}
-    first = GateFold(widths, len(classes))
-    for batch in batches_pass1:
-        first.push(batch, codes_by_index)
-    return finish(ds, classes, first, codes_by_index, batches_pass2)
-
-
-def finish(
-    ds: GateDataset,
-    classes: np.ndarray,
-    first: GateFold,
-    codes_by_index: Optional[np.ndarray],
-    batches_pass2: Optional[Iterable[pa.RecordBatch]] = None,
-    second: Optional[DeviationFold] = None,
-) -> DatasetAggregates:
-    """The :class:`DatasetAggregates` of a finished pass 1 (and pass 2, run here from
-    ``batches_pass2`` unless ``second`` is given already folded)."""
-    agg = DatasetAggregates(ds.blocks, len(ds), classes, first.folds, {}, {})
-    if len(classes) and second is None and batches_pass2 is not None:
-        second = DeviationFold({b.name: agg.class_means(b.name) for b in ds.blocks})
-        for batch in batches_pass2:
-            second.push(batch, codes_by_index)
-    if second is not None:
-        agg.sq_dev, agg.dist_sum = second.sq_dev, second.dist_sum
-    return agg
-
-
 def gate_columns(ds: GateDataset) -> list[str]:
     """The columns a fold reads: ``index`` and every block's gates."""
     return ["index"] + [gate_column(b.name) for b in ds.blocks]
+
+
+def fold_dataset(
+    ds: GateDataset,
+    groups: Optional[Sequence] = None,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    threads: Optional[int] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> DatasetAggregates:
+    """The aggregates of ``ds`` under ``groups`` in one read of its gate columns, uncached.
+
+    ``threads`` (default: this process's CPUs) each take the next part file, read it row group by
+    row group and fold its batches into their own :class:`GateFold`; the folds merge at the end.
+    pyarrow's decoding and numpy's arithmetic release the GIL, so the threads use the cores. At
+    most ``threads`` record batches of ``batch_rows`` rows are in memory at once. ``progress``
+    (rows folded, rows in all) is called in the calling thread, a few times a second.
+    """
+    classes, codes = group_codes(ds, groups)
+    widths = {b.name: b.channels for b in ds.blocks}
+    columns = gate_columns(ds)
+    files = list(ds.dataset.files)
+    threads = max(1, min(threads or machine_cpus(), len(files) or 1))
+    pending = iter(files)
+    lock = threading.Lock()
+    done = [0]
+
+    def worker() -> GateFold:
+        fold = GateFold(widths, len(classes))
+        while True:
+            with lock:
+                path = next(pending, None)
+            if path is None:
+                return fold
+            for batch in file_batches(path, ds.dataset.filesystem, columns, batch_rows):
+                fold.push(batch, codes)
+                with lock:
+                    done[0] += batch.num_rows
+
+    total = None
+    with ThreadPoolExecutor(threads, thread_name_prefix="se_viz_fold") as pool:
+        futures = {pool.submit(worker) for _ in range(threads)}
+        while futures:
+            finished, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in finished:
+                total = future.result() if total is None else total.merge(future.result())
+            if progress is not None:
+                progress(done[0], len(ds))
+    return DatasetAggregates(ds.blocks, len(ds), classes, (total or GateFold(widths, len(classes))).folds)
 
 
 def dataset_aggregates(
@@ -543,11 +581,14 @@ def dataset_aggregates(
     *,
     batch_rows: int = BATCH_ROWS,
     cache: bool = True,
+    threads: Optional[int] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> DatasetAggregates:
     """The aggregates of ``ds`` under ``groups`` (one per readable row, e.g. ``ds.labels``; None:
-    no class statistics), streamed in batches of ``batch_rows`` and cached by content.
+    no class statistics): read from the cache, else :func:`fold_dataset` (one read of the gate
+    columns on ``threads`` threads, ``progress`` called with the rows folded) and cached.
 
-    Peak memory is one batch plus the folds, whatever the row count; the numbers equal the
+    Peak memory is a batch and a fold per thread, whatever the row count; the numbers equal the
     in-memory functions' to rounding (tested to 1e-6).
     """
     key = dataset_key(ds, groups) if cache else ""
@@ -555,15 +596,7 @@ def dataset_aggregates(
         hit = _read_cache(ds, key)
         if hit is not None:
             return hit
-    classes, codes = group_codes(ds, groups)
-    columns = gate_columns(ds)
-    agg = run_folds(
-        ds.iter_batches(columns, batch_rows),
-        ds.iter_batches(columns, batch_rows) if len(classes) else None,
-        ds,
-        classes,
-        codes,
-    )
+    agg = fold_dataset(ds, groups, batch_rows=batch_rows, threads=threads, progress=progress)
     if cache:
         _write_cache(ds, key, agg)
     return agg

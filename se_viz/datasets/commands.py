@@ -96,7 +96,16 @@ def summarize_command(
         labels = ds.labels if ds.has_labels else None
         table = ray_aggregates(ds, labels, address=args.address, num_cpus=args.num_cpus).summary()
     else:
-        table = summarize_gate_dataset(ds, cache=not getattr(args, "no_cache", False))
+        from tqdm import tqdm
+
+        quiet = getattr(args, "no_progress", False)
+        with tqdm(total=len(ds), unit="rows", desc="summarize", file=err, disable=quiet) as bar:
+            table = summarize_gate_dataset(
+                ds,
+                cache=not getattr(args, "no_cache", False),
+                threads=getattr(args, "num_cpus", None),
+                progress=lambda done, _total: bar.update(done - bar.n),
+            )
     print(f"{ds!r}; {len(ds.errors)} unreadable input(s)", file=out)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), file=out)
     if args.csv:

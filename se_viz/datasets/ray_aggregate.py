@@ -1,11 +1,11 @@
 """The gate-dataset aggregates on Ray Data: the folds of :mod:`.aggregate`, one per Ray block.
 
 For datasets on a cluster's storage: the part files become a Ray dataset of paths, and
-``map_batches`` folds each file, read batch by batch and only its gate columns, into a partial
-:class:`~.aggregate.GateFold` (sent back as one small row of pickled sums, never the gates); the
-driver merges the partials — the same
-arithmetic as the local stream, so the result equals :func:`~.aggregate.dataset_aggregates` to
-rounding. Labelled statistics run the second pass the same way with the class means broadcast.
+``map_batches`` folds each block of files, read batch by batch and only their gate columns, into
+a partial :class:`~.aggregate.GateFold` (sent back as one small row of pickled sums, never the
+gates, so no node ever holds a whole gate column); the driver merges the partials — the same
+single read and the same arithmetic as the local threads, so the result equals
+:func:`~.aggregate.dataset_aggregates` to rounding.
 """
 
 from __future__ import annotations
@@ -16,15 +16,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .aggregate import (
-    BATCH_ROWS,
-    DatasetAggregates,
-    DeviationFold,
-    GateFold,
-    finish,
-    gate_columns,
-    group_codes,
-)
+from .aggregate import BATCH_ROWS, DatasetAggregates, GateFold, gate_columns, group_codes
 from .reader import GateDataset, file_batches
 
 __all__ = ["ray_aggregates"]
@@ -39,28 +31,6 @@ def _fold_files(
         for batch in file_batches(str(path), filesystem, columns, batch_rows):
             fold.push(batch, codes)
     return {"fold": np.array([pickle.dumps(fold)], dtype=object)}
-
-
-def _merged(rds, fold_factory, filesystem, columns, batch_rows, codes):
-    parts = rds.map_batches(
-        _fold_files,
-        # One call per block of files: a task holds one record batch and its fold, and the driver
-        # merges one partial per block, not per file (a fold with 1000 classes is ~120 MB).
-        batch_size=None,
-        batch_format="numpy",
-        fn_kwargs={
-            "fold_factory": fold_factory,
-            "filesystem": filesystem,
-            "columns": columns,
-            "batch_rows": batch_rows,
-            "codes": codes,
-        },
-    )
-    total = None
-    for row in parts.iter_rows():
-        fold = pickle.loads(row["fold"])
-        total = fold if total is None else total.merge(fold)
-    return total
 
 
 def ray_aggregates(
@@ -83,8 +53,6 @@ def ray_aggregates(
 
     classes, codes = group_codes(ds, groups)
     widths = {b.name: b.channels for b in ds.blocks}
-    columns = gate_columns(ds)
-    fs = ds.dataset.filesystem
     with ray_runtime(address, num_cpus):
         ray.data.DataContext.get_current().enable_progress_bars = False
         # The part files are the items: each task opens its own files (on any node that can
@@ -92,13 +60,21 @@ def ray_aggregates(
         files = list(ds.dataset.files)
         blocks = min(len(files), 4 * max(1, int(ray.cluster_resources().get("CPU", 1))))
         rds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=max(1, blocks))
-        first = _merged(
-            rds, functools.partial(GateFold, widths, len(classes)), fs, columns, batch_rows, codes
-        ) or GateFold(widths, len(classes))
-        second = None
-        if len(classes):
-            probe = finish(ds, classes, first, codes)
-            means = {name: probe.class_means(name) for name in widths}
-            second = _merged(rds, functools.partial(DeviationFold, means), fs, columns, batch_rows, codes)
-            second = second or DeviationFold(means)
-    return finish(ds, classes, first, codes, second=second)
+        parts = rds.map_batches(
+            _fold_files,
+            # One call per block of files: a task holds one record batch and its fold, and the
+            # driver merges one partial per block, not per file (a fold with 1000 classes is ~240 MB).
+            batch_size=None,
+            batch_format="numpy",
+            fn_kwargs={
+                "fold_factory": functools.partial(GateFold, widths, len(classes)),
+                "filesystem": ds.dataset.filesystem,
+                "columns": gate_columns(ds),
+                "batch_rows": batch_rows,
+                "codes": codes,
+            },
+        )
+        total = GateFold(widths, len(classes))
+        for row in parts.iter_rows():
+            total.merge(pickle.loads(row["fold"]))
+    return DatasetAggregates(ds.blocks, len(ds), classes, total.folds)

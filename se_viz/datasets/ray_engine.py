@@ -31,7 +31,7 @@ from .output import done_paths, prepare_output, write_errors_file
 from .schema import manifest_schema, parquet_options, records_table
 from .sources import ImageItem
 
-__all__ = ["CaptureActor", "decode_batch", "ray_runtime", "run_ray"]
+__all__ = ["CaptureActor", "actor_threads", "decode_batch", "ray_runtime", "run_ray"]
 
 # `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
 # `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
@@ -69,6 +69,21 @@ def _int_or_none(value: Any) -> Optional[int]:
     return None if int(value) < 0 else int(value)
 
 
+def actor_threads(actors: int) -> int:
+    """torch threads of a model actor when the job sets none: its node's CPUs shared among the
+    actors the node can hold, as the local engine's model uses every core.
+
+    Ray sets ``OMP_NUM_THREADS`` to an actor's ``num_cpus`` (1), so without this the model ran on
+    one thread where the local engine ran on two: the Ray engine's 0.56× of the local engine's
+    images/s on this 2-core machine (``se-viz bench --capture-throughput``, 384 images)."""
+    import ray
+
+    here = ray.get_runtime_context().get_node_id()
+    cpus = next((n["Resources"].get("CPU", 1) for n in ray.nodes() if n["NodeID"] == here), 1)
+    cpus = max(1, int(cpus))
+    return max(1, cpus // max(1, min(actors, cpus)))
+
+
 class CaptureActor:
     """Ray actor: loads the model once (in ``__init__``) and captures each batch into Arrow rows."""
 
@@ -79,6 +94,7 @@ class CaptureActor:
         pretrained: bool,
         manifest: Mapping[str, Any],
         threads: Optional[int] = None,
+        actors: int = 1,
     ) -> None:
         from ..loading.load import load_model
 
@@ -86,7 +102,7 @@ class CaptureActor:
         order = [b["name"] for b in manifest["blocks"]]
         self.blocks = sorted(self.lm.blocks, key=lambda b: order.index(b.name))
         self.schema = manifest_schema(manifest)
-        self.threads = threads
+        self.threads = threads or actor_threads(actors)
 
     def __call__(self, batch: Mapping[str, np.ndarray]):
         records = [
@@ -132,18 +148,21 @@ class ray_runtime:
             ray.shutdown()
 
 
-def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) -> CaptureReport:
+def run_ray(
+    job: CaptureJob, items: Sequence[ImageItem], progress: bool = True, lm: Optional[Any] = None
+) -> CaptureReport:
     """Capture every item into the gate dataset at ``job.out`` with Ray Data.
 
     Starts (and afterwards stops) a local Ray runtime unless one is running or ``job.address``
     / RAY_ADDRESS names a cluster. ``job.actors`` model actors, ``job.batch_size`` images per
     batch; ``job.resume`` skips paths that already have a row. The output folder must be
-    reachable from every node for a cluster run (a shared file system or a URI).
+    reachable from every node for a cluster run (a shared file system or a URI). ``lm``: the
+    model, already loaded on the driver (for the manifest; loaded from ``job`` when None).
     """
     import ray
 
     started = time.perf_counter()
-    lm = job.load()
+    lm = lm if lm is not None else job.load()
     with torch_threads(job.model_threads):
         manifest = job.manifest(lm, engine="ray")
     del lm  # the driver only needed it for the manifest; actors load their own copy
@@ -172,6 +191,7 @@ def run_ray(job: CaptureJob, items: Sequence[ImageItem], progress: bool = True) 
                     "pretrained": job.pretrained,
                     "manifest": manifest,
                     "threads": job.model_threads,
+                    "actors": job.actors,
                 },
                 compute=ray.data.ActorPoolStrategy(size=job.actors),
                 num_cpus=1,

@@ -83,10 +83,13 @@ def file_batches(
         if not groups:
             return
         for batch in pf.iter_batches(batch_size=batch_rows, row_groups=groups, columns=need):
-            mask = pc.is_null(batch.column("error"))
+            errors = batch.column("error")
             if wanted is not None:
-                mask = pc.and_(mask, pc.is_in(batch.column("index"), value_set=pa.array(wanted)))
-            batch = batch.filter(mask).select(list(columns))
+                mask = pc.is_in(batch.column("index"), value_set=pa.array(wanted))
+                batch = batch.filter(pc.and_(pc.is_null(errors), mask))
+            elif errors.null_count < batch.num_rows:  # filtering copies: only where an error is
+                batch = batch.filter(pc.is_null(errors))
+            batch = batch.select(list(columns))
             if batch.num_rows:
                 yield batch
 

@@ -10,6 +10,8 @@ functions' on sets that fit.
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import pandas as pd
 
 from .reader import GateDataset
@@ -33,14 +35,22 @@ DATASET_SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 
 
-def summarize_gate_dataset(ds: GateDataset, cache: bool = True) -> pd.DataFrame:
+def summarize_gate_dataset(
+    ds: GateDataset,
+    cache: bool = True,
+    *,
+    threads: Optional[int] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> pd.DataFrame:
     """One row per SE block, in forward order, with exactly :data:`DATASET_SUMMARY_COLUMNS`.
 
     ``mean``/``std`` (population) and the fractions of gates strictly below 0.1 / above 0.9 are
     over all N × C gate values; ``entropy`` is the mean per-image normalised entropy;
     ``between``, ``within`` and ``specificity`` (their ratio) are NaN without labels. ``cache``:
-    read / write the aggregates cached next to the dataset (see :func:`.aggregate.dataset_aggregates`).
+    read / write the aggregates cached next to the dataset (see :func:`.aggregate.dataset_aggregates`,
+    which also says what ``threads`` and ``progress`` do).
     """
     from .aggregate import dataset_aggregates
 
-    return dataset_aggregates(ds, ds.labels if ds.has_labels else None, cache=cache).summary()
+    labels = ds.labels if ds.has_labels else None
+    return dataset_aggregates(ds, labels, cache=cache, threads=threads, progress=progress).summary()

@@ -96,7 +96,13 @@ def open_cached(path: str) -> OpenDataset:
 
     def open_() -> OpenDataset:
         ds = open_gate_dataset(path)
-        agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None)
+        bar = st.progress(0.0, text=f"Summarising {len(ds):,} images …")
+
+        def counted(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Summarising the gates: {done:,} of {total:,} images")
+
+        agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None, progress=counted)
+        bar.empty()
         return OpenDataset(
             ds, display_names(ds.paths), agg, image_access(path, ds.manifest, _upload_of(path)), key
         )
