@@ -88,7 +88,6 @@ FINE_BINS = 101
 #: Rows per record batch: 256 SE-ResNet-50 rows are 15 MB of gates in float32.
 BATCH_ROWS = 256
 CACHE_DIR = "_se_viz_cache"
-_TINY = 1e-300  # x·log x of gates <= 0 counts as 0, as in gate_entropy
 
 
 def row_entropies(g: np.ndarray) -> np.ndarray:
@@ -308,10 +307,6 @@ class DatasetAggregates:
     @property
     def grouped(self) -> bool:
         return len(self.classes) > 0
-
-    def class_means(self, name: str) -> np.ndarray:
-        """(K, C) class-mean gates of block ``name``."""
-        return self.folds[name].mean
 
     def summary(self) -> pd.DataFrame:
         """The table of :func:`se_viz.datasets.summarize_gate_dataset` (its columns, its rules)."""
