@@ -148,6 +148,20 @@ def click_and_settle(page, target, timeout_ms: int = TIMEOUT_MS) -> None:
 # The server
 
 
+def open_app(browser, url: str, viewport: Optional[dict] = None, **context):
+    """A fresh browser context (one user's session) on the app at ``url``, returned with its page once
+    the first run has drawn the sidebar and settled. ``context`` goes to ``new_context``."""
+    ctx = browser.new_context(
+        viewport=viewport or {"width": 1280, "height": 800}, device_scale_factor=1, **context
+    )
+    page = ctx.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_text("1 · Model").wait_for()
+    settle(page)
+    return ctx, page
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

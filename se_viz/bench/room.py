@@ -28,7 +28,7 @@ from typing import Optional, TextIO
 
 import numpy as np
 
-from .browser import TIMEOUT_MS, _chromium, _Server, click_and_settle, settle
+from .browser import _chromium, _Server, click_and_settle, open_app
 
 __all__ = ["RoomBenchResult", "run_room_bench"]
 
@@ -61,16 +61,6 @@ def _png(seed: int) -> bytes:
     return buf.getvalue()
 
 
-def _open(browser, url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    page.get_by_text("1 · Model").wait_for()
-    settle(page)
-    return context, page
-
-
 def _upload(page, folder: Path, seed: int) -> float:
     """Upload one new image; seconds until its predictions are on the page."""
     import re
@@ -86,7 +76,7 @@ def _upload(page, folder: Path, seed: int) -> float:
 def _start_study(browser, url: str):
     import re
 
-    context, page = _open(browser, url + R50_LINK)
+    context, page = open_app(browser, url + R50_LINK)
     page.get_by_role("tab", name="Channels", exact=True).wait_for()
     click_and_settle(page, page.get_by_text("pruning", exact=True).first)
     click_and_settle(page, page.get_by_role("button", name=re.compile("Prune 0–90 %")))
@@ -108,7 +98,7 @@ def run_room_bench(
         try:
             server.wait_healthy()
             with _chromium(browser) as chromium:
-                pages = [_open(chromium, server.url) for _ in range(sessions)]
+                pages = [open_app(chromium, server.url) for _ in range(sessions)]
                 seed = 0
                 for phase in ("idle", "loaded"):
                     study = _start_study(chromium, server.url) if phase == "loaded" else None
@@ -123,7 +113,7 @@ def run_room_bench(
                 for context, _ in pages:
                     context.close()
                 times = []
-                opened = [_open(chromium, server.url) for _ in range(crowd)]
+                opened = [open_app(chromium, server.url) for _ in range(crowd)]
                 for _context, page in opened:
                     seed += 1
                     times.append(_upload(page, folder, seed))

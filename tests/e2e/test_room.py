@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from se_viz.bench.browser import click_and_settle, settle
+from se_viz.bench.browser import click_and_settle, open_app, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -31,16 +31,6 @@ _PICKER_HIT_JS = """() => {
   return {found: true, top: r.top, bottom: r.bottom, reachable: !!hit && box.contains(hit),
           over: over ? (over.getAttribute('data-testid') || over.tagName) : null};
 }"""
-
-
-def _open(browser, url: str, viewport: dict):
-    context = browser.new_context(viewport=viewport, device_scale_factor=1)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    page.get_by_text("1 · Model").wait_for()
-    settle(page)
-    return context, page
 
 
 def _sidebar_open(page) -> bool:
@@ -66,7 +56,7 @@ def _set_sidebar(page, open_: bool) -> None:
 @pytest.mark.parametrize("size", [(1024, 768), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_projector_header_row_is_reachable_with_the_sidebar_open_or_collapsed(browser, mini_server, size):
     width, height = size
-    context, page = _open(browser, mini_server.url, {"width": width, "height": height})
+    context, page = open_app(browser, mini_server.url, {"width": width, "height": height})
     try:
         click_and_settle(page, page.get_by_text("Projector mode"))
         click_and_settle(page, page.get_by_role("button", name=re.compile("Analyse the synthetic examples")))
@@ -143,7 +133,7 @@ def test_closing_the_page_stops_a_heavy_run_and_frees_its_memory(browser, r50_se
         if s.name in SAMPLES:
             files.append(tmp_path / s.name)
             files[-1].write_bytes(s.data)
-    context, page = _open(browser, r50_server.url, {"width": 1400, "height": 900})
+    context, page = open_app(browser, r50_server.url, {"width": 1400, "height": 900})
     try:
         page.get_by_text("Loaded").first.wait_for()
         page.set_input_files("input[type=file]", [str(f) for f in files])

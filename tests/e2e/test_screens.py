@@ -16,23 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from se_viz.bench.browser import VIEWS, click_and_settle, settle
+from se_viz.bench.browser import VIEWS, click_and_settle, open_app, settle
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 180_000
 PROJECTOR_SIZES = [(1024, 768), (1280, 720)]
 MIN_TEXT_PX = 18
-
-
-def _open(browser, url: str, viewport: dict):
-    context = browser.new_context(viewport=viewport, device_scale_factor=1, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    page.get_by_text("1 · Model").wait_for()
-    settle(page)
-    return context, page
 
 
 def _analyse_samples(page) -> None:
@@ -61,7 +51,7 @@ PAIRS = [("Capture as CSV", "Summary as CSV"), ("Capture as NPZ", "Charts as one
 def test_two_quick_downloads_both_arrive_five_times(browser, mini_server):
     """Item: no download lost. The second click lands 150 ms after the first, while the first
     is being served; both files arrive, the same bytes every round, and every button comes back."""
-    context, page = _open(browser, mini_server.url, {"width": 1400, "height": 1600})
+    context, page = open_app(browser, mini_server.url, {"width": 1400, "height": 1600}, accept_downloads=True)
     try:
         _analyse_samples(page)
         _tab(page, "Export")
@@ -187,7 +177,9 @@ def _overflow(page) -> int:
 @pytest.mark.parametrize("size", PROJECTOR_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_projector_mode_fits_by_geometry(browser, mini_server, size, shots_dir):
     width, height = size
-    context, page = _open(browser, mini_server.url, {"width": width, "height": height})
+    context, page = open_app(
+        browser, mini_server.url, {"width": width, "height": height}, accept_downloads=True
+    )
     try:
         click_and_settle(page, page.get_by_text("Projector mode"))
         _analyse_samples(page)
