@@ -145,6 +145,6 @@ def test_export(app_env, n):
 @pytest.mark.parametrize("n", [1])
 def test_live(app_env, n):
     """Without a server (AppTest's stand-in runtime) the tab says what it needs; the stream itself, with
-    images present, is driven in Chromium by tests/e2e/test_live.py."""
+    images present, is driven in Chromium by tests/e2e/test_live_camera.py."""
     at = _app(app_env, n, "Live")
     assert "needs the app served by" in _text(at)
