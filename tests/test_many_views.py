@@ -95,7 +95,7 @@ def test_compare_view_needs_two_images(gate_set):
     at = AppTest.from_function(
         _compare_app, default_timeout=TIMEOUT, args=(one, gate_set.names[:1], None)
     ).run()
-    assert not at.exception and "at least two images" in at.info[0].value
+    assert not at.exception and "two to four images" in at.info[0].value
 
 
 def test_class_views_on_the_demonstration(gate_set, mini, passes):

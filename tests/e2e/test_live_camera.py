@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from se_viz.bench.browser import click_and_settle
+from se_viz.bench.browser import click_and_settle, settle
 from se_viz.bench.live import (
     FAKE_CAMERA_ARGS,
     PEER_INIT_JS,
@@ -128,7 +128,11 @@ def test_projector_fits_the_video_and_freeze_feeds_the_other_views(camera_browse
 
         freeze = page.get_by_role("button", name="Freeze this frame")
         click_and_settle(page, freeze)
-        click_and_settle(page, page.get_by_role("tab", name="Predictions", exact=True))
+        # The page is settled, then the tab clicked and its heading awaited: the page state, not the
+        # run counter, which can miss the run (the status line refreshes every second while the
+        # camera plays; seen once in the whole suite under load).
+        settle(page)
+        page.get_by_role("tab", name="Predictions", exact=True).click()
         heading = page.get_by_role(
             "heading", name=re.compile(r"live frame [0-9a-f]{6}\.png — top-1: red circle")
         )
