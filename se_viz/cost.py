@@ -193,6 +193,22 @@ def _ranking_seconds(costs: StepCosts, images: int, batch_size: int = 32) -> flo
     return costs.pass_seconds(images) + grads
 
 
+def _study_seconds(
+    model: nn.Module,
+    blocks: Sequence[BlockInfo],
+    costs: StepCosts,
+    probe: torch.Tensor,
+    sets: Sequence[dict],
+    images: int,
+    batch_size: int,
+    max_rows: int,
+) -> float:
+    """A channel study's seconds: its rankings, then its edit sets as the knock-out chain reruns them."""
+    return _ranking_seconds(costs, images) + edit_sets_seconds(
+        model, blocks, costs, sets, images, batch_size=batch_size, max_rows=max_rows, probe=probe
+    )
+
+
 def prune_seconds(
     model: nn.Module,
     blocks: Sequence[BlockInfo],
@@ -218,9 +234,7 @@ def prune_seconds(
     for _ in range(int(rankings)):
         for f in fractions:
             sets.append({b.name: edit for b in pruned if math.floor(f * b.channels + 1e-9) > 0})
-    return _ranking_seconds(costs, images) + edit_sets_seconds(
-        model, blocks, costs, sets, images, batch_size=batch_size, max_rows=max_rows, probe=probe
-    )
+    return _study_seconds(model, blocks, costs, probe, sets, images, batch_size, max_rows)
 
 
 def faithfulness_seconds(
@@ -243,9 +257,7 @@ def faithfulness_seconds(
     # Deletion at x = 0 and insertion at x = 1 change nothing; every other point is a rerun.
     per_ranking = [one] * (2 * (int(steps) - 1))
     sets = per_ranking * int(rankings)
-    return _ranking_seconds(costs, images) + edit_sets_seconds(
-        model, blocks, costs, sets, images, batch_size=batch_size, max_rows=max_rows, probe=probe
-    )
+    return _study_seconds(model, blocks, costs, probe, sets, images, batch_size, max_rows)
 
 
 def ablation_seconds(

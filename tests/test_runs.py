@@ -11,6 +11,7 @@ import torch
 
 import se_viz
 from se_viz import cost
+from se_viz.bench.room import timed_prune_study
 from se_viz.channels import prune_curves, standard_rankings
 from se_viz.channels.faithfulness import faithfulness_curves
 from se_viz.runs import Cancelled, RunControl, release_memory
@@ -20,17 +21,7 @@ THREADS = 1  # the worker of the app's heavy runs has one torch thread (se_viz.u
 
 def _study(lm, images: int, repeats: int, fractions, threads: int = THREADS) -> float:
     """Seconds of a real pruning study, as the app runs it (rankings, then the curves)."""
-    batch = torch.rand(images, *lm.data_config["input_size"])
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        t0 = time.perf_counter()
-        gates = se_viz.capture(lm.model, batch, blocks=lm.blocks).gates
-        rankings = standard_rankings(lm.model, batch, lm.blocks, gates, repeats=repeats)
-        prune_curves(lm.model, batch, rankings, lm.blocks, fractions=fractions)
-        return time.perf_counter() - t0
-    finally:
-        torch.set_num_threads(before)
+    return timed_prune_study(lm, images, repeats, fractions, threads)
 
 
 @pytest.mark.parametrize("which", ["mini", "r50"])

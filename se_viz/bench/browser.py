@@ -37,8 +37,10 @@ __all__ = [
     "VIEWS",
     "BrowserBenchResult",
     "click_and_settle",
+    "open_app",
     "run_browser_bench",
     "settle",
+    "stop_group",
     "track_runs",
 ]
 
@@ -201,14 +203,24 @@ class _Server:
         raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_group(self.proc)
         self._log.close()
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own process group, by its PID: SIGTERM, then SIGKILL after 10 s
+    (a server with live WebRTC streams can take longer than that to stop)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 # ---------------------------------------------------------------------------------------------

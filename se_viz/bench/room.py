@@ -146,6 +146,27 @@ ESTIMATE_CASES = (("se_resnet_mini.synthetic", True, 100, 5), ("legacy_seresnet5
 ESTIMATE_FRACTIONS = (0.0, 0.3, 0.6)
 
 
+def timed_prune_study(lm, images: int, repeats: int, fractions, threads: int) -> float:
+    """Seconds of a real pruning study on random images, as the app's worker runs it (``threads``
+    torch threads; rankings, then the curves): what an estimate is held against."""
+    import torch
+
+    import se_viz
+    from se_viz.channels import prune_curves, standard_rankings
+
+    batch = torch.rand(images, *lm.data_config["input_size"])
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        t0 = time.perf_counter()
+        gates = se_viz.capture(lm.model, batch, blocks=lm.blocks).gates
+        rankings = standard_rankings(lm.model, batch, lm.blocks, gates, repeats=repeats)
+        prune_curves(lm.model, batch, rankings, lm.blocks, fractions=fractions)
+        return time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_estimate_check(out: Optional[TextIO] = None, threads: int = 1) -> list[tuple[str, float, float]]:
     """For each case: calibrate, estimate a pruning study (:func:`se_viz.cost.prune_seconds`), then
     run it (rankings and :func:`~se_viz.channels.prune_curves`) with ``threads`` torch threads, as
@@ -156,11 +177,9 @@ def run_estimate_check(out: Optional[TextIO] = None, threads: int = 1) -> list[t
 
     import se_viz
     from se_viz import cost
-    from se_viz.channels import prune_curves, standard_rankings
 
     out = out or sys.stdout
     rows = []
-    before = torch.get_num_threads()
     for name, pretrained, images, repeats in ESTIMATE_CASES:
         lm = se_viz.load_model(name, pretrained=pretrained)
         size = lm.data_config["input_size"]
@@ -174,16 +193,7 @@ def run_estimate_check(out: Optional[TextIO] = None, threads: int = 1) -> list[t
             rankings=3 + repeats,
             fractions=ESTIMATE_FRACTIONS,
         )
-        batch = torch.rand(images, *size)
-        torch.set_num_threads(threads)
-        try:
-            t0 = time.perf_counter()
-            gates = se_viz.capture(lm.model, batch, blocks=lm.blocks).gates
-            rankings = standard_rankings(lm.model, batch, lm.blocks, gates, repeats=repeats)
-            prune_curves(lm.model, batch, rankings, lm.blocks, fractions=ESTIMATE_FRACTIONS)
-            real = time.perf_counter() - t0
-        finally:
-            torch.set_num_threads(before)
+        real = timed_prune_study(lm, images, repeats, ESTIMATE_FRACTIONS, threads)
         rows.append((f"{lm.display_name}, {images} images, {repeats} random repeats", guess, real))
     print("| study | estimated (s) | real run (s) | estimate / real |", file=out)
     print("| --- | ---: | ---: | ---: |", file=out)

@@ -9,7 +9,6 @@ they fail instead.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 # One list of browser flags for the tests and the browser benchmark.
-from se_viz.bench.browser import CHROMIUM, CHROMIUM_ARGS
+from se_viz.bench.browser import CHROMIUM, CHROMIUM_ARGS, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_START_SECONDS = 120
@@ -103,16 +102,7 @@ class StreamlitServer:
             return ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)  # our own child's group, by its PID
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_group(self.proc)  # our own child's group, by its PID
         self._log.close()
 
 
