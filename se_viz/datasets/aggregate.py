@@ -1,8 +1,10 @@
 """Gate-dataset statistics as folds over record batches: one read, any row count, bounded memory.
 
 The in-memory functions of :mod:`se_viz.analysis` (``class_profiles``, ``class_specificity``,
-``saturation_table``, the summary table) need every gate of a block in memory: 2.5 GB for 20k
-SE-ResNet-50 images, 12 GB for ImageNet-val. The questions they answer only need sums, so here
+``saturation_table``, the summary table) need every gate of a block in memory: the gates alone of
+the 50,000 ImageNet-val images are 3.0 GB for SE-ResNet-50 (15,104 channels × 4 bytes each; the
+two-pass reader grew by 2.5 GB at 20k rows, docs/datasets.md). The questions they answer only need
+sums, so here
 they are folds: :class:`GateFold` reads the gate columns batch by batch and keeps, per block,
 
 * per group (class) of images — one group when there is no grouping — the image count and, per
