@@ -160,8 +160,17 @@ def _main() -> None:
         if not decoded:
             welcome.render_empty_state(model, gallery)
             if model.lm is not None:  # the camera needs no image first
-                with st.expander("…or watch the gates live with the camera", icon=":material/videocam:"):
-                    live_view.render_live(model.lm, model.choice, state.fit())
+                # Lazy: the WebRTC component loads only once the expander is opened, not on every
+                # newcomer's page (ten sessions opening at once each loaded it).
+                live = st.expander(
+                    "…or watch the gates live with the camera",
+                    icon=":material/videocam:",
+                    key="welcome_live",
+                    on_change="rerun",
+                )
+                if live.open:
+                    with live:
+                        live_view.render_live(model.lm, model.choice, state.fit())
             return
         st.info("Your images are ready; pick a model that loads (see above) to analyse them.")
         cols = st.columns(min(len(decoded), 6))
