@@ -31,8 +31,9 @@ from .i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE_DIR
 __all__ = ["adopt", "check", "compiled", "po_path", "refresh", "template"]
 
 PACKAGE = Path(__file__).parent
-#: The marking functions of :mod:`se_viz.i18n` (``ngettext``'s first two arguments are messages).
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+#: The marking functions of :mod:`se_viz.i18n` (``ngettext``'s first two arguments are messages;
+#: ``NC_``'s first is the context).
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "NC_": ((1, "c"), 2), "pgettext": ((1, "c"), 2)}
 #: Benchmarks talk to developers in English; everything else that a user can see is extracted.
 METHOD_MAP = [("bench/**.py", "ignore"), ("**.py", "python")]
 #: The languages with a catalogue (English is the source text).

@@ -40,8 +40,11 @@ __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "LOCALE_DIR",
+    "CLASS_NAME",
+    "NC_",
     "N_",
     "_",
+    "class_name",
     "current",
     "default_language",
     "language",
@@ -137,6 +140,25 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural of a message for ``n`` in the current language (Chinese has one
     form; English two): ``ngettext("{n} image", "{n} images", n).format(n=n)``."""
     return _catalogue(current()).ngettext(singular, plural, n)
+
+
+#: The gettext context of class names, so a class called like a word of the interface ("window")
+#: is translated as the class, and a class the catalogue does not know (ImageNet's) stays as it is.
+CLASS_NAME = "class name"
+
+
+def class_name(label: str) -> str:
+    """A model's class name in the current language: the bundled mini model's classes are in the
+    catalogue (marked ``NC_("class name", "red circle")``, the context written out: Babel reads
+    literals only); other models' labels come back unchanged
+    (no licensed Chinese ImageNet list ships in a package we install: docs/glossary.md)."""
+    return _catalogue(current()).pgettext(CLASS_NAME, label)
+
+
+def NC_(context: str, message: str) -> str:
+    """Mark a constant with a gettext context, written as a literal so Babel reads it (class names:
+    ``NC_("class name", "dots")``)."""
+    return message
 
 
 def N_(message: str) -> str:
