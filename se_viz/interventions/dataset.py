@@ -218,7 +218,11 @@ def ablate_over_images(
 
         def step(done: int, _total: int, what: str, j: int = j) -> None:
             if progress:
-                progress(int(offsets[j]) + done, total, f"batch {j + 1}/{len(chunks)}: {what}")
+                progress(
+                    int(offsets[j]) + done,
+                    total,
+                    _("batch {i}/{n}: {what}").format(i=j + 1, n=len(chunks), what=what),
+                )
 
         base, logits, used = run_edit_sets(
             model,
