@@ -173,9 +173,7 @@ def _edit_from_widgets(block: str, group: Optional[Capture], channels: int) -> t
         if group is None or group.num_images < 1 or block not in group.gates:
             st.info(_("Upload or pick a few more images: their mean gates are what replaces this image's."))
             return None, kind
-        name = ngettext("mean of {n} image", "mean of {n} images", group.num_images).format(
-            n=group.num_images
-        )
+        name = _("mean of {n} image(s)").format(n=group.num_images)
         return iv.replace(group.gates[block].mean(axis=0), name), kind
     if kind == "scale":
         f = st.slider(
