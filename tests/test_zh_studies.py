@@ -201,6 +201,16 @@ def test_channels_with_one_image_say_what_they_need_in_chinese(one_image):
     assert _english(at, "Channels") == []
 
 
+def test_interventions_with_several_images_offer_the_group_mean_in_chinese(three_images):
+    at, _mp = three_images
+    at = _open(at, "Interventions")
+    at.selectbox(key="iv_edit_kind").set_value("replace by group mean").run()
+    _clean(at)
+    (fig,) = _figures(at)
+    assert "替换为 2 张图片的平均值" in fig["layout"]["title"]["text"]
+    assert _english(at, "Interventions") == []
+
+
 def test_channels_atlas_pruning_and_faithfulness_in_chinese(three_images):
     at, _mp = three_images
     at = _open(at, "Channels")
