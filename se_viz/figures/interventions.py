@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from ..i18n import N_, _, class_name
 from ..interventions.dataset import condition_label
-from .style import FONT_SIZE, GROUP_COLOURS, gate_colorbar, layout
+from .style import FONT_SIZE, GATE_AXIS, GROUP_COLOURS, gate_colorbar, layout
 
 __all__ = [
     "ACCURACY_AXIS",
@@ -325,7 +325,7 @@ def vector_bars(
         )
     )
     if gates:
-        marker.update(color=v, showscale=False, **gate_colorbar())
+        marker.update(color=v, showscale=False, **gate_colorbar(_(GATE_AXIS)))
     else:
         marker.update(color=["#d62728" if i in hl else "#3b528b" for i in idx])
     fig = go.Figure(
