@@ -154,6 +154,13 @@ def _columns(spec: dict) -> dict:
     }
 
 
+def _then(sentence: str, next_sentence: str) -> str:
+    """Two sentences one after the other, as the reader's language writes them (Chinese puts no
+    space after its full stop)."""
+    # Translators: two sentences in a row; write them as your language joins sentences.
+    return _("{sentence} {next_sentence}").format(sentence=sentence, next_sentence=next_sentence)
+
+
 def _stage_text(stages) -> list[str]:
     """Stage numbers as text, empty where there is none (a table cell must never read "None")."""
     return ["" if pd.isna(v) else str(int(v)) for v in stages]
@@ -288,7 +295,9 @@ def render_sweep(lm: LoadedModel, image: NetworkInput, image_name: str) -> None:
             total=len(frame),
         )
         if not res.reused:
-            worst_text += " " + _("(This model's trunk could not be split, so every block took a full pass.)")
+            worst_text = _then(
+                worst_text, _("(This model's trunk could not be split, so every block took a full pass.)")
+            )
         st.markdown(worst_text)
         st.dataframe(
             frame.assign(
@@ -428,7 +437,7 @@ def render_set_ablation(
         st.caption(
             empty_stage
             if labelled
-            else _("No labels for these images, so no accuracy columns.") + " " + empty_stage
+            else _then(_("No labels for these images, so no accuracy columns."), empty_stage)
         )
         st.caption(
             _(
