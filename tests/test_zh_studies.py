@@ -21,8 +21,9 @@ from chinese_page import english_sentences, page_texts
 from PIL import Image
 
 import se_viz
+from se_viz import i18n, tabs
 from se_viz.demo import synthetic
-from se_viz.ui import INTERVENTIONS
+from se_viz.ui import INTERVENTIONS, state
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 180
@@ -93,8 +94,10 @@ def _open(at, view: str):
 
 
 def _tab(at, view: str):
-    """The open tab's content (its children), for page_texts."""
-    (tab,) = [t for t in at.tabs if t.label == view]
+    """The open tab's content (its children), for page_texts; the tab is named in Chinese."""
+    with i18n.language("zh_CN"):
+        shown = tabs.label(view)
+    (tab,) = [t for t in at.tabs if t.label == shown]
     return SimpleNamespace(_tree=SimpleNamespace(children=tab.children))
 
 
@@ -154,7 +157,7 @@ def _numbers(texts) -> list[str]:
 
 
 def test_teaching_walk_in_chinese_has_every_step_and_the_english_numbers(one_image):
-    at, mp = one_image
+    at, _mp = one_image
     at = _open(at, "Teach one block")
     steps = [h.value for h in at.subheader]
     assert [s.split(" · ")[0] for s in steps] == [f"第 {i} 步" for i in range(1, 6)], steps
@@ -163,22 +166,21 @@ def test_teaching_walk_in_chinese_has_every_step_and_the_english_numbers(one_ima
     latex_zh = [x.value for x in at.latex]
     prose_zh = [m.value for m in at.markdown if m.value not in latex_zh]
     figures_zh = len(_figures(at))
-    # The same session in English: the equations are the same, and the prose says the same numbers.
-    mp.delenv("SE_VIZ_LANG")
+    # The same session in English (the sidebar's switch): the equations are the same, and the prose
+    # says the same numbers.
+    at.sidebar.segmented_control(key=state.LANGUAGE).set_value("en").run()
     try:
-        at.run()
         _clean(at)
         prose_en = [m.value for m in at.markdown if m.value not in latex_zh]
         assert [h.value.split(" · ")[0] for h in at.subheader] == [f"Step {i}" for i in range(1, 6)]
         assert [x.value for x in at.latex] == latex_zh and len(_figures(at)) == figures_zh
-        assert _english(at, "Teach one block"), "the check finds the English walk's sentences"
+        assert english_sentences(prose_en), "the check finds the English walk's sentences"
     finally:
-        mp.setenv("SE_VIZ_LANG", "zh_CN")
+        at.sidebar.segmented_control(key=state.LANGUAGE).set_value("zh_CN").run()
     # Step numbers are in the subheaders, not the prose; the prose holds C, H×W, r, the channels and
     # their percentages, all of this image.
     assert len(_numbers(prose_en)) >= 8 and _numbers(prose_zh) == _numbers(prose_en)
     assert any("个特征图" in p for p in prose_zh) and any("% 的强度" in p for p in prose_zh)
-    at.run()
     _clean(at)
 
 
