@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from ..analysis.stats import normalise_sort
 from ..engine.blocks import BlockInfo
+from ..i18n import N_, _
 
 __all__ = [
     "GATE_AXIS",
@@ -29,8 +30,9 @@ __all__ = [
 ]
 
 GATE_COLORSCALE = "Viridis"
-GATE_AXIS = "gate s (0–1)"
-SQUEEZE_AXIS = "squeeze z (mean activation)"
+#: Axis titles, marked for the catalogue: builders show them as ``_(GATE_AXIS)``.
+GATE_AXIS = N_("gate s (0–1)")
+SQUEEZE_AXIS = N_("squeeze z (mean activation)")
 TEMPLATE = "plotly_white"
 FONT_SIZE = 14
 TITLE_SIZE = 18
@@ -81,15 +83,16 @@ def group_colours(blocks: Sequence[BlockInfo]) -> dict[str, str]:
 
 
 def image_label(index: int, name: Optional[str]) -> str:
-    return name if name else f"image {index}"
+    return name if name else _("image {i}").format(i=index)
 
 
 def sort_axis_title(sort: str) -> str:
     key = normalise_sort(sort)
     if key == "natural":
-        return "channel index"
-    direction = "largest first" if key == "gate ↓" else "smallest first"
-    return f"rank (channels sorted by gate s, {direction})"
+        return _("channel index")
+    if key == "gate ↓":
+        return _("rank (channels sorted by gate s, largest first)")
+    return _("rank (channels sorted by gate s, smallest first)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +122,7 @@ def gate_colorbar(title: str = GATE_AXIS) -> dict:
         colorscale=GATE_COLORSCALE,
         cmin=0.0,
         cmax=1.0,
-        colorbar=dict(title=dict(text=title, side="right"), thickness=16),
+        colorbar=dict(title=dict(text=_(title), side="right"), thickness=16),
     )
 
 
