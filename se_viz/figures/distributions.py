@@ -48,6 +48,10 @@ def distribution_figure(
     return _violin_box_figure(cap, i, quantity, kind, f"{title}<br><sup>{image_label(i, image_name)}</sup>")
 
 
+def _axis(quantity: str) -> str:
+    return GATE_AXIS if quantity == "s" else SQUEEZE_AXIS
+
+
 def _values(cap: Capture, image: int, quantity: str) -> list[np.ndarray]:
     source = cap.gates if quantity == "s" else cap.squeeze
     return [source[b.name][image] for b in cap.blocks]
@@ -89,7 +93,7 @@ def _violin_box_figure(cap: Capture, image: int, quantity: str, kind: str, title
         categoryarray=cap.block_names,
     )
     fig.update_xaxes(
-        title_text=_(GATE_AXIS if quantity == "s" else SQUEEZE_AXIS),
+        title_text=_(_axis(quantity)),
         range=[0, 1] if quantity == "s" else None,
         zeroline=quantity == "z",
     )
@@ -165,7 +169,7 @@ def _histogram_figure(cap: Capture, image: int, quantity: str, title: str, subti
         domain=[0, 1],
         anchor=f"y{n if n > 1 else ''}",
         range=[lo, hi],
-        title=dict(text=_(GATE_AXIS if quantity == "s" else SQUEEZE_AXIS)),
+        title=dict(text=_(_axis(quantity))),
     )
     layout.update(axes)
     return go.Figure(traces, layout=layout)
