@@ -286,13 +286,14 @@ def figures_html(figures: Sequence[tuple[str, go.Figure]], manifest: dict, title
         parts.append(f"<section><h2>{html.escape(heading)}</h2>{div}</section>")
     # "</" must not appear inside a <script> element, or the browser would end it early.
     data = json.dumps(manifest, ensure_ascii=False, indent=1).replace("</", "<\\/")
+    provenance = _("Provenance")
     page = (
         f'<!DOCTYPE html>\n<html lang="{current().replace("_", "-")}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n"
         f'<script type="text/javascript">{get_plotlyjs()}</script>\n'
         f'<script type="application/json" id="se-viz-manifest">{data}</script>\n</head>\n<body>\n'
         f"<h1>{html.escape(title)}</h1>\n{''.join(parts)}\n"
-        f"<section><h2>{html.escape(_('Provenance'))}</h2>{_provenance_table(manifest)}</section>\n"
+        f"<section><h2>{html.escape(provenance)}</h2>{_provenance_table(manifest)}</section>\n"
         "</body>\n</html>\n"
     )
     return page.encode("utf-8")
