@@ -248,3 +248,18 @@ def test_the_report_is_chinese_and_the_files_keep_their_keys(cap):
     )
     embedded = re.search(r'id="se-viz-manifest">(.*?)</script>', page, re.S).group(1)
     assert json.loads(embedded) == info  # the manifest's keys stay as programs read them
+
+
+def test_a_long_chinese_title_wraps_within_the_chart_on_a_projector(cap):
+    with i18n.language("zh_CN"):
+        pca = A.gate_pca(A.gate_vectors(cap.gates, cap.block_names))
+        fig = F.projector(F.pca_figure(pca, [0] * 6, where="SE_5_2"))
+        words = i18n._("Images by how the network recalibrates them: PCA of gate vectors at {where}")
+    words = words.format(where="SE_5_2")
+    title = fig.layout.title.text
+    assert title != words and words.startswith(title)  # 53 columns wide: broken between characters
+    lines = [title, *fig.layout.title.subtitle.text.split("<br>")]
+    # A Chinese character is as wide as two Latin letters: no line is wider than 48 letters would be.
+    assert all(sum(2 if CJK.match(ch) else 1 for ch in line) <= 48 for line in lines[:1]), lines
+    assert not any(line.startswith(("，", "：", "。")) for line in lines), lines
+    assert "".join(lines).startswith(words)  # nothing lost or reordered
