@@ -643,6 +643,7 @@ def specificity_figure(result: SpecificityResult) -> go.Figure:
     fig.update_xaxes(title_text=_(_DEPTH_AXIS), row=2, col=1)
     fig.update_yaxes(title_text=_("between / within (ratio)"), rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text=_("RMS gate difference (gate units)"), rangemode="tozero", row=2, col=1)
+    # Translators: the separator between the items of a list (class names).
     counts = _(", ").join(
         f"{class_name(str(c))} ({k})" for c, k in zip(result.classes[:6], result.counts[:6], strict=True)
     )

@@ -189,6 +189,7 @@ def render_classes(
     )
     groups = options[source]
     classes, counts = np.unique(groups, return_counts=True)
+    # Translators: the separator between the items of a list (class names).
     listed = _(", ").join(
         f"{class_name(str(c))} ({k})" for c, k in zip(classes[:12], counts[:12], strict=True)
     )

@@ -43,7 +43,11 @@ def knows_only(lm: LoadedModel) -> Optional[str]:
     return _(
         "This teaching model knows only {n} drawn shapes and textures ({classes}): it answers one of "
         "them for any image, whatever the image shows."
-    ).format(n=len(lm.labels), classes=_(", ").join(class_name(label) for label in lm.labels))
+    ).format(
+        n=len(lm.labels),
+        # Translators: the separator between the items of a list (class names).
+        classes=_(", ").join(class_name(label) for label in lm.labels),
+    )
 
 
 def render_predictions(rows: Sequence, lm: LoadedModel) -> None:
