@@ -29,6 +29,7 @@ from plotly.offline import get_plotlyjs
 
 from .analysis.stats import long_table
 from .engine.capture import Capture
+from .i18n import _, current, ngettext
 from .provenance import jsonable, package_versions, utc_now
 
 if TYPE_CHECKING:  # annotations only: exporting never needs torch imported here
@@ -241,8 +242,9 @@ def _provenance_table(info: dict) -> str:
     rows = []
     for line_key, value in _flat_items(info):
         if line_key == "labels" and isinstance(value, list):
+            summary = ngettext("{n} class", "{n} classes", len(value)).format(n=len(value))
             shown = (
-                f"<details><summary>{len(value)} classes</summary>"
+                f"<details><summary>{html.escape(summary)}</summary>"
                 f'<ol start="0">{"".join(f"<li>{html.escape(str(v))}</li>" for v in value)}</ol></details>'
             )
         else:
@@ -267,7 +269,9 @@ def figures_html(figures: Sequence[tuple[str, go.Figure]], manifest: dict, title
     ``figures`` is a list of (heading, figure). The file opens offline (plotly.js is inlined once
     in the head, so five charts weigh about as much as one), shows a visible provenance table
     (:func:`manifest`, labels folded) and embeds the manifest as
-    ``<script type="application/json" id="se-viz-manifest">`` for programs to read back.
+    ``<script type="application/json" id="se-viz-manifest">`` for programs to read back. The words
+    for people (headings, the page's language) are in the current language (:mod:`se_viz.i18n`);
+    the manifest's keys stay as they are, so a program reads every report alike.
     """
     parts = []
     for k, (heading, fig) in enumerate(figures):
@@ -282,12 +286,14 @@ def figures_html(figures: Sequence[tuple[str, go.Figure]], manifest: dict, title
         parts.append(f"<section><h2>{html.escape(heading)}</h2>{div}</section>")
     # "</" must not appear inside a <script> element, or the browser would end it early.
     data = json.dumps(manifest, ensure_ascii=False, indent=1).replace("</", "<\\/")
+    provenance = _("Provenance")
     page = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{current().replace("_", "-")}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n"
         f'<script type="text/javascript">{get_plotlyjs()}</script>\n'
         f'<script type="application/json" id="se-viz-manifest">{data}</script>\n</head>\n<body>\n'
         f"<h1>{html.escape(title)}</h1>\n{''.join(parts)}\n"
-        f"<section><h2>Provenance</h2>{_provenance_table(manifest)}</section>\n</body>\n</html>\n"
+        f"<section><h2>{html.escape(provenance)}</h2>{_provenance_table(manifest)}</section>\n"
+        "</body>\n</html>\n"
     )
     return page.encode("utf-8")

@@ -24,6 +24,8 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from ..i18n import _
+
 __all__ = ["DISTANCE_COLUMNS", "cosine_distances", "gate_difference", "pairwise_block_distances"]
 
 DISTANCE_COLUMNS: tuple[str, ...] = ("block", "depth", "pair", "image_a", "image_b", "cosine", "l1")
@@ -87,7 +89,7 @@ def pairwise_block_distances(
     bad = [i for i in idx if not 0 <= i < n]
     if bad:
         raise IndexError(f"image index(es) {bad} out of range for {n} image(s)")
-    labels = [str(x) for x in names] if names is not None else [f"image {i}" for i in range(n)]
+    labels = [str(x) for x in names] if names is not None else [_("image {i}").format(i=i) for i in range(n)]
     rows = []
     pairs = list(combinations(range(len(idx)), 2))
     per_block = []

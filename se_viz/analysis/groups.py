@@ -23,6 +23,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..i18n import N_, _
 from .specificity import class_mean_gates
 
 __all__ = [
@@ -54,7 +55,8 @@ _NUMBERING = re.compile(r"[\s_\-.()\[\]]*\d*[\s_\-.()\[\]]*$")
 # Where groups come from
 
 #: The grouping by classes that came with the images (a dataset's or demonstration's labels).
-GIVEN_LABELS = "given labels"
+#: The options' keys are identifiers (a view compares them); they are shown as ``_(key)``.
+GIVEN_LABELS = N_("given labels")
 
 
 def group_options(
@@ -69,10 +71,10 @@ def group_options(
     out: dict[str, np.ndarray] = {}
     if labels is not None:
         out[GIVEN_LABELS] = np.asarray([str(x) for x in labels], dtype=object)
-    out["predicted class"] = np.asarray(predicted, dtype=object)
-    out["file-name prefix"] = groups_from_prefixes(names)
+    out[N_("predicted class")] = np.asarray(predicted, dtype=object)
+    out[N_("file-name prefix")] = groups_from_prefixes(names)
     if any("/" in str(x) or "\\" in str(x) for x in names):
-        out["folder"] = groups_from_folders(names)
+        out[N_("folder")] = groups_from_folders(names)
     return out
 
 
@@ -87,7 +89,7 @@ def groups_from_predictions(logits: np.ndarray, class_names: Optional[Sequence[s
         raise ValueError(f"expected logits of shape (N, K), got {x.shape}")
     names = list(class_names or [])
     idx = x.argmax(axis=1)
-    return np.array([names[j] if j < len(names) else f"class {j}" for j in idx], dtype=object)
+    return np.array([names[j] if j < len(names) else _("class {j}").format(j=j) for j in idx], dtype=object)
 
 
 def groups_from_prefixes(names: Sequence[str], separator: Optional[str] = None) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from ..i18n import _, ngettext
 from .compare import cosine_distances
 
 __all__ = ["GatePCA", "gate_pca", "gate_vectors", "nearest_images", "vector_scopes"]
@@ -31,9 +32,10 @@ def vector_scopes(blocks: Sequence) -> dict[str, list[str]]:
     stages = [b.stage for b in blocks if b.stage is not None]
     for s in dict.fromkeys(stages):
         members = [b.name for b in blocks if b.stage == s]
-        out[f"stage {s} ({len(members)} block{'s' if len(members) != 1 else ''})"] = members
+        n = len(members)
+        out[ngettext("stage {s} ({n} block)", "stage {s} ({n} blocks)", n).format(s=s, n=n)] = members
     if not stages and blocks:
-        out[f"all blocks ({len(blocks)})"] = [b.name for b in blocks]
+        out[_("all blocks ({n})").format(n=len(blocks))] = [b.name for b in blocks]
     for b in blocks:
         out[b.name] = [b.name]
     return out
@@ -60,7 +62,7 @@ def nearest_images(
     q = int(query)
     if not 0 <= q < n:
         raise IndexError(f"image index {query} out of range for {n} image(s)")
-    labels = [str(s) for s in names] if names is not None else [f"image {i}" for i in range(n)]
+    labels = [str(s) for s in names] if names is not None else [_("image {i}").format(i=i) for i in range(n)]
     d = cosine_distances(x, query=q)
     others = np.array([i for i in range(n) if i != q], dtype=np.int64)
     order = others[np.lexsort((others, d[others]))][: max(0, min(int(k), n - 1))]

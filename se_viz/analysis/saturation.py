@@ -25,6 +25,8 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from ..i18n import _
+
 __all__ = [
     "NEAR_IDENTITY_FRACTION",
     "NEAR_IDENTITY_MEAN",
@@ -117,19 +119,33 @@ def saturation_sentences(table: pd.DataFrame) -> list[str]:
     paper's SE_5_2.
     """
     if table.empty:
-        return ["There are no SE blocks to judge."]
+        return [_("There are no SE blocks to judge.")]
     out = []
     for row in table[table["near_identity"]].to_dict("records"):
         out.append(
-            f"{row['block']}: {row['frac_above_0.9']:.0%} of its gates are above 0.9 and the mean "
-            f"gate is {row['mean']:.2f} ({row['gap']:.0%} below 1) — like the paper's SE_5_2, this "
-            "block passes its features through almost unchanged (close to identity)."
+            _(
+                "{block}: {above} of its gates are above 0.9 and the mean gate is {mean} ({gap} below 1) "
+                "— like the paper's SE_5_2, this block passes its features through almost unchanged "
+                "(close to identity)."
+            ).format(
+                block=row["block"],
+                above=f"{row['frac_above_0.9']:.0%}",
+                mean=f"{row['mean']:.2f}",
+                gap=f"{row['gap']:.0%}",
+            )
         )
     if out:
         return out
     top = table.loc[table["mean"].idxmax()]
     return [
-        f"No block is close to identity (mean gate ≥ {NEAR_IDENTITY_MEAN} with at least "
-        f"{NEAR_IDENTITY_FRACTION:.0%} of gates above 0.9). The nearest is {top['block']}: "
-        f"mean gate {top['mean']:.2f}, {top['frac_above_0.9']:.0%} of gates above 0.9."
+        _(
+            "No block is close to identity (mean gate ≥ {threshold} with at least {fraction} of gates "
+            "above 0.9). The nearest is {block}: mean gate {mean}, {above} of gates above 0.9."
+        ).format(
+            threshold=NEAR_IDENTITY_MEAN,
+            fraction=f"{NEAR_IDENTITY_FRACTION:.0%}",
+            block=top["block"],
+            mean=f"{top['mean']:.2f}",
+            above=f"{top['frac_above_0.9']:.0%}",
+        )
     ]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.capture import Capture
+from ..i18n import N_
 
 __all__ = [
     "ENTROPY_DEFINITION",
@@ -34,14 +35,16 @@ __all__ = [
     "topk_predictions",
 ]
 
-ENTROPY_DEFINITION: str = (
+#: Shown translated: ``_(ENTROPY_DEFINITION)``.
+ENTROPY_DEFINITION: str = N_(
     "Entropy is the Shannon entropy of the gates normalised to a distribution, p_c = s_c / Σ s, "
     "divided by log C so it lies in [0, 1]: 1 means every channel gets the same gate, lower values "
     "mean the block concentrates its weight on fewer channels."
 )
 
 # The channel orderings the UI offers, in display order ("gate ↓" = largest gate first).
-SORT_OPTIONS: tuple[str, ...] = ("natural", "gate ↓", "gate ↑")
+# They are identifiers (state, links, tests); a view shows them translated: ``format_func=_``.
+SORT_OPTIONS: tuple[str, ...] = (N_("natural"), N_("gate ↓"), N_("gate ↑"))
 
 # ASCII spellings accepted as well, for callers (CLI, notebooks) that cannot type arrows.
 _SORT_ALIASES = {

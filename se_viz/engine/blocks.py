@@ -37,6 +37,7 @@ from typing import Optional
 
 from torch import nn
 
+from ..i18n import _
 from .kinds import KINDS, dense_dims, gate_activation, is_gather_excite
 from .locks import locks_guard
 from .probe import FoundGate, probe_gates
@@ -105,39 +106,47 @@ class BlockInfo:
 
     @property
     def description(self) -> str:
-        """One sentence on what the block computes and how se_viz reads z and s, for a reader."""
-        c, gate = self.channels, f"{self.gate_kind} gate" if self.gate_kind else "gate"
+        """One sentence on what the block computes and how se_viz reads z and s, for a reader (in
+        the current language: :mod:`se_viz.i18n`)."""
+        c, r = self.channels, self.reduced
+        gate = _("{kind} gate").format(kind=self.gate_kind) if self.gate_kind else _("gate")
         if self.kind == "eca":
-            how = f"a 1-D convolution across the channel means, then a {gate}"
+            how = _("a 1-D convolution across the channel means, then a {gate}").format(gate=gate)
         elif self.kind == "ese":
-            how = f"one dense layer {c}→{c} on the channel means (no reduction), then a {gate}"
+            how = _("one dense layer {c}→{c} on the channel means (no reduction), then a {gate}").format(
+                c=c, gate=gate
+            )
         elif self.kind == "cbam-channel":
-            how = (
-                f"one MLP ({c}→{self.reduced}→{c}) on the average pool and on the max pool, summed, "
-                f"then a {gate}; z is the average pool, the max pool is kept as a second squeeze "
-                "(CBAM's spatial gate that follows scales positions, not channels, and is not shown)"
-            )
+            how = _(
+                "one MLP ({c}→{r}→{c}) on the average pool and on the max pool, summed, then a {gate}; z is "
+                "the average pool, the max pool is kept as a second squeeze (CBAM's spatial gate that "
+                "follows scales positions, not channels, and is not shown)"
+            ).format(c=c, r=r, gate=gate)
         elif self.kind == "light-cbam-channel":
-            how = (
-                f"one MLP ({c}→{self.reduced}→{c}) on the mean of the average pool and the max pool, "
-                f"then a {gate}; z is that pooled mix"
-            )
+            how = _(
+                "one MLP ({c}→{r}→{c}) on the mean of the average pool and the max pool, then a {gate}; "
+                "z is that pooled mix"
+            ).format(c=c, r=r, gate=gate)
         elif self.kind == "gc":
-            how = (
-                f"the positions pooled with softmax weights from a 1×1 convolution (the global context), "
-                f"then an MLP ({c}→{self.reduced}→{c}) and a {gate}; z is that context, not the mean"
+            how = _(
+                "the positions pooled with softmax weights from a 1×1 convolution (the global context), "
+                "then an MLP ({c}→{r}→{c}) and a {gate}; z is that context, not the mean"
+            ).format(c=c, r=r, gate=gate)
+        elif r:
+            how = _("reduced to {r} inside the block, expanded back to {c}, then a {gate}").format(
+                r=r, c=c, gate=gate
             )
-        elif self.reduced:
-            how = f"reduced to {self.reduced} inside the block, expanded back to {c}, then a {gate}"
         else:
-            how = "each channel scaled by a factor that depends on the image"
+            how = _("each channel scaled by a factor that depends on the image")
         if self.gate_path:
-            source = "s is read from the gate module"
+            source = _("s is read from the gate module")
         elif self.expand_path and self.gate_kind:
-            source = f"s is {self.gate_kind}(expand output)"
+            source = _("s is {kind}(expand output)").format(kind=self.gate_kind)
         else:
-            source = "s is recovered per channel by least squares from u and the output s·u"
-        return f"{self.kind_label}: {c} channels, {how}; {source}."
+            source = _("s is recovered per channel by least squares from u and the output s·u")
+        return _("{kind}: {c} channels, {how}; {source}.").format(
+            kind=_(self.kind_label), c=c, how=how, source=source
+        )
 
     @property
     def stage(self) -> Optional[int]:

@@ -11,6 +11,7 @@ from plotly.colors import sample_colorscale
 
 from ..analysis.stats import channel_order, check_image, normalise_sort
 from ..engine.capture import Capture
+from ..i18n import _
 from .style import (
     FONT_SIZE,
     GATE_AXIS,
@@ -53,10 +54,12 @@ def gate_bar(
     s = cap.gates[block][i]
     z = cap.squeeze[block][i]
     order = channel_order(s, sort)
-    rank_line = "rank %{x}<br>" if normalise_sort(sort) != "natural" else ""
+    rank_line = _("rank %{x}") + "<br>" if normalise_sort(sort) != "natural" else ""
     hover = (
-        f"<b>{info.label}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
-        "s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
+        f"<b>{info.label}</b><br>"
+        + rank_line
+        + _("channel %{customdata[0]:d}")
+        + "<br>s = %{y:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
     )
     x, y, customdata = np.arange(s.size), s[order], np.stack([order, z[order]], axis=1)
     zoomable = s.size > BAR_ZOOM_CHANNELS
@@ -78,17 +81,20 @@ def gate_bar(
         y=mean,
         line_dash="dash",
         line_color="#444",
-        annotation_text=f"mean s = {mean:.3f}",
+        annotation_text=_("mean s = {mean}").format(mean=f"{mean:.3f}"),
         annotation_position="top right",
         annotation_bgcolor="rgba(255,255,255,0.8)",
     )
-    subtitle = f"<sup>{s.size} channels · {image_label(i, image_name)}</sup>"
+    subtitle = (
+        "<sup>" + _("{n} channels · {image}").format(n=s.size, image=image_label(i, image_name)) + "</sup>"
+    )
     if zoomable:
-        what = "ranks" if rank_line else "channels"
-        subtitle += (
-            f"<br><sup>showing {what} 0–{BAR_ZOOM_CHANNELS - 1} of {s.size}: drag or widen "
-            "the slider below to see the rest</sup>"
+        shown = (
+            _("showing ranks 0–{last} of {n}: drag or widen the slider below to see the rest")
+            if rank_line
+            else _("showing channels 0–{last} of {n}: drag or widen the slider below to see the rest")
         )
+        subtitle += "<br><sup>" + shown.format(last=BAR_ZOOM_CHANNELS - 1, n=s.size) + "</sup>"
         # Auto ticks follow the zoom; fixed power-of-two ticks would crowd the full view.
         fig.update_xaxes(
             range=[-0.5, BAR_ZOOM_CHANNELS - 0.5],
@@ -97,10 +103,10 @@ def gate_bar(
     else:
         fig.update_xaxes(range=[-0.5, s.size - 0.5], tick0=0, dtick=channel_dtick(s.size))
     fig.update_xaxes(title_text=sort_axis_title(sort))
-    fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
+    fig.update_yaxes(title_text=_(GATE_AXIS), range=[0, 1])
     return layout(
         fig,
-        f"Gates s of {info.label}<br>{subtitle}",
+        _("Gates s of {block}").format(block=info.label) + f"<br>{subtitle}",
         height=520 if zoomable else 420,
         bargap=0 if s.size > 200 else 0.1,
         margin=dict(l=10, r=10, t=100 if zoomable else 80, b=60),
@@ -129,7 +135,7 @@ def _gate_bands(x: np.ndarray, y: np.ndarray, customdata: np.ndarray, hover: str
             customdata=customdata,
             hovertemplate=hover,
             showlegend=False,
-            name="gates",
+            name=_("gates"),
         )
     ]
     for k in np.unique(band):
@@ -189,16 +195,18 @@ def squeeze_vs_gate(cap: Capture, block: str, image: int = 0, image_name: Option
             customdata=np.arange(s.size),
             marker=_scatter_marker(s),
             hovertemplate=(
-                f"<b>{info.label}</b><br>channel %{{customdata:d}}<br>"
-                "z = %{x:.3f}<br>s = %{y:.3f}<extra></extra>"
+                f"<b>{info.label}</b><br>"
+                + _("channel %{customdata:d}")
+                + "<br>z = %{x:.3f}<br>s = %{y:.3f}<extra></extra>"
             ),
         )
     )
-    fig.update_xaxes(title_text=SQUEEZE_AXIS, zeroline=True)
-    fig.update_yaxes(title_text=GATE_AXIS, range=[0, 1])
+    fig.update_xaxes(title_text=_(SQUEEZE_AXIS), zeroline=True)
+    fig.update_yaxes(title_text=_(GATE_AXIS), range=[0, 1])
     return layout(
         fig,
-        f"Squeeze z vs gate s — {info.label}<br><sup>{image_label(i, image_name)}</sup>",
+        _("Squeeze z vs gate s — {block}").format(block=info.label)
+        + f"<br><sup>{image_label(i, image_name)}</sup>",
         height=480,
         margin=dict(l=10, r=10, t=80, b=60),
     )
@@ -230,11 +238,11 @@ def pairs_per_row(k: int) -> int:
 def map_size_note(height: int, width: int) -> str:
     """The subtitle's words for the map size; tiny maps (≤ :data:`TINY_MAP_PX`) are called out."""
     if max(height, width) <= TINY_MAP_PX:
-        return (
-            f"each map is only {height}×{width} px (as in the last stage of a small network): "
+        return _(
+            "each map is only {h}×{w} px (as in the last stage of a small network): "
             "its values are printed on the pixels"
-        )
-    return f"maps are {height}×{width} px"
+        ).format(h=height, w=width)
+    return _("maps are {h}×{w} px").format(h=height, w=width)
 
 
 def _checked_maps(cap: Capture, block: str, channels: Sequence[int], image: int):
@@ -294,7 +302,7 @@ def _map_panel(
         xaxis=f"x{suffix}",
         yaxis=f"y{suffix}",
         texttemplate="%{z:.2f}" if tiny else None,
-        hovertemplate=f"{what}<br>row %{{y}}, column %{{x}}<br>activation = %{{z:.3f}}<extra></extra>",
+        hovertemplate=f"{what}<br>" + _("row %{y}, column %{x}<br>activation = %{z:.3f}") + "<extra></extra>",
     )
     picture = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
     axes = {
@@ -353,23 +361,32 @@ def feature_maps(
         r, p = divmod(n, per_row)
         y_top = 1.0 - r * row_px / plot_px
         y_domain = (max(0.0, y_top - (row_px - _ROW_GAP_PX) / plot_px), y_top - _PANEL_TITLE_PX / plot_px)
-        for side, (maps, what, head) in enumerate(((u, "u_c", "before SE"), (out, "s_c · u_c", "after SE"))):
+        sides = ((u, "u_c", _("before SE")), (out, "s_c · u_c", _("after SE")))
+        for side, (maps, what, head) in enumerate(sides):
             k = 2 * n + side + 1
             x_domain = columns[2 * p + side]
             trace, panel_axes = _map_panel(
-                maps[c], f"channel {c} · {what}", "" if k == 1 else str(k), x_domain, y_domain, colour, tiny
+                maps[c],
+                _("channel {c} · {what}").format(c=c, what=what),
+                "" if k == 1 else str(k),
+                x_domain,
+                y_domain,
+                colour,
+                tiny,
             )
             traces.append(trace)
             axes.update(panel_axes)
             notes.append(_note(head, sum(x_domain) / 2, y_domain[1]))
         pair = columns[2 * p][0], columns[2 * p + 1][1]
-        notes.append(_note(f"<b>channel {c}</b> · s_c = {s[c]:.3f}", sum(pair) / 2, y_domain[1], shift=18))
+        head = _("<b>channel {c}</b> · s_c = {s}").format(c=c, s=f"{s[c]:.3f}")
+        notes.append(_note(head, sum(pair) / 2, y_domain[1], shift=18))
     fig = go.Figure(traces)
     fig.update_layout(**axes)
     title = (
-        f"Feature maps of {info.label} before and after SE<br>"
-        f"<sup>{map_size_note(h, w)} · {image_label(i, image_name)}</sup><br>"
-        "<sup>before SE: u_c, after SE: s_c · u_c, on one colour scale</sup>"
+        _("Feature maps of {block} before and after SE").format(block=info.label)
+        + f"<br><sup>{map_size_note(h, w)} · {image_label(i, image_name)}</sup><br><sup>"
+        + _("before SE: u_c, after SE: s_c · u_c, on one colour scale")
+        + "</sup>"
     )
     return layout(
         fig,
@@ -380,7 +397,7 @@ def feature_maps(
             colorscale=colour["colorscale"],
             cmin=colour["cmin"],
             cmax=colour["cmax"],
-            colorbar=dict(title=dict(text="activation (shared scale)", side="right"), thickness=16),
+            colorbar=dict(title=dict(text=_("activation (shared scale)"), side="right"), thickness=16),
         ),
         margin=dict(l=10, r=10, t=120, b=20),
     )

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from ..analysis.stats import check_image
 from ..engine.capture import Capture
+from ..i18n import _
 from .style import GATE_AXIS, SQUEEZE_AXIS, group_colours, image_label, layout, layout_dict
 
 __all__ = ["distribution_figure"]
@@ -38,11 +39,17 @@ def distribution_figure(
         raise ValueError(f"quantity must be 's' (gates) or 'z' (squeeze), got {quantity!r}.")
     if kind not in ("violin", "box", "histogram"):
         raise ValueError(f"kind must be 'violin', 'box' or 'histogram', got {kind!r}.")
-    what = "gates s" if quantity == "s" else "squeeze z"
-    title = f"Distribution of {what} over channels, per SE block"
+    if quantity == "s":
+        title = _("Distribution of gates s over channels, per SE block")
+    else:
+        title = _("Distribution of squeeze z over channels, per SE block")
     if kind == "histogram":
         return _histogram_figure(cap, i, quantity, title, image_label(i, image_name))
     return _violin_box_figure(cap, i, quantity, kind, f"{title}<br><sup>{image_label(i, image_name)}</sup>")
+
+
+def _axis(quantity: str) -> str:
+    return GATE_AXIS if quantity == "s" else SQUEEZE_AXIS
 
 
 def _values(cap: Capture, image: int, quantity: str) -> list[np.ndarray]:
@@ -80,13 +87,13 @@ def _violin_box_figure(cap: Capture, image: int, quantity: str, kind: str, title
             traces.append(go.Box(**common, boxpoints="outliers", boxmean=True))
     fig = go.Figure(traces)
     fig.update_yaxes(
-        title_text="SE block (forward order)",
+        title_text=_("SE block (forward order)"),
         autorange="reversed",
         categoryorder="array",
         categoryarray=cap.block_names,
     )
     fig.update_xaxes(
-        title_text=GATE_AXIS if quantity == "s" else SQUEEZE_AXIS,
+        title_text=_(_axis(quantity)),
         range=[0, 1] if quantity == "s" else None,
         zeroline=quantity == "z",
     )
@@ -119,6 +126,8 @@ def _histogram_figure(cap: Capture, image: int, quantity: str, title: str, subti
     h, gap = row_px / plot_px, gap_px / plot_px
     colour = group_colours(cap.blocks)
     bins = dict(start=lo, end=hi, size=(hi - lo) / _HIST_BINS)
+    bin_line = _("s in %{x}") if quantity == "s" else _("z in %{x}")
+    share_line = _("%{y:.1f} % of channels")
     traces, axes = [], {}
     for r, (b, v) in enumerate(zip(cap.blocks, values, strict=True), start=1):
         top_edge = 1.0 - (r - 1) * (h + gap)
@@ -134,9 +143,7 @@ def _histogram_figure(cap: Capture, image: int, quantity: str, title: str, subti
                 showlegend=False,
                 xaxis="x",
                 yaxis=f"y{key}",
-                hovertemplate=(
-                    f"<b>{b.label}</b><br>{quantity} in %{{x}}<br>%{{y:.1f}} % of channels<extra></extra>"
-                ),
+                hovertemplate=f"<b>{b.label}</b><br>{bin_line}<br>{share_line}<extra></extra>",
             )
         )
         # Each row's y-axis title names its block, so the blocks read top to bottom in order.
@@ -156,13 +163,13 @@ def _histogram_figure(cap: Capture, image: int, quantity: str, title: str, subti
         yref="container",
         y=1 - 10 / height,
         yanchor="top",
-        subtitle=dict(text=f"{subtitle} — y: % of the block's channels"),
+        subtitle=dict(text=_("{image} — y: % of the block's channels").format(image=subtitle)),
     )
     layout["xaxis"] = dict(
         domain=[0, 1],
         anchor=f"y{n if n > 1 else ''}",
         range=[lo, hi],
-        title=dict(text=GATE_AXIS if quantity == "s" else SQUEEZE_AXIS),
+        title=dict(text=_(_axis(quantity))),
     )
     layout.update(axes)
     return go.Figure(traces, layout=layout)

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 from ..analysis.stats import channel_order, check_image, normalise_sort
 from ..engine.blocks import BlockInfo
 from ..engine.capture import Capture
+from ..i18n import _, ngettext
 from .style import FONT_SIZE, channel_dtick, gate_colorbar, layout, panel_groups, sort_axis_title
 
 __all__ = ["gate_heatmap"]
@@ -23,8 +24,10 @@ _GAP_PX = 62  # room for a panel's tick labels and the next panel's title
 def _group_title(group: Sequence[BlockInfo]) -> str:
     first = group[0]
     n = len(group)
-    what = f"{n} block{'s' if n != 1 else ''} · {first.channels} channels"
-    return f"stage {first.stage} · {what}" if first.stage is not None else what
+    what = ngettext("{n} block · {c} channels", "{n} blocks · {c} channels", n).format(n=n, c=first.channels)
+    return (
+        _("stage {stage} · {what}").format(stage=first.stage, what=what) if first.stage is not None else what
+    )
 
 
 def _panel_trace(cap: Capture, group: Sequence[BlockInfo], image: int, sort: str) -> go.Heatmap:
@@ -38,7 +41,7 @@ def _panel_trace(cap: Capture, group: Sequence[BlockInfo], image: int, sort: str
         s_rows[r] = s[order]
         custom[r, :, 0] = order
         custom[r, :, 1] = cap.squeeze[b.name][image][order]
-    rank_line = "rank %{x}<br>" if normalise_sort(sort) != "natural" else ""
+    rank_line = _("rank %{x}") + "<br>" if normalise_sort(sort) != "natural" else ""
     return go.Heatmap(
         z=s_rows,
         x=np.arange(c),
@@ -50,8 +53,10 @@ def _panel_trace(cap: Capture, group: Sequence[BlockInfo], image: int, sort: str
         xgap=0,
         ygap=1,
         hovertemplate=(
-            "<b>%{y}</b><br>" + rank_line + "channel %{customdata[0]:d}<br>"
-            "s = %{z:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
+            "<b>%{y}</b><br>"
+            + rank_line
+            + _("channel %{customdata[0]:d}")
+            + "<br>s = %{z:.3f}<br>z = %{customdata[1]:.3f}<extra></extra>"
         ),
     )
 
@@ -104,12 +109,12 @@ def gate_heatmap(
         )
         # Forward order reads top to bottom, like the network's depth.
         fig.update_yaxes(
-            autorange="reversed", showgrid=False, row=r, col=1, title_text="SE block" if r == 1 else None
+            autorange="reversed", showgrid=False, row=r, col=1, title_text=_("SE block") if r == 1 else None
         )
     if title is None:
-        title = f"Excitation gates s per SE block and channel<br><sup>image {i}"
+        title = _("Excitation gates s per SE block and channel") + "<br><sup>" + _("image {i}").format(i=i)
         if normalise_sort(sort) != "natural":
-            title += f" · each row sorted, {normalise_sort(sort)}"
+            title += " · " + _("each row sorted, {order}").format(order=_(normalise_sort(sort)))
         title += "</sup>"
     layout(fig, title, height=plot_px + 170, coloraxis=gate_colorbar(), margin=dict(l=10, r=10, t=100, b=70))
     fig.update_annotations(font_size=FONT_SIZE)

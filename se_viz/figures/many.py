@@ -34,6 +34,7 @@ from ..analysis.groups import CHANNEL_SEED, CHANNEL_SUBSET, ClassProfile, channe
 from ..analysis.neighbours import GatePCA
 from ..analysis.specificity import SpecificityResult
 from ..engine.capture import Capture
+from ..i18n import N_, _, class_name, ngettext
 from .style import (
     FONT_SIZE,
     GATE_AXIS,
@@ -60,29 +61,29 @@ __all__ = [
     "specificity_figure",
 ]
 
-PAPER_FIG6 = (
+PAPER_FIG6 = N_(
     "What the paper found (Hu et al., §7.2, Fig. 6 — SE-ResNet-50, four ImageNet classes, 50 images "
     "each): in early blocks (SE_2_3) every class mean follows the overall mean — the gates are "
     "class-agnostic; deeper (SE_4_6, SE_5_1) the classes prefer different channels — the gates are "
     "class-specific; SE_5_2 is saturated, most gates near 1, so the block is close to identity; "
     "SE_5_3 shows one pattern for all classes, up to a change of scale."
 )
-PAPER_FIG7 = (
+PAPER_FIG7 = N_(
     "What the paper found (Fig. 7 — mean ± std of the gates within one class, goldfish and plane): "
     "the same trend as across classes; gates also vary between images of one class, so an SE block "
     "recalibrates each image, not only each class."
 )
-PAPER_SPECIFICITY = (
+PAPER_SPECIFICITY = N_(
     "The paper's reading: gates become more class-specific with depth, up to the last stage, where "
     "they saturate (SE_5_2) or share one pattern (SE_5_3). Here the ratio measures how far class "
     "means lie apart relative to how much single images of a class vary; near the noise floor the "
     "classes are indistinguishable. Whatever the curve shows is what your images show."
 )
-PAPER_SATURATION = (
+PAPER_SATURATION = N_(
     "What the paper found: SE_5_2 of SE-ResNet-50 is saturated — most of its gates are close to 1, "
     "and an SE block whose gates are all 1 is the identity."
 )
-PAPER_PRUNING = (
+PAPER_PRUNING = N_(
     "The paper reports that removing the SE blocks of the last stage costs less than 0.1 % top-5 "
     "error on ImageNet while saving most of SE's extra parameters — those blocks matter least."
 )
@@ -90,7 +91,7 @@ PAPER_PRUNING = (
 _DIFF_COLORSCALE = "RdBu_r"
 _SPREAD_COLORSCALE = "Reds"
 _PANEL_COLS = 3
-_DEPTH_AXIS = "SE block (input → output)"
+_DEPTH_AXIS = N_("SE block (input → output)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,8 +112,8 @@ def _grid(n: int) -> tuple[int, int]:
 
 def _subset_axis(size: Optional[int], channels: int) -> str:
     if size is None or size >= channels:
-        return "channel index"
-    return "channel (position in the sampled subset)"
+        return _("channel index")
+    return _("channel (position in the sampled subset)")
 
 
 def _blocks_or_all(profiles: Mapping[str, ClassProfile], blocks: Optional[Sequence[str]]) -> list[str]:
@@ -199,12 +200,12 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
     bad = [i for i in idx if not 0 <= i < n]
     if bad:
         raise IndexError(f"image index(es) {bad} out of range for {n} image(s)")
-    labels = [str(names[i]) if names is not None else f"image {i}" for i in idx]
+    labels = [str(names[i]) if names is not None else _("image {i}").format(i=i) for i in idx]
     groups = panel_groups(cap.blocks)
     two = len(idx) == 2
     diffs = {b.name: gate_difference(cap.gates[b.name][idx]) for b in cap.blocks}
     top = max(float(np.abs(d).max()) for d in diffs.values()) or 1.0
-    diff_title = "difference s₂ − s₁" if two else "spread max − min"
+    diff_title = _("difference s₂ − s₁") if two else _("spread max − min")
     diff_hover = "%{z:+.3f}" if two else "%{z:.3f}"
     cols = len(idx) + 1
     row_px = 26 if len(cap.blocks) <= 20 else 18
@@ -214,16 +215,24 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
     col_gap = 0.015
     col_w = (1.0 - col_gap * (cols - 1)) / cols
     traces: list[go.Heatmap] = []
+    channel_line = _("channel %{x}")
     layout = layout_dict(
-        f"Gates of {len(idx)} images side by side, and where they differ<br><sup>one colour scale "
-        f"for all images (gate s, 0–1); {diff_title} on its own scale</sup>",
+        _("Gates of {n} images side by side, and where they differ").format(n=len(idx))
+        + "<br><sup>"
+        + _("one colour scale for all images (gate s, 0–1); {diff} on its own scale").format(diff=diff_title)
+        + "</sup>",
         height=plot_px + 200,
         coloraxis=dict(
             colorscale=GATE_COLORSCALE,
             cmin=0.0,
             cmax=1.0,
             colorbar=dict(
-                title=dict(text=GATE_AXIS, side="right"), thickness=14, x=1.0, len=0.45, y=1.0, yanchor="top"
+                title=dict(text=_(GATE_AXIS), side="right"),
+                thickness=14,
+                x=1.0,
+                len=0.45,
+                y=1.0,
+                yanchor="top",
             ),
         ),
         coloraxis2=dict(
@@ -284,7 +293,7 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
                     ygap=1,
                     xaxis=f"x{key}",
                     yaxis=f"y{key}",
-                    hovertemplate=f"<b>{who}</b><br>%{{y}}<br>channel %{{x}}<br>{hover}<extra></extra>",
+                    hovertemplate=f"<b>{who}</b><br>%{{y}}<br>{channel_line}<br>{hover}<extra></extra>",
                 )
             )
             layout[f"xaxis{key}"] = dict(
@@ -296,7 +305,7 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
                 # Two ticks per panel: side by side, a tick at the right edge runs into the next
                 # panel's 0.
                 tickvals=[0, g[0].channels // 2],
-                title=dict(text="channel index") if r == len(groups) - 1 else None,
+                title=dict(text=_("channel index")) if r == len(groups) - 1 else None,
             )
             # Rows read top to bottom in forward order; the columns of a panel share its rows.
             layout[f"yaxis{key}"] = dict(
@@ -305,7 +314,7 @@ def compare_heatmaps(cap: Capture, images: Sequence[int], names: Optional[Sequen
                 autorange="reversed",
                 showgrid=False,
                 showticklabels=c == 0,
-                title=dict(text="SE block") if (r, c) == (0, 0) else None,
+                title=dict(text=_("SE block")) if (r, c) == (0, 0) else None,
                 **({} if c == 0 else {"matches": f"y{'' if row_anchor == 1 else row_anchor}"}),
             )
     return go.Figure(traces, layout=layout)
@@ -328,8 +337,8 @@ def distance_figure(table: pd.DataFrame) -> go.Figure:
         shared_xaxes=True,
         vertical_spacing=0.08,
         subplot_titles=[
-            "cosine distance — is the pattern over channels alike?",
-            "mean |Δs| — how far apart are the gates?",
+            _("cosine distance — is the pattern over channels alike?"),
+            _("mean |Δs| — how far apart are the gates?"),
         ],
     )
     for k, (pair, rows) in enumerate(table.groupby("pair", sort=False)):
@@ -351,12 +360,12 @@ def distance_figure(table: pd.DataFrame) -> go.Figure:
                 col=1,
             )
     fig.update_xaxes(categoryorder="array", categoryarray=order)
-    fig.update_xaxes(title_text=_DEPTH_AXIS, row=2, col=1)
-    fig.update_yaxes(title_text="cosine distance (0–1)", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="mean |Δs| (gate units, 0–1)", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text=_(_DEPTH_AXIS), row=2, col=1)
+    fig.update_yaxes(title_text=_("cosine distance (0–1)"), rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text=_("mean |Δs| (gate units, 0–1)"), rangemode="tozero", row=2, col=1)
     layout(
         fig,
-        "Where the network treats the images alike, and where it tells them apart",
+        _("Where the network treats the images alike, and where it tells them apart"),
         height=600,
         margin=dict(l=10, r=10, t=90, b=130),
         # Below the plot: above it the legend collided with the subtitle on a projector.
@@ -394,27 +403,31 @@ def class_profile_figure(
     for b in names:
         c = profiles[b].mean.shape[1]
         k = c if subset is None else min(int(subset), c)
-        titles.append(f"{b} · all {c} channels" if k == c else f"{b} · {k} of {c} channels")
+        titles.append(
+            _("{block} · all {c} channels").format(block=b, c=c)
+            if k == c
+            else _("{block} · {k} of {c} channels").format(block=b, k=k, c=c)
+        )
     fig, cells = _block_panels(profiles, names, subset, seed, titles)
     for r, c, b, prof, idx in cells:
         x = np.arange(idx.size)
         first_panel = (r, c) == (1, 1)
         for k in shown:
             cls = prof.classes[k]
+            shown_name = class_name(str(cls))
             fig.add_trace(
                 go.Scatter(
                     x=x,
                     y=prof.mean[k, idx],
                     customdata=idx,
                     mode="lines",
-                    name=str(cls),
+                    name=shown_name,
                     legendgroup=str(cls),
                     showlegend=first_panel,
                     line=dict(color=colours[cls], width=1.6),
-                    hovertemplate=(
-                        f"<b>{cls}</b> (n = {int(prof.counts[k])})<br>{b} · channel "
-                        "%{customdata}<br>class-mean s = %{y:.3f}<extra></extra>"
-                    ),
+                    hovertemplate=f"<b>{shown_name}</b> (n = {int(prof.counts[k])})<br>{b} · "
+                    + _("channel %{customdata}<br>class-mean s = %{y:.3f}")
+                    + "<extra></extra>",
                 ),
                 row=r,
                 col=c,
@@ -425,25 +438,33 @@ def class_profile_figure(
                 y=prof.overall[idx],
                 customdata=idx,
                 mode="lines",
-                name="all images",
+                name=_("all images"),
                 legendgroup="all",
                 showlegend=first_panel,
                 line=dict(color="black", width=2.2, dash="dash"),
-                hovertemplate=f"<b>all images</b><br>{b} · channel %{{customdata}}<br>"
-                "mean s = %{y:.3f}<extra></extra>",
+                hovertemplate="<b>"
+                + _("all images")
+                + f"</b><br>{b} · "
+                + _("channel %{customdata}<br>mean s = %{y:.3f}")
+                + "<extra></extra>",
             ),
             row=r,
             col=c,
         )
     left_out = len(first.classes) - len(shown)
-    extra = f"; the {len(shown)} largest of {len(first.classes)} classes drawn" if left_out else ""
+    sub = (
+        _("one line per class, dashed = mean over all images; the {k} largest of {n} classes drawn").format(
+            k=len(shown), n=len(first.classes)
+        )
+        if left_out
+        else _("one line per class, dashed = mean over all images")
+    )
     return _finish_panels(
         fig,
         cells,
         subset,
-        "mean gate s (0–1)",
-        "Role of excitation: class-mean gates per channel (the paper's Fig. 6)<br>"
-        f"<sup>one line per class, dashed = mean over all images{extra}</sup>",
+        _("mean gate s (0–1)"),
+        _("Role of excitation: class-mean gates per channel (the paper's Fig. 6)") + f"<br><sup>{sub}</sup>",
     )
 
 
@@ -465,6 +486,7 @@ def class_band_figure(
     k = first.of(cls)
     colour = class_colours(list(first.classes))[first.classes[k]]
     fill = "rgba({},{},{},0.25)".format(*plotly.colors.hex_to_rgb(colour))
+    shown_name = class_name(str(cls))
     fig, cells = _block_panels(profiles, names, subset, seed, names)
     for r, c, b, prof, idx in cells:
         x = np.arange(idx.size)
@@ -492,7 +514,7 @@ def class_band_figure(
                 line=dict(width=0),
                 fill="tonexty",
                 fillcolor=fill,
-                name="± 1 std",
+                name=_("± 1 std"),
                 legendgroup="band",
                 showlegend=first_panel,
                 hoverinfo="skip",
@@ -506,14 +528,13 @@ def class_band_figure(
                 y=mean,
                 customdata=np.stack([idx, std], axis=1),
                 mode="lines",
-                name=f"{cls} mean",
+                name=_("{cls} mean").format(cls=shown_name),
                 legendgroup="mean",
                 showlegend=first_panel,
                 line=dict(color=colour, width=2),
-                hovertemplate=(
-                    f"<b>{cls}</b><br>{b} · channel %{{customdata[0]:d}}<br>"
-                    "mean s = %{y:.3f} ± %{customdata[1]:.3f}<extra></extra>"
-                ),
+                hovertemplate=f"<b>{shown_name}</b><br>{b} · "
+                + _("channel %{customdata[0]:d}<br>mean s = %{y:.3f} ± %{customdata[1]:.3f}")
+                + "<extra></extra>",
             ),
             row=r,
             col=c,
@@ -523,7 +544,7 @@ def class_band_figure(
                 x=x,
                 y=prof.overall[idx],
                 mode="lines",
-                name="all images",
+                name=_("all images"),
                 legendgroup="all",
                 showlegend=first_panel,
                 hoverinfo="skip",
@@ -536,9 +557,10 @@ def class_band_figure(
         fig,
         cells,
         subset,
-        "gate s (0–1)",
-        f"Within one class: {cls} (n = {int(first.counts[k])} images), mean ± std of "
-        "the gates (the paper's Fig. 7)",
+        _(GATE_AXIS),
+        _("Within one class: {cls} (n = {n} images), mean ± std of the gates (the paper's Fig. 7)").format(
+            cls=shown_name, n=int(first.counts[k])
+        ),
     )
 
 
@@ -566,8 +588,8 @@ def specificity_figure(result: SpecificityResult) -> go.Figure:
         vertical_spacing=0.1,
         row_heights=[0.55, 0.45],
         subplot_titles=[
-            "ratio between / within — how class-specific are the gates?",
-            "between classes and within a class (RMS gate difference)",
+            _("ratio between / within — how class-specific are the gates?"),
+            _("between classes and within a class (RMS gate difference)"),
         ],
     )
     ratio = [b.ratio for b in result.blocks]
@@ -576,12 +598,13 @@ def specificity_figure(result: SpecificityResult) -> go.Figure:
             x=x,
             y=ratio,
             mode="lines+markers",
-            name="ratio",
+            name=_("ratio"),
             line=dict(color="#444", width=2),
             marker=dict(color=colours, size=10),
             customdata=[[b.stage if b.stage is not None else "–", b.channels] for b in result.blocks],
-            hovertemplate="<b>%{x}</b> (stage %{customdata[0]}, %{customdata[1]} channels)<br>"
-            "between / within = %{y:.3f}<extra></extra>",
+            hovertemplate="<b>%{x}</b> "
+            + _("(stage %{customdata[0]}, %{customdata[1]} channels)<br>between / within = %{y:.3f}")
+            + "<extra></extra>",
         ),
         row=1,
         col=1,
@@ -595,12 +618,14 @@ def specificity_figure(result: SpecificityResult) -> go.Figure:
             line_color="#999",
             row=1,
             col=1,
-            annotation_text=f"noise floor ≈ √(2/n) = {floor:.2f} (n = {n:g})",
+            annotation_text=_("noise floor ≈ √(2/n) = {floor} (n = {n})").format(
+                floor=f"{floor:.2f}", n=f"{n:g}"
+            ),
             annotation_position="top left",
         )
     for name, key, colour in (
-        ("between classes", "between", "#d62728"),
-        ("within a class", "within", "#1f77b4"),
+        (_("between classes"), "between", "#d62728"),
+        (_("within a class"), "within", "#1f77b4"),
     ):
         fig.add_trace(
             go.Scatter(
@@ -615,14 +640,22 @@ def specificity_figure(result: SpecificityResult) -> go.Figure:
             col=1,
         )
     fig.update_xaxes(categoryorder="array", categoryarray=x)
-    fig.update_xaxes(title_text=_DEPTH_AXIS, row=2, col=1)
-    fig.update_yaxes(title_text="between / within (ratio)", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="RMS gate difference (gate units)", rangemode="tozero", row=2, col=1)
-    counts = ", ".join(f"{c} ({k})" for c, k in zip(result.classes[:6], result.counts[:6], strict=True))
-    more = f" and {len(result.classes) - 6} more" if len(result.classes) > 6 else ""
+    fig.update_xaxes(title_text=_(_DEPTH_AXIS), row=2, col=1)
+    fig.update_yaxes(title_text=_("between / within (ratio)"), rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text=_("RMS gate difference (gate units)"), rangemode="tozero", row=2, col=1)
+    # Translators: the separator between the items of a list (class names).
+    counts = _(", ").join(
+        f"{class_name(str(c))} ({k})" for c, k in zip(result.classes[:6], result.counts[:6], strict=True)
+    )
+    if len(result.classes) > 6:
+        classes = _("{n} classes: {counts} and {more} more").format(
+            n=len(result.classes), counts=counts, more=len(result.classes) - 6
+        )
+    else:
+        classes = _("{n} classes: {counts}").format(n=len(result.classes), counts=counts)
     layout(
         fig,
-        f"Class specificity against depth<br><sup>{len(result.classes)} classes: {counts}{more}</sup>",
+        _("Class specificity against depth") + f"<br><sup>{classes}</sup>",
         height=620,
         margin=dict(l=10, r=10, t=100, b=60),
         legend=dict(orientation="h", yanchor="bottom", y=-0.25, x=0),
@@ -646,19 +679,19 @@ def saturation_figure(table: pd.DataFrame) -> go.Figure:
         go.Bar(
             x=x,
             y=table["frac_above_0.9"],
-            name="gates > 0.9",
+            name=_("gates > 0.9"),
             marker_color="#fde725",
             marker_line=dict(color="#999", width=0.5),
-            hovertemplate="<b>%{x}</b><br>%{y:.1%} of gates above 0.9<extra></extra>",
+            hovertemplate="<b>%{x}</b><br>" + _("%{y:.1%} of gates above 0.9") + "<extra></extra>",
         )
     )
     fig.add_trace(
         go.Bar(
             x=x,
             y=table["frac_below_0.1"],
-            name="gates < 0.1",
+            name=_("gates < 0.1"),
             marker_color="#440154",
-            hovertemplate="<b>%{x}</b><br>%{y:.1%} of gates below 0.1<extra></extra>",
+            hovertemplate="<b>%{x}</b><br>" + _("%{y:.1%} of gates below 0.1") + "<extra></extra>",
         )
     )
     fig.add_trace(
@@ -666,27 +699,29 @@ def saturation_figure(table: pd.DataFrame) -> go.Figure:
             x=x,
             y=table["gap"],
             mode="lines+markers",
-            name="1 − mean gate",
+            name=_("1 − mean gate"),
             line=dict(color="#21918c", width=2.5),
             marker=dict(size=8),
-            hovertemplate="<b>%{x}</b><br>1 − mean gate = %{y:.3f}<extra></extra>",
+            hovertemplate="<b>%{x}</b><br>" + _("1 − mean gate = %{y:.3f}") + "<extra></extra>",
         )
     )
     for row in table[table["near_identity"]].to_dict("records"):
         fig.add_annotation(
             x=row["block"],
             y=max(row["frac_above_0.9"], row["gap"]),
-            text="≈ identity",
+            text=_("≈ identity"),
             showarrow=False,
             yshift=14,
             font=dict(size=FONT_SIZE - 1, color="#b8860b"),
         )
-    fig.update_xaxes(title_text=_DEPTH_AXIS, categoryorder="array", categoryarray=x)
-    fig.update_yaxes(title_text="fraction of gate values / 1 − mean (0–1)", range=[0, 1.08])
+    fig.update_xaxes(title_text=_(_DEPTH_AXIS), categoryorder="array", categoryarray=x)
+    fig.update_yaxes(title_text=_("fraction of gate values / 1 − mean (0–1)"), range=[0, 1.08])
     layout(
         fig,
-        "Saturation per SE block, over all images<br><sup>a block whose gates are all 1 is "
-        "the identity</sup>",
+        _("Saturation per SE block, over all images")
+        + "<br><sup>"
+        + _("a block whose gates are all 1 is the identity")
+        + "</sup>",
         height=460,
         barmode="group",
         margin=dict(l=10, r=10, t=90, b=60),
@@ -717,24 +752,25 @@ def pca_figure(
     n = pca.coords.shape[0]
     if y.shape[0] != n:
         raise ValueError(f"got {y.shape[0]} labels for {n} images")
-    text = [str(s) for s in names] if names is not None else [f"image {i}" for i in range(n)]
+    text = [str(s) for s in names] if names is not None else [_("image {i}").format(i=i) for i in range(n)]
     classes = np.unique(y)
     colours = class_colours(list(classes))
     scatter = go.Scattergl if n > 2000 else go.Scatter
     fig = go.Figure()
     for cls in classes:
         m = np.flatnonzero(y == cls)
+        shown_name = class_name(str(cls))
         fig.add_trace(
             scatter(
                 x=pca.coords[m, 0],
                 y=pca.coords[m, 1],
                 mode="markers",
-                name=f"{cls} ({m.size})",
+                name=f"{shown_name} ({m.size})",
                 text=[text[i] for i in m],
                 marker=dict(color=colours[cls], size=8, opacity=0.8),
-                hovertemplate=(
-                    f"<b>%{{text}}</b><br>class {cls}<br>PC 1 = %{{x:.3f}}, PC 2 = %{{y:.3f}}<extra></extra>"
-                ),
+                hovertemplate="<b>%{text}</b><br>"
+                + _("class {cls}").format(cls=shown_name)
+                + "<br>PC 1 = %{x:.3f}, PC 2 = %{y:.3f}<extra></extra>",
             )
         )
     if highlight is not None:
@@ -744,19 +780,30 @@ def pca_figure(
                 x=[pca.coords[h, 0]],
                 y=[pca.coords[h, 1]],
                 mode="markers",
-                name=f"chosen: {text[h]}",
+                name=_("chosen: {image}").format(image=text[h]),
                 hoverinfo="skip",
                 marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(color="black", width=2.5)),
             )
         )
     ev = pca.explained
-    fig.update_xaxes(title_text=f"PC 1 ({ev[0]:.0%} of variance)", zeroline=False)
-    fig.update_yaxes(title_text=f"PC 2 ({ev[1]:.0%} of variance)" if ev.size > 1 else "PC 2", zeroline=False)
-    suffix = f" at {where}" if where else ""
+    variance = _("PC {k} ({share} of variance)")
+    fig.update_xaxes(title_text=variance.format(k=1, share=f"{ev[0]:.0%}"), zeroline=False)
+    fig.update_yaxes(
+        title_text=variance.format(k=2, share=f"{ev[1]:.0%}") if ev.size > 1 else "PC 2", zeroline=False
+    )
+    title = (
+        _("Images by how the network recalibrates them: PCA of gate vectors at {where}").format(where=where)
+        if where
+        else _("Images by how the network recalibrates them: PCA of gate vectors")
+    )
+    sub = ngettext(
+        "{n} image; near points get similar gates (axes in gate units)",
+        "{n} images; near points get similar gates (axes in gate units)",
+        n,
+    ).format(n=n)
     layout(
         fig,
-        f"Images by how the network recalibrates them: PCA of gate vectors{suffix}<br>"
-        f"<sup>{n} images; near points get similar gates (axes in gate units)</sup>",
+        f"{title}<br><sup>{sub}</sup>",
         height=560,
         margin=dict(l=10, r=10, t=90, b=60),
     )

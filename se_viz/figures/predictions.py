@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..i18n import _, class_name
 from .style import layout
 
 __all__ = ["predictions_bar"]
@@ -24,7 +25,7 @@ def predictions_bar(table: pd.DataFrame) -> go.Figure:
     """
     ranks = table["rank"].to_numpy()
     pct = table["probability"].to_numpy(dtype=np.float64) * 100.0
-    labels = [str(x) for x in table["label"]]
+    labels = [class_name(str(x)) for x in table["label"]]
     # Long ImageNet names ("spiny lobster, langouste, rock lobster, …") wrap instead of squeezing
     # the bars; nothing is cut, and the hover repeats the name on one line.
     ticks = ["<br>".join(textwrap.wrap(name, _LABEL_CHARS)) or name for name in labels]
@@ -41,16 +42,16 @@ def predictions_bar(table: pd.DataFrame) -> go.Figure:
             if len(table)
             else None,
             marker_color="#3b528b",
-            hovertemplate="<b>%{customdata[1]}</b><br>class %{customdata[0]}<br>"
-            "probability %{x:.2f} %<extra></extra>",
+            hovertemplate=_("<b>%{customdata[1]}</b><br>class %{customdata[0]}<br>probability %{x:.2f} %")
+            + "<extra></extra>",
         )
     )
     top = float(pct.max()) if pct.size else 100.0
-    fig.update_xaxes(title_text="probability (%)", range=[0, min(100.0, top * 1.25) or 1.0])
-    fig.update_yaxes(title_text="class", tickvals=ranks, ticktext=ticks, autorange="reversed")
+    fig.update_xaxes(title_text=_("probability (%)"), range=[0, min(100.0, top * 1.25) or 1.0])
+    fig.update_yaxes(title_text=_("class"), tickvals=ranks, ticktext=ticks, autorange="reversed")
     return layout(
         fig,
-        f"Top-{len(table)} predictions",
+        _("Top-{k} predictions").format(k=len(table)),
         height=120 + 22 * max(len(table), 1) + 18 * max(lines, 1),
         margin=dict(l=10, r=70, t=60, b=50),
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from typing import Optional, Sequence
 
 import plotly.graph_objects as go
 
 from ..analysis.stats import normalise_sort
 from ..engine.blocks import BlockInfo
+from ..i18n import N_, _
 
 __all__ = [
     "GATE_AXIS",
@@ -29,8 +31,9 @@ __all__ = [
 ]
 
 GATE_COLORSCALE = "Viridis"
-GATE_AXIS = "gate s (0–1)"
-SQUEEZE_AXIS = "squeeze z (mean activation)"
+#: Axis titles, marked for the catalogue: builders show them as ``_(GATE_AXIS)``.
+GATE_AXIS = N_("gate s (0–1)")
+SQUEEZE_AXIS = N_("squeeze z (mean activation)")
 TEMPLATE = "plotly_white"
 FONT_SIZE = 14
 TITLE_SIZE = 18
@@ -81,15 +84,16 @@ def group_colours(blocks: Sequence[BlockInfo]) -> dict[str, str]:
 
 
 def image_label(index: int, name: Optional[str]) -> str:
-    return name if name else f"image {index}"
+    return name if name else _("image {i}").format(i=index)
 
 
 def sort_axis_title(sort: str) -> str:
     key = normalise_sort(sort)
     if key == "natural":
-        return "channel index"
-    direction = "largest first" if key == "gate ↓" else "smallest first"
-    return f"rank (channels sorted by gate s, {direction})"
+        return _("channel index")
+    if key == "gate ↓":
+        return _("rank (channels sorted by gate s, largest first)")
+    return _("rank (channels sorted by gate s, smallest first)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +123,7 @@ def gate_colorbar(title: str = GATE_AXIS) -> dict:
         colorscale=GATE_COLORSCALE,
         cmin=0.0,
         cmax=1.0,
-        colorbar=dict(title=dict(text=title, side="right"), thickness=16),
+        colorbar=dict(title=dict(text=_(title), side="right"), thickness=16),
     )
 
 
@@ -212,8 +216,46 @@ def wrap_title(text: str, title_chars: int = _TITLE_CHARS, sub_chars: int = _SUB
             continue
         opening, body, closing = match.group(1) or "", match.group(3), match.group(4) or ""
         limit = sub_chars if opening == "<sup>" else title_chars
-        lines += [f"{opening}{part}{closing}" for part in textwrap.wrap(body, limit) or [body]]
+        lines += [f"{opening}{part}{closing}" for part in _wrap(body, limit)]
     return "<br>".join(lines)
+
+
+#: Punctuation that must not begin a line of Chinese text (it stays with the character before).
+_NO_LINE_START = set("，。：；、！？）》」』”’")
+#: One unit a line may break before: a run of spaces, a Latin word, or one wide character.
+_UNIT = re.compile(r"\s+|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+|.")
+
+
+def _columns(text: str) -> int:
+    """How wide ``text`` is, in Latin letters: a Chinese character is as wide as two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _wrap(body: str, limit: int) -> list[str]:
+    """``body`` in lines of at most ``limit`` columns. Latin text breaks at spaces (textwrap);
+    Chinese text has no spaces between words, so it may break between any two characters, never
+    before a closing punctuation mark, and its characters count double (a translated title would
+    otherwise run off a narrow chart)."""
+    if _columns(body) == len(body):
+        return textwrap.wrap(body, limit) or [body]
+    units: list[str] = []
+    for unit in _UNIT.findall(body):
+        if units and unit[0] in _NO_LINE_START:
+            units[-1] += unit
+        else:
+            units.append(unit)
+    lines, line = [], ""
+    for unit in units:
+        if not line and unit.isspace():
+            continue
+        if line and not unit.isspace() and _columns(line.rstrip() + unit) > limit:
+            lines.append(line.rstrip())
+            line = unit
+        else:
+            line += unit
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [body]
 
 
 def _split_title(text: str) -> tuple[str, list[str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from se_viz import Capture, LoadedModel, analysis, export, figures
+from se_viz.i18n import _, ngettext
 
 from .common import slug, styled
 
@@ -18,12 +19,19 @@ NO_RERUN = "ignore"
 
 def _report_figures(cap: Capture, image_name: str) -> list:
     block = cap.block_names[-1]
+    heatmap_title = _("SE gates s — {image}").format(image=image_name)
     return [
-        ("Gate heatmap", figures.gate_heatmap(cap, image=0, title=f"SE gates s — {image_name}")),
-        ("Distribution of s", figures.distribution_figure(cap, 0, "s", "violin", image_name=image_name)),
-        ("Distribution of z", figures.distribution_figure(cap, 0, "z", "violin", image_name=image_name)),
-        (f"Gates of {block}", figures.gate_bar(cap, block, image=0, sort="gate ↓", image_name=image_name)),
-        (f"z against s in {block}", figures.squeeze_vs_gate(cap, block, image=0, image_name=image_name)),
+        (_("Gate heatmap"), figures.gate_heatmap(cap, image=0, title=heatmap_title)),
+        (_("Distribution of s"), figures.distribution_figure(cap, 0, "s", "violin", image_name=image_name)),
+        (_("Distribution of z"), figures.distribution_figure(cap, 0, "z", "violin", image_name=image_name)),
+        (
+            _("Gates of {block}").format(block=block),
+            figures.gate_bar(cap, block, image=0, sort="gate ↓", image_name=image_name),
+        ),
+        (
+            _("z against s in {block}").format(block=block),
+            figures.squeeze_vs_gate(cap, block, image=0, image_name=image_name),
+        ),
     ]
 
 
@@ -35,16 +43,24 @@ def render_export(
     manifest = export.manifest(lm, names, fit=fit)
     n_rows = all_caps.num_images * sum(b.channels for b in all_caps.blocks)
     st.caption(
-        "Every file names the model, its weights (source and SHA-256), the preprocessing, the "
-        "class labels and the package versions, so a result can be traced and reproduced."
+        _(
+            "Every file names the model, its weights (source and SHA-256), the preprocessing, the "
+            "class labels and the package versions, so a result can be traced and reproduced."
+        )
     )
     st.markdown(
-        f"**Capture of all {len(names)} image(s)** — long format, one row per (image, block, "
-        f"channel): {n_rows:,} rows with columns image, block, paper_name, module_path, channel, "
-        "z, s. The manifest is in the leading `#` lines (pandas: `read_csv(f, comment='#')`)."
+        ngettext(
+            "**Capture of {n} image** — long format, one row per (image, block, channel): {rows} rows "
+            "with columns `image`, `block`, `paper_name`, `module_path`, `channel`, `z`, `s`. The "
+            "manifest is in the leading `#` lines (pandas: `read_csv(f, comment='#')`).",
+            "**Capture of all {n} images** — long format, one row per (image, block, channel): {rows} "
+            "rows with columns `image`, `block`, `paper_name`, `module_path`, `channel`, `z`, `s`. The "
+            "manifest is in the leading `#` lines (pandas: `read_csv(f, comment='#')`).",
+            len(names),
+        ).format(n=len(names), rows=f"{n_rows:,}")
     )
     maps_block = st.selectbox(
-        "Feature maps to include in the NPZ (of the image shown in detail)",
+        _("Feature maps to include in the NPZ (of the image shown in detail)"),
         cap.block_names,
         index=len(cap.block_names) - 1,
         key="export_maps_block",
@@ -52,7 +68,7 @@ def render_export(
     )
     row = st.container(horizontal=True, gap="small")
     row.download_button(
-        "Capture as CSV",
+        _("Capture as CSV"),
         icon=":material/download:",
         on_click=NO_RERUN,
         type="primary",
@@ -62,24 +78,28 @@ def render_export(
         mime="text/csv",
     )
     row.download_button(
-        "Capture as NPZ (NumPy)",
+        _("Capture as NPZ (NumPy)"),
         icon=":material/download:",
         on_click=NO_RERUN,
         key="dl_npz",
         data=lambda: export.capture_npz(cap, [image_name], manifest=manifest, maps_block=maps_block),
         file_name=f"se_capture_{slug(image_name)}_{stem}.npz",
         mime="application/octet-stream",
-        help="gates/<block> and squeeze/<block> (N, C), logits, names, the manifest "
-        "(JSON) and maps_in/maps_out of the chosen block.",
+        help=_(
+            "`gates/<block>` and `squeeze/<block>` (N, C), `logits`, names, the manifest (JSON) and "
+            "`maps_in`/`maps_out` of the chosen block."
+        ),
     )
     st.markdown(
-        f"**{image_name}** — the summary table (one row per block) and its charts as one "
-        "standalone HTML file (works offline; one copy of the chart library for all charts)."
+        _(
+            "**{image}** — the summary table (one row per block) and its charts as one standalone "
+            "HTML file (works offline; one copy of the chart library for all charts)."
+        ).format(image=image_name)
     )
     summary = analysis.block_summary(cap, image=0)
     row = st.container(horizontal=True, gap="small")
     row.download_button(
-        "Summary as CSV",
+        _("Summary as CSV"),
         icon=":material/download:",
         on_click=NO_RERUN,
         key="dl_summary",
@@ -88,7 +108,7 @@ def render_export(
         mime="text/csv",
     )
     row.download_button(
-        "Charts as one HTML report",
+        _("Charts as one HTML report"),
         icon=":material/download:",
         on_click=NO_RERUN,
         key="dl_report",
@@ -100,5 +120,5 @@ def render_export(
         file_name=f"se_report_{slug(image_name)}_{stem}.html",
         mime="text/html",
     )
-    with st.expander("The manifest"):
+    with st.expander(_("The manifest")):
         st.json(manifest, expanded=1)

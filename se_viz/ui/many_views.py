@@ -23,6 +23,7 @@ from se_viz import analysis as A
 from se_viz import figures as F
 from se_viz.demo import synthetic
 from se_viz.demo.gate_set import GateSet, demo_gate_set
+from se_viz.i18n import _, class_name
 from se_viz.loading.choice import is_teaching
 
 from . import runner
@@ -35,6 +36,7 @@ __all__ = [
     "render_compare",
     "render_compare_chosen",
     "render_demo_button",
+    "subset_label",
 ]
 
 SUBSETS = {
@@ -42,6 +44,15 @@ SUBSETS = {
     "all channels": None,
 }
 THUMB_PX = 96
+
+
+def subset_label(option: str) -> str:
+    """A choice of :data:`SUBSETS` in the reader's language (the keys stay the identifiers)."""
+    if SUBSETS[option] is None:
+        return _("all channels")
+    return _("{n} sampled channels (seed {seed}, as the paper)").format(
+        n=A.CHANNEL_SUBSET, seed=A.CHANNEL_SEED
+    )
 
 
 def _show(fig: go.Figure, key: str) -> None:
@@ -75,7 +86,7 @@ def render_compare(cap: Capture, names: Sequence[str], thumbs: Optional[Sequence
     distance between their gate vectors against depth, with a sentence on where they part."""
     n = cap.num_images
     if n < 2:
-        st.info("Compare puts the gates of two to four images side by side: add at least one more image.")
+        st.info(_("Compare puts the gates of two to four images side by side: add at least one more image."))
         return
     chosen = pick_to_compare(list(range(n)), names, f"many_compare_images_{_sig(n)}")
     if chosen:
@@ -86,7 +97,7 @@ def pick_to_compare(options: Sequence[int], names: Sequence[str], key: str) -> O
     """The picker of 2–4 images among rows ``options`` (the first two by default): the rows
     picked, or None (and a word) when fewer than two are."""
     chosen = st.multiselect(
-        "Images to compare (2–4)",
+        _("Images to compare (2–4)"),
         options=list(options),
         default=list(options[:2]),
         max_selections=4,
@@ -94,7 +105,7 @@ def pick_to_compare(options: Sequence[int], names: Sequence[str], key: str) -> O
         key=key,
     )
     if len(chosen) < 2:
-        st.info("Pick at least two images.")
+        st.info(_("Pick at least two images."))
         return None
     return chosen
 
@@ -113,8 +124,17 @@ def render_compare_chosen(
         alike = rows.loc[rows["cosine"].idxmin()]
         apart = rows.loc[rows["cosine"].idxmax()]
         lines.append(
-            f"- **{pair}**: most alike at {alike['block']} (cosine distance {alike['cosine']:.3f}), "
-            f"most different at {apart['block']} ({apart['cosine']:.3f})."
+            "- "
+            + _(
+                "**{pair}**: most alike at {alike} (cosine distance {alike_d}), most different at "
+                "{apart} ({apart_d})."
+            ).format(
+                pair=pair,
+                alike=alike["block"],
+                alike_d=f"{alike['cosine']:.3f}",
+                apart=apart["block"],
+                apart_d=f"{apart['cosine']:.3f}",
+            )
         )
     st.markdown("\n".join(lines))
 
@@ -147,89 +167,118 @@ def render_classes(
     n = cap.num_images
     if n < 2:
         st.info(
-            "The class views compare the gates of groups of images, so they need at least two (and two "
-            "of each kind for class specificity): add images, or analyse the generated set (button above)."
+            _(
+                "The class views compare the gates of groups of images, so they need at least two (and "
+                "two of each kind for class specificity): add images, or analyse the generated set "
+                "(button above)."
+            )
         )
         return
     options = _group_options(cap, names, class_names, labels)
     source = st.radio(
-        "Groups from",
+        _("Groups from"),
         list(options),
         horizontal=True,
         key=f"many_group_source_{_sig(*options)}",
-        help="given labels: classes that came with the images (the demonstration, a gate "
-        "dataset) · predicted class: the network's top-1 · file-name prefix: 'pug_01.jpg' "
-        "→ pug · folder: one folder per class (e.g. from a ZIP)",
+        format_func=_,
+        help=_(
+            "given labels: classes that came with the images (the demonstration, a gate "
+            "dataset) · predicted class: the network's top-1 · file-name prefix: 'pug_01.jpg' "
+            "→ pug · folder: one folder per class (e.g. from a ZIP)"
+        ),
     )
     groups = options[source]
     classes, counts = np.unique(groups, return_counts=True)
-    st.caption(
-        f"{len(classes)} group(s): "
-        + ", ".join(f"{c} ({k})" for c, k in zip(classes[:12], counts[:12], strict=True))
-        + (f" and {len(classes) - 12} more" if len(classes) > 12 else "")
+    # Translators: the separator between the items of a list (class names).
+    listed = _(", ").join(
+        f"{class_name(str(c))} ({k})" for c, k in zip(classes[:12], counts[:12], strict=True)
     )
+    if len(classes) > 12:
+        st.caption(
+            _("{n} group(s): {groups} and {more} more").format(
+                n=len(classes), groups=listed, more=len(classes) - 12
+            )
+        )
+    else:
+        st.caption(_("{n} group(s): {groups}").format(n=len(classes), groups=listed))
     many_classes = len(classes) >= 2
     if not many_classes:
         st.warning(
-            "All images fall into one group, so there is nothing to compare between classes; "
-            "choose another grouping or add images of other kinds. Saturation and nearest images "
-            "are shown below."
+            _(
+                "All images fall into one group, so there is nothing to compare between classes; "
+                "choose another grouping or add images of other kinds. Saturation and nearest images "
+                "are shown below."
+            )
         )
 
     block_names = cap.block_names
     blocks = st.multiselect(
-        "SE blocks (default: the paper's — last block of each stage, every block of the last stage)",
+        _("SE blocks (default: the paper's — last block of each stage, every block of the last stage)"),
         block_names,
         default=A.paper_blocks(cap.blocks),
         key=f"many_blocks_{_sig(*block_names)}",
     )
-    subset_label = st.radio("Channels per block", list(SUBSETS), horizontal=True, key="many_subset")
-    subset = SUBSETS[subset_label]
+    subset_key = st.radio(
+        _("Channels per block"), list(SUBSETS), horizontal=True, key="many_subset", format_func=subset_label
+    )
+    subset = SUBSETS[subset_key]
 
     if many_classes and blocks:
         profiles = A.class_profiles(cap.gates, groups, blocks)
-        st.subheader("Role of excitation (Fig. 6)")
+        st.subheader(_("Role of excitation (Fig. 6)"))
         _show(F.class_profile_figure(profiles, blocks, subset=subset), key="many_fig6")
-        st.caption(F.PAPER_FIG6)
+        st.caption(_(F.PAPER_FIG6))
 
-        st.subheader("Within one class (Fig. 7)")
+        st.subheader(_("Within one class (Fig. 7)"))
         largest = int(np.argmax(counts))
         cls = st.selectbox(
-            "Class", list(classes), index=largest, key=f"many_band_class_{_sig(source, *classes)}"
+            _("Class"),
+            list(classes),
+            index=largest,
+            key=f"many_band_class_{_sig(source, *classes)}",
+            format_func=lambda c: class_name(str(c)),
         )
         _show(F.class_band_figure(profiles, cls, blocks, subset=subset), key="many_fig7")
-        st.caption(F.PAPER_FIG7)
+        st.caption(_(F.PAPER_FIG7))
     elif many_classes:
-        st.info("Choose at least one SE block for the class profiles.")
+        st.info(_("Choose at least one SE block for the class profiles."))
 
     if many_classes:
-        st.subheader("Class specificity against depth")
+        st.subheader(_("Class specificity against depth"))
         spec = A.class_specificity(cap.gates, groups, cap.blocks)
         if min(spec.counts) < 2:
             # With one image in a class its spread is 0 and the ratio infinite: nothing to read.
             st.info(
-                "Class specificity compares how much gates differ between classes with how much "
-                "they differ within one, so every class needs at least two images. Add more "
-                "images per class, or run the offline demonstration above."
+                _(
+                    "Class specificity compares how much gates differ between classes with how much "
+                    "they differ within one, so every class needs at least two images. Add more "
+                    "images per class, or run the offline demonstration above."
+                )
             )
         else:
             _show(F.specificity_figure(spec), key="many_specificity")
             top = max(spec.blocks, key=lambda b: b.ratio)
             low = min(spec.blocks, key=lambda b: b.ratio)
             st.markdown(
-                f"Most class-specific: **{top.name}** (between / within = {top.ratio:.2f}); "
-                f"least: **{low.name}** ({low.ratio:.2f})."
+                _(
+                    "Most class-specific: **{top}** (between / within = {top_ratio}); least: **{low}** "
+                    "({low_ratio})."
+                ).format(
+                    top=top.name, top_ratio=f"{top.ratio:.2f}", low=low.name, low_ratio=f"{low.ratio:.2f}"
+                )
             )
-        st.caption(F.PAPER_SPECIFICITY)
+        st.caption(_(F.PAPER_SPECIFICITY))
 
-    st.subheader("Saturation")
+    st.subheader(_("Saturation"))
     table = A.saturation_table(cap.gates, block_names)
     _show(F.saturation_figure(table), key="many_saturation")
     st.markdown("\n".join(f"- {s}" for s in A.saturation_sentences(table)))
     st.caption(
-        f"A block is flagged close to identity when its mean gate is at least {A.NEAR_IDENTITY_MEAN} "
-        f"and at least {A.NEAR_IDENTITY_FRACTION:.0%} of its gates are above 0.9 (over all images "
-        f"and channels). {F.PAPER_SATURATION} {F.PAPER_PRUNING}"
+        _(
+            "A block is flagged close to identity when its mean gate is at least {mean} and at least "
+            "{fraction} of its gates are above 0.9 (over all images and channels)."
+        ).format(mean=A.NEAR_IDENTITY_MEAN, fraction=f"{A.NEAR_IDENTITY_FRACTION:.0%}")
+        + f" {_(F.PAPER_SATURATION)} {_(F.PAPER_PRUNING)}"
     )
 
     _render_neighbours(cap, names, thumbs, groups)
@@ -239,34 +288,37 @@ def _render_neighbours(
     cap: Capture, names: Sequence[str], thumbs: Optional[Sequence[bytes]], groups: np.ndarray
 ) -> None:
     n = cap.num_images
-    st.subheader("Images recalibrated alike")
+    st.subheader(_("Images recalibrated alike"))
     scopes = A.vector_scopes(cap.blocks)
     labels = list(scopes)
     stage_labels = [s for s in labels if s not in cap.block_names]
     default = labels.index(stage_labels[-1]) if stage_labels else 0
     left, mid, right = st.columns([2, 2, 1])
     query = left.selectbox(
-        "Image", list(range(n)), format_func=lambda i: str(names[i]), key=f"many_query_{_sig(n)}"
+        _("Image"), list(range(n)), format_func=lambda i: str(names[i]), key=f"many_query_{_sig(n)}"
     )
     where = mid.selectbox(
-        "Gates of",
+        _("Gates of"),
         labels,
         index=default,
         key=f"many_scope_{_sig(*labels)}",
-        help="a stage concatenates the gates of all its blocks",
+        help=_("a stage concatenates the gates of all its blocks"),
     )
     k = right.slider("k", 1, max(1, min(12, n - 1)), min(5, n - 1), key="many_k") if n > 2 else 1
     vectors = A.gate_vectors(cap.gates, scopes[where])
     near = A.nearest_images(vectors, query, k, names)
     st.markdown(
-        f"The {len(near)} image(s) whose gates at **{where}** point most nearly the same way as "
-        f"those of **{names[query]}** (cosine distance):"
+        _(
+            "The {k} image(s) whose gates at **{where}** point most nearly the same way as those of "
+            "**{image}** (cosine distance):"
+        ).format(k=len(near), where=where, image=names[query])
     )
     _thumbs(
         [query] + near["image"].tolist(),
         names,
         thumbs,
-        [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()],
+        [_("{image} (chosen)").format(image=names[query])]
+        + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()],
     )
     if not thumbs:
         st.dataframe(readable(near), hide_index=True)
