@@ -31,6 +31,7 @@ from torch import nn
 
 from ..engine.blocks import BlockInfo
 from ..engine.capture import capture, model_lock
+from ..i18n import _
 from ..interventions.edits import Edit
 from ..interventions.sweep import Progress, log_softmax, run_edit_sets
 from .rankings import ChannelRanking, block_last_conv
@@ -314,9 +315,15 @@ def edited_logits(
 
         def step(done: int, total: int, what: str, j: int = j) -> None:
             if progress:
-                progress(j * total + done, len(chunks) * total, f"batch {j + 1}/{len(chunks)}: {what}")
+                progress(
+                    j * total + done,
+                    len(chunks) * total,
+                    _("batch {i}/{n}: {what}").format(i=j + 1, n=len(chunks), what=what),
+                )
 
-        b, logits, _ = run_edit_sets(model, chunk, edit_sets, blocks=blocks, progress=step, max_rows=max_rows)
+        b, logits, _reused = run_edit_sets(
+            model, chunk, edit_sets, blocks=blocks, progress=step, max_rows=max_rows
+        )
         base.append(b)
         out.append(logits)
     return np.concatenate(base), np.concatenate(out, axis=1)

@@ -30,6 +30,7 @@ from torch import nn
 
 from ..engine.blocks import BlockInfo
 from ..engine.capture import model_lock
+from ..i18n import N_, _
 from ..interventions.sweep import Progress
 
 __all__ = [
@@ -43,7 +44,8 @@ __all__ = [
     "weight_l1_ranking",
 ]
 
-RANKING_KINDS = ("mean gate", "gate × gradient", "weight L1", "random")
+#: The rankings' kinds: identifiers in JSON files and tables, translated where shown (``_(kind)``).
+RANKING_KINDS = (N_("mean gate"), N_("gate × gradient"), N_("weight L1"), N_("random"))
 DEFAULT_REPEATS = 5
 
 
@@ -136,7 +138,7 @@ def gate_gradient_ranking(
         for b in blocks:
             total[b.name] += np.abs(s[b.name] * g[b.name]).sum(axis=0)
         if progress:
-            progress(min(start + batch_size, n), n, "gate × gradient")
+            progress(min(start + batch_size, n), n, _("gate × gradient"))
     scores = {b: v / max(images.shape[0], 1) for b, v in total.items()}
     return ChannelRanking("gate × gradient", "gate × gradient", scores, scores)
 
@@ -150,7 +152,7 @@ def block_last_conv(model: nn.Module, block: BlockInfo) -> Optional[nn.Conv2d]:
     """
     if "." not in block.path:
         return None
-    parent_path, _ = block.path.rsplit(".", 1)
+    parent_path, _last = block.path.rsplit(".", 1)
     parent = model.get_submodule(parent_path)
     se_prefix = block.path[len(parent_path) + 1 :]
     found = None

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 from ..channels.atlas import AtlasRow, ChannelAtlas
 from ..channels.faithfulness import NETWORK, FaithfulnessCurves
 from ..channels.pruning import PruningCurves
+from ..i18n import N_, _, class_name
 from .style import GATE_AXIS, GROUP_COLOURS, SQUEEZE_AXIS, layout
 
 __all__ = [
@@ -23,11 +24,12 @@ __all__ = [
     "ranking_colours",
 ]
 
-# Measure → (axis title with unit, attribute of PruningCurves, scale to display).
+# Measure → (axis title with unit, attribute of PruningCurves, scale to display). The measures' names
+# are identifiers (the app's options, links); they and the titles are translated where shown.
 PRUNE_MEASURES = {
-    "top-1 accuracy": ("top-1 accuracy (%)", "accuracy", 100.0),
-    "agreement": ("top-1 agreement with the unpruned network (%)", "agreement", 100.0),
-    "Δ log p": ("mean Δ log p of the original top-1 class (nats)", "delta_logprob", 1.0),
+    N_("top-1 accuracy"): (N_("top-1 accuracy (%)"), "accuracy", 100.0),
+    N_("agreement"): (N_("top-1 agreement with the unpruned network (%)"), "agreement", 100.0),
+    N_("Δ log p"): (N_("mean Δ log p of the original top-1 class (nats)"), "delta_logprob", 1.0),
 }
 RANDOM_COLOUR = "#7f7f7f"
 OVERLAY_OPACITY = 0.55  # the image stays readable under the map
@@ -60,7 +62,7 @@ CAPTION_CHARS = 14  # a class name longer than this is cut: narrow panels at pro
 def _caption(row: AtlasRow, quantity: str) -> str:
     """Rank, value and class (the true one; the prediction, in italics, when unknown)."""
     value = f"s {row.s:.3f}" if quantity == "s" else f"z {row.z:.2f}"
-    cls = row.label if row.label is not None else row.prediction or ""
+    cls = class_name(row.label) if row.label is not None else class_name(row.prediction or "")
     short = cls if len(cls) <= CAPTION_CHARS else cls[: CAPTION_CHARS - 1] + "…"
     return f"#{row.rank} · {value}<br>{short if row.label is not None else f'<i>{short}</i>'}"
 
@@ -84,7 +86,7 @@ def atlas_figure(
     k = max(len(atlas.top), len(atlas.bottom), 1)
     rows = [(atlas.top, top_views, atlas.maps_top), (atlas.bottom, bottom_views, atlas.maps_bottom)]
     grid_titles = []
-    for rs, _, _ in rows:
+    for rs, _views, _maps in rows:
         grid_titles += [_caption(r, atlas.quantity) for r in rs] + [""] * (k - len(rs))
     fig = make_subplots(
         rows=2, cols=k, subplot_titles=grid_titles, horizontal_spacing=0.012, vertical_spacing=0.16
@@ -114,15 +116,31 @@ def atlas_figure(
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor=None)
     fig.update_annotations(font_size=11)
     name = block_label or atlas.block
-    by = "gate s_c" if atlas.quantity == "s" else "squeeze z_c"
+    by = _("gate s_c") if atlas.quantity == "s" else _("squeeze z_c")
     pure = atlas.purity
     size = f"{atlas.maps_top.shape[-2]}×{atlas.maps_top.shape[-1]} px" if len(atlas.maps_top) else ""
-    title = (
-        f"Channel {atlas.channel} of {name}: top {len(atlas.top)} (upper row) and bottom "
-        f"{len(atlas.bottom)} (lower row) of {atlas.num_images} images by {by}<br>"
-        f"<sup>overlay: feature map u_c ({size}, upsampled; one colour scale) · top-{len(atlas.top)} "
-        f"purity {100 * pure.purity:.0f} % {pure.majority} (by {pure.by}; italics: predicted class)</sup>"
+    heading = _(
+        "Channel {c} of {block}: top {top} (upper row) and bottom {bottom} (lower row) of {n} images by {by}"
+    ).format(
+        c=atlas.channel, block=name, top=len(atlas.top), bottom=len(atlas.bottom), n=atlas.num_images, by=by
     )
+    overlay = (
+        _(
+            "overlay: feature map u_c ({size}, upsampled; one colour scale) · top-{k} purity {purity} % "
+            "{majority} (by true class; italics: predicted class)"
+        )
+        if pure.by == "label"
+        else _(
+            "overlay: feature map u_c ({size}, upsampled; one colour scale) · top-{k} purity {purity} % "
+            "{majority} (by prediction; italics: predicted class)"
+        )
+    ).format(
+        size=size,
+        k=len(atlas.top),
+        purity=f"{100 * pure.purity:.0f}",
+        majority=class_name(pure.majority) if pure.majority else "",
+    )
+    title = f"{heading}<br><sup>{overlay}</sup>"
     return layout(
         fig,
         title,
@@ -131,7 +149,7 @@ def atlas_figure(
             colorscale=scale["colorscale"],
             cmin=scale["cmin"],
             cmax=scale["cmax"],
-            colorbar=dict(title=dict(text="u_c (activation)", side="right"), thickness=14),
+            colorbar=dict(title=dict(text=_("u_c (activation)"), side="right"), thickness=14),
         ),
         # Room above the first row for its captions, below the title even at projector sizes.
         margin=dict(l=10, r=10, t=180, b=10),
@@ -149,7 +167,7 @@ def atlas_histogram(atlas: ChannelAtlas, *, block_label: Optional[str] = None) -
             y=counts,
             width=np.diff(edges),
             marker_color="#4c78a8",
-            hovertemplate="%{x:.3f}: %{y} images<extra></extra>",
+            hovertemplate=_("%{x:.3f}: %{y} images<extra></extra>"),
         )
     )
     attr = "s" if atlas.quantity == "s" else "z"
@@ -158,7 +176,7 @@ def atlas_histogram(atlas: ChannelAtlas, *, block_label: Optional[str] = None) -
             x=getattr(atlas.top[-1], attr),
             line_dash="dash",
             line_color="#d62728",
-            annotation_text=f"top {len(atlas.top)}",
+            annotation_text=_("top {k}").format(k=len(atlas.top)),
             annotation_position="top right",
         )
     if atlas.bottom:
@@ -166,20 +184,23 @@ def atlas_histogram(atlas: ChannelAtlas, *, block_label: Optional[str] = None) -
             x=getattr(atlas.bottom[-1], attr),
             line_dash="dash",
             line_color="#1f77b4",
-            annotation_text=f"bottom {len(atlas.bottom)}",
+            annotation_text=_("bottom {k}").format(k=len(atlas.bottom)),
             annotation_position="bottom left",
         )
-    what = "gate s_c" if atlas.quantity == "s" else "squeeze z_c"
-    title = (
-        f"{what} of channel {atlas.channel} of {block_label or atlas.block} over {atlas.num_images} images"
-        f"<br><sup>mean {atlas.mean:.3f}; dashed: the values bounding the top and bottom {atlas.k}</sup>"
+    what = _("gate s_c") if atlas.quantity == "s" else _("squeeze z_c")
+    heading = _("{what} of channel {c} of {block} over {n} images").format(
+        what=what, c=atlas.channel, block=block_label or atlas.block, n=atlas.num_images
     )
+    note = _("mean {mean}; dashed: the values bounding the top and bottom {k}").format(
+        mean=f"{atlas.mean:.3f}", k=atlas.k
+    )
+    title = f"{heading}<br><sup>{note}</sup>"
     return layout(
         fig,
         title,
         height=320,
-        xaxis_title=_quantity_axis(atlas.quantity),
-        yaxis_title="images",
+        xaxis_title=_(_quantity_axis(atlas.quantity)),
+        yaxis_title=_("images"),
         bargap=0.02,
         margin=dict(l=60, r=20, t=80, b=50),
     )
@@ -210,14 +231,19 @@ def pruning_figure(curves: PruningCurves, measure: str = "agreement", x_axis: st
     axis_title, attr, scale = PRUNE_MEASURES[measure]
     values = getattr(curves, attr)
     if values is None:
-        raise ValueError(f"{measure} needs labels; this image set has none")
+        raise ValueError(_("{measure} needs labels; this image set has none").format(measure=_(measure)))
     colours = ranking_colours(curves.kinds)
     fig = go.Figure()
     for kind in dict.fromkeys(curves.kinds):
         idx = [i for i, k in enumerate(curves.kinds) if k == kind]
         xs = 100 * (curves.fractions if x_axis == "fraction" else curves.macs_removed[idx].mean(axis=0))
         ys = scale * values[idx]
-        name = kind if len(idx) == 1 else f"{kind} (mean of {len(idx)}, band: min–max)"
+        shown = _(kind)
+        name = (
+            shown
+            if len(idx) == 1
+            else _("{ranking} (mean of {n}, band: min–max)").format(ranking=shown, n=len(idx))
+        )
         if len(idx) > 1:
             _band(fig, xs, ys.min(axis=0), ys.max(axis=0), name)
         macs = 100 * curves.macs_removed[idx].mean(axis=0)
@@ -230,11 +256,12 @@ def pruning_figure(curves: PruningCurves, measure: str = "agreement", x_axis: st
                 legendgroup=kind,
                 line=dict(color=colours[kind], dash="dot" if kind == "random" else "solid"),
                 customdata=np.stack([100 * curves.fractions, macs], axis=1),
-                hovertemplate=(
-                    f"<b>{kind}</b><br>pruned %{{customdata[0]:.0f}} % of channels"
-                    "<br>multiply-adds removed %{customdata[1]:.1f} %<br>"
-                    f"{measure} %{{y:.3g}}<extra></extra>"
-                ),
+                hovertemplate=f"<b>{shown}</b><br>"
+                + _(
+                    "pruned %{customdata[0]:.0f} % of channels<br>"
+                    "multiply-adds removed %{customdata[1]:.1f} %"
+                )
+                + f"<br>{_(measure)} %{{y:.3g}}<extra></extra>",
             )
         )
     if measure == "top-1 accuracy" and curves.base_accuracy is not None:
@@ -242,22 +269,24 @@ def pruning_figure(curves: PruningCurves, measure: str = "agreement", x_axis: st
             y=100 * curves.base_accuracy,
             line_dash="dash",
             line_color="#444",
-            annotation_text=f"unpruned {100 * curves.base_accuracy:.1f} %",
+            annotation_text=_("unpruned {acc} %").format(acc=f"{100 * curves.base_accuracy:.1f}"),
             annotation_position="bottom right",
         )
-    where = "each block ranked on its own" if curves.scope == "block" else "one ranking over the network"
-    blocks = f"{len(curves.blocks)} block(s)"
-    title = (
-        f"Pruning by each ranking — {measure}<br>"
-        f"<sup>{curves.num_images} images · channels zeroed in {blocks}, {where} · no retraining</sup>"
+    note = (
+        _("{n} images · channels zeroed in {b} block(s), each block ranked on its own · no retraining")
+        if curves.scope == "block"
+        else _("{n} images · channels zeroed in {b} block(s), one ranking over the network · no retraining")
+    ).format(n=curves.num_images, b=len(curves.blocks))
+    title = _("Pruning by each ranking — {measure}").format(measure=_(measure)) + f"<br><sup>{note}</sup>"
+    x_title = (
+        _("channels pruned (%)") if x_axis == "fraction" else _("multiply-adds removed (% of the network)")
     )
-    x_title = "channels pruned (%)" if x_axis == "fraction" else "multiply-adds removed (% of the network)"
     return layout(
         fig,
         title,
         height=500,
         xaxis_title=x_title,
-        yaxis_title=axis_title,
+        yaxis_title=_(axis_title),
         # Far enough below the axis title to stay clear of it at projector font sizes too.
         legend=dict(orientation="h", yanchor="top", y=-0.36, x=0),
         margin=dict(l=70, r=20, t=90, b=170),
@@ -270,15 +299,22 @@ def faithfulness_figure(curves: FaithfulnessCurves, *, block_label: Optional[str
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("deletion: lower area is better", "insertion: higher area is better"),
+        subplot_titles=(_("deletion: lower area is better"), _("insertion: higher area is better")),
         horizontal_spacing=0.08,
     )
     colours = ranking_colours(curves.kinds)
     dele, ins = curves.deletion_auc, curves.insertion_auc
     for kind in dict.fromkeys(curves.kinds):
         idx = [i for i, k in enumerate(curves.kinds) if k == kind]
-        name = kind if len(idx) == 1 else f"{kind} (mean of {len(idx)}, band min–max)"
-        label = f"{name}: AUC del {dele[idx].mean():.3f} / ins {ins[idx].mean():.3f}"
+        shown = _(kind)
+        name = (
+            shown
+            if len(idx) == 1
+            else _("{ranking} (mean of {n}, band: min–max)").format(ranking=shown, n=len(idx))
+        )
+        label = _("{name}: AUC deletion {d} / insertion {i}").format(
+            name=name, d=f"{dele[idx].mean():.3f}", i=f"{ins[idx].mean():.3f}"
+        )
         for col, values in ((1, curves.deletion), (2, curves.insertion)):
             ys = values[idx]
             if len(idx) > 1:
@@ -292,21 +328,24 @@ def faithfulness_figure(curves: FaithfulnessCurves, *, block_label: Optional[str
                     legendgroup=kind,
                     showlegend=col == 1,
                     line=dict(color=colours[kind], dash="dot" if kind == "random" else "solid"),
-                    hovertemplate=f"<b>{kind}</b><br>%{{x:.0f}} % of channels<br>p = %{{y:.3f}}"
-                    "<extra></extra>",
+                    hovertemplate=f"<b>{shown}</b><br>"
+                    + _("%{x:.0f} % of channels")
+                    + "<br>p = %{y:.3f}<extra></extra>",
                 ),
                 row=1,
                 col=col,
             )
-    fig.update_xaxes(title_text="channels deleted (%)", row=1, col=1)
-    fig.update_xaxes(title_text="channels inserted (%)", row=1, col=2)
-    fig.update_yaxes(title_text="p(original top-1 class) (0–1)", range=[0, 1.02], row=1, col=1)
+    fig.update_xaxes(title_text=_("channels deleted (%)"), row=1, col=1)
+    fig.update_xaxes(title_text=_("channels inserted (%)"), row=1, col=2)
+    fig.update_yaxes(title_text=_("p(original top-1 class) (0–1)"), range=[0, 1.02], row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_annotations(font_size=13)
-    where = "the whole network" if curves.block == NETWORK else (block_label or curves.block)
+    where = _("the whole network") if curves.block == NETWORK else (block_label or curves.block)
     title = (
-        f"Deletion and insertion over the channels of {where}<br>"
-        "<sup>most important channel first, by each ranking · y: mean p of the unedited top-1 class</sup>"
+        _("Deletion and insertion over the channels of {where}").format(where=where)
+        + "<br><sup>"
+        + _("most important channel first, by each ranking · y: mean p of the unedited top-1 class")
+        + "</sup>"
     )
     return layout(
         fig,

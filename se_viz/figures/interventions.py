@@ -15,7 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import FONT_SIZE, GROUP_COLOURS, gate_colorbar, layout
+from ..i18n import N_, _, class_name
+from ..interventions.dataset import condition_label
+from .style import FONT_SIZE, GATE_AXIS, GROUP_COLOURS, gate_colorbar, layout
 
 __all__ = [
     "ACCURACY_AXIS",
@@ -44,8 +46,12 @@ def top5_comparison(table: pd.DataFrame, edit_label: str, image_name: Optional[s
     before = dict(zip(table["before_class"], table["before_probability"], strict=True))
     after = dict(zip(table["after_class"], table["after_probability"], strict=True))
     classes = list(dict.fromkeys([*table["before_class"], *table["after_class"]]))
+    shown = [class_name(str(c)) for c in classes]
     fig = go.Figure()
-    for name, values, colour in (("before the edit", before, _BEFORE), ("after the edit", after, _AFTER)):
+    for name, values, colour in (
+        (_("before the edit"), before, _BEFORE),
+        (_("after the edit"), after, _AFTER),
+    ):
         pct = [100.0 * values[c] if c in values else np.nan for c in classes]
         fig.add_trace(
             go.Bar(
@@ -56,22 +62,24 @@ def top5_comparison(table: pd.DataFrame, edit_label: str, image_name: Optional[s
                 marker_color=colour,
                 text=["" if np.isnan(p) else f"{p:.1f} %" for p in pct],
                 textposition="outside",
-                customdata=classes,
+                customdata=shown,
                 hovertemplate="<b>%{customdata}</b><br>" + name + ": %{x:.2f} %<extra></extra>",
             )
         )
     fig.update_yaxes(
-        title_text="class", tickvals=list(range(len(classes))), ticktext=classes, autorange="reversed"
+        title_text=_("class"), tickvals=list(range(len(classes))), ticktext=shown, autorange="reversed"
     )
-    fig.update_xaxes(title_text="probability (%)", range=[0, 115])
+    fig.update_xaxes(title_text=_("probability (%)"), range=[0, 115])
     sub = (
         f"<br><sup>{edit_label}"
         + (f" · {image_name}" if image_name else "")
-        + " · (no bar: not in that top-5)</sup>"
+        + " · "
+        + _("(no bar: not in that top-5)")
+        + "</sup>"
     )
     return layout(
         fig,
-        "Top-5 before and after the edit" + sub,
+        _("Top-5 before and after the edit") + sub,
         height=160 + 56 * len(classes),
         barmode="group",
         legend=dict(orientation="h", y=-0.2),
@@ -83,7 +91,7 @@ def top5_comparison(table: pd.DataFrame, edit_label: str, image_name: Optional[s
 # Knock-out sweep
 
 
-def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = None) -> go.Figure:
+def sweep_bar(frame: pd.DataFrame, predicted: str, image_name: Optional[str] = None) -> go.Figure:
     """Change in log-probability of the predicted class when each block is knocked out.
 
     ``frame`` is ``SweepResult.to_frame()``: one bar per block in forward order, coloured by
@@ -100,12 +108,15 @@ def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = 
             go.Bar(
                 x=part["block"],
                 y=part["delta_logprob"],
-                name=f"stage {int(s)}" if s is not None and not pd.isna(s) else "blocks",
+                name=_("stage {s}").format(s=int(s)) if s is not None and not pd.isna(s) else _("blocks"),
                 marker_color=colour[s],
-                text=["flips" if c else "" for c in part["prediction_changed"]],
+                text=[_("flips") if c else "" for c in part["prediction_changed"]],
                 textposition="outside",
-                customdata=np.stack([part["delta_prob"] * 100.0, part["new_top1"].astype(str)], axis=1),
-                hovertemplate=(
+                customdata=np.stack(
+                    [part["delta_prob"] * 100.0, [class_name(str(c)) for c in part["new_top1"]]], axis=1
+                ),
+                # Translators: a Plotly hover template; keep every %{…} exactly as it is.
+                hovertemplate=_(
                     "<b>%{x}</b> neutralised<br>Δ log p = %{y:.3f}<br>Δ p = %{customdata[0]:.2f} "
                     "percentage points<br>new top-1: %{customdata[1]}<extra></extra>"
                 ),
@@ -113,17 +124,22 @@ def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = 
         )
     fig.add_hline(y=0, line_color="#444")
     fig.update_xaxes(
-        title_text="SE block neutralised (s = 1)", categoryorder="array", categoryarray=list(frame["block"])
+        title_text=_("SE block neutralised (s = 1)"),
+        categoryorder="array",
+        categoryarray=list(frame["block"]),
     )
-    fig.update_yaxes(title_text="Δ log p(predicted class) (nats)")
+    fig.update_yaxes(title_text=_("Δ log p(predicted class) (nats)"))
     sub = (
-        f"<br><sup>predicted class: {class_name}"
+        "<br><sup>"
+        + _("predicted class: {cls}").format(cls=predicted)
         + (f" · {image_name}" if image_name else "")
-        + " · below 0: the block helped this prediction</sup>"
+        + " · "
+        + _("below 0: the block helped this prediction")
+        + "</sup>"
     )
     return layout(
         fig,
-        "Knock-out sweep: what each SE block is worth" + sub,
+        _("Knock-out sweep: what each SE block is worth") + sub,
         height=460,
         legend=dict(orientation="h", y=-0.3),
         margin=dict(l=10, r=10, t=90, b=110),
@@ -134,8 +150,8 @@ def sweep_bar(frame: pd.DataFrame, class_name: str, image_name: Optional[str] = 
 # Set-level ablation
 
 
-AGREEMENT_AXIS = "images (%): same top-1 as the unedited network"
-ACCURACY_AXIS = AGREEMENT_AXIS + ", or correct top-1"
+AGREEMENT_AXIS = N_("images (%): same top-1 as the unedited network")
+ACCURACY_AXIS = N_("images (%): same top-1 as the unedited network, or correct top-1")
 
 
 def ablation_chart(table: pd.DataFrame, num_images: Optional[int] = None) -> go.Figure:
@@ -149,11 +165,15 @@ def ablation_chart(table: pd.DataFrame, num_images: Optional[int] = None) -> go.
     """
     rows = table.iloc[::-1]
     labelled = bool(rows["accuracy"].notna().any())
+    conditions = [
+        condition_label(k, c, s)
+        for k, c, s in zip(rows["kind"], rows["condition"], rows["stage"], strict=True)
+    ]
 
     def percent_bar(column: str, name: str, colour: str, hover: str) -> go.Bar:
         """One horizontal bar per condition: the fraction in ``column`` as a labelled percentage."""
         return go.Bar(
-            y=rows["condition"],
+            y=conditions,
             x=rows[column] * 100.0,
             orientation="h",
             name=name,
@@ -166,33 +186,46 @@ def ablation_chart(table: pd.DataFrame, num_images: Optional[int] = None) -> go.
     fig = go.Figure(
         percent_bar(
             "top1_agreement",
-            "same top-1 as the unedited network",
+            _("same top-1 as the unedited network"),
             "#3b528b",
-            "top-1 unchanged for %{x:.1f} % of the images",
+            _("top-1 unchanged for %{x:.1f} % of the images"),
         )
     )
     if labelled:
         fig.add_trace(
             percent_bar(
-                "accuracy", "top-1 accuracy (labelled images)", "#5ec962", "top-1 accuracy %{x:.1f} %"
+                "accuracy",
+                _("top-1 accuracy (labelled images)"),
+                "#5ec962",
+                _("top-1 accuracy %{x:.1f} %"),
             )
         )
-    fig.update_xaxes(title_text=ACCURACY_AXIS if labelled else AGREEMENT_AXIS, range=[0, 118])
-    fig.update_yaxes(title_text="condition (blocks neutralised, s = 1)")
-    over = f" over {num_images} images" if num_images else " over a set of images"
-    what = "blue: images whose top-1 class stays the unedited network's" + (
-        " · green: correct top-1 (labels)" if labelled else " · no labels, so no accuracy"
+    fig.update_xaxes(title_text=_(ACCURACY_AXIS if labelled else AGREEMENT_AXIS), range=[0, 118])
+    fig.update_yaxes(title_text=_("condition (blocks neutralised, s = 1)"))
+    what = (
+        _("blue: images whose top-1 class stays the unedited network's · green: correct top-1 (labels)")
+        if labelled
+        else _("blue: images whose top-1 class stays the unedited network's · no labels, so no accuracy")
     )
     sub = f"<br><sup>{what}</sup>"
     if (table["top1_agreement"] >= 1.0).all():
         sub += (
-            "<br><sup>every condition keeps every image's top-1: this network does not need these "
-            "gates to decide here; the mean Δ log p in the table still shows how much they help</sup>"
+            "<br><sup>"
+            + _(
+                "every condition keeps every image's top-1: this network does not need these "
+                "gates to decide here; the mean Δ log p in the table still shows how much they help"
+            )
+            + "</sup>"
         )
+    heading = (
+        _("Knocking out SE blocks over {n} images").format(n=num_images)
+        if num_images
+        else _("Knocking out SE blocks over a set of images")
+    )
     height = 170 + 34 * len(rows) * (1 + labelled)
     return layout(
         fig,
-        "Knocking out SE blocks" + over + sub,
+        heading + sub,
         height=height,
         barmode="group",
         # Below the axis title: 60 px under the plot area (110 + 90 px of margins).
@@ -224,7 +257,7 @@ def map_grid(
     cols = max(1, min(per_row, k))
     rows = -(-k // cols)
     titles = [
-        f"channel {c}" + (f"<br>{value_name} = {values[i]:.3f}" if values is not None else "")
+        _("channel {c}").format(c=c) + (f"<br>{value_name} = {values[i]:.3f}" if values is not None else "")
         for i, c in enumerate(channels)
     ]
     fig = make_subplots(
@@ -241,7 +274,7 @@ def map_grid(
             go.Heatmap(
                 z=maps[i],
                 coloraxis="coloraxis",
-                hovertemplate="row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>",
+                hovertemplate=_("row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>"),
             ),
             row=i // cols + 1,
             col=i % cols + 1,
@@ -254,14 +287,14 @@ def map_grid(
     h, w = maps.shape[-2:]
     layout(
         fig,
-        f"{title}<br><sup>{h}×{w} px each, one shared colour scale</sup>",
+        f"{title}<br><sup>" + _("{h}×{w} px each, one shared colour scale").format(h=h, w=w) + "</sup>",
         # One row of four is 230 px of maps; a row of two, twice as wide, twice as tall.
         height=130 + rows * int(230 * 4 / cols),
         coloraxis=dict(
             colorscale=scale,
             cmin=zmin,
             cmax=zmax,
-            colorbar=dict(title=dict(text="activation", side="right"), thickness=16),
+            colorbar=dict(title=dict(text=_("activation"), side="right"), thickness=16),
         ),
         margin=dict(l=10, r=10, t=110, b=20),
     )
@@ -276,7 +309,7 @@ def vector_bars(
     *,
     highlight: Sequence[int] = (),
     gates: bool = False,
-    x_title: str = "channel c",
+    x_title: Optional[str] = None,
 ) -> go.Figure:
     """One bar per entry of a vector (z, the reduced vector, s), highlighted entries outlined.
 
@@ -292,13 +325,13 @@ def vector_bars(
         )
     )
     if gates:
-        marker.update(color=v, showscale=False, **gate_colorbar())
+        marker.update(color=v, showscale=False, **gate_colorbar(_(GATE_AXIS)))
     else:
         marker.update(color=["#d62728" if i in hl else "#3b528b" for i in idx])
     fig = go.Figure(
-        go.Bar(x=idx, y=v, marker=marker, hovertemplate="entry %{x}<br>value %{y:.4f}<extra></extra>")
+        go.Bar(x=idx, y=v, marker=marker, hovertemplate=_("entry %{x}<br>value %{y:.4f}<extra></extra>"))
     )
-    fig.update_xaxes(title_text=x_title, range=[-0.5, v.size - 0.5])
+    fig.update_xaxes(title_text=_("channel c") if x_title is None else x_title, range=[-0.5, v.size - 0.5])
     fig.update_yaxes(title_text=y_title, **({"range": [0, 1]} if gates else {}))
     return layout(
         fig, title, height=380, bargap=0 if v.size > 200 else 0.1, margin=dict(l=10, r=10, t=70, b=60)
@@ -313,25 +346,27 @@ def reduce_bars(pre: np.ndarray, post: np.ndarray, activation: str = "ReLU") -> 
             go.Bar(
                 x=idx,
                 y=pre,
-                name="W₁z + b₁ (before δ)",
+                name=_("W₁z + b₁ (before δ)"),
                 marker_color=_BEFORE,
-                hovertemplate="unit %{x}<br>W₁z + b₁ = %{y:.4f}<extra></extra>",
+                hovertemplate=_("unit %{x}<br>W₁z + b₁ = %{y:.4f}<extra></extra>"),
             ),
             go.Bar(
                 x=idx,
                 y=post,
-                name=f"δ(W₁z + b₁) (after {activation})",
+                name=_("δ(W₁z + b₁) (after {activation})").format(activation=activation),
                 marker_color="#2ca02c",
-                hovertemplate="unit %{x}<br>after δ = %{y:.4f}<extra></extra>",
+                hovertemplate=_("unit %{x}<br>after δ = %{y:.4f}<extra></extra>"),
             ),
         ]
     )
     fig.add_hline(y=0, line_color="#444")
-    fig.update_xaxes(title_text="unit of the reduced vector (index)", dtick=1 if len(pre) <= 32 else None)
-    fig.update_yaxes(title_text="value (activation units)")
+    fig.update_xaxes(title_text=_("unit of the reduced vector (index)"), dtick=1 if len(pre) <= 32 else None)
+    fig.update_yaxes(title_text=_("value (activation units)"))
     return layout(
         fig,
-        f"The bottleneck: {len(pre)} numbers, before and after {activation}",
+        _("The bottleneck: {n} numbers, before and after {activation}").format(
+            n=len(pre), activation=activation
+        ),
         height=400,
         barmode="group",
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),

@@ -9,7 +9,14 @@
 """
 
 from .chain import PrefixRunner, Step, UnitTail, trunk_chain, unit_tail
-from .dataset import AblationCondition, SetAblationResult, ablate_over_images, ablation_conditions
+from .dataset import (
+    AblationCondition,
+    SetAblationResult,
+    ablate_over_images,
+    ablation_conditions,
+    condition_kind_label,
+    condition_label,
+)
 from .edits import Edit, neutralise, replace, scale, switch_off_bottom, switch_off_top, zero
 from .single import InterventionResult, intervene
 from .sweep import SweepCost, SweepResult, knock_out_sweep, log_softmax, run_edit_sets, sweep_flop_limit
@@ -20,6 +27,8 @@ __all__ = [
     "SetAblationResult",
     "ablate_over_images",
     "ablation_conditions",
+    "condition_kind_label",
+    "condition_label",
     "intervene",
     "Edit",
     "PrefixRunner",

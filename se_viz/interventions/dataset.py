@@ -23,10 +23,47 @@ import torch
 from torch import nn
 
 from ..engine.blocks import BlockInfo, find_se_blocks
+from ..i18n import N_, _
 from .edits import neutralise
 from .sweep import Progress, log_softmax, planned_passes, run_edit_sets
 
-__all__ = ["AblationCondition", "SetAblationResult", "ablate_over_images", "ablation_conditions"]
+__all__ = [
+    "AblationCondition",
+    "SetAblationResult",
+    "ablate_over_images",
+    "ablation_conditions",
+    "condition_kind_label",
+    "condition_label",
+]
+
+#: The kinds of condition (values of the table's ``kind`` column, kept in English in CSV files).
+CONDITION_KINDS = {
+    "none": N_("none"),
+    "block": N_("one block"),
+    "stage": N_("one stage"),
+    "SE in one stage only": N_("SE in one stage only"),
+    "no SE": N_("no SE"),
+}
+
+
+def condition_kind_label(kind: str) -> str:
+    """A condition's kind in the reader's language (the table keeps the English value)."""
+    return _(CONDITION_KINDS[kind]) if kind in CONDITION_KINDS else kind
+
+
+def condition_label(kind: str, name: str, stage: Optional[float] = None) -> str:
+    """A condition's name in the reader's language. The table's ``condition`` column stays English
+    (files and scripts read it); a block's condition is the block's name, the same in every language."""
+    has_stage = stage is not None and not pd.isna(stage)
+    if kind == "none":
+        return _("unmodified")
+    if kind == "stage" and has_stage:
+        return _("stage {s} neutralised").format(s=int(stage))
+    if kind == "SE in one stage only" and has_stage:
+        return _("SE in stage {s} only").format(s=int(stage))
+    if kind == "no SE":
+        return _("no SE (all neutralised)")
+    return name
 
 
 @dataclass(frozen=True)
@@ -181,7 +218,11 @@ def ablate_over_images(
 
         def step(done: int, _total: int, what: str, j: int = j) -> None:
             if progress:
-                progress(int(offsets[j]) + done, total, f"batch {j + 1}/{len(chunks)}: {what}")
+                progress(
+                    int(offsets[j]) + done,
+                    total,
+                    _("batch {i}/{n}: {what}").format(i=j + 1, n=len(chunks), what=what),
+                )
 
         base, logits, used = run_edit_sets(
             model,

@@ -25,6 +25,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..i18n import _
+
 __all__ = [
     "Edit",
     "neutralise",
@@ -42,7 +44,8 @@ class Edit:
 
     @property
     def label(self) -> str:
-        """A short human description, e.g. ``"neutralise (s = 1)"``."""
+        """A short human description in the reader's language, e.g. ``"neutralise (s = 1)"`` (the
+        edit itself, not its label, is what compares equal and keys a cache)."""
         raise NotImplementedError
 
     def apply(self, gates: torch.Tensor) -> torch.Tensor:
@@ -60,8 +63,9 @@ class _Constant(Edit):
 
     @property
     def label(self) -> str:
-        what = "block removed" if self.value == 1.0 else "every channel switched off"
-        return f"{'neutralise' if self.value == 1.0 else 'zero'} (s = {self.value:g}, {what})"
+        if self.value == 1.0:
+            return _("neutralise (s = 1, block removed)")
+        return _("zero (s = 0, every channel switched off)")
 
     def apply(self, gates: torch.Tensor) -> torch.Tensor:
         return torch.full_like(gates, self.value)
@@ -74,7 +78,7 @@ class _Replace(Edit):
 
     @property
     def label(self) -> str:
-        return f"replace by {self.name}"
+        return _("replace by {name}").format(name=self.name)
 
     def apply(self, gates: torch.Tensor) -> torch.Tensor:
         v = torch.as_tensor(self.values, dtype=gates.dtype, device=gates.device)
@@ -90,7 +94,9 @@ class _Scale(Edit):
 
     @property
     def label(self) -> str:
-        return f"scale by {self.factor:g}" + (" (clipped to [0, 1])" if self.clip else "")
+        if self.clip:
+            return _("scale by {f} (clipped to [0, 1])").format(f=f"{self.factor:g}")
+        return _("scale by {f}").format(f=f"{self.factor:g}")
 
     def apply(self, gates: torch.Tensor) -> torch.Tensor:
         out = gates * self.factor
@@ -104,8 +110,9 @@ class _SwitchOff(Edit):
 
     @property
     def label(self) -> str:
-        which = "largest" if self.largest else "smallest"
-        return f"switch off the {self.k} {which} gates"
+        if self.largest:
+            return _("switch off the {k} largest gates").format(k=self.k)
+        return _("switch off the {k} smallest gates").format(k=self.k)
 
     def apply(self, gates: torch.Tensor) -> torch.Tensor:
         k = max(0, min(int(self.k), gates.shape[1]))

@@ -25,6 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..engine.blocks import BlockInfo, find_se_blocks
 from ..engine.capture import GateEdit, capture
+from ..i18n import _
 from .chain import PrefixRunner, trunk_chain
 from .edits import neutralise
 
@@ -81,18 +82,18 @@ def run_edit_sets(
         total = 1 + runner.planned_steps(edit_sets, max_rows)
         done = [1]
         if progress:
-            progress(1, total, "unmodified pass")
+            progress(1, total, _("unmodified pass"))
 
         def on_step(path: str) -> None:
             done[0] += 1
             if progress:
-                progress(done[0], total, f"rerunning {path}")
+                progress(done[0], total, _("rerunning {path}").format(path=path))
 
         out = [t.numpy() for t in runner.run_many(edit_sets, max_rows=max_rows, on_step=on_step)]
     else:
         base = capture(model, batch, blocks=blocks).logits
         if progress:
-            progress(1, total, "unmodified pass")
+            progress(1, total, _("unmodified pass"))
         for i, edits in enumerate(edit_sets):
             out.append(capture(model, batch, blocks=blocks, edits=dict(edits)).logits)
             if progress:

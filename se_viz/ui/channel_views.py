@@ -32,6 +32,7 @@ from se_viz.datasets.reader import GateDataset
 from se_viz.datasets.sources import file_name
 from se_viz.errors import InputError
 from se_viz.figures import channels as fig_ch
+from se_viz.i18n import N_, _, class_name
 from se_viz.loading.choice import ModelChoice
 from se_viz.loading.fit import FITS
 from se_viz.loading.images import load_image
@@ -46,6 +47,60 @@ __all__ = ["QUESTIONS", "render_channels", "render_dataset_atlas"]
 
 QUESTIONS = [state.ATLAS_QUESTION, "pruning", "faithfulness"]
 YOURS, DEMO, GENERATED, PLAIN = "your images", state.DEMO_SOURCE, "generated shapes", "plain drawings"
+#: The questions and image sets are identifiers (state, links, tests); these are their names on screen.
+SHOWN = {
+    state.ATLAS_QUESTION: N_("gate atlas"),
+    "pruning": N_("pruning"),
+    "faithfulness": N_("faithfulness"),
+    YOURS: N_("your images"),
+    DEMO: N_("the offline demonstration"),
+    GENERATED: N_("generated shapes"),
+    PLAIN: N_("plain drawings"),
+}
+
+
+#: What the atlas ranks by (identifiers; shown translated).
+RANK_BY = [N_("gate s"), N_("squeeze z")]
+#: The deletion / insertion table's columns on screen.
+FAITH_COLUMNS = {
+    "ranking": N_("ranking"),
+    "deletion_auc": N_("deletion AUC"),
+    "deletion_vs_random": N_("deletion − random"),
+    "insertion_auc": N_("insertion AUC"),
+    "insertion_vs_random": N_("insertion − random"),
+}
+#: The pruning table's columns on screen (``PruningCurves.table``; min/max columns follow their measure).
+PRUNE_COLUMNS = {
+    "ranking": N_("ranking"),
+    "fraction": N_("fraction pruned"),
+    "repeats": N_("repeats"),
+    "agreement": N_("top-1 agreement"),
+    "agreement_min": N_("top-1 agreement (min)"),
+    "agreement_max": N_("top-1 agreement (max)"),
+    "delta_logprob": N_("Δ log p (nats)"),
+    "delta_logprob_min": N_("Δ log p (nats, min)"),
+    "delta_logprob_max": N_("Δ log p (nats, max)"),
+    "accuracy": N_("top-1 accuracy"),
+    "accuracy_min": N_("top-1 accuracy (min)"),
+    "accuracy_max": N_("top-1 accuracy (max)"),
+    "macs_removed": N_("multiply-adds removed"),
+    "macs_removed_min": N_("multiply-adds removed (min)"),
+    "macs_removed_max": N_("multiply-adds removed (max)"),
+}
+
+
+def _prune_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The pruning table with its headings and ranking names in the reader's language (the data,
+    and the CSV/JSON the command line writes, keep the English keys)."""
+    table = table.assign(ranking=[_(k) for k in table["ranking"]])
+    return table.rename(columns={c: _(PRUNE_COLUMNS[c]) for c in table.columns if c in PRUNE_COLUMNS})
+
+
+def _shown(value: str) -> str:
+    """An option's name in the reader's language."""
+    return _(SHOWN.get(value, value))
+
+
 STUDY_SIZES = (10, 20, 30, 60, 100, 200)
 #: A study's default size is the largest that finishes in about this many seconds (issue 27.1).
 BUDGET_SECONDS = 60
@@ -111,8 +166,9 @@ def render_channels(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fi
     with top:
         what = (
             st.segmented_control(
-                "Question",
+                _("Question"),
                 QUESTIONS,
+                format_func=_shown,
                 key=state.CHANNELS_QUESTION,
                 # The drill-down's atlas button sets the question itself; a default as well would warn.
                 default=None if state.CHANNELS_QUESTION in st.session_state else QUESTIONS[0],
@@ -142,8 +198,10 @@ def render_channels(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fi
 def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """Top and bottom images of one channel with u_c laid over them, their class mix, the histogram."""
     st.caption(
-        "What opens this gate? Upper row: the images with the highest gate s_c; lower row: the lowest; "
-        "each with u_c, the map the gate multiplies, laid over it (recomputed for these images only)."
+        _(
+            "What opens this gate? Upper row: the images with the highest gate s_c; lower row: the lowest; "
+            "each with u_c, the map the gate multiplies, laid over it (recomputed for these images only)."
+        )
     )
     names = [b.name for b in lm.blocks]
     labels = {b.name: b.label for b in lm.blocks}
@@ -151,23 +209,37 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
     row = st.container(horizontal=True, gap="medium")
     with row:
         options = list(sources)
-        source = st.selectbox("Images", options, index=len(options) - 1, key=state.ATLAS_SOURCE, width=190)
+        source = st.selectbox(
+            _("Images"),
+            options,
+            index=len(options) - 1,
+            key=state.ATLAS_SOURCE,
+            format_func=_shown,
+            width=190,
+        )
         block = st.selectbox(
-            "SE block", names, key=state.ATLAS_BLOCK, format_func=lambda n: labels.get(n, n), width=250
+            _("SE block"), names, key=state.ATLAS_BLOCK, format_func=lambda n: labels.get(n, n), width=250
         )
         info = next(b for b in lm.blocks if b.name == block)
         state.keep_channel(state.ATLAS_CHANNEL, info.channels)
         channel = int(
             st.number_input(
-                f"Channel (0–{info.channels - 1})", 0, info.channels - 1, key=state.ATLAS_CHANNEL, width=150
+                _("Channel (0–{last})").format(last=info.channels - 1),
+                0,
+                info.channels - 1,
+                key=state.ATLAS_CHANNEL,
+                width=150,
             )
         )
     src = sources[source]
     n = src.cap.num_images
     if n < 2:
         st.info(
-            "One image makes no atlas: it ranks images from the highest gate to the lowest, so it needs "
-            "at least two. Add images, or analyse the offline demonstration's generated set (button above)."
+            _(
+                "One image makes no atlas: it ranks images from the highest gate to the lowest, so it "
+                "needs at least two. Add images, or analyse the offline demonstration's generated set "
+                "(button above)."
+            )
         )
         return
     most = min(12, n // 2)  # the top and bottom rows never share an image
@@ -175,17 +247,24 @@ def render_atlas(sources: dict[str, AtlasSource], lm: LoadedModel, choice: Model
         if most > 1:
             # A new largest k makes a new slider (Streamlit names it by its range too), so a k chosen
             # for a larger set never lands outside this one's range.
-            k = st.slider("k (images per row)", 1, most, min(6, most), key="atlas_k", width=190)
+            k = st.slider(_("k (images per row)"), 1, most, min(6, most), key="atlas_k", width=190)
         else:
             k = 1
         quantity = st.segmented_control(
-            "Rank by", ["gate s", "squeeze z"], default="gate s", key="atlas_by", required=True
+            _("Rank by"),
+            RANK_BY,
+            default="gate s",
+            key="atlas_by",
+            required=True,
+            format_func=_,
         )
     by = "s" if quantity != "squeeze z" else "z"
     if most == 1:
         st.caption(
-            f"One image per row: with {n} images the rows show the highest and the lowest one. Each row "
-            "takes at most half of the images, so from four images on you can choose how many it shows."
+            _(
+                "One image per row: with {n} images the rows show the highest and the lowest one. Each row "
+                "takes at most half of the images, so from four images on you can choose how many it shows."
+            ).format(n=n)
         )
     atlas = atlas_of_capture(
         src.cap, block, channel, k, names=src.names, labels=src.labels, class_names=lm.labels, quantity=by
@@ -225,7 +304,7 @@ def render_dataset_atlas(
     row = st.container(horizontal=True, gap="medium")
     with row:
         block = st.selectbox(
-            "SE block",
+            _("SE block"),
             names,
             index=len(names) - 1,
             key="ds_atlas_block",
@@ -234,11 +313,17 @@ def render_dataset_atlas(
         )
         width = next(b.channels for b in ds.blocks if b.name == block)
         channel = int(
-            st.number_input(f"Channel (0–{width - 1})", 0, width - 1, key="ds_atlas_channel", width=170)
+            st.number_input(
+                _("Channel (0–{last})").format(last=width - 1),
+                0,
+                width - 1,
+                key="ds_atlas_channel",
+                width=170,
+            )
         )
-        k = st.slider("k (images per row)", 1, 12, 6, key="ds_atlas_k", width=240)
+        k = st.slider(_("k (images per row)"), 1, 12, 6, key="ds_atlas_k", width=240)
         by = st.segmented_control(
-            "Rank by", ["gate s", "squeeze z"], default="gate s", key="ds_atlas_by", required=True
+            _("Rank by"), RANK_BY, default="gate s", key="ds_atlas_by", required=True, format_func=_
         )
     quantity = "z" if by == "squeeze z" else "s"
     params = (dataset_key(ds), block, channel, k, quantity)  # a dataset is named by its content
@@ -268,8 +353,10 @@ def render_dataset_atlas(
         )
     else:
         st.info(
-            "The images are listed, not shown: they are not readable from this computer, or the "
-            "dataset's model is not the one loaded (its feature maps need that model)."
+            _(
+                "The images are listed, not shown: they are not readable from this computer, or the "
+                "dataset's model is not the one loaded (its feature maps need that model)."
+            )
         )
         st.dataframe(readable(pd.DataFrame([r.to_json() for r in rows])), hide_index=True)
     _purity(atlas)
@@ -282,13 +369,28 @@ def render_dataset_atlas(
 
 def _purity(atlas: ChannelAtlas) -> None:
     left, right = st.columns(2)
+    by_label = {
+        ("top", True): N_("**Class mix of the top {k}** (by true class) — purity {purity} %"),
+        ("top", False): N_(
+            "**Class mix of the top {k}** (by the network's prediction, no labels) — purity {purity} %"
+        ),
+        ("bottom", True): N_("**Class mix of the bottom {k}** (by true class) — purity {purity} %"),
+        ("bottom", False): N_(
+            "**Class mix of the bottom {k}** (by the network's prediction, no labels) — purity {purity} %"
+        ),
+    }
     for col, side, p in ((left, "top", atlas.purity), (right, "bottom", atlas.bottom_purity)):
-        by = "true class" if p.by == "label" else "the network's prediction (no labels)"
         col.markdown(
-            f"**Class mix of the {side} {len(atlas.top if side == 'top' else atlas.bottom)}** "
-            f"(by {by}) — purity {100 * p.purity:.0f} %"
+            _(by_label[side, p.by == "label"]).format(
+                k=len(atlas.top if side == "top" else atlas.bottom), purity=f"{100 * p.purity:.0f}"
+            )
         )
-        col.table(pd.DataFrame({"class": list(p.counts), "images": list(p.counts.values())}), hide_index=True)
+        col.table(
+            pd.DataFrame(
+                {_("class"): [class_name(c) for c in p.counts], _("images"): list(p.counts.values())}
+            ),
+            hide_index=True,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,16 +416,20 @@ def _study_set(
     options = [GENERATED, PLAIN, YOURS] if known else [YOURS, GENERATED, PLAIN]
     with row:
         source = st.selectbox(
-            "Images",
+            _("Images"),
             options,
             key=f"{prefix}_source",
-            format_func=lambda o: o if known or o == YOURS else f"{o} (not what this network was trained on)",
+            format_func=lambda o: (
+                _shown(o)
+                if known or o == YOURS
+                else _("{images} (not what this network was trained on)").format(images=_shown(o))
+            ),
             width=230 if known else 420,
         )
         n = len(analysed)
         if source != YOURS:
             n = st.select_slider(
-                "Number of images", STUDY_SIZES, value=_fitting_size(seconds), key=f"{prefix}_n", width=220
+                _("Number of images"), STUDY_SIZES, value=_fitting_size(seconds), key=f"{prefix}_n", width=220
             )
     if source == YOURS:
         named: tuple = (tuple(a.digest for a in analysed), (YOURS,))
@@ -336,20 +442,43 @@ def _study_set(
             return _yours_set(analysed, pictures, lm, fit)
         return generated_set(lm, n) if source == GENERATED else plain_set(lm, n)
 
-    study = "Pruning is" if prefix == "prune" else "Deletion and insertion curves are"
+    pruning = prefix == "prune"
     if source == YOURS and len(analysed) < 2:
-        other = "pick generated shapes or plain drawings" if known else "add them in the sidebar"
-        st.info(f"{study} judged over several images: add some, or {other}.")
+        few = {
+            (True, True): N_(
+                "Pruning is judged over several images: add some, or pick generated shapes or plain drawings."
+            ),
+            (True, False): N_("Pruning is judged over several images: add some, or add them in the sidebar."),
+            (False, True): N_(
+                "Deletion and insertion curves are judged over several images: add some, or pick generated "
+                "shapes or plain drawings."
+            ),
+            (False, False): N_(
+                "Deletion and insertion curves are judged over several images: add some, or add them in the "
+                "sidebar."
+            ),
+        }
+        st.info(_(few[pruning, known]))
         return None
     if source == YOURS:
         if len(analysed) < 10:
-            st.caption(
-                f"{study} judged over only {len(analysed)} images, so each weighs "
-                f"{100 / len(analysed):.0f} % of the result: add images (ten or more) for steadier curves."
+            only = (
+                _(
+                    "Pruning is judged over only {n} images, so each weighs {share} % of the result: add "
+                    "images (ten or more) for steadier curves."
+                )
+                if pruning
+                else _(
+                    "Deletion and insertion curves are judged over only {n} images, so each weighs {share} % "
+                    "of the result: add images (ten or more) for steadier curves."
+                )
             )
+            st.caption(only.format(n=len(analysed), share=f"{100 / len(analysed):.0f}"))
         st.caption(
-            "Your images carry no classes, so the study measures agreement and Δ log p, not accuracy "
-            "(accuracy needs labelled images: `se-viz prune` reads one sub-folder per class)."
+            _(
+                "Your images carry no classes, so the study measures agreement and Δ log p, not accuracy "
+                "(accuracy needs labelled images: `se-viz prune` reads one sub-folder per class)."
+            )
         )
     return named, make, n
 
@@ -365,7 +494,7 @@ def _yours_set(analysed: Sequence, pictures: Sequence[Image.Image], lm: LoadedMo
 
 
 def _rankings(lm: LoadedModel, images: ImageSet, repeats: int, control: RunControl) -> list:
-    control.begin("ranking the channels")
+    control.begin(_("ranking the channels"))
     gates = capture(lm.model, images.images, blocks=lm.blocks).gates
     return standard_rankings(
         lm.model,
@@ -382,9 +511,11 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
     """Zero the lowest-ranked channels by each ranking; accuracy, agreement and Δ log p against the
     fraction pruned or the multiply-adds removed, random with its spread."""
     st.caption(
-        "Would the network miss these channels? Each ranking orders the channels (mean gate — the SE "
-        "paper's suggestion —, gate × gradient of log p, weight L1 of the block's last convolution, and "
-        "random with several seeds); the lowest-ranked fraction is zeroed (gate s_c = 0, no retraining)."
+        _(
+            "Would the network miss these channels? Each ranking orders the channels (mean gate — the SE "
+            "paper's suggestion —, gate × gradient of log p, weight L1 of the block's last convolution, and "
+            "random with several seeds); the lowest-ranked fraction is zeroed (gate s_c = 0, no retraining)."
+        )
     )
     names = [b.name for b in lm.blocks]
     costs, probe = runner.measured_costs(lm), runner.probe(lm)
@@ -406,16 +537,17 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
     row = st.container(horizontal=True, gap="medium")
     with row:
         scope = st.segmented_control(
-            "Rank channels",
-            ["per block", "over the network"],
+            _("Rank channels"),
+            [N_("per block"), N_("over the network")],
             default="per block",
             key="prune_scope",
             required=True,
+            format_func=_,
         )
-        repeats = st.slider("Random repeats", 2, 10, default_repeats, key=state.PRUNE_REPEATS, width=200)
-    chosen = st.multiselect("Blocks to prune", names, default=names, key=state.PRUNE_BLOCKS)
+        repeats = st.slider(_("Random repeats"), 2, 10, default_repeats, key=state.PRUNE_REPEATS, width=200)
+    chosen = st.multiselect(_("Blocks to prune"), names, default=names, key=state.PRUNE_BLOCKS)
     if not chosen:
-        st.info("Pick at least one block to prune.")
+        st.info(_("Pick at least one block to prune."))
         return
     scope_name = "network" if scope == "over the network" else "block"
     key = result_key("prune", digests, choice, fit, *set_params, scope_name, tuple(chosen), repeats)
@@ -424,7 +556,7 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
         images = make()
         with control.inside(lm.model):
             rankings = _rankings(lm, images, repeats, control)
-            control.begin("pruning")
+            control.begin(_("pruning"))
             return prune_curves(
                 lm.model,
                 images.images,
@@ -439,11 +571,11 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
 
     curves = runner.run_button(
         key,
-        f"Prune 0–{int(100 * FRACTIONS[-1])} % by every ranking",
+        _("Prune 0–{pct} % by every ranking").format(pct=int(100 * FRACTIONS[-1])),
         "prune_run",
         compute,
         seconds(n_images, repeats, chosen),
-        f"{n_images} images × {3 + repeats} rankings × {len(FRACTIONS)} fractions",
+        _("{n} images × {r} rankings × {f} fractions").format(n=n_images, r=3 + repeats, f=len(FRACTIONS)),
     )
     if curves is None:
         return
@@ -451,31 +583,36 @@ def render_pruning(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit
     row = st.container(horizontal=True, gap="medium")
     with row:
         measure = st.segmented_control(
-            "Measure", measures, default=measures[0], key="prune_measure", required=True
+            _("Measure"), measures, default=measures[0], key="prune_measure", required=True, format_func=_
         )
         x_axis = st.segmented_control(
-            "x axis",
-            ["channels pruned", "multiply-adds removed"],
+            _("x axis"),
+            [N_("channels pruned"), N_("multiply-adds removed")],
             default="channels pruned",
             key="prune_x",
             required=True,
+            format_func=_,
         )
     fig = fig_ch.pruning_figure(
         curves, measure or measures[0], "macs" if x_axis == "multiply-adds removed" else "fraction"
     )
     chart(fig, "prune_fig", f"pruning_{slug(str(measure))}")
     if curves.accuracy is None:
-        st.caption("These images have no labels, so accuracy cannot be measured; agreement and Δ log p can.")
-    with st.expander("The numbers (mean, and min–max over the random repeats)"):
-        st.dataframe(curves.table(), hide_index=True)
+        st.caption(
+            _("These images have no labels, so accuracy cannot be measured; agreement and Δ log p can.")
+        )
+    with st.expander(_("The numbers (mean, and min–max over the random repeats)")):
+        st.dataframe(_prune_table(curves.table()), hide_index=True)
 
 
 def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """Deletion and insertion curves over one block's channels (or the network's) per ranking."""
     st.caption(
-        "Does a ranking put the channels that matter first? Deletion zeroes the most important channels "
-        "first (a faithful ranking makes p fall fast: small area); insertion starts from all zeroed and "
-        "gives them back in order (p recovers fast: large area). Random orders give the chance level."
+        _(
+            "Does a ranking put the channels that matter first? Deletion zeroes the most important channels "
+            "first (a faithful ranking makes p fall fast: small area); insertion starts from all zeroed and "
+            "gives them back in order (p recovers fast: large area). Random orders give the chance level."
+        )
     )
     labels = {b.name: b.label for b in lm.blocks}
     options = [b.name for b in lm.blocks] + [NETWORK]
@@ -493,11 +630,11 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice
         return
     (digests, set_params), make, n_images = picked
     block = st.selectbox(
-        "Channels of",
+        _("Channels of"),
         options,
         index=len(options) - 2,
         key=state.FAITH_BLOCK,
-        format_func=lambda n: "the whole network" if n == NETWORK else labels.get(n, n),
+        format_func=lambda n: _("the whole network") if n == NETWORK else labels.get(n, n),
         width=320,
     )
     key = result_key("faith", digests, choice, fit, *set_params, block)
@@ -506,7 +643,7 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice
         images = make()
         with control.inside(lm.model):
             rankings = _rankings(lm, images, FAITH_REPEATS, control)
-            control.begin("deleting and inserting channels")
+            control.begin(_("deleting and inserting channels"))
             return faithfulness_curves(
                 lm.model,
                 images.images,
@@ -519,11 +656,11 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice
 
     curves = runner.run_button(
         key,
-        "Compute deletion and insertion curves",
+        _("Compute deletion and insertion curves"),
         "faith_run",
         compute,
         seconds(n_images, block),
-        f"{n_images} images × {3 + FAITH_REPEATS} rankings × 20 curve points",
+        _("{n} images × {r} rankings × {p} curve points").format(n=n_images, r=3 + FAITH_REPEATS, p=20),
     )
     if curves is None:
         return
@@ -532,19 +669,23 @@ def render_faithfulness(analysed: Sequence, lm: LoadedModel, choice: ModelChoice
         "faith_fig",
         f"faithfulness_{block}",
     )
-    shown = {
-        "ranking": "ranking",
-        "deletion_auc": "deletion AUC",
-        "deletion_vs_random": "deletion − random",
-        "insertion_auc": "insertion AUC",
-        "insertion_vs_random": "insertion − random",
+    formats = {
+        "deletion_auc": "{:.3f}",
+        "deletion_vs_random": "{:+.3f}",
+        "insertion_auc": "{:.3f}",
+        "insertion_vs_random": "{:+.3f}",
     }
-    table = curves.table()[list(shown)].rename(columns=shown)
+    table = curves.table()[["ranking", *formats]]
+    table = table.assign(ranking=[_(k) for k in table["ranking"]])
+    heads = {c: _(FAITH_COLUMNS[c]) for c in table.columns}
     st.table(
-        table.style.format({c: "{:+.3f}" if "random" in c else "{:.3f}" for c in list(shown.values())[1:]}),
+        table.rename(columns=heads).style.format({heads[c]: f for c, f in formats.items()}),
         hide_index=True,
     )
     st.caption(
-        "AUC: area under each curve over 0–100 % of the channels (p in 0–1). − random: the ranking's area "
-        "minus the random repeats' mean (deletion: negative beats random; insertion: positive does)."
+        _(
+            "AUC: area under each curve over 0–100 % of the channels (p in 0–1). − random: the ranking's "
+            "area minus the random repeats' mean (deletion: negative beats random; insertion: positive "
+            "does)."
+        )
     )

@@ -25,6 +25,7 @@ from se_viz import interventions as iv
 from se_viz.engine.walkthrough import BlockWalk, walk_block
 from se_viz.figures import feature_maps
 from se_viz.figures import interventions as fig_iv
+from se_viz.i18n import N_, _, class_name, ngettext
 from se_viz.loading.choice import ModelChoice, is_teaching
 
 from . import runner
@@ -42,13 +43,14 @@ from .common import chart, friendly_errors
 
 __all__ = ["render_intervene", "render_set_ablation", "render_sweep", "render_teach"]
 
+#: The edits offered, as identifiers (the widget's state, links, tests); shown translated.
 EDIT_KINDS = [
-    "neutralise (s = 1)",
-    "zero (s = 0)",
-    "replace by group mean",
-    "scale",
-    "switch off top-k",
-    "switch off bottom-k",
+    N_("neutralise (s = 1)"),
+    N_("zero (s = 0)"),
+    N_("replace by group mean"),
+    N_("scale"),
+    N_("switch off top-k"),
+    N_("switch off bottom-k"),
 ]
 
 
@@ -56,7 +58,9 @@ def progress_text(text: str, done: int, total: int, what: str) -> tuple[float, s
     """The bar's fraction and line for ``done`` of ``total`` steps. The library counts its steps
     exactly, so ``done`` never passes ``total``; the clamp only keeps a bad caller's bar drawable."""
     done = max(0, min(done, total))
-    return done / max(total, 1), f"{text} — step {done} of {total}: {what}"
+    return done / max(total, 1), _("{text} — step {done} of {total}: {what}").format(
+        text=text, done=done, total=total, what=what
+    )
 
 
 def _progress_bar(slot, text: str) -> Callable[[int, int, str], None]:
@@ -108,32 +112,53 @@ def _latex(expr: str, projector: bool) -> None:
 
 #: The sweep table's columns in words and units (``SweepResult.to_frame``; Δ p shown in points).
 SWEEP_COLUMNS = {
-    "block": st.column_config.TextColumn("SE block neutralised (s = 1)"),
-    "stage": st.column_config.TextColumn("stage"),
-    "channels": st.column_config.NumberColumn("channels", format="%d"),
-    "delta_logprob": st.column_config.NumberColumn("Δ log p of the predicted class (nats)", format="%+.4f"),
-    "delta_prob": st.column_config.NumberColumn(
-        "Δ p of the predicted class (percentage points)", format="%+.2f"
+    "block": (st.column_config.TextColumn, N_("SE block neutralised (s = 1)"), None),
+    "stage": (st.column_config.TextColumn, N_("stage"), None),
+    "channels": (st.column_config.NumberColumn, N_("channels"), "%d"),
+    "delta_logprob": (st.column_config.NumberColumn, N_("Δ log p of the predicted class (nats)"), "%+.4f"),
+    "delta_prob": (
+        st.column_config.NumberColumn,
+        N_("Δ p of the predicted class (percentage points)"),
+        "%+.2f",
     ),
-    "new_top1": st.column_config.TextColumn("top-1 class with the block neutralised"),
-    "prediction_changed": st.column_config.CheckboxColumn("top-1 changed"),
+    "new_top1": (st.column_config.TextColumn, N_("top-1 class with the block neutralised"), None),
+    "prediction_changed": (st.column_config.CheckboxColumn, N_("top-1 changed"), None),
 }
 #: The stage ablation's columns (``SetAblationResult.table``; shares shown in percent).
 ABLATION_COLUMNS = {
-    "condition": st.column_config.TextColumn("condition"),
-    "kind": st.column_config.TextColumn("kind of knock-out"),
-    "stage": st.column_config.TextColumn("stage"),
-    "blocks": st.column_config.NumberColumn("SE blocks neutralised", format="%d"),
-    "top1_agreement": st.column_config.NumberColumn(
-        "same top-1 as the unedited network (% of images)", format="%.1f"
+    "condition": (st.column_config.TextColumn, N_("condition"), None),
+    "kind": (st.column_config.TextColumn, N_("kind of knock-out"), None),
+    "stage": (st.column_config.TextColumn, N_("stage"), None),
+    "blocks": (st.column_config.NumberColumn, N_("SE blocks neutralised"), "%d"),
+    "top1_agreement": (
+        st.column_config.NumberColumn,
+        N_("same top-1 as the unedited network (% of images)"),
+        "%.1f",
     ),
-    "mean_delta_logprob": st.column_config.NumberColumn(
-        "mean Δ log p of the unedited top-1 (nats)", format="%+.4f"
+    "mean_delta_logprob": (
+        st.column_config.NumberColumn,
+        N_("mean Δ log p of the unedited top-1 (nats)"),
+        "%+.4f",
     ),
-    "accuracy": st.column_config.NumberColumn("top-1 accuracy (%)", format="%.1f"),
-    "top5_accuracy": st.column_config.NumberColumn("top-5 accuracy (%)", format="%.1f"),
+    "accuracy": (st.column_config.NumberColumn, N_("top-1 accuracy (%)"), "%.1f"),
+    "top5_accuracy": (st.column_config.NumberColumn, N_("top-5 accuracy (%)"), "%.1f"),
 }
-NO_STAGE = "An empty stage: this model's blocks have no paper stage number (not a ResNet-style network)."
+NO_STAGE = N_("An empty stage: this model's blocks have no paper stage number (not a ResNet-style network).")
+
+
+def _columns(spec: dict) -> dict:
+    """A table's column configuration with its headings in the reader's language (built per run:
+    the headings are constants marked for the catalogue, translated where shown)."""
+    return {
+        c: kind(_(title), format=fmt) if fmt else kind(_(title)) for c, (kind, title, fmt) in spec.items()
+    }
+
+
+def _then(sentence: str, next_sentence: str) -> str:
+    """Two sentences one after the other, as the reader's language writes them (Chinese puts no
+    space after its full stop)."""
+    # Translators: two sentences in a row; write them as your language joins sentences.
+    return _("{sentence} {next_sentence}").format(sentence=sentence, next_sentence=next_sentence)
 
 
 def _stage_text(stages) -> list[str]:
@@ -146,29 +171,29 @@ def _stage_text(stages) -> list[str]:
 
 
 def _edit_from_widgets(block: str, group: Optional[Capture], channels: int) -> tuple[Optional[iv.Edit], str]:
-    kind = st.selectbox("What to do with its gates", EDIT_KINDS, key="iv_edit_kind")
+    kind = st.selectbox(_("What to do with its gates"), EDIT_KINDS, key="iv_edit_kind", format_func=_)
     if kind.startswith("neutralise"):
         return iv.neutralise(), kind
     if kind.startswith("zero"):
         return iv.zero(), kind
     if kind.startswith("replace"):
         if group is None or group.num_images < 1 or block not in group.gates:
-            st.info("Upload or pick a few more images: their mean gates are what replaces this image's.")
+            st.info(_("Upload or pick a few more images: their mean gates are what replaces this image's."))
             return None, kind
-        name = f"mean of {group.num_images} image(s)"
+        name = _("mean of {n} image(s)").format(n=group.num_images)
         return iv.replace(group.gates[block].mean(axis=0), name), kind
     if kind == "scale":
         f = st.slider(
-            "Factor",
+            _("Factor"),
             0.0,
             3.0,
             0.5,
             0.05,
             key="iv_edit_factor",
-            help="Every gate is multiplied by this factor and clipped to [0, 1].",
+            help=_("Every gate is multiplied by this factor and clipped to [0, 1]."),
         )
         return iv.scale(f), kind
-    k = st.slider("k channels", 1, max(1, channels), min(5, channels), key="iv_edit_k")
+    k = st.slider(_("k channels"), 1, max(1, channels), min(5, channels), key="iv_edit_k")
     return (iv.switch_off_top(k) if "top" in kind else iv.switch_off_bottom(k)), kind
 
 
@@ -180,16 +205,18 @@ def render_intervene(
     ``group`` (optional) is a capture of other images; its mean gates are offered as a
     replacement ("does this image survive with the group's average gates?").
     """
-    with friendly_errors("intervention view"):
+    with friendly_errors(_("intervention view")):
         st.caption(
-            "Change what one SE block does for this image — remove it (s = 1), switch it "
-            "off, give it other gates — and see whether the prediction moves."
+            _(
+                "Change what one SE block does for this image — remove it (s = 1), switch it "
+                "off, give it other gates — and see whether the prediction moves."
+            )
         )
         labels = {b.name: b.label for b in lm.blocks}
         names = [b.name for b in lm.blocks]
         left, right = st.columns(2)  # the block and the edit side by side: the chart stays in view
         block = left.selectbox(
-            "SE block",
+            _("SE block"),
             names,
             index=len(names) - 1,
             key="iv_edit_block",
@@ -197,24 +224,26 @@ def render_intervene(
         )
         info = next(b for b in lm.blocks if b.name == block)
         with right:
-            edit, _ = _edit_from_widgets(block, group, info.channels)
+            edit, _kind = _edit_from_widgets(block, group, info.channels)
         if edit is None:
             return
         key = image.key("intervene", block, edit)
         res = result_store().get(key, lambda: iv.intervene(lm, image.batch(lm), {block: edit}))
-        before_cls = res.class_names[res.predicted[0]] if res.class_names else str(res.predicted[0])
+        before_cls = (
+            class_name(res.class_names[res.predicted[0]]) if res.class_names else str(res.predicted[0])
+        )
         dp, dl = float(res.delta_prob[0]) * 100.0, float(res.delta_logprob[0])
         c1, c2, c3 = st.columns(3)
-        c1.metric("originally predicted", before_cls)
+        c1.metric(_("originally predicted"), before_cls)
         c2.metric(
-            f"p({before_cls}) after the edit",
+            _("p({cls}) after the edit").format(cls=before_cls),
             f"{100 * res.after.probabilities()[0][res.predicted[0]]:.1f} %",
-            f"{dp:+.2f} percentage points",
+            _("{dp} percentage points").format(dp=f"{dp:+.2f}"),
         )
         c3.metric(
-            "Δ log p (nats)",
+            _("Δ log p (nats)"),
             f"{dl:+.3f}",
-            "prediction changed" if res.prediction_changed[0] else "same top-1",
+            _("prediction changed") if res.prediction_changed[0] else _("same top-1"),
             delta_color="off",
         )
         chart(
@@ -230,19 +259,21 @@ def render_intervene(
 
 def render_sweep(lm: LoadedModel, image: NetworkInput, image_name: str) -> None:
     """Neutralise every SE block in turn and chart the change in log p of the predicted class."""
-    with friendly_errors("knock-out sweep"):
+    with friendly_errors(_("knock-out sweep")):
         st.caption(
-            "Each SE block is removed in turn (all its gates set to 1) and the network is rerun. "
-            "A bar below zero means the block helped the prediction. The part of the network "
-            "before each block is computed once and reused, so the whole sweep costs a few "
-            "forward passes, not one per block."
+            _(
+                "Each SE block is removed in turn (all its gates set to 1) and the network is rerun. "
+                "A bar below zero means the block helped the prediction. The part of the network "
+                "before each block is computed once and reused, so the whole sweep costs a few "
+                "forward passes, not one per block."
+            )
         )
         key = image.key("sweep")
         res = _run_on_click(
             key,
-            f"Run the sweep ({len(lm.blocks)} blocks)",
+            _("Run the sweep ({n} blocks)").format(n=len(lm.blocks)),
             "iv_sweep_run",
-            "Knock-out sweep",
+            _("Knock-out sweep"),
             lambda progress: iv.knock_out_sweep(
                 lm.model, image.batch(lm), blocks=lm.blocks, progress=progress
             ),
@@ -250,28 +281,37 @@ def render_sweep(lm: LoadedModel, image: NetworkInput, image_name: str) -> None:
         if res is None:
             return
         frame = res.to_frame(0, lm.labels)
-        cls = lm.labels[int(res.predicted[0])] if lm.labels else str(int(res.predicted[0]))
+        cls = class_name(lm.labels[int(res.predicted[0])]) if lm.labels else str(int(res.predicted[0]))
         chart(fig_iv.sweep_bar(frame, cls, image_name), "iv_sweep_bar", "knock_out_sweep")
         worst = frame.iloc[int(frame["delta_logprob"].idxmin())]
-        st.markdown(
-            f"Removing **{worst['block']}** costs the most: Δ log p = {worst['delta_logprob']:+.3f} "
-            f"({worst['delta_prob'] * 100:+.2f} percentage points). "
-            f"{int(frame['prediction_changed'].sum())} of {len(frame)} knock-outs change the top-1 class."
-            + (
-                ""
-                if res.reused
-                else " (This model's trunk could not be split, so every block took a full pass.)"
-            )
+        worst_text = _(
+            "Removing **{block}** costs the most: Δ log p = {dl} ({dp} percentage points). "
+            "{changed} of {total} knock-outs change the top-1 class."
+        ).format(
+            block=worst["block"],
+            dl=f"{worst['delta_logprob']:+.3f}",
+            dp=f"{worst['delta_prob'] * 100:+.2f}",
+            changed=int(frame["prediction_changed"].sum()),
+            total=len(frame),
         )
+        if not res.reused:
+            worst_text = _then(
+                worst_text, _("(This model's trunk could not be split, so every block took a full pass.)")
+            )
+        st.markdown(worst_text)
         st.dataframe(
-            frame.assign(delta_prob=frame["delta_prob"] * 100.0, stage=_stage_text(frame["stage"])),
+            frame.assign(
+                delta_prob=frame["delta_prob"] * 100.0,
+                stage=_stage_text(frame["stage"]),
+                new_top1=[class_name(str(c)) for c in frame["new_top1"]],
+            ),
             hide_index=True,
             width="stretch",
             key="iv_sweep_table",
-            column_config=SWEEP_COLUMNS,
+            column_config=_columns(SWEEP_COLUMNS),
         )
         if frame["stage"].isna().any():
-            st.caption(NO_STAGE)
+            st.caption(_(NO_STAGE))
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,20 +346,24 @@ def render_set_ablation(
     unknown). For the offline teaching model (its catalog flag), generated test images or plain
     drawings (with labels) can be used instead; ``choice`` and ``fit`` key and fit those.
     """
-    with friendly_errors("set-level ablation"):
+    with friendly_errors(_("set-level ablation")):
         st.caption(
-            "The SE paper retrained networks with SE in some stages only. Here one trained "
-            "network is asked at test time: how often does the top-1 class survive when a block, "
-            "a stage, or all but one stage lose their SE gates (s = 1)? With labels, accuracy too."
+            _(
+                "The SE paper retrained networks with SE in some stages only. Here one trained "
+                "network is asked at test time: how often does the top-1 class survive when a block, "
+                "a stage, or all but one stage lose their SE gates (s = 1)? With labels, accuracy too."
+            )
         )
-        sources = ["your images"] if images else []
+        sources = [N_("your images")] if images else []
         if is_teaching(lm.entry):
-            sources += ["generated test images", "plain drawings"]
+            sources += [N_("generated test images"), N_("plain drawings")]
         if not sources:
-            st.info("Add a few images (the more the better) to ablate over a set.")
+            st.info(_("Add a few images (the more the better) to ablate over a set."))
             return
         source = (
-            st.segmented_control("Images", sources, default=sources[0], key="iv_set_source", required=True)
+            st.segmented_control(
+                _("Images"), sources, default=sources[0], key="iv_set_source", required=True, format_func=_
+            )
             or sources[0]
         )
         if source == "your images":
@@ -332,7 +376,7 @@ def render_set_ablation(
             def batch():
                 return batch_of(images, lm)
         else:
-            n = st.select_slider("How many", [50, 100, 200, 500], value=100, key="iv_set_n")
+            n = st.select_slider(_("How many"), [50, 100, 200, 500], value=100, key="iv_set_n")
             imgs, labs = _offline_set(source, int(n))
             count = len(imgs)
             # Generated deterministically from (source, n): those name the images, no file exists.
@@ -351,7 +395,7 @@ def render_set_ablation(
 
         def compute(control):
             with control.inside(lm.model):
-                control.begin("ablating")
+                control.begin(_("ablating"))
                 inputs = ready if ready is not None else batch()
                 return iv.ablate_over_images(
                     lm.model, inputs, labs, blocks=lm.blocks, progress=control.progress
@@ -359,11 +403,11 @@ def render_set_ablation(
 
         res = runner.run_button(
             key,
-            f"Run over {count} images",
+            ngettext("Run over {n} image", "Run over {n} images", count).format(n=count),
             "iv_set_run",
             compute,
             seconds,
-            f"{count} images × {len(conditions)} conditions",
+            _("{n} images × {c} conditions").format(n=count, c=len(conditions)),
         )
         if res is None:
             return
@@ -371,21 +415,36 @@ def render_set_ablation(
         chart(fig_iv.ablation_chart(table, res.num_images), "iv_set_chart", "set_ablation")
         labelled = bool(table["accuracy"].notna().any())
         shown = table.assign(
+            condition=[
+                iv.condition_label(k, c, s)
+                for k, c, s in zip(table["kind"], table["condition"], table["stage"], strict=True)
+            ],
+            kind=[iv.condition_kind_label(k) for k in table["kind"]],
             stage=_stage_text(table["stage"]),
             **{c: table[c] * 100.0 for c in ("top1_agreement", "accuracy", "top5_accuracy")},
         ).drop(columns=[] if labelled else ["accuracy", "top5_accuracy"])
         st.dataframe(
-            shown, hide_index=True, width="stretch", key="iv_set_table", column_config=ABLATION_COLUMNS
+            shown,
+            hide_index=True,
+            width="stretch",
+            key="iv_set_table",
+            column_config=_columns(ABLATION_COLUMNS),
         )
-        st.caption(
-            ("" if labelled else "No labels for these images, so no accuracy columns. ")
-            + "The stage is empty where a condition is not about one stage (the unedited network, "
+        empty_stage = _(
+            "The stage is empty where a condition is not about one stage (the unedited network, "
             "no SE, or a model without paper stage numbers)."
         )
         st.caption(
-            "Paper (ImageNet, networks *retrained* per setting, top-1 error): SE in stage 2 only "
-            "23.03 %, stage 3 only 23.04 %, stage 4 only 22.68 %, all stages 22.28 %, none 23.30 %. "
-            "Neutralising gates of a trained network is a harsher test than never having them."
+            empty_stage
+            if labelled
+            else _then(_("No labels for these images, so no accuracy columns."), empty_stage)
+        )
+        st.caption(
+            _(
+                "Paper (ImageNet, networks *retrained* per setting, top-1 error): SE in stage 2 only "
+                "23.03 %, stage 3 only 23.04 %, stage 4 only 22.68 %, all stages 22.28 %, none 23.30 %. "
+                "Neutralising gates of a trained network is a harsher test than never having them."
+            )
         )
 
 
@@ -410,21 +469,21 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
     Step 1 shows the image as the network sees it (fitted, resized), the input of every number
     below. ``projector=True`` enlarges text, equations and charts and raises contrast for a classroom.
     """
-    with friendly_errors("walk through one block"):
+    with friendly_errors(_("walk through one block")):
         # Only reduce → expand → gate chains can be walked step by step (ECA and CBAM cannot).
         teachable = [b for b in lm.blocks if b.teachable]
         if not teachable:
             st.info(
-                "This network's channel gates are not SE blocks (reduce → expand → gate), so there is "
-                "no step-by-step walk: "
-                + "; ".join(sorted({b.kind_label for b in lm.blocks}))
-                + ". The other views show their gates."
+                _(
+                    "This network's channel gates are not SE blocks (reduce → expand → gate), so there is "
+                    "no step-by-step walk: {kinds}. The other views show their gates."
+                ).format(kinds="; ".join(sorted({b.kind_label for b in lm.blocks})))
             )
             return
         labels = {b.name: b.label for b in teachable}
         names = [b.name for b in teachable]
         block = st.selectbox(
-            "SE block to walk through",
+            _("SE block to walk through"),
             names,
             index=0,
             key="iv_teach_block",
@@ -438,35 +497,44 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
         r = walk.reduced.shape[0]
         c_hi, c_lo = chans[0], chans[-1]
 
-        st.subheader("Step 1 · the input: C feature maps u")
+        st.subheader(_("Step 1 · the input: C feature maps u"))
         # The image name is the user's file name: escaped, and stripped of Markdown marks.
         shown_name = html.escape(image_name.replace("*", "").replace("_", " "))
         size = lm.data_config["input_size"]
         seen, words = st.columns([1, 4], vertical_alignment="center")
         seen.image(
             network_view_png(image.digest, image.choice.key, image.fit, image.data, lm),
-            caption=f"what the network sees: {size[2]}×{size[1]} px ({image.fit})",
+            caption=_("what the network sees: {w}×{h} px ({fit})").format(
+                w=size[2], h=size[1], fit=_("cropped") if image.fit == "crop" else _("padded")
+            ),
             width="stretch",
         )
         with words:
             _big(
-                f"The block receives **{C} feature maps** of {H}×{W} px, computed from *{shown_name}* "
-                "(left) by the layers before it: where each learned feature responds. Four of them:",
+                _(
+                    "The block receives **{C} feature maps** of {H}×{W} px, computed from *{name}* "
+                    "(left) by the layers before it: where each learned feature responds. Four of them:"
+                ).format(C=C, H=H, W=W, name=shown_name),
                 projector,
             )
         _latex(rf"u \in \mathbb{{R}}^{{C \times H \times W}},\quad C = {C},\ H = {H},\ W = {W}", projector)
         chart(
             fig_iv.map_grid(
-                walk.u[chans], chans, f"Input maps u_c of {info.name}", per_row=2 if projector else 4
+                walk.u[chans],
+                chans,
+                _("Input maps u_c of {block}").format(block=info.name),
+                per_row=2 if projector else 4,
             ),
             "iv_teach_u",
             f"walk_{block}_u",
         )
 
-        st.subheader("Step 2 · squeeze: one number z_c per map")
+        st.subheader(_("Step 2 · squeeze: one number z_c per map"))
         _big(
-            "Each map is averaged into one number: how strongly its feature is present anywhere in "
-            "the image.",
+            _(
+                "Each map is averaged into one number: how strongly its feature is present anywhere in "
+                "the image."
+            ),
             projector,
         )
         total = float(walk.z[c_hi]) * H * W
@@ -476,25 +544,30 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
         chart(
             fig_iv.vector_bars(
                 walk.z,
-                f"The squeeze z: {C} numbers (outlined: the maps above)",
-                "z_c (mean activation)",
+                _("The squeeze z: {C} numbers (outlined: the maps above)").format(C=C),
+                _("z_c (mean activation)"),
                 highlight=chans,
             ),
             "iv_teach_z",
             f"walk_{block}_z",
         )
 
-        st.subheader("Step 3 · excite, part 1: squeeze the C numbers into r")
+        st.subheader(_("Step 3 · excite, part 1: squeeze the C numbers into r"))
         relu = bool(np.allclose(walk.reduced, np.maximum(walk.reduced_pre, 0.0), atol=1e-6))
-        act = "ReLU" if relu else "the activation δ"
         j = int(np.argmax(walk.reduced_pre))
         terms = " + ".join(rf"({walk.w1[j, c]:.2f})({walk.z[c]:.2f})" for c in range(min(2, C)))
-        _big(
-            f"A small layer W₁ ({r} × {C}) mixes all {C} numbers into just **{r}**, then {act} "
-            f"{'sets the negative ones to 0' if relu else 'is applied'}. This bottleneck makes the "
-            "block look at the channels together.",
-            projector,
+        bottleneck = (
+            _(
+                "A small layer W₁ ({r} × {C}) mixes all {C} numbers into just **{r}**, then ReLU sets the "
+                "negative ones to 0. This bottleneck makes the block look at the channels together."
+            )
+            if relu
+            else _(
+                "A small layer W₁ ({r} × {C}) mixes all {C} numbers into just **{r}**, then the activation δ "
+                "is applied. This bottleneck makes the block look at the channels together."
+            )
         )
+        _big(bottleneck.format(r=r, C=C), projector)
         _latex(r"a = W_1 z + b_1,\quad \delta(a)" + (r" = \max(0, a)" if relu else ""), projector)
         # Two lines: the weighted sum, then the bias and the result (one line is too wide at 1024 px).
         _latex(
@@ -508,14 +581,22 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
             f"walk_{block}_reduced",
         )
 
-        st.subheader("Step 4 · excite, part 2: one gate s_c per channel")
+        st.subheader(_("Step 4 · excite, part 2: one gate s_c per channel"))
         hard = info.gate_kind == "hard-sigmoid"
-        _big(
-            f"A second layer W₂ ({C} × {r}) turns the {r} numbers back into one per channel, and the "
-            f"{'hard ' if hard else ''}sigmoid squashes each into a gate between 0 (switch the channel "
-            "off) and 1 (keep it as it is).",
-            projector,
+        expand = (
+            _(
+                "A second layer W₂ ({C} × {r}) turns the {r} numbers back into one per channel, and the "
+                "hard sigmoid squashes each into a gate between 0 (switch the channel off) and 1 (keep it "
+                "as it is)."
+            )
+            if hard
+            else _(
+                "A second layer W₂ ({C} × {r}) turns the {r} numbers back into one per channel, and the "
+                "sigmoid squashes each into a gate between 0 (switch the channel off) and 1 (keep it as "
+                "it is)."
+            )
         )
+        _big(expand.format(C=C, r=r), projector)
         gate = r"\min(\max(\tfrac{x+3}{6}, 0), 1)" if hard else r"\frac{1}{1 + e^{-x}}"
         _latex(rf"s = \sigma(W_2\, \delta(a) + b_2),\quad \sigma(x) = {gate}", projector)
         _latex(rf"s_{{{c_hi}}} = \sigma({walk.expanded[c_hi]:.2f}) = {_num(walk.s[c_hi])}", projector)
@@ -523,8 +604,8 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
         chart(
             fig_iv.vector_bars(
                 walk.s,
-                f"The gates s: {C} numbers between 0 and 1 (outlined: the maps above)",
-                "gate s_c (0–1)",
+                _("The gates s: {C} numbers between 0 and 1 (outlined: the maps above)").format(C=C),
+                _("gate s_c (0–1)"),
                 highlight=chans,
                 gates=True,
             ),
@@ -532,11 +613,15 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
             f"walk_{block}_s",
         )
 
-        st.subheader("Step 5 · scale: multiply each map by its gate")
+        st.subheader(_("Step 5 · scale: multiply each map by its gate"))
         _big(
-            f"Each input map is multiplied by its gate: channel {c_hi} keeps "
-            f"{walk.s[c_hi] * 100:.0f} % of its strength, channel {c_lo} only {walk.s[c_lo] * 100:.0f} %. "
-            "Same colour scale left and right, so a faded map is a damped channel.",
+            _(
+                "Each input map is multiplied by its gate: channel {hi} keeps {hi_pct} % of its strength, "
+                "channel {lo} only {lo_pct} %. Same colour scale left and right, so a faded map is a "
+                "damped channel."
+            ).format(
+                hi=c_hi, lo=c_lo, hi_pct=f"{walk.s[c_hi] * 100:.0f}", lo_pct=f"{walk.s[c_lo] * 100:.0f}"
+            ),
             projector,
         )
         _latex(r"\tilde{x}_c = s_c \cdot u_c", projector)
