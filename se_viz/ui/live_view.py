@@ -11,8 +11,6 @@ left (:func:`stop_live`) or the session ends (streamlit-webrtc's session observe
 
 from __future__ import annotations
 
-import logging
-
 import av
 import streamlit as st
 from aiortc.mediastreams import MediaStreamError
@@ -28,8 +26,6 @@ from . import state
 from .common import served, styled
 
 __all__ = ["render_live", "stop_live", "STREAM_KEY"]
-
-log = logging.getLogger(__name__)
 
 #: streamlit-webrtc keeps its stream context in the session under this key (the widget's own).
 STREAM_KEY = "live_stream"
@@ -65,49 +61,57 @@ VIDEO_STYLE = {"width": "100%", "maxHeight": "440px", "objectFit": "contain", "b
 
 
 def _frames_callback(processor: LiveProcessor):
-    """The worker thread's callback: newest frame in, the same frame with the overlay out."""
+    """streamlit-webrtc's callback: the newest frame goes to the viewer's frame thread, and the
+    picture it finished since (if any) comes back; it never waits for the model (a call over 10 s
+    would end the stream). With nothing new, streamlit-webrtc repeats the last picture."""
+
+    def analyse(frame: av.VideoFrame) -> av.VideoFrame:  # in the frame thread
+        return av.VideoFrame.from_ndarray(processor.process(frame.to_ndarray(format="rgb24")), format="rgb24")
 
     async def on_frames(frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
-        frame = processor.newest(frames)
-        try:
-            out = processor.process(frame.to_ndarray(format="rgb24"))
-        except Exception:  # the stream must go on: show the camera unchanged, say why in the log
-            log.exception("a live frame could not be processed")
-            return [frame]
-        return [av.VideoFrame.from_ndarray(out, format="rgb24")]
+        done = processor.offer(processor.newest(frames), analyse)
+        return [] if done is None else [done]
 
     return on_frames
 
 
-def _newest_camera_frames(context) -> None:
-    """Make the camera's frames reach the processing track newest first, dropping any backlog.
+def _newest_frames_only(context) -> None:
+    """Make the frames reach the processing track and the sender newest first, dropping any backlog.
 
-    streamlit-webrtc feeds its processing track through an aiortc ``MediaRelay`` proxy with an
-    unbounded queue: when sending frames back costs more than a camera frame's time (a busy
-    machine), camera frames pile up there and the picture falls seconds behind. Each ``recv`` of
-    the proxy then takes everything queued and keeps the newest (it runs in the stream's event
-    loop, the only thread that touches that queue). Private attributes of streamlit-webrtc 0.79.0
-    and aiortc 1.16.0 (pinned); without them nothing changes.
+    streamlit-webrtc connects the camera to the processing track, and the processing track to the
+    sender (which encodes), through aiortc ``MediaRelay`` proxies with unbounded queues: when a
+    step costs more than a camera frame's time (a busy machine), frames pile up there and the
+    picture falls seconds behind. Each ``recv`` of those proxies then takes everything queued and
+    keeps the newest (it runs in the stream's event loop, the only thread that touches the
+    queues). Private attributes of streamlit-webrtc 0.79.0 and aiortc 1.16.0 (pinned); without
+    them nothing changes.
     """
     worker = context._get_worker()
-    relayed = getattr(getattr(worker, "_output_video_track", None), "track", None)
-    queue = getattr(relayed, "_queue", None)
-    if queue is None or getattr(relayed, "_se_newest", False):
+    if worker is None:
         return
-    original = relayed.recv
+    camera = getattr(getattr(worker, "_output_video_track", None), "track", None)
+    pc = getattr(worker, "pc", None)
+    senders = [s.track for s in pc.getSenders() if s.track is not None] if pc is not None else []
+    for relayed in [camera, *senders]:
+        queue = getattr(relayed, "_queue", None)
+        if queue is None or getattr(relayed, "_se_newest", False):
+            continue
+        relayed.recv = _newest_recv(relayed, relayed.recv, queue)
+        relayed._se_newest = True
 
+
+def _newest_recv(relayed, original, queue):
     async def newest():
         frame = await original()
         while not queue.empty():
             later = queue.get_nowait()
-            if later is None:  # the camera ended: as the proxy itself would
+            if later is None:  # the source ended: as the proxy itself would
                 relayed.stop()
                 raise MediaStreamError
             frame = later
         return frame
 
-    relayed.recv = newest
-    relayed._se_newest = True
+    return newest
 
 
 def stop_live() -> None:
@@ -147,11 +151,12 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
             rtc_configuration={"iceServers": servers},
             media_stream_constraints=CONSTRAINTS,
             queued_video_frames_callback=_frames_callback(processor),
+            on_video_ended=processor.stop,
             async_processing=True,
             translations=WORDS,
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": VIDEO_STYLE},
         )
-    _newest_camera_frames(context)
+    _newest_frames_only(context)
     with bar:
         st.plotly_chart(
             styled(gate_colorbar_figure(300)), key="live_colorbar", config={"displayModeBar": False}
