@@ -231,11 +231,11 @@ def test_a_frame_that_waits_for_the_model_never_stalls_the_stream(mini, frames):
         assert processor.processed == 0
     assert waited < 2.0, f"ten camera frames took {waited:.1f} s while the model was busy"
     _wait(lambda: not processor.busy())
+    # Analysed: the first frame (it waited for the model) and the newest; the eight between dropped.
+    assert processor.processed == 2 and processor.dropped == 8
     out = _run(callback([_video_frame(frames[0])]))
     processor.stop()
     assert _number(out[0].to_ndarray(format="rgb24")) == 9, "the newest frame is drawn, not the first"
-    # Analysed: the first frame (it waited for the model) and the newest; the eight between dropped.
-    assert processor.processed == 2 and processor.dropped == 8
 
 
 def test_the_history_keeps_the_last_frames_and_finds_what_moved():
