@@ -317,3 +317,31 @@ def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
 
     first, newest, seen = _run(run())
     assert newest >= seen - 1 and newest > first + 10, "the read skips the backlog to the newest frame"
+
+
+def test_the_overlay_speaks_the_language_of_the_viewer_who_started_it(mini, frames):
+    """Frames are drawn in a thread with no session: the processor draws in the language current
+    when it was made — Chinese with a Chinese font (Noto CJK), or English when none is installed —
+    and the strip, which holds no words, is the same in both."""
+    from se_viz.i18n import language
+    from se_viz.live.draw import _cjk_font, drawable_language
+
+    with language("zh_CN"):
+        zh = LiveProcessor(mini)
+    en = LiveProcessor(mini)
+    assert (zh.language, en.language) == ("zh_CN", "en")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # like the frame thread: no language set
+        drawn_zh = pool.submit(zh.process, frames[0]).result()
+        drawn_en = pool.submit(en.process, frames[0]).result()
+    h, w = drawn_en.shape[:2]
+    top = strip_box(h, w, len(mini.blocks))[0]
+    assert np.array_equal(drawn_zh[top:], drawn_en[top:]), "the strip is the same in both languages"
+    panel = (slice(0, int(0.3 * h)), slice(int(0.6 * w), w))  # the trace's title and legend
+    if _cjk_font() is None:
+        assert drawable_language("zh_CN") == "en"
+        assert np.array_equal(drawn_zh[panel], drawn_en[panel]), "without a Chinese font: English"
+    else:
+        assert drawable_language("zh_CN") == "zh_CN"
+        assert not np.array_equal(drawn_zh[panel], drawn_en[panel]), "the trace's words are Chinese"
+        with language("zh_CN"):
+            assert zh._trace(zh.latest()[1]).names[0].startswith("通道")

@@ -19,8 +19,9 @@ from typing import Any, Callable, Optional, Sequence, TypeVar
 import numpy as np
 from PIL import Image
 
+from ..i18n import _, current, language
 from ..loading.load import LoadedModel
-from .draw import Trace, draw_overlay
+from .draw import Trace, draw_overlay, drawable_language
 from .frame import LiveResult, analyse_frame
 from .history import GateHistory
 from .worker import NewestFrameWorker
@@ -48,6 +49,8 @@ class LiveProcessor:
     ``fit`` is the still views' fit ("crop" or "pad"). The trace follows ``trace_channels`` of
     ``trace_block`` (default: the last block, and the channels that moved most in the first
     seconds, then kept, so a line keeps its channel); ``trace=False`` draws no trace.
+    The text drawn is in ``language``, the viewer's (default: the language current when the
+    processor is made; frames are drawn in a thread of their own, which has no session).
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class LiveProcessor:
     ) -> None:
         self.lm = lm
         self.fit = fit
+        self.language = current()
         self.trace = trace
         self.trace_block = trace_block or lm.blocks[-1].name
         self.trace_seconds = trace_seconds
@@ -118,7 +122,8 @@ class LiveProcessor:
         with self._lock:
             self._latest = (rgb, result)
             self.processed += 1
-        return draw_overlay(rgb, result, self.names, self._trace(result))
+        with language(drawable_language(self.language)):
+            return draw_overlay(rgb, result, self.names, self._trace(result))
 
     def latest(self) -> Optional[tuple[np.ndarray, LiveResult]]:
         """The last processed frame and its result (None before the first)."""
@@ -145,7 +150,8 @@ class LiveProcessor:
             self._channels = self.channels()  # picked once after a second, then kept
         channels = self.channels()
         ages, values = self.history.series(self.trace_block, channels, self.trace_seconds, result.stamp)
-        return Trace(self.trace_block, [f"ch {c}" for c in channels], ages, values, self.trace_seconds)
+        names = [_("ch {channel}").format(channel=c) for c in channels]
+        return Trace(self.trace_block, names, ages, values, self.trace_seconds)
 
     # ------------------------------------------------------------------ freeze
 

@@ -19,6 +19,7 @@ from streamlit_webrtc.component import _reset_context
 
 from se_viz import LoadedModel
 from se_viz.figures.colorbar import gate_colorbar_figure
+from se_viz.i18n import N_, _, class_name, current
 from se_viz.live import LiveProcessor, ice_servers
 from se_viz.loading.choice import ModelChoice
 
@@ -36,22 +37,28 @@ CONSTRAINTS = {
     "audio": False,
 }
 # What the stream's own buttons and messages say, in the user's words.
+START = N_("Start the live camera")
 WORDS = {
-    "start": "Start the live camera",
-    "stop": "Stop",
-    "select_device": "Choose a camera",
-    "media_api_not_available": "This browser cannot share a camera here. Open the app on "
-    "http://localhost or over https, in a current browser.",
-    "device_ask_permission": "Allow the camera in the browser's question above the page.",
-    "device_not_available": "No camera found. Plug one in (or close the program using it) and "
-    "press Start again.",
-    "device_access_denied": "The browser was not allowed to use the camera. Allow it in the "
-    "address bar's camera icon, then press Start again.",
+    "start": START,
+    "stop": N_("Stop"),
+    "select_device": N_("Choose a camera"),
+    "media_api_not_available": N_(
+        "This browser cannot share a camera here. Open the app on http://localhost or over https, "
+        "in a current browser."
+    ),
+    "device_ask_permission": N_("Allow the camera in the browser's question above the page."),
+    "device_not_available": N_(
+        "No camera found. Plug one in (or close the program using it) and press Start again."
+    ),
+    "device_access_denied": N_(
+        "The browser was not allowed to use the camera. Allow it in the address bar's camera icon, "
+        "then press Start again."
+    ),
 }
 # Pixels, not vh: the video sits in the component's own frame, whose height follows the video. 440 px
 # keeps the video and its strip above the fold of a 1024×768 and a 1280×720 projector.
 #: Under the video until it plays: the stream's box shows the browser's own error name.
-CAMERA_HELP = (
+CAMERA_HELP = N_(
     "No picture? **NotAllowedError**: the browser was not allowed to use the camera — allow it with "
     "the camera icon in the address bar, then press Start again. **NotFoundError**: no camera was "
     "found — plug one in (or close the program using it). **NotReadableError**: another program "
@@ -131,15 +138,17 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """The Live tab: the video with its overlay, the gate colour bar beside it, Freeze, and a status
     line (what the last frame showed and the frame rate)."""
     if not served():
-        st.info("The live camera needs the app served by `streamlit run app.py` (or `make run`).")
+        st.info(_("The live camera needs the app served by `streamlit run app.py` (or `make run`)."))
         return
     processor = state.live_processor(choice.key, lambda: LiveProcessor(lm, fit))
     processor.fit = fit
+    processor.language = current()  # the overlay is drawn in a thread of its own, in this language
     try:
         servers = ice_servers()
     except ValueError as exc:
         st.error(
-            f"The live camera cannot connect: {exc} Ask the operator to fix it.", icon=":material/error:"
+            _("The live camera cannot connect: {reason} Ask the operator to fix it.").format(reason=exc),
+            icon=":material/error:",
         )
         return
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
@@ -153,7 +162,7 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
             queued_video_frames_callback=_frames_callback(processor),
             on_video_ended=processor.stop,
             async_processing=True,
-            translations=WORDS,
+            translations={key: _(words) for key, words in WORDS.items()},
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": VIDEO_STYLE},
         )
     _newest_frames_only(context)
@@ -164,33 +173,39 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     playing = bool(context.state.playing)
     with row:
         st.button(
-            "Freeze this frame",
+            _("Freeze this frame"),
             icon=":material/photo_camera:",
             type="primary",
             on_click=_freeze,
             args=(processor,),
             disabled=not playing,
-            help="The current camera frame becomes an image in every other view (it stays in this "
-            "session: never saved on the server, never in a link).",
+            help=_(
+                "The current camera frame becomes an image in every other view (it stays in this "
+                "session: never saved on the server, never in a link)."
+            ),
         )
         st.button(
-            "Follow the channels moving now",
+            _("Follow the channels moving now"),
             icon=":material/show_chart:",
             on_click=lambda: processor.follow(processor.history.most_moving(processor.trace_block, 4, 5.0)),
             disabled=not playing,
             key="live_follow",
-            help="The lines at the top right follow the channels of the last block whose gates "
-            "moved most in the last 5 seconds.",
+            help=_(
+                "The lines at the top right follow the channels of the last block whose gates "
+                "moved most in the last 5 seconds."
+            ),
         )
         if state.frozen_frames():
-            st.button("Forget frozen frames", on_click=state.forget_frozen, key="live_forget")
+            st.button(_("Forget frozen frames"), on_click=state.forget_frozen, key="live_forget")
         _status(processor, playing)
     if not playing:  # the stream's box names the browser's error; this says what it means
-        st.caption(CAMERA_HELP)
+        st.caption(_(CAMERA_HELP))
     st.caption(
-        "Each row of the strip is one SE block (first block at the top), each column its channels' "
-        "gates s in the Gate heatmap's colours (wide blocks: each pixel averages its channels). "
-        "The lines at the top right follow a few channels of the last block over the last seconds."
+        _(
+            "Each row of the strip is one SE block (first block at the top), each column its channels' "
+            "gates s in the Gate heatmap's colours (wide blocks: each pixel averages its channels). "
+            "The lines at the top right follow a few channels of the last block over the last seconds."
+        )
     )
 
 
@@ -200,10 +215,13 @@ def _status(processor: LiveProcessor, playing: bool) -> None:
     def draw() -> None:
         latest = processor.latest()
         if not playing or latest is None:
-            st.caption("Press **Start the live camera** below the picture.", width="content")
+            st.caption(_("Press **{start}** below the picture.").format(start=_(START)), width="content")
             return
         label, p = latest[1].top[0]
         rate = processor.history.rate(2.0)
-        st.markdown(f"**Now: {label}** ({100 * p:.1f} %) · {rate:.1f} frames/s analysed", width="content")
+        line = _("**Now: {label}** ({percent} %) · {rate} frames/s analysed").format(
+            label=class_name(label), percent=f"{100 * p:.1f}", rate=f"{rate:.1f}"
+        )
+        st.markdown(line, width="content")
 
     st.fragment(draw, run_every=1.0 if playing else None)()
