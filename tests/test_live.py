@@ -26,11 +26,11 @@ from se_viz.live import GateHistory, LiveProcessor, analyse_frame, draw_overlay,
 from se_viz.live.draw import strip_box, strip_colour_index
 
 
-def _run(coro):
+def _run(coro, timeout: float = 120.0):
     """``asyncio.run`` in a thread of its own: in the whole suite the browser tests' Playwright (sync
     API) keeps an event loop running in this thread, where ``asyncio.run`` refuses to start."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(asyncio.run, coro).result(timeout)
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +51,25 @@ def _video_frame(rgb: np.ndarray, pts: int = 0) -> av.VideoFrame:
     return frame
 
 
+def _wait(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the frame thread did not finish"
+        time.sleep(0.01)
+
+
 def test_the_frame_callback_draws_what_capture_gives(mini, frames):
     from se_viz.ui.live_view import _frames_callback
 
     processor = LiveProcessor(mini, trace=False)
     callback = _frames_callback(processor)
     stale, newest = frames
-    out = _run(callback([_video_frame(stale), _video_frame(newest)]))
-    assert len(out) == 1 and processor.dropped == 1, "of two queued frames, only the newest is processed"
+    assert _run(callback([_video_frame(stale), _video_frame(newest)])) == [], "it never waits"
+    assert processor.dropped == 1, "of two queued frames, only the newest is processed"
+    _wait(lambda: not processor.busy())
+    out = _run(callback([_video_frame(newest)]))  # the next camera frame picks up the picture
+    processor.stop()
+    assert len(out) == 1
     drawn = out[0].to_ndarray(format="rgb24")
 
     expected = se_viz.capture(mini.model, mini.preprocess([Image.fromarray(newest)]), blocks=mini.blocks)
@@ -124,22 +135,36 @@ class _Camera:
 
     kind = "video"
 
-    def __init__(self, rgb: np.ndarray) -> None:
+    def __init__(self, rgb: np.ndarray, numbered: bool = False) -> None:
         from aiortc.mediastreams import VideoStreamTrack
 
         class Track(VideoStreamTrack):
             async def recv(inner):  # aiortc's own timing paces the frames at 30 fps
                 pts, time_base = await inner.next_timestamp()
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                picture = _numbered(rgb, pts // 3000) if numbered else rgb
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
                 frame.pts, frame.time_base = pts, time_base
                 return frame
 
         self.track = Track()
 
 
-def test_a_slow_network_drops_stale_frames_and_stays_current(mini, frames):
+def _numbered(rgb: np.ndarray, n: int) -> np.ndarray:
+    """``rgb`` with the frame number ``n`` in the pixel at the left edge half-way down (no overlay
+    covers it)."""
+    out = rgb.copy()
+    out[rgb.shape[0] // 2, 0, :2] = (n % 256, n // 256)
+    return out
+
+
+def _number(rgb: np.ndarray) -> int:
+    return int(rgb[rgb.shape[0] // 2, 0, 0]) + 256 * int(rgb[rgb.shape[0] // 2, 0, 1])
+
+
+def test_a_slow_model_drops_stale_frames_and_stays_current(mini, frames):
     """streamlit-webrtc's asynchronous track with the Live tab's callback, fed at 30 fps by a
-    network made slow on purpose (0.15 s a frame): frames are dropped, the lag stays bounded."""
+    model made slow on purpose (0.15 s a frame): frames are dropped, the picture never falls
+    behind, and the frame thread ends with the stream."""
     from streamlit_webrtc.models import CallbackAttachableProcessor
     from streamlit_webrtc.process import AsyncVideoProcessTrack
 
@@ -148,8 +173,6 @@ def test_a_slow_network_drops_stale_frames_and_stays_current(mini, frames):
     slow = 0.15
     processor = LiveProcessor(mini, trace=False)
     original = processor.process
-    processed_pts: list[int] = []
-
     durations: list[float] = []
 
     def slow_process(rgb):
@@ -160,36 +183,59 @@ def test_a_slow_network_drops_stale_frames_and_stays_current(mini, frames):
         return out
 
     processor.process = slow_process
-    inner = _frames_callback(processor)
-
-    async def callback(frames_in):
-        processed_pts.append(frames_in[-1].pts)
-        return await inner(frames_in)
-
-    camera = _Camera(frames[0])
-    track = AsyncVideoProcessTrack(camera.track, CallbackAttachableProcessor(None, callback, None))
+    callback = _frames_callback(processor)
+    camera = _Camera(frames[0], numbered=True)
+    track = AsyncVideoProcessTrack(camera.track, CallbackAttachableProcessor(None, callback, processor.stop))
     lags = []
 
     async def play(seconds: float) -> None:
         t_end = time.monotonic() + seconds
         while time.monotonic() < t_end:
             out = await track.recv()
-            if processed_pts:
-                lags.append((out.pts - processed_pts[-1]) / 90000)  # camera now − frame shown, s
+            now, shown = out.pts // 3000, _number(out.to_ndarray(format="rgb24"))  # 90 kHz clock
+            if processor.processed:
+                lags.append((now - shown) / 30)  # camera now − frame shown, s
 
     _run(play(3.0))
     worker = track._thread
     track.stop()
-    assert processor.dropped > 0.5 * processor.processed, "a slow network must skip frames"
+    assert processor.dropped > 0.5 * processor.processed, "a slow model must skip frames"
     assert 2 <= processor.processed <= 3.0 / slow + 1
-    # Newest frame wins: the picture is at most about two processing times old (a frame waits for
-    # at most one, then takes one), however long the stream runs — it never falls further behind.
-    # (On a quiet machine a processing time here is ~0.2 s, so the bound is ~0.5 s.)
-    bound = 2 * max(durations) + 2 / 30
+    # Newest frame wins: a picture was the newest camera frame when its analysis started, and stays
+    # until the next analysis ends, so it is at most two analyses and a few camera frames old,
+    # however long the stream runs (nothing queues).
+    bound = 2 * max(durations) + 3 / 30
     late = max(lags[len(lags) // 3 :])
     assert late <= bound, f"the picture lags {late:.2f} s behind the camera (bound {bound:.2f} s)"
-    assert worker is not None and not worker.is_alive(), "the frame thread ends with the stream"
+    assert worker is not None and not worker.is_alive(), "streamlit-webrtc's thread ends with the stream"
+    _wait(lambda: not [t for t in threading.enumerate() if t.name.startswith("se_viz_live_")], 5.0)
     assert not [t for t in threading.enumerate() if t.name.startswith("async_media_processor")]
+
+
+def test_a_frame_that_waits_for_the_model_never_stalls_the_stream(mini, frames):
+    """Another session holding the model (analysing its images) for longer than streamlit-webrtc
+    allows one callback (10 s; here the callback is timed) must not stop a viewer's stream: the
+    callback returns at once and the picture resumes when the model is free. Before the frame
+    thread, the callback waited for the model's lock and five viewers stopped each other."""
+    from se_viz.engine.locks import model_lock
+    from se_viz.ui.live_view import _frames_callback
+
+    processor = LiveProcessor(mini, trace=False)
+    callback = _frames_callback(processor)
+    lock = model_lock(mini.model)
+    with lock:  # another session's analysis holds the model
+        t0 = time.perf_counter()
+        for n in range(10):
+            assert _run(callback([_video_frame(_numbered(frames[0], n))]), timeout=2.0) == []
+        waited = time.perf_counter() - t0
+        assert processor.processed == 0
+    assert waited < 2.0, f"ten camera frames took {waited:.1f} s while the model was busy"
+    _wait(lambda: not processor.busy())
+    # Analysed: the first frame (it waited for the model) and the newest; the eight between dropped.
+    assert processor.processed == 2 and processor.dropped == 8
+    out = _run(callback([_video_frame(frames[0])]))
+    processor.stop()
+    assert _number(out[0].to_ndarray(format="rgb24")) == 9, "the newest frame is drawn, not the first"
 
 
 def test_the_history_keeps_the_last_frames_and_finds_what_moved():
@@ -242,7 +288,7 @@ def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
     from aiortc.contrib.media import MediaRelay
     from aiortc.mediastreams import MediaStreamTrack
 
-    from se_viz.ui.live_view import _newest_camera_frames
+    from se_viz.ui.live_view import _newest_frames_only
 
     class FastCamera(MediaStreamTrack):
         kind = "video"
@@ -260,7 +306,7 @@ def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
         proxy = MediaRelay().subscribe(camera)
         track = SimpleNamespace(track=proxy)
         context = SimpleNamespace(_get_worker=lambda: SimpleNamespace(_output_video_track=track))
-        _newest_camera_frames(context)
+        _newest_frames_only(context)
         first = await proxy.recv()  # starts the relay
         await asyncio.sleep(0.2)  # the camera runs on while nobody reads: a backlog
         newest = await proxy.recv()
@@ -271,3 +317,31 @@ def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
 
     first, newest, seen = _run(run())
     assert newest >= seen - 1 and newest > first + 10, "the read skips the backlog to the newest frame"
+
+
+def test_the_overlay_speaks_the_language_of_the_viewer_who_started_it(mini, frames):
+    """Frames are drawn in a thread with no session: the processor draws in the language current
+    when it was made — Chinese with a Chinese font (Noto CJK), or English when none is installed —
+    and the strip, which holds no words, is the same in both."""
+    from se_viz.i18n import language
+    from se_viz.live.draw import _cjk_font, drawable_language
+
+    with language("zh_CN"):
+        zh = LiveProcessor(mini)
+    en = LiveProcessor(mini)
+    assert (zh.language, en.language) == ("zh_CN", "en")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # like the frame thread: no language set
+        drawn_zh = pool.submit(zh.process, frames[0]).result()
+        drawn_en = pool.submit(en.process, frames[0]).result()
+    h, w = drawn_en.shape[:2]
+    top = strip_box(h, w, len(mini.blocks))[0]
+    assert np.array_equal(drawn_zh[top:], drawn_en[top:]), "the strip is the same in both languages"
+    panel = (slice(0, int(0.3 * h)), slice(int(0.6 * w), w))  # the trace's title and legend
+    if _cjk_font() is None:
+        assert drawable_language("zh_CN") == "en"
+        assert np.array_equal(drawn_zh[panel], drawn_en[panel]), "without a Chinese font: English"
+    else:
+        assert drawable_language("zh_CN") == "zh_CN"
+        assert not np.array_equal(drawn_zh[panel], drawn_en[panel]), "the trace's words are Chinese"
+        with language("zh_CN"):
+            assert zh._trace(zh.latest()[1]).names[0].startswith("通道")

@@ -15,11 +15,16 @@ the constructor) and reads, for the received track:
   the camera is at, read from the page's own camera track, minus the number shown, in frames).
 
 One server, one model at a time: the bundled SE-ResNet mini and an untrained SE-ResNet-50
-(random weights in a local file); then ``viewers`` pages at once on the mini model.
+(random weights in a local file); then ``viewers`` pages at once on the mini model. Before each
+server starts, the same analysis of a 640×480 frame (:func:`~se_viz.live.analyse_frame` and the
+overlay, on the live thread's torch threads) is timed in this process: the *ceiling* a viewer's
+analysed frame rate can reach on this machine at this moment (the machine may be shared: the
+ratio analysed / ceiling is what compares across runs).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import sys
@@ -204,6 +209,37 @@ class LiveBenchResult:
     analysed_fps: float  # distinct camera frames shown per second (frames that went through the model)
     lag_median_s: float  # camera frame now − camera frame shown, in seconds
     lag_p95_s: float
+    ceiling_fps: float = float("nan")  # the same analysis alone, in-process, just before (1 / median)
+
+
+def forward_ceiling(env: dict[str, str], repeats: int = 7) -> float:
+    """Frames per second of one live frame's analysis and overlay alone (median of ``repeats``
+    after a warm-up), on the live thread's torch threads: the model as the server loads it."""
+    import threading
+
+    import torch
+
+    import se_viz
+    from se_viz.live import LiveProcessor
+    from se_viz.live.worker import live_threads
+
+    lm = se_viz.load_model(env["SE_VIZ_MODEL"], weights=env.get("SE_VIZ_WEIGHTS") or None)
+    frame = class_frames([0], 1 / FPS)[0]
+    times: list[float] = []
+
+    def run() -> None:  # a fresh thread, as a stream's frame thread is
+        torch.set_num_threads(live_threads())
+        processor = LiveProcessor(lm)
+        processor.process(frame)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            processor.process(frame)
+            times.append(time.perf_counter() - t0)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return 1.0 / statistics.median(times)
 
 
 def _measure(pages: Sequence, frames_in_video: int, window: float) -> list[tuple[float, float, float, float]]:
@@ -260,6 +296,7 @@ def run_live_bench(
     from .browser import CHROMIUM, CHROMIUM_ARGS, _Server, _setups
 
     results: list[LiveBenchResult] = []
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} (1 min)", file=out, flush=True)
     with tempfile.TemporaryDirectory(prefix="se_viz_bench_live_") as tmp, sync_playwright() as p:
         folder = Path(tmp)
         video_frames = stamp_numbers(class_frames(BENCH_CLASSES))
@@ -268,6 +305,8 @@ def run_live_bench(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         try:
             for setup in _setups(models, folder):
+                ceiling = forward_ceiling(setup.env)
+                print(f"  {setup.name}: analysis alone {ceiling:.1f} frames/s", file=out, flush=True)
                 server = _Server(setup.env, None, folder / f"streamlit_{len(results)}.log")
                 try:
                     server.wait_healthy()
@@ -276,7 +315,7 @@ def run_live_bench(
                         opened = [_open_live(browser, server.url, setup.samples_button) for _ in range(n)]
                         try:
                             for m in _measure([pg for _, pg in opened], len(video_frames), window):
-                                results.append(LiveBenchResult(setup.name, n, *m))
+                                results.append(LiveBenchResult(setup.name, n, *m, ceiling_fps=ceiling))
                                 print(f"  {results[-1]}", file=out, flush=True)
                         finally:
                             for context, _ in opened:
@@ -286,6 +325,7 @@ def run_live_bench(
                     server.stop()
         finally:
             browser.close()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min)", file=out, flush=True)
     _print_table(results, window, out)
     return results
 
@@ -297,10 +337,11 @@ def _print_table(results: Sequence[LiveBenchResult], window: float, out: TextIO)
         file=out,
     )
     print(
-        "| model | viewers | received fps (getStats) | analysed fps | lag median (s) | lag p95 (s) |",
+        "| model | viewers | received fps (getStats) | analysed fps | lag median (s) | lag p95 (s) "
+        "| analysis alone (fps) | analysed / alone |",
         file=out,
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: |", file=out)
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", file=out)
     groups: dict[tuple[str, int], list[LiveBenchResult]] = {}
     for r in results:
         groups.setdefault((r.model, r.viewers), []).append(r)
@@ -308,6 +349,7 @@ def _print_table(results: Sequence[LiveBenchResult], window: float, out: TextIO)
         worst = min(rs, key=lambda r: r.analysed_fps)
         print(
             f"| {model} | {n} | {min(r.received_fps for r in rs):.1f} | {worst.analysed_fps:.1f} | "
-            f"{max(r.lag_median_s for r in rs):.2f} | {max(r.lag_p95_s for r in rs):.2f} |",
+            f"{max(r.lag_median_s for r in rs):.2f} | {max(r.lag_p95_s for r in rs):.2f} | "
+            f"{worst.ceiling_fps:.1f} | {worst.analysed_fps / worst.ceiling_fps:.2f} |",
             file=out,
         )

@@ -10,7 +10,9 @@ the strip and in the heatmap, and the heatmap's colour bar reads both.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -18,10 +20,18 @@ from PIL import Image, ImageDraw, ImageFont
 from plotly.colors import sample_colorscale, unlabel_rgb
 
 from ..figures.style import GATE_COLORSCALE, GROUP_COLOURS
+from ..i18n import DEFAULT_LANGUAGE, _, class_name, current
 from .frame import LiveResult
 
-__all__ = ["Trace", "draw_overlay", "gate_lut", "strip_colour_index", "strip_box"]
+__all__ = ["Trace", "draw_overlay", "drawable_language", "gate_lut", "strip_colour_index", "strip_box"]
 
+log = logging.getLogger(__name__)
+
+#: Fonts with Chinese glyphs, tried in order (Debian's fonts-noto-cjk): Pillow's own font has none.
+CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+)
 LEVELS = 256  # colours in the lookup table: finer than a projector shows
 STRIP_SHARE = 0.42  # the strip takes at most this share of the frame's height
 _DIM = 0.35  # panels darken the video behind them to this brightness
@@ -63,8 +73,30 @@ class Trace:
     seconds: float
 
 
-@functools.lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
+@functools.cache
+def _cjk_font() -> Optional[str]:
+    return next((path for path in CJK_FONTS if Path(path).is_file()), None)
+
+
+@functools.cache
+def drawable_language(lang: str) -> str:
+    """The language the overlay draws for a viewer reading ``lang``: ``lang`` itself, or English
+    when no font here has its script (said once in the log, with what to install)."""
+    if lang == DEFAULT_LANGUAGE or _cjk_font() is not None:
+        return lang
+    log.warning(
+        "No Chinese font found (%s): the live overlay draws its text in English. "
+        "Install fonts-noto-cjk to draw it in Chinese.",
+        ", ".join(CJK_FONTS),
+    )
+    return DEFAULT_LANGUAGE
+
+
+@functools.lru_cache(maxsize=32)
+def _font(size: int, cjk: bool = False) -> ImageFont.FreeTypeFont:
+    path = _cjk_font() if cjk else None
+    if path is not None:
+        return ImageFont.truetype(path, max(8, size))
     return ImageFont.load_default(size=max(8, size))
 
 
@@ -94,7 +126,9 @@ def draw_overlay(
 ) -> np.ndarray:
     """A copy of ``rgb`` (H, W, 3) uint8 with the top classes, the gate strip and the trace drawn in.
 
-    ``names`` maps a block to the name its row shows (default: the block name, the paper's
+    Text is in the current language (:func:`se_viz.i18n.language`; see :func:`drawable_language`
+    for one without a font here); block names are the paper's and stay as they are. ``names`` maps
+    a block to the name its row shows (default: the block name, the paper's
     ``SE_s_b``). Rows are in forward order, first block at the top; every row spans the same
     width whatever its channel count (see :func:`strip_colour_index`).
     """
@@ -124,12 +158,13 @@ def draw_overlay(
         _dim(out, panel[1], panel[3], panel[0], panel[2])
     img = Image.fromarray(out)
     draw = ImageDraw.Draw(img)
-    font = _font(text_size)
+    cjk = current() != DEFAULT_LANGUAGE  # se_viz's other language is Chinese
+    font = _font(text_size, cjk)
     for i, (label, p) in enumerate(result.top):
         y = pad + i * line
         bar = round((box_w - 2 * pad) * p)
         draw.rectangle((pad, y + text_size + 2, pad + bar, y + text_size + 4), fill=(255, 255, 255))
-        short = label.split(",")[0][:20]  # ImageNet labels list synonyms after commas
+        short = class_name(label).split(",")[0][:20]  # ImageNet labels list synonyms after commas
         draw.text((pad, y), f"{short}  {100 * p:.1f} %", fill=(255, 255, 255), font=font)
     if font_size:
         small = _font(font_size)
@@ -137,16 +172,18 @@ def draw_overlay(
             label = (names or {}).get(name, name)
             draw.text((pad, top + r * row), label, fill=(255, 255, 255), font=small)
     if panel is not None:
-        _draw_trace(draw, trace, panel, max(9, round(13 * scale)))
+        _draw_trace(draw, trace, panel, max(9, round(13 * scale)), cjk)
     return np.asarray(img)
 
 
-def _draw_trace(draw: ImageDraw.ImageDraw, trace: Trace, box: tuple[int, int, int, int], size: int) -> None:
+def _draw_trace(
+    draw: ImageDraw.ImageDraw, trace: Trace, box: tuple[int, int, int, int], size: int, cjk: bool
+) -> None:
     """Lines of gate (0 at the bottom, 1 at the top) against time, newest at the right."""
     x0, y0, x1, y1 = box
-    font = _font(size)
+    font = _font(size, cjk)
     inner = (x0 + 4, y0 + 2 * size + 10, x1 - 4, y1 - 4)  # below the title and the legend
-    title = f"{trace.block} · last {trace.seconds:.0f} s"
+    title = _("{block} · last {seconds} s").format(block=trace.block, seconds=f"{trace.seconds:.0f}")
     draw.text((x0 + 4, y0 + 2), title, fill=(255, 255, 255), font=font)
     draw.line((inner[0], inner[1], inner[2], inner[1]), fill=(90, 90, 90))  # s = 1
     draw.line((inner[0], inner[3], inner[2], inner[3]), fill=(90, 90, 90))  # s = 0

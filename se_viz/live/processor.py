@@ -1,10 +1,11 @@
 """One viewer's live processor: the newest frame wins, what it draws is what ``capture`` gave, and
 "freeze" hands the current frame to the still views as plain data.
 
-The WebRTC layer (streamlit-webrtc's asynchronous processing) collects every frame that arrived
-while the previous one was being processed and hands the batch over at once; :meth:`newest` keeps
-the last and counts the others as dropped, so a slow model shows a lower frame rate, never a
-growing delay. The model is shared by every viewer: :func:`~se_viz.capture` holds its lock.
+The WebRTC layer hands frames to :meth:`offer`, which never waits: the frame goes to this
+stream's own frame thread (:class:`~se_viz.live.worker.NewestFrameWorker`), which analyses the newest
+frame and drops any that came while it worked, so a slow model — or one busy with another
+session's images — shows a lower frame rate, never a growing delay, and never stalls the stream.
+The model is shared by every viewer: :func:`~se_viz.capture` holds its lock.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import hashlib
 import io
 import threading
 from dataclasses import dataclass
-from typing import Optional, Sequence, TypeVar
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 import numpy as np
 from PIL import Image
 
+from ..i18n import _, current, language
 from ..loading.load import LoadedModel
-from .draw import Trace, draw_overlay
+from .draw import Trace, draw_overlay, drawable_language
 from .frame import LiveResult, analyse_frame
 from .history import GateHistory
+from .worker import NewestFrameWorker
 
 __all__ = ["FrozenFrame", "LiveProcessor", "TRACE_CHANNELS", "TRACE_SECONDS"]
 
@@ -46,6 +49,8 @@ class LiveProcessor:
     ``fit`` is the still views' fit ("crop" or "pad"). The trace follows ``trace_channels`` of
     ``trace_block`` (default: the last block, and the channels that moved most in the first
     seconds, then kept, so a line keeps its channel); ``trace=False`` draws no trace.
+    The text drawn is in ``language``, the viewer's (default: the language current when the
+    processor is made; frames are drawn in a thread of their own, which has no session).
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class LiveProcessor:
     ) -> None:
         self.lm = lm
         self.fit = fit
+        self.language = current()
         self.trace = trace
         self.trace_block = trace_block or lm.blocks[-1].name
         self.trace_seconds = trace_seconds
@@ -71,6 +77,7 @@ class LiveProcessor:
         self._started: Optional[float] = None  # stamp of the first frame
         self.processed = 0
         self.dropped = 0
+        self._worker: Optional[NewestFrameWorker] = None
 
     # ------------------------------------------------------------------ frames in, frames out
 
@@ -81,6 +88,31 @@ class LiveProcessor:
             self.dropped += len(frames) - 1
         return frames[-1]
 
+    def offer(self, frame: Any, work: Callable[[Any], Any]) -> Optional[Any]:
+        """Hand the newest camera frame to this stream's frame thread (started on first use) and
+        return at once: the picture ``work`` finished since the last call (``work(frame)`` runs in
+        the thread, e.g. decode, :meth:`process`, encode), or None if none finished."""
+        with self._lock:
+            worker = self._worker
+            if worker is None or not worker.alive:
+                worker = self._worker = NewestFrameWorker(work)
+        if worker.offer(frame):
+            with self._lock:
+                self.dropped += 1
+        return worker.take()
+
+    def busy(self) -> bool:
+        """Whether a frame waits for, or is in, this stream's frame thread."""
+        worker = self._worker
+        return worker is not None and worker.busy()
+
+    def stop(self) -> None:
+        """End this stream's frame thread (the stream ended); the next :meth:`offer` starts another."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
+
     def process(self, rgb: np.ndarray) -> np.ndarray:
         """Analyse one frame (H, W, 3) uint8 RGB and return it with the overlay drawn in."""
         result = analyse_frame(self.lm, rgb, self.fit)
@@ -90,7 +122,8 @@ class LiveProcessor:
         with self._lock:
             self._latest = (rgb, result)
             self.processed += 1
-        return draw_overlay(rgb, result, self.names, self._trace(result))
+        with language(drawable_language(self.language)):
+            return draw_overlay(rgb, result, self.names, self._trace(result))
 
     def latest(self) -> Optional[tuple[np.ndarray, LiveResult]]:
         """The last processed frame and its result (None before the first)."""
@@ -117,7 +150,8 @@ class LiveProcessor:
             self._channels = self.channels()  # picked once after a second, then kept
         channels = self.channels()
         ages, values = self.history.series(self.trace_block, channels, self.trace_seconds, result.stamp)
-        return Trace(self.trace_block, [f"ch {c}" for c in channels], ages, values, self.trace_seconds)
+        names = [_("ch {channel}").format(channel=c) for c in channels]
+        return Trace(self.trace_block, names, ages, values, self.trace_seconds)
 
     # ------------------------------------------------------------------ freeze
 

@@ -11,8 +11,6 @@ left (:func:`stop_live`) or the session ends (streamlit-webrtc's session observe
 
 from __future__ import annotations
 
-import logging
-
 import av
 import streamlit as st
 from aiortc.mediastreams import MediaStreamError
@@ -21,6 +19,7 @@ from streamlit_webrtc.component import _reset_context
 
 from se_viz import LoadedModel
 from se_viz.figures.colorbar import gate_colorbar_figure
+from se_viz.i18n import N_, _, class_name, current
 from se_viz.live import LiveProcessor, ice_servers
 from se_viz.loading.choice import ModelChoice
 
@@ -28,8 +27,6 @@ from . import state
 from .common import served, styled
 
 __all__ = ["render_live", "stop_live", "STREAM_KEY"]
-
-log = logging.getLogger(__name__)
 
 #: streamlit-webrtc keeps its stream context in the session under this key (the widget's own).
 STREAM_KEY = "live_stream"
@@ -40,22 +37,28 @@ CONSTRAINTS = {
     "audio": False,
 }
 # What the stream's own buttons and messages say, in the user's words.
+START = N_("Start the live camera")
 WORDS = {
-    "start": "Start the live camera",
-    "stop": "Stop",
-    "select_device": "Choose a camera",
-    "media_api_not_available": "This browser cannot share a camera here. Open the app on "
-    "http://localhost or over https, in a current browser.",
-    "device_ask_permission": "Allow the camera in the browser's question above the page.",
-    "device_not_available": "No camera found. Plug one in (or close the program using it) and "
-    "press Start again.",
-    "device_access_denied": "The browser was not allowed to use the camera. Allow it in the "
-    "address bar's camera icon, then press Start again.",
+    "start": START,
+    "stop": N_("Stop"),
+    "select_device": N_("Choose a camera"),
+    "media_api_not_available": N_(
+        "This browser cannot share a camera here. Open the app on http://localhost or over https, "
+        "in a current browser."
+    ),
+    "device_ask_permission": N_("Allow the camera in the browser's question above the page."),
+    "device_not_available": N_(
+        "No camera found. Plug one in (or close the program using it) and press Start again."
+    ),
+    "device_access_denied": N_(
+        "The browser was not allowed to use the camera. Allow it in the address bar's camera icon, "
+        "then press Start again."
+    ),
 }
 # Pixels, not vh: the video sits in the component's own frame, whose height follows the video. 440 px
 # keeps the video and its strip above the fold of a 1024×768 and a 1280×720 projector.
 #: Under the video until it plays: the stream's box shows the browser's own error name.
-CAMERA_HELP = (
+CAMERA_HELP = N_(
     "No picture? **NotAllowedError**: the browser was not allowed to use the camera — allow it with "
     "the camera icon in the address bar, then press Start again. **NotFoundError**: no camera was "
     "found — plug one in (or close the program using it). **NotReadableError**: another program "
@@ -65,49 +68,57 @@ VIDEO_STYLE = {"width": "100%", "maxHeight": "440px", "objectFit": "contain", "b
 
 
 def _frames_callback(processor: LiveProcessor):
-    """The worker thread's callback: newest frame in, the same frame with the overlay out."""
+    """streamlit-webrtc's callback: the newest frame goes to the viewer's frame thread, and the
+    picture it finished since (if any) comes back; it never waits for the model (a call over 10 s
+    would end the stream). With nothing new, streamlit-webrtc repeats the last picture."""
+
+    def analyse(frame: av.VideoFrame) -> av.VideoFrame:  # in the frame thread
+        return av.VideoFrame.from_ndarray(processor.process(frame.to_ndarray(format="rgb24")), format="rgb24")
 
     async def on_frames(frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
-        frame = processor.newest(frames)
-        try:
-            out = processor.process(frame.to_ndarray(format="rgb24"))
-        except Exception:  # the stream must go on: show the camera unchanged, say why in the log
-            log.exception("a live frame could not be processed")
-            return [frame]
-        return [av.VideoFrame.from_ndarray(out, format="rgb24")]
+        done = processor.offer(processor.newest(frames), analyse)
+        return [] if done is None else [done]
 
     return on_frames
 
 
-def _newest_camera_frames(context) -> None:
-    """Make the camera's frames reach the processing track newest first, dropping any backlog.
+def _newest_frames_only(context) -> None:
+    """Make the frames reach the processing track and the sender newest first, dropping any backlog.
 
-    streamlit-webrtc feeds its processing track through an aiortc ``MediaRelay`` proxy with an
-    unbounded queue: when sending frames back costs more than a camera frame's time (a busy
-    machine), camera frames pile up there and the picture falls seconds behind. Each ``recv`` of
-    the proxy then takes everything queued and keeps the newest (it runs in the stream's event
-    loop, the only thread that touches that queue). Private attributes of streamlit-webrtc 0.79.0
-    and aiortc 1.16.0 (pinned); without them nothing changes.
+    streamlit-webrtc connects the camera to the processing track, and the processing track to the
+    sender (which encodes), through aiortc ``MediaRelay`` proxies with unbounded queues: when a
+    step costs more than a camera frame's time (a busy machine), frames pile up there and the
+    picture falls seconds behind. Each ``recv`` of those proxies then takes everything queued and
+    keeps the newest (it runs in the stream's event loop, the only thread that touches the
+    queues). Private attributes of streamlit-webrtc 0.79.0 and aiortc 1.16.0 (pinned); without
+    them nothing changes.
     """
     worker = context._get_worker()
-    relayed = getattr(getattr(worker, "_output_video_track", None), "track", None)
-    queue = getattr(relayed, "_queue", None)
-    if queue is None or getattr(relayed, "_se_newest", False):
+    if worker is None:
         return
-    original = relayed.recv
+    camera = getattr(getattr(worker, "_output_video_track", None), "track", None)
+    pc = getattr(worker, "pc", None)
+    senders = [s.track for s in pc.getSenders() if s.track is not None] if pc is not None else []
+    for relayed in [camera, *senders]:
+        queue = getattr(relayed, "_queue", None)
+        if queue is None or getattr(relayed, "_se_newest", False):
+            continue
+        relayed.recv = _newest_recv(relayed, relayed.recv, queue)
+        relayed._se_newest = True
 
+
+def _newest_recv(relayed, original, queue):
     async def newest():
         frame = await original()
         while not queue.empty():
             later = queue.get_nowait()
-            if later is None:  # the camera ended: as the proxy itself would
+            if later is None:  # the source ended: as the proxy itself would
                 relayed.stop()
                 raise MediaStreamError
             frame = later
         return frame
 
-    relayed.recv = newest
-    relayed._se_newest = True
+    return newest
 
 
 def stop_live() -> None:
@@ -127,15 +138,17 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     """The Live tab: the video with its overlay, the gate colour bar beside it, Freeze, and a status
     line (what the last frame showed and the frame rate)."""
     if not served():
-        st.info("The live camera needs the app served by `streamlit run app.py` (or `make run`).")
+        st.info(_("The live camera needs the app served by `streamlit run app.py` (or `make run`)."))
         return
     processor = state.live_processor(choice.key, lambda: LiveProcessor(lm, fit))
     processor.fit = fit
+    processor.language = current()  # the overlay is drawn in a thread of its own, in this language
     try:
         servers = ice_servers()
     except ValueError as exc:
         st.error(
-            f"The live camera cannot connect: {exc} Ask the operator to fix it.", icon=":material/error:"
+            _("The live camera cannot connect: {reason} Ask the operator to fix it.").format(reason=exc),
+            icon=":material/error:",
         )
         return
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
@@ -147,11 +160,12 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
             rtc_configuration={"iceServers": servers},
             media_stream_constraints=CONSTRAINTS,
             queued_video_frames_callback=_frames_callback(processor),
+            on_video_ended=processor.stop,
             async_processing=True,
-            translations=WORDS,
+            translations={key: _(words) for key, words in WORDS.items()},
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": VIDEO_STYLE},
         )
-    _newest_camera_frames(context)
+    _newest_frames_only(context)
     with bar:
         st.plotly_chart(
             styled(gate_colorbar_figure(300)), key="live_colorbar", config={"displayModeBar": False}
@@ -159,33 +173,39 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
     playing = bool(context.state.playing)
     with row:
         st.button(
-            "Freeze this frame",
+            _("Freeze this frame"),
             icon=":material/photo_camera:",
             type="primary",
             on_click=_freeze,
             args=(processor,),
             disabled=not playing,
-            help="The current camera frame becomes an image in every other view (it stays in this "
-            "session: never saved on the server, never in a link).",
+            help=_(
+                "The current camera frame becomes an image in every other view (it stays in this "
+                "session: never saved on the server, never in a link)."
+            ),
         )
         st.button(
-            "Follow the channels moving now",
+            _("Follow the channels moving now"),
             icon=":material/show_chart:",
             on_click=lambda: processor.follow(processor.history.most_moving(processor.trace_block, 4, 5.0)),
             disabled=not playing,
             key="live_follow",
-            help="The lines at the top right follow the channels of the last block whose gates "
-            "moved most in the last 5 seconds.",
+            help=_(
+                "The lines at the top right follow the channels of the last block whose gates "
+                "moved most in the last 5 seconds."
+            ),
         )
         if state.frozen_frames():
-            st.button("Forget frozen frames", on_click=state.forget_frozen, key="live_forget")
+            st.button(_("Forget frozen frames"), on_click=state.forget_frozen, key="live_forget")
         _status(processor, playing)
     if not playing:  # the stream's box names the browser's error; this says what it means
-        st.caption(CAMERA_HELP)
+        st.caption(_(CAMERA_HELP))
     st.caption(
-        "Each row of the strip is one SE block (first block at the top), each column its channels' "
-        "gates s in the Gate heatmap's colours (wide blocks: each pixel averages its channels). "
-        "The lines at the top right follow a few channels of the last block over the last seconds."
+        _(
+            "Each row of the strip is one SE block (first block at the top), each column its channels' "
+            "gates s in the Gate heatmap's colours (wide blocks: each pixel averages its channels). "
+            "The lines at the top right follow a few channels of the last block over the last seconds."
+        )
     )
 
 
@@ -195,10 +215,13 @@ def _status(processor: LiveProcessor, playing: bool) -> None:
     def draw() -> None:
         latest = processor.latest()
         if not playing or latest is None:
-            st.caption("Press **Start the live camera** below the picture.", width="content")
+            st.caption(_("Press **{start}** below the picture.").format(start=_(START)), width="content")
             return
         label, p = latest[1].top[0]
         rate = processor.history.rate(2.0)
-        st.markdown(f"**Now: {label}** ({100 * p:.1f} %) · {rate:.1f} frames/s analysed", width="content")
+        line = _("**Now: {label}** ({percent} %) · {rate} frames/s analysed").format(
+            label=class_name(label), percent=f"{100 * p:.1f}", rate=f"{rate:.1f}"
+        )
+        st.markdown(line, width="content")
 
     st.fragment(draw, run_every=1.0 if playing else None)()

@@ -166,6 +166,7 @@ class HeavyRuns:
         sys.setswitchinterval(SWITCH_SECONDS)
         _name_thread(THREAD_NAME)
         torch.set_num_threads(WORKER_THREADS)  # per thread under OpenMP: the app's own threads keep theirs
+        torch.get_num_threads()  # fixes it for this thread now: torch reads the process-wide value lazily
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
         except (AttributeError, OSError):  # not Linux, or not allowed: the thread count still holds
