@@ -43,6 +43,7 @@ __all__ = [
     "calibrated",
     "edit_sets_seconds",
     "faithfulness_seconds",
+    "passes_seconds",
     "prune_seconds",
 ]
 
@@ -187,6 +188,11 @@ def edit_sets_seconds(
                 joined = sum(1 for s in starts if s <= j)
                 total += costs.step_seconds(j, n * joined)
     return total
+
+
+def passes_seconds(costs: StepCosts, images: int, batch_size: int) -> float:
+    """Seconds of one forward pass over ``images`` images in batches of ``batch_size`` (a capture)."""
+    return sum(costs.pass_seconds(n) for n in _chunks(images, batch_size))
 
 
 def _ranking_seconds(costs: StepCosts, images: int, batch_size: int = 32) -> float:
