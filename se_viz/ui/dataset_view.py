@@ -3,9 +3,12 @@ shown in the many-image views — without running the network again, at any size
 
 Opening reads the per-image columns (paths, labels, top-5) and the aggregates
 (:func:`se_viz.datasets.aggregate.dataset_aggregates`: streamed once, then cached next to the
-dataset), never whole gate columns. Views that need gates read only the rows they show (the
-compared images, the query of the nearest images); the nearest images are a streamed top-k and
-the 2-D map is a sample whose size is on screen.
+dataset), never whole gate columns. The reads over every row (the first fold, another grouping's,
+the nearest-image search) go through the server's queue of heavy runs (:mod:`.runner`): their
+size and measured estimate (:mod:`se_viz.datasets.read_cost`) are said, their progress counts
+rows, and they can be cancelled, so one student's open never stalls the others. Views that need
+gates read only the rows they show (the compared images, the query of the nearest images); the
+nearest images are a streamed top-k and the 2-D map is a sample whose size is on screen.
 
 What may be opened and which images may be read is :mod:`se_viz.datasets.serving`'s to say (an
 upload's images from inside its own archive only, a ``SE_VIZ_DATA`` dataset's only under the
@@ -21,7 +24,7 @@ import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import streamlit as st
@@ -31,8 +34,9 @@ import se_viz
 from se_viz import analysis as A
 from se_viz import figures as F
 from se_viz.datasets.access import ImageNotReadable
-from se_viz.datasets.aggregate import DatasetAggregates, dataset_aggregates
+from se_viz.datasets.aggregate import DatasetAggregates, cached_aggregates, dataset_aggregates
 from se_viz.datasets.neighbours import MAP_SAMPLE, dataset_nearest, dataset_pca
+from se_viz.datasets.read_cost import fold_seconds, nearest_seconds, read_size
 from se_viz.datasets.reader import GateDataset, open_gate_dataset
 from se_viz.datasets.serving import (
     AblationImages,
@@ -46,8 +50,10 @@ from se_viz.datasets.serving import (
     unpack_dataset_zip,
 )
 from se_viz.figures.dataset import gate_histogram_figure
+from se_viz.i18n import _
+from se_viz.runs import RunControl
 
-from . import cache, channel_views, intervention_views, many_views, state
+from . import cache, channel_views, intervention_views, many_views, runner, state
 from .common import chart, friendly_errors
 from .tables import readable
 
@@ -89,33 +95,86 @@ def display_names(paths: Sequence[str]) -> list[str]:
     return ["/".join(Path(p.split("::")[0]).parts[-2:]) for p in paths]
 
 
-def open_cached(path: str) -> OpenDataset:
+def _counted(control: RunControl, stage: str) -> Callable[[int, int], None]:
+    """A fold's ``progress(done, total)`` that counts rows on the run's progress line and stops
+    the read when the run is cancelled."""
+    control.begin(stage)
+    return lambda done, total: control.progress(
+        done, total, _("{done} of {total} images").format(done=f"{done:,}", total=f"{total:,}")
+    )
+
+
+def _said_size(ds: GateDataset) -> str:
+    size = read_size(ds)
+    return _("{rows} images in {parts} part file(s), {mb} MB").format(
+        rows=f"{size.rows:,}", parts=size.parts, mb=f"{size.bytes / 1e6:,.1f}"
+    )
+
+
+def _aggregates(
+    ds: GateDataset, content: str, what: str, groups: Optional[Sequence], label: str, button: str
+) -> Optional[DatasetAggregates]:
+    """The aggregates of ``ds`` under ``groups``: held, cached on disk, or folded on the server's
+    queue of heavy runs (its size and estimate said, progress counting rows, Cancel); None while
+    the fold waits, runs or was cancelled."""
+    key = cache.dataset_result_key(
+        "dataset aggregates", content, what, tuple(groups) if groups is not None else ()
+    )
+    hit = cache.held(key)
+    if hit is None:
+        hit = cached_aggregates(ds, groups)  # an earlier fold's file: no gate column read
+        if hit is not None:
+            cache.keep(key, hit)
+    if hit is not None:
+        return hit
+    k = len(set(groups)) if groups is not None else 0
+    estimate = fold_seconds(ds, k, runner.WORKER_THREADS)
+
+    def compute(control: RunControl) -> DatasetAggregates:
+        counted = _counted(control, _("Summarising the gates"))
+        return dataset_aggregates(ds, groups, threads=runner.WORKER_THREADS, progress=counted)
+
+    return runner.run_button(key, label, button, compute, estimate, _said_size(ds), start=True)
+
+
+def open_cached(path: str) -> Optional[OpenDataset]:
     """Open a gate dataset once per version (its content key): its per-image columns and its
-    aggregates (streamed the first time, then read from the cache next to it)."""
+    aggregates (folded on the queue of heavy runs the first time, then read from the cache next to
+    it). None while the first fold waits, runs or was cancelled (its progress is on the page)."""
     key = folder_key(path)
-
-    def open_() -> OpenDataset:
-        ds = open_gate_dataset(path)
-        bar = st.progress(0.0, text=f"Summarising {len(ds):,} images …")
-
-        def counted(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"Summarising the gates: {done:,} of {total:,} images")
-
-        agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None, progress=counted)
-        bar.empty()
-        return OpenDataset(
-            ds, display_names(ds.paths), agg, image_access(path, ds.manifest, _upload_of(path)), key
-        )
-
-    return cache.kept(cache.dataset_result_key("dataset", key, path), open_, "Reading the gate dataset …")
-
-
-def grouped_aggregates(opened: OpenDataset, source: str, groups: np.ndarray) -> DatasetAggregates:
-    """The aggregates under one grouping (kept here and on disk, keyed by content)."""
+    ds = cache.kept(
+        cache.dataset_result_key("dataset rows", key, path),
+        lambda: open_gate_dataset(path),
+        _("Reading the gate dataset …"),
+    )
+    agg = _aggregates(
+        ds,
+        key,
+        "labels",
+        ds.labels if ds.has_labels else None,
+        _("Summarise the gate dataset"),
+        "dataset_open_run",
+    )
+    if agg is None:
+        return None
     return cache.kept(
-        cache.dataset_result_key("dataset groups", opened.key, source, tuple(groups)),
-        lambda: dataset_aggregates(opened.dataset, list(groups)),
-        "Computing class statistics over the dataset …",
+        cache.dataset_result_key("dataset", key, path),
+        lambda: OpenDataset(
+            ds, display_names(ds.paths), agg, image_access(path, ds.manifest, _upload_of(path)), key
+        ),
+    )
+
+
+def grouped_aggregates(opened: OpenDataset, source: str, groups: np.ndarray) -> Optional[DatasetAggregates]:
+    """The aggregates under one grouping (kept here and on disk, keyed by content); None while
+    they are folded (see :func:`_aggregates`)."""
+    return _aggregates(
+        opened.dataset,
+        opened.key,
+        source,
+        list(groups),
+        _("Compute class statistics over the dataset"),
+        "dataset_groups_run",
     )
 
 
@@ -205,6 +264,8 @@ def render_dataset(path: str, lm=None) -> None:
     """The summary, the errors, the many-image views and (with a loaded model) the stage
     ablation over one gate dataset."""
     opened = open_cached(path)
+    if opened is None:  # the first read is on the queue: its progress and Cancel are shown
+        return
     ds = opened.dataset
     manifest = ds.manifest
     st.subheader(f"Gate dataset: {Path(path).name}")
@@ -295,6 +356,8 @@ def _render_classes(opened: OpenDataset, thumbs: Thumbnails) -> None:
     source = st.radio("Groups from", list(options), horizontal=True, key="dataset_group_source")
     groups = options[source]
     agg = opened.aggregates if source == A.GIVEN_LABELS else grouped_aggregates(opened, source, groups)
+    if agg is None:
+        return
     classes, counts = np.unique(groups, return_counts=True)
     st.caption(
         f"{len(classes)} group(s) over all {len(ds):,} images: "
@@ -336,10 +399,21 @@ def _render_classes(opened: OpenDataset, thumbs: Thumbnails) -> None:
 
 
 def _nearest(opened: OpenDataset, query: int, blocks: tuple[str, ...], k: int):
-    return cache.kept(
+    """The nearest images, searched over every row on the queue of heavy runs (None meanwhile)."""
+    ds = opened.dataset
+
+    def compute(control: RunControl):
+        counted = _counted(control, _("Searching every image for the nearest ones"))
+        return dataset_nearest(ds, query, list(blocks), k, opened.names, progress=counted)
+
+    return runner.run_button(
         cache.dataset_result_key("dataset nearest", opened.key, query, blocks, k),
-        lambda: dataset_nearest(opened.dataset, query, list(blocks), k, opened.names),
-        "Searching every image for the nearest ones …",
+        _("Search every image for the nearest ones"),
+        "dataset_nearest_run",
+        compute,
+        nearest_seconds(ds, blocks),
+        _said_size(ds),
+        start=True,
     )
 
 
@@ -374,6 +448,8 @@ def _render_neighbours(opened: OpenDataset, thumbs: Thumbnails, groups: np.ndarr
     )
     k = right.slider("k", 1, max(2, min(12, len(ds) - 1)), min(5, len(ds) - 1), key="dataset_k")
     near = _nearest(opened, int(query), tuple(scopes[where]), int(k))
+    if near is None:
+        return
     st.markdown(
         f"The {len(near)} image(s), of all {len(ds):,}, whose gates at **{where}** point most nearly "
         f"the same way as those of **{names[query]}** (cosine distance):"
