@@ -90,7 +90,9 @@ def big_dataset(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("room_reads")
     folder = make_image_folder(root / "shapes")
     fast = ["--batch-size", "8", "--workers", "1", "--threads", "1", "--no-progress"]
-    assert main(["capture", str(folder), "--model", se_viz.MINI_MODEL, "--out", str(root / "one"), *fast]) == 0
+    assert (
+        main(["capture", str(folder), "--model", se_viz.MINI_MODEL, "--out", str(root / "one"), *fast]) == 0
+    )
     return replicate(root / "one", root / "many", 300)
 
 
