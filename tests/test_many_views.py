@@ -13,7 +13,7 @@ from random_captures import random_capture
 from streamlit.testing.v1 import AppTest
 
 import se_viz
-from se_viz.demo.gate_set import demo_gate_set
+from se_viz.demo.gate_set import BATCH_SIZE, demo_gate_set
 from se_viz.figures import PAPER_FIG6, PAPER_FIG7, PAPER_PRUNING, PAPER_SPECIFICITY
 
 TIMEOUT = 90
@@ -173,7 +173,7 @@ def test_demo_button_says_its_cost_and_runs_the_network_once_per_batch_on_click(
     at.button[0].click().run()
     assert not at.exception
     assert len(out) == 1 and out[0].capture.num_images == 80
-    assert len(passes) - calibration == math.ceil(80 / 64)
+    assert len(passes) - calibration == math.ceil(80 / BATCH_SIZE)
     assert "demo: 80 images" in at.markdown[0].value
     at.run()  # handed over once per click: the next run of the page gets nothing new
     assert len(out) == 1
