@@ -4,6 +4,7 @@ and a queued job speaks its session's language."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -150,3 +151,32 @@ def test_a_queued_job_speaks_the_language_of_the_session_that_sent_it():
     for job in jobs:
         assert job.ended.wait(10) and job.state == DONE
     assert results == {"a": "取消", "b": "Cancel"}
+
+
+def test_a_long_first_open_says_its_size_and_estimate_and_waits_for_the_click(
+    app_env, monkeypatch, big_dataset
+):
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP, TIMEOUT, _assert_clean
+
+    from se_viz.ui import runner
+
+    app_env(se_viz.MINI_MODEL, None)
+    monkeypatch.setenv("SE_VIZ_DATA", str(big_dataset.parent))
+    monkeypatch.setattr(runner, "AUTO_START_SECONDS", 0.0)  # this server calls every read long
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.selectbox(key="dataset").set_value(str(big_dataset)).run()
+    _assert_clean(at)
+    mb = sum(p.stat().st_size for p in big_dataset.glob("*.parquet")) / 1e6
+    said = [c.value for c in at.caption if "part file(s)" in c.value]
+    assert said and re.fullmatch(
+        rf"10,800 images in 300 part file\(s\), {mb:,.1f} MB: about \d+ (s|min) on this server "
+        r"\(you can cancel it\)",
+        said[0],
+    ), said
+    assert not at.table  # nothing folded before the click
+    next(b for b in at.button if b.key == "dataset_open_run").click().run()
+    _assert_clean(at)
+    ds = open_gate_dataset(big_dataset)
+    assert len(at.table[0].value) == len(ds.block_names)  # the summary, one row per block

@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 #: Torch threads of the worker: every core but one, so interactive work always has a core.
 WORKER_THREADS = max(1, (os.cpu_count() or 2) - 1)
 MAX_WAITING = 6
+#: A read a view cannot do without starts by itself when its estimate is at most this; a longer one
+#: says its cost and waits for the click.
+AUTO_START_SECONDS = 10.0
 NICE = 10
 POLL_SECONDS = 1.0
 SWITCH_SECONDS = 0.0005
@@ -81,6 +84,7 @@ class Job:
     compute: Optional[Callable[[RunControl], Any]]
     estimate: Optional[float]  # seconds, measured per model (se_viz.cost); None when unknown
     control: RunControl
+    size: str = ""  # what it covers, in words ("300 images")
     state: str = WAITING
     message: str = ""  # why it stopped or failed, for the user
     ended: threading.Event = field(default_factory=threading.Event)
@@ -121,10 +125,11 @@ class HeavyRuns:
         label: str,
         compute: Callable[[RunControl], Any],
         estimate: Optional[float] = None,
+        size: str = "",
     ) -> Job:
         """Queue a run for ``session``; its older run (if any) is cancelled. Raises :class:`Busy`."""
         control = RunControl(should_stop=lambda: None if self._alive(session) else _("the page was closed"))
-        job = Job(session, key, label, compute, estimate, control)
+        job = Job(session, key, label, compute, estimate, control, size)
         with self._cond:
             waiting = [j for j in self._queue if j.session != session]
             if len(waiting) >= MAX_WAITING:
@@ -256,6 +261,8 @@ def _watch(session: str, key: ResultKey) -> None:
         return
     if job.state in (DONE, FAILED, CANCELLED):
         st.rerun()  # the whole page: the result (or the message) is drawn where it belongs
+    if job.size:
+        st.caption(say_cost(job.size, job.estimate))
     row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     with row:
         if job.state == WAITING:
@@ -313,9 +320,10 @@ def run_button(
     ``each_click``: the result is handed over once per click, on the run after it is ready (a set
     the caller keeps in its session, such as the demonstration's), not on every run; a result
     already held (another user made it) is handed over at the click without running again.
-    ``start``: queue the run without waiting for a click (a read the view cannot do without), unless
-    this session already has a run under way or cancelled this one: then the button says the cost
-    and waits. The progress line says the estimate while it runs.
+    ``start``: queue the run without waiting for a click (a read the view cannot do without) when its
+    estimate is at most :data:`AUTO_START_SECONDS`, unless this session already has a run under
+    way or cancelled this one: otherwise the button says the cost and waits. While it waits and
+    runs, its size and estimate stay on the page above its progress.
     """
     runs, session = heavy_runs(), _session()
     job = runs.current(session)
@@ -332,7 +340,8 @@ def run_button(
     if mine and job.state in (FAILED, CANCELLED) and job.message:
         st.warning(job.message, icon=":material/info:")
     busy = job is not None and job.state in (WAITING, RUNNING)  # another run of this session
-    if not (start and not mine and not busy):
+    short = estimate is not None and estimate <= AUTO_START_SECONDS
+    if not (start and short and not mine and not busy):
         said = say_cost(size, estimate)
         row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
         clicked = row.button(label, type="primary" if primary else "secondary", key=button, icon=icon)
@@ -343,7 +352,7 @@ def run_button(
     if done is not None:  # each_click, and someone already made it: nothing to run
         return done
     try:
-        job = runs.submit(session, key, label, compute, estimate)
+        job = runs.submit(session, key, label, compute, estimate, size)
     except Busy as exc:
         st.warning(str(exc), icon=":material/hourglass_top:")
         return None
