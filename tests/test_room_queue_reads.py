@@ -102,13 +102,19 @@ def test_the_read_estimates_are_within_2x_and_say_the_size(big_dataset):
     size = read_cost.read_size(ds)
     assert size.rows == len(ds) == 300 * 36 and size.parts == 300
     assert size.bytes == sum(p.stat().st_size for p in big_dataset.glob("*.parquet"))
-    guess = read_cost.fold_seconds(ds, threads=THREADS)
-    real = _timed(lambda: fold_dataset(ds, threads=THREADS))
-    _within_2x(guess, real, "fold")
     blocks = [b.name for b in ds.blocks[-2:]]
-    guess = read_cost.nearest_seconds(ds, blocks)
-    real = _timed(lambda: dataset_nearest(ds, 0, blocks, 5))
-    _within_2x(guess, real, "nearest images")
+    # Three estimate-and-run pairs each, every estimate measured afresh (a new dataset object): the
+    # median ratio, since a few seconds on a shared machine vary by more than 2x from one to the next.
+    fold, near = [], []
+    for _pair in range(3):
+        ds = open_gate_dataset(big_dataset)
+        guess = read_cost.fold_seconds(ds, threads=THREADS)
+        fold.append((guess, _timed(lambda ds=ds: fold_dataset(ds, threads=THREADS))))
+        guess = read_cost.nearest_seconds(ds, blocks)
+        near.append((guess, _timed(lambda ds=ds: dataset_nearest(ds, 0, blocks, 5))))
+    for what, pairs in (("fold", fold), ("nearest images", near)):
+        guess, real = sorted(pairs, key=lambda p: p[0] / p[1])[1]
+        _within_2x(guess, real, what)
 
 
 def test_a_cancelled_fold_stops_after_its_batch_and_counts_rows(big_dataset):
