@@ -169,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--estimates",
         action="store_true",
-        help="instead: a pruning study's estimated seconds against its real run (mini and SE-ResNet-50)",
+        help="instead: pruning studies' and the demonstration's estimated seconds against their real "
+        "runs (mini and SE-ResNet-50)",
     )
     bench.add_argument("--room-sessions", type=int, default=10, help="sessions timed idle and loaded (10)")
     bench.add_argument("--room-crowd", type=int, default=30, help="sessions of the crowd phase (30)")

@@ -43,6 +43,7 @@ __all__ = [
     "calibrated",
     "edit_sets_seconds",
     "faithfulness_seconds",
+    "passes_seconds",
     "prune_seconds",
 ]
 
@@ -122,6 +123,9 @@ def calibrate(
         small = [min(a, b) for a, b in zip(first, second, strict=True)]
         k = int(min(32, max(4, seconds / max(sum(small), 1e-6))))
         batch = torch.rand(k, *size)
+        # A new batch size is slow the first time (the allocator grows, oneDNN plans its
+        # kernels): timing that first pass alone put the mini model's per-image cost 3x high.
+        _timed_pass(model, steps, batch)
         big = _timed_pass(model, steps, batch)
         gate_gradient_ranking(model, one, blocks)  # autograd's first call sets itself up
         t0 = time.perf_counter()
@@ -184,6 +188,11 @@ def edit_sets_seconds(
                 joined = sum(1 for s in starts if s <= j)
                 total += costs.step_seconds(j, n * joined)
     return total
+
+
+def passes_seconds(costs: StepCosts, images: int, batch_size: int) -> float:
+    """Seconds of one forward pass over ``images`` images in batches of ``batch_size`` (a capture)."""
+    return sum(costs.pass_seconds(n) for n in _chunks(images, batch_size))
 
 
 def _ranking_seconds(costs: StepCosts, images: int, batch_size: int = 32) -> float:

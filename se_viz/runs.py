@@ -34,6 +34,8 @@ from typing import Callable, Iterator, Optional
 
 from torch import nn
 
+from .i18n import _
+
 __all__ = ["Cancelled", "RunControl", "release_memory"]
 
 
@@ -64,11 +66,11 @@ class RunControl:
         self.started = time.monotonic()
         self.stage = ""  # the part of the run in progress ("ranking the channels", "pruning", …)
 
-    def cancel(self, reason: str = "it was cancelled") -> None:
+    def cancel(self, reason: Optional[str] = None) -> None:
         """Ask the run to stop at its next step (safe from any thread, idempotent: the first
         reason is kept)."""
         if not self._stop.is_set():
-            self.reason = reason
+            self.reason = reason or _("it was cancelled")
             self._stop.set()
 
     @property
@@ -85,7 +87,7 @@ class RunControl:
             if reason:
                 self.cancel(reason)
         if self._stop.is_set():
-            raise Cancelled(f"The run stopped: {self.reason}.")
+            raise Cancelled(_("The run stopped: {reason}.").format(reason=self.reason))
 
     def progress(self, done: int, total: int, what: str) -> None:
         """A ``progress`` callback for the library's long loops that also checks for a stop."""

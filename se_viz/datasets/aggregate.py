@@ -73,6 +73,7 @@ __all__ = [
     "DatasetAggregates",
     "GateFold",
     "cache_folder",
+    "cached_aggregates",
     "dataset_aggregates",
     "dataset_key",
     "fold_dataset",
@@ -537,7 +538,9 @@ def fold_dataset(
     row group and fold its batches into their own :class:`GateFold`; the folds merge at the end.
     pyarrow's decoding and numpy's arithmetic release the GIL, so the threads use the cores. At
     most ``threads`` record batches of ``batch_rows`` rows are in memory at once. ``progress``
-    (rows folded, rows in all) is called in the calling thread, a few times a second.
+    (rows folded, rows in all) is called in the calling thread, a few times a second; when it
+    raises (a cancelled run: :class:`se_viz.runs.RunControl`), every thread stops after its
+    current batch and the exception goes on.
     """
     classes, codes = group_codes(ds, groups)
     widths = {b.name: b.channels for b in ds.blocks}
@@ -547,29 +550,43 @@ def fold_dataset(
     pending = iter(files)
     lock = threading.Lock()
     done = [0]
+    stop = threading.Event()
 
     def worker() -> GateFold:
         fold = GateFold(widths, len(classes))
-        while True:
+        while not stop.is_set():
             with lock:
                 path = next(pending, None)
             if path is None:
                 return fold
             for batch in file_batches(path, ds.dataset.filesystem, columns, batch_rows):
+                if stop.is_set():
+                    break
                 fold.push(batch, codes)
                 with lock:
                     done[0] += batch.num_rows
+        return fold
 
     total = None
     with ThreadPoolExecutor(threads, thread_name_prefix="se_viz_fold") as pool:
         futures = {pool.submit(worker) for _ in range(threads)}
-        while futures:
-            finished, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
-            for future in finished:
-                total = future.result() if total is None else total.merge(future.result())
-            if progress is not None:
-                progress(done[0], len(ds))
+        try:
+            while futures:
+                finished, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    total = future.result() if total is None else total.merge(future.result())
+                if progress is not None:
+                    progress(done[0], len(ds))
+        except BaseException:
+            stop.set()  # the pool's exit waits for the threads: each ends after its batch
+            raise
     return DatasetAggregates(ds.blocks, len(ds), classes, (total or GateFold(widths, len(classes))).folds)
+
+
+def cached_aggregates(ds: GateDataset, groups: Optional[Sequence] = None) -> Optional[DatasetAggregates]:
+    """The aggregates of ``ds`` under ``groups`` if an earlier fold cached them, else None (reads
+    no gate column: an app says what a fold would cost before it starts one)."""
+    return _read_cache(ds, dataset_key(ds, groups))
 
 
 def dataset_aggregates(

@@ -10,7 +10,7 @@ shows, because a scatter of a million points says no more than one of a few thou
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from .aggregate import BATCH_ROWS
 from .reader import GateDataset, _matrix
 from .schema import gate_column
 
-__all__ = ["MAP_SAMPLE", "dataset_nearest", "dataset_pca", "sample_rows"]
+__all__ = ["MAP_SAMPLE", "dataset_nearest", "dataset_pca", "nearest_step", "sample_rows"]
 
 #: Images on the 2-D map at most (a uniform, seeded sample above that).
 MAP_SAMPLE = 2000
@@ -32,6 +32,16 @@ def _vectors(batch, blocks: Sequence[str]) -> np.ndarray:
     return np.concatenate([_matrix(batch.column(gate_column(b))).astype(np.float64) for b in blocks], axis=1)
 
 
+def nearest_step(ds: GateDataset, batch, blocks: Sequence[str], q: np.ndarray, query: int, top: TopK) -> None:
+    """Fold one record batch (``index`` and the gate columns of ``blocks``) into ``top``: the
+    cosine distances of its rows to the query's vector ``q`` (1, D), the query itself left out."""
+    x = _vectors(batch, blocks)
+    d = cosine_distances(np.vstack([q, x]), query=0)[1:]
+    pos = np.searchsorted(ds.row_index, batch.column("index").to_numpy())
+    keep = pos != query
+    top.push(d[keep], pos[keep])
+
+
 def dataset_nearest(
     ds: GateDataset,
     query: int,
@@ -39,10 +49,13 @@ def dataset_nearest(
     k: int = 5,
     names: Optional[Sequence[str]] = None,
     batch_rows: int = BATCH_ROWS,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> pd.DataFrame:
     """The ``k`` rows nearest to row ``query`` by cosine distance of their gates at ``blocks``
     (concatenated): the table of :func:`se_viz.analysis.nearest_images` (``rank``, ``image``
-    = row position, ``name``, ``distance``), streamed over the dataset in bounded memory."""
+    = row position, ``name``, ``distance``), streamed over the dataset in bounded memory.
+    ``progress(rows read, rows in all)`` is called after every batch (a cancelled run raises
+    there and the stream stops)."""
     if not blocks:
         raise ValueError("choose at least one block")
     n = len(ds)
@@ -52,12 +65,12 @@ def dataset_nearest(
     got = ds.read_rows([query], cols)
     q = np.concatenate([got[c].astype(np.float64) for c in cols], axis=1)
     top = TopK(max(1, min(int(k), n - 1)), largest=False)
+    seen = 0
     for batch in ds.iter_batches(["index", *cols], batch_rows):
-        x = _vectors(batch, blocks)
-        d = cosine_distances(np.vstack([q, x]), query=0)[1:]
-        pos = np.searchsorted(ds.row_index, batch.column("index").to_numpy())
-        keep = pos != int(query)
-        top.push(d[keep], pos[keep])
+        nearest_step(ds, batch, blocks, q, int(query), top)
+        seen += batch.num_rows
+        if progress is not None:
+            progress(seen, n)
     distances, rows = top.result() if n > 1 else (np.zeros(0), np.zeros(0, dtype=np.int64))
     labels = [str(names[i]) for i in rows] if names is not None else [f"image {i}" for i in rows]
     return pd.DataFrame(

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ..i18n import _
 from .style import GATE_AXIS, layout
 
 __all__ = ["gate_histogram_figure"]
@@ -36,17 +37,22 @@ def gate_histogram_figure(
             zmax=top,
             colorscale="Blues",
             colorbar=dict(
-                title=dict(text=f"% of the block's gates (≥ {top:.1f} dark)", side="right"), thickness=16
+                title=dict(
+                    text=_("% of the block's gates (≥ {top} dark)").format(top=f"{top:.1f}"), side="right"
+                ),
+                thickness=16,
             ),
-            hovertemplate="<b>%{y}</b><br>gate ≈ %{x:.2f}: %{z:.2f} % of its gates<extra></extra>",
+            hovertemplate=_("<b>%{y}</b><br>gate ≈ %{x:.2f}: %{z:.2f} % of its gates") + "<extra></extra>",
         )
     )
-    fig.update_xaxes(title_text=GATE_AXIS, range=[0, 1])
-    fig.update_yaxes(title_text="SE block (forward order)", autorange="reversed", type="category")
+    fig.update_xaxes(title_text=_(GATE_AXIS), range=[0, 1])
+    fig.update_yaxes(title_text=_("SE block (forward order)"), autorange="reversed", type="category")
     layout(
         fig,
-        f"Distribution of the gates per block<br><sup>share of each block's gate values per bin of "
-        f"{1 / (len(edges) - 1):.2f}, over all {images:,} images and all channels (exact counts)</sup>",
+        _(
+            "Distribution of the gates per block<br><sup>share of each block's gate values per bin of "
+            "{width}, over all {n} images and all channels (exact counts)</sup>"
+        ).format(width=f"{1 / (len(edges) - 1):.2f}", n=f"{images:,}"),
         height=max(320, 120 + 22 * len(blocks)),
         margin=dict(l=10, r=10, t=90, b=60),
     )

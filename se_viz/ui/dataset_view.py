@@ -3,9 +3,12 @@ shown in the many-image views — without running the network again, at any size
 
 Opening reads the per-image columns (paths, labels, top-5) and the aggregates
 (:func:`se_viz.datasets.aggregate.dataset_aggregates`: streamed once, then cached next to the
-dataset), never whole gate columns. Views that need gates read only the rows they show (the
-compared images, the query of the nearest images); the nearest images are a streamed top-k and
-the 2-D map is a sample whose size is on screen.
+dataset), never whole gate columns. The reads over every row (the first fold, another grouping's,
+the nearest-image search) go through the server's queue of heavy runs (:mod:`.runner`): their
+size and measured estimate (:mod:`se_viz.datasets.read_cost`) are said, their progress counts
+rows, and they can be cancelled, so one student's open never stalls the others. Views that need
+gates read only the rows they show (the compared images, the query of the nearest images); the
+nearest images are a streamed top-k and the 2-D map is a sample whose size is on screen.
 
 What may be opened and which images may be read is :mod:`se_viz.datasets.serving`'s to say (an
 upload's images from inside its own archive only, a ``SE_VIZ_DATA`` dataset's only under the
@@ -21,7 +24,7 @@ import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import streamlit as st
@@ -31,8 +34,9 @@ import se_viz
 from se_viz import analysis as A
 from se_viz import figures as F
 from se_viz.datasets.access import ImageNotReadable
-from se_viz.datasets.aggregate import DatasetAggregates, dataset_aggregates
+from se_viz.datasets.aggregate import DatasetAggregates, cached_aggregates, dataset_aggregates
 from se_viz.datasets.neighbours import MAP_SAMPLE, dataset_nearest, dataset_pca
+from se_viz.datasets.read_cost import fold_seconds, nearest_seconds, read_size
 from se_viz.datasets.reader import GateDataset, open_gate_dataset
 from se_viz.datasets.serving import (
     AblationImages,
@@ -46,8 +50,10 @@ from se_viz.datasets.serving import (
     unpack_dataset_zip,
 )
 from se_viz.figures.dataset import gate_histogram_figure
+from se_viz.i18n import _
+from se_viz.runs import RunControl
 
-from . import cache, channel_views, intervention_views, many_views, state
+from . import cache, channel_views, intervention_views, many_views, runner, state
 from .common import chart, friendly_errors
 from .tables import readable
 
@@ -89,33 +95,86 @@ def display_names(paths: Sequence[str]) -> list[str]:
     return ["/".join(Path(p.split("::")[0]).parts[-2:]) for p in paths]
 
 
-def open_cached(path: str) -> OpenDataset:
+def _counted(control: RunControl, stage: str) -> Callable[[int, int], None]:
+    """A fold's ``progress(done, total)`` that counts rows on the run's progress line and stops
+    the read when the run is cancelled."""
+    control.begin(stage)
+    return lambda done, total: control.progress(
+        done, total, _("{done} of {total} images").format(done=f"{done:,}", total=f"{total:,}")
+    )
+
+
+def _said_size(ds: GateDataset) -> str:
+    size = read_size(ds)
+    return _("{rows} images in {parts} part file(s), {mb} MB").format(
+        rows=f"{size.rows:,}", parts=size.parts, mb=f"{size.bytes / 1e6:,.1f}"
+    )
+
+
+def _aggregates(
+    ds: GateDataset, content: str, what: str, groups: Optional[Sequence], label: str, button: str
+) -> Optional[DatasetAggregates]:
+    """The aggregates of ``ds`` under ``groups``: held, cached on disk, or folded on the server's
+    queue of heavy runs (its size and estimate said, progress counting rows, Cancel); None while
+    the fold waits, runs or was cancelled."""
+    key = cache.dataset_result_key(
+        "dataset aggregates", content, what, tuple(groups) if groups is not None else ()
+    )
+    hit = cache.held(key)
+    if hit is None:
+        hit = cached_aggregates(ds, groups)  # an earlier fold's file: no gate column read
+        if hit is not None:
+            cache.keep(key, hit)
+    if hit is not None:
+        return hit
+    k = len(set(groups)) if groups is not None else 0
+    estimate = fold_seconds(ds, k, runner.WORKER_THREADS)
+
+    def compute(control: RunControl) -> DatasetAggregates:
+        counted = _counted(control, _("Summarising the gates"))
+        return dataset_aggregates(ds, groups, threads=runner.WORKER_THREADS, progress=counted)
+
+    return runner.run_button(key, label, button, compute, estimate, _said_size(ds), start=True)
+
+
+def open_cached(path: str) -> Optional[OpenDataset]:
     """Open a gate dataset once per version (its content key): its per-image columns and its
-    aggregates (streamed the first time, then read from the cache next to it)."""
+    aggregates (folded on the queue of heavy runs the first time, then read from the cache next to
+    it). None while the first fold waits, runs or was cancelled (its progress is on the page)."""
     key = folder_key(path)
-
-    def open_() -> OpenDataset:
-        ds = open_gate_dataset(path)
-        bar = st.progress(0.0, text=f"Summarising {len(ds):,} images …")
-
-        def counted(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"Summarising the gates: {done:,} of {total:,} images")
-
-        agg = dataset_aggregates(ds, ds.labels if ds.has_labels else None, progress=counted)
-        bar.empty()
-        return OpenDataset(
-            ds, display_names(ds.paths), agg, image_access(path, ds.manifest, _upload_of(path)), key
-        )
-
-    return cache.kept(cache.dataset_result_key("dataset", key, path), open_, "Reading the gate dataset …")
-
-
-def grouped_aggregates(opened: OpenDataset, source: str, groups: np.ndarray) -> DatasetAggregates:
-    """The aggregates under one grouping (kept here and on disk, keyed by content)."""
+    ds = cache.kept(
+        cache.dataset_result_key("dataset rows", key, path),
+        lambda: open_gate_dataset(path),
+        _("Reading the gate dataset …"),
+    )
+    agg = _aggregates(
+        ds,
+        key,
+        "labels",
+        ds.labels if ds.has_labels else None,
+        _("Summarise the gate dataset"),
+        "dataset_open_run",
+    )
+    if agg is None:
+        return None
     return cache.kept(
-        cache.dataset_result_key("dataset groups", opened.key, source, tuple(groups)),
-        lambda: dataset_aggregates(opened.dataset, list(groups)),
-        "Computing class statistics over the dataset …",
+        cache.dataset_result_key("dataset", key, path),
+        lambda: OpenDataset(
+            ds, display_names(ds.paths), agg, image_access(path, ds.manifest, _upload_of(path)), key
+        ),
+    )
+
+
+def grouped_aggregates(opened: OpenDataset, source: str, groups: np.ndarray) -> Optional[DatasetAggregates]:
+    """The aggregates under one grouping (kept here and on disk, keyed by content); None while
+    they are folded (see :func:`_aggregates`)."""
+    return _aggregates(
+        opened.dataset,
+        opened.key,
+        source,
+        list(groups),
+        _("Compute class statistics over the dataset"),
+        "dataset_groups_run",
     )
 
 
@@ -148,6 +207,7 @@ def _thumbnail(path: str, access: Optional[ImageAccess]) -> bytes:
     except ImageNotReadable as exc:
         return _tile(str(exc))
     except (OSError, se_viz.InputError, KeyError, ValueError):
+        # Drawn into the tile with PIL's default font, which has no CJK glyphs: kept in English.
         return _tile("cannot be read")
 
 
@@ -197,7 +257,7 @@ def _ablation_inputs(opened: OpenDataset, lm) -> AblationImages:
             ABLATION_IMAGES,
             lambda data: cache.decoded_image(cache.image_digest(data), data),
         ),
-        "Reading the dataset's images …",
+        _("Reading the dataset's images …"),
     )
 
 
@@ -205,27 +265,36 @@ def render_dataset(path: str, lm=None) -> None:
     """The summary, the errors, the many-image views and (with a loaded model) the stage
     ablation over one gate dataset."""
     opened = open_cached(path)
+    if opened is None:  # the first read is on the queue: its progress and Cancel are shown
+        return
     ds = opened.dataset
     manifest = ds.manifest
-    st.subheader(f"Gate dataset: {Path(path).name}")
+    st.subheader(_("Gate dataset: {name}").format(name=Path(path).name))
     st.caption(
-        f"{len(ds)} images · {len(ds.blocks)} SE blocks of {manifest['model']['id']} · "
-        f"{manifest.get('dtype', 'float32')} · {'labelled' if ds.has_labels else 'no labels'} · "
-        "read from Parquet: the network does not run again."
+        _(
+            "{n} images · {blocks} SE blocks of {model} · {dtype} · {labels} · read from Parquet: the "
+            "network does not run again."
+        ).format(
+            n=f"{len(ds):,}",
+            blocks=len(ds.blocks),
+            model=manifest["model"]["id"],
+            dtype=manifest.get("dtype", "float32"),
+            labels=_("labelled") if ds.has_labels else _("no labels"),
+        )
     )
     thumbs = Thumbnails(opened)
     views = {
-        "Summary": lambda: _render_summary(opened),
-        "Compare": lambda: _render_compare(opened, thumbs),
-        "Classes": lambda: _render_classes(opened, thumbs),
-        "Channel atlas": lambda: channel_views.render_dataset_atlas(
+        _("Summary"): lambda: _render_summary(opened),
+        _("Compare"): lambda: _render_compare(opened, thumbs),
+        _("Classes"): lambda: _render_classes(opened, thumbs),
+        _("Channel atlas"): lambda: channel_views.render_dataset_atlas(
             ds,
             lambda image_path: read_image(opened.access, image_path),
             lm,
             state.model_choice() if lm is not None else None,
         ),
-        "Stage ablation": lambda: _render_ablation(opened, lm),
-        "Unreadable files": lambda: _render_errors(ds),
+        _("Stage ablation"): lambda: _render_ablation(opened, lm),
+        _("Unreadable files"): lambda: _render_errors(ds),
     }
     # Lazy tabs: only the open one runs (the stage ablation reads images, the class views compute).
     tabs = st.tabs(list(views), key="dataset_view", on_change="rerun")
@@ -241,10 +310,12 @@ def _render_summary(opened: OpenDataset) -> None:
         summary = summary.drop(columns=["paper_name"])
     st.table(readable(summary).style.format(precision=3, na_rep="—"), hide_index=True)
     st.caption(
-        "Per block over all images and channels: mean and std of the gates, fractions below "
-        "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
-        "(between-class over within-class spread of the gates). Computed over every image, "
-        "streamed from the Parquet files."
+        _(
+            "Per block over all images and channels: mean and std of the gates, fractions below "
+            "0.1 and above 0.9, mean normalised entropy; with labels, class specificity "
+            "(between-class over within-class spread of the gates). Computed over every image, "
+            "streamed from the Parquet files."
+        )
     )
     edges, counts = opened.aggregates.histograms()
     chart(
@@ -256,21 +327,25 @@ def _render_summary(opened: OpenDataset) -> None:
 
 def _find(names: Sequence[str], label: str, key: str) -> list[int]:
     """Rows whose name contains a searched text: at most :data:`MAX_OPTIONS`, said on screen."""
-    text = st.text_input(label, key=key, placeholder="part of a file or folder name").strip().lower()
+    text = st.text_input(label, key=key, placeholder=_("part of a file or folder name")).strip().lower()
     hits = [i for i, name in enumerate(names) if text in name.lower()] if text else list(range(len(names)))
     if len(hits) > MAX_OPTIONS:
-        st.caption(f"{len(hits):,} images match; the first {MAX_OPTIONS} are offered — type to narrow.")
+        st.caption(
+            _("{n} images match; the first {shown} are offered — type to narrow.").format(
+                n=f"{len(hits):,}", shown=MAX_OPTIONS
+            )
+        )
     elif not hits:
-        st.info("No image name contains that text.")
+        st.info(_("No image name contains that text."))
     return hits[:MAX_OPTIONS]
 
 
 def _render_compare(opened: OpenDataset, thumbs: Thumbnails) -> None:
     ds, names = opened.dataset, opened.names
     if len(ds) < 2:
-        st.info("The dataset holds fewer than two images.")
+        st.info(_("The dataset holds fewer than two images."))
         return
-    options = _find(names, "Find images to compare", "dataset_compare_find")
+    options = _find(names, _("Find images to compare"), "dataset_compare_find")
     key = f"dataset_compare_{hashlib.sha1(repr(options[:8]).encode()).hexdigest()[:8]}"
     chosen = many_views.pick_to_compare(options, names, key)
     if not chosen:
@@ -289,46 +364,51 @@ def _group_options(opened: OpenDataset) -> dict[str, np.ndarray]:
 def _render_classes(opened: OpenDataset, thumbs: Thumbnails) -> None:
     ds = opened.dataset
     if len(ds) < 2:
-        st.info("The class views need at least two images.")
+        st.info(_("The class views need at least two images."))
         return
     options = _group_options(opened)
-    source = st.radio("Groups from", list(options), horizontal=True, key="dataset_group_source")
+    source = st.radio(_("Groups from"), list(options), horizontal=True, key="dataset_group_source")
     groups = options[source]
     agg = opened.aggregates if source == A.GIVEN_LABELS else grouped_aggregates(opened, source, groups)
+    if agg is None:
+        return
     classes, counts = np.unique(groups, return_counts=True)
+    listed = ", ".join(f"{c} ({k})" for c, k in zip(classes[:12], counts[:12], strict=True))
+    if len(classes) > 12:
+        listed = _("{listed} and {more} more").format(listed=listed, more=len(classes) - 12)
     st.caption(
-        f"{len(classes)} group(s) over all {len(ds):,} images: "
-        + ", ".join(f"{c} ({k})" for c, k in zip(classes[:12], counts[:12], strict=True))
-        + (f" and {len(classes) - 12} more" if len(classes) > 12 else "")
+        _("{groups} group(s) over all {n} images: {listed}").format(
+            groups=len(classes), n=f"{len(ds):,}", listed=listed
+        )
     )
     blocks = st.multiselect(
-        "SE blocks (default: the paper's — last block of each stage, every block of the last stage)",
+        _("SE blocks (default: the paper's — last block of each stage, every block of the last stage)"),
         ds.block_names,
         default=A.paper_blocks(ds.blocks),
         key="dataset_blocks",
     )
     subset = many_views.SUBSETS[
-        st.radio("Channels per block", list(many_views.SUBSETS), horizontal=True, key="dataset_subset")
+        st.radio(_("Channels per block"), list(many_views.SUBSETS), horizontal=True, key="dataset_subset")
     ]
     if len(classes) >= 2 and blocks:
         profiles = agg.class_profiles(blocks)
-        st.subheader("Role of excitation (Fig. 6)")
+        st.subheader(_("Role of excitation (Fig. 6)"))
         chart(F.class_profile_figure(profiles, blocks, subset=subset), "dataset_fig6", "fig6")
         st.caption(F.PAPER_FIG6)
-        st.subheader("Within one class (Fig. 7)")
-        cls = st.selectbox("Class", list(classes), index=int(np.argmax(counts)), key="dataset_band_class")
+        st.subheader(_("Within one class (Fig. 7)"))
+        cls = st.selectbox(_("Class"), list(classes), index=int(np.argmax(counts)), key="dataset_band_class")
         chart(F.class_band_figure(profiles, cls, blocks, subset=subset), "dataset_fig7", "fig7")
         st.caption(F.PAPER_FIG7)
-        st.subheader("Class specificity against depth")
+        st.subheader(_("Class specificity against depth"))
         spec = agg.specificity()
         if min(spec.counts) < 2:
-            st.info("Class specificity needs at least two images in every class.")
+            st.info(_("Class specificity needs at least two images in every class."))
         else:
             chart(F.specificity_figure(spec), "dataset_specificity", "specificity")
         st.caption(F.PAPER_SPECIFICITY)
     elif len(classes) < 2:
-        st.warning("All images fall into one group: choose another grouping to compare classes.")
-    st.subheader("Saturation")
+        st.warning(_("All images fall into one group: choose another grouping to compare classes."))
+    st.subheader(_("Saturation"))
     table = agg.saturation_table()
     chart(F.saturation_figure(table), "dataset_saturation", "saturation")
     st.markdown("\n".join(f"- {s}" for s in A.saturation_sentences(table)))
@@ -336,10 +416,21 @@ def _render_classes(opened: OpenDataset, thumbs: Thumbnails) -> None:
 
 
 def _nearest(opened: OpenDataset, query: int, blocks: tuple[str, ...], k: int):
-    return cache.kept(
+    """The nearest images, searched over every row on the queue of heavy runs (None meanwhile)."""
+    ds = opened.dataset
+
+    def compute(control: RunControl):
+        counted = _counted(control, _("Searching every image for the nearest ones"))
+        return dataset_nearest(ds, query, list(blocks), k, opened.names, progress=counted)
+
+    return runner.run_button(
         cache.dataset_result_key("dataset nearest", opened.key, query, blocks, k),
-        lambda: dataset_nearest(opened.dataset, query, list(blocks), k, opened.names),
-        "Searching every image for the nearest ones …",
+        _("Search every image for the nearest ones"),
+        "dataset_nearest_run",
+        compute,
+        nearest_seconds(ds, blocks),
+        _said_size(ds),
+        start=True,
     )
 
 
@@ -347,40 +438,46 @@ def _map(opened: OpenDataset, blocks: tuple[str, ...]):
     return cache.kept(
         cache.dataset_result_key("dataset map", opened.key, blocks),
         lambda: dataset_pca(opened.dataset, list(blocks)),
-        "Reading a sample of gate vectors for the map …",
+        _("Reading a sample of gate vectors for the map …"),
     )
 
 
 def _render_neighbours(opened: OpenDataset, thumbs: Thumbnails, groups: np.ndarray) -> None:
     ds, names = opened.dataset, opened.names
-    st.subheader("Images recalibrated alike")
+    st.subheader(_("Images recalibrated alike"))
     scopes = A.vector_scopes(ds.blocks)
     labels = list(scopes)
     stage_labels = [s for s in labels if s not in ds.block_names]
     left, mid, right = st.columns([2, 2, 1])
     with left:
-        options = _find(names, "Find the image", "dataset_query_find")
+        options = _find(names, _("Find the image"), "dataset_query_find")
     if not options:
         return
     query = left.selectbox(
-        "Image", options, format_func=lambda i: str(names[i]), key=f"dataset_query_{len(options)}"
+        _("Image"), options, format_func=lambda i: str(names[i]), key=f"dataset_query_{len(options)}"
     )
     where = mid.selectbox(
-        "Gates of",
+        _("Gates of"),
         labels,
         index=labels.index(stage_labels[-1]) if stage_labels else 0,
         key="dataset_scope",
-        help="a stage concatenates the gates of all its blocks",
+        help=_("a stage concatenates the gates of all its blocks"),
     )
     k = right.slider("k", 1, max(2, min(12, len(ds) - 1)), min(5, len(ds) - 1), key="dataset_k")
     near = _nearest(opened, int(query), tuple(scopes[where]), int(k))
+    if near is None:
+        return
     st.markdown(
-        f"The {len(near)} image(s), of all {len(ds):,}, whose gates at **{where}** point most nearly "
-        f"the same way as those of **{names[query]}** (cosine distance):"
+        _(
+            "The {k} image(s), of all {n}, whose gates at **{where}** point most nearly the same way "
+            "as those of **{query}** (cosine distance):"
+        ).format(k=len(near), n=f"{len(ds):,}", where=where, query=names[query])
     )
     shown = [int(query)] + near["image"].tolist()
     cols = st.columns(len(shown))
-    captions = [f"{names[query]} (chosen)"] + [f"{r.name} · {r.distance:.4f}" for r in near.itertuples()]
+    captions = [_("{name} (chosen)").format(name=names[query])] + [
+        f"{r.name} · {r.distance:.4f}" for r in near.itertuples()
+    ]
     for col, i, caption in zip(cols, shown, captions, strict=True):
         col.image(thumbs[i], caption=caption, width=many_views.THUMB_PX)
     rows, pca = _map(opened, tuple(scopes[where]))
@@ -393,29 +490,36 @@ def _render_neighbours(opened: OpenDataset, thumbs: Thumbnails, groups: np.ndarr
     )
     if len(rows) < len(ds):
         st.caption(
-            f"The map shows a uniform sample of {len(rows):,} of the {len(ds):,} images "
-            f"(seeded, the same on every open; at most {MAP_SAMPLE:,}); its axes are the principal "
-            "axes of that sample. The nearest images above are searched over every image."
+            _(
+                "The map shows a uniform sample of {shown} of the {n} images (seeded, the same on every "
+                "open; at most {most}); its axes are the principal axes of that sample. The nearest "
+                "images above are searched over every image."
+            ).format(shown=f"{len(rows):,}", n=f"{len(ds):,}", most=f"{MAP_SAMPLE:,}")
         )
 
 
 def _render_ablation(opened: OpenDataset, lm) -> None:
     if lm is None:
-        st.info("Load a model to ablate its SE blocks over this dataset's images.")
+        st.info(_("Load a model to ablate its SE blocks over this dataset's images."))
         return
     inputs = _ablation_inputs(opened, lm)
     n = len(opened.dataset)
-    reason = opened.access.reason if opened.access is not None else "not readable here"
-    limit = f" (at most {ABLATION_IMAGES}, the first that can be read)" if n > ABLATION_IMAGES else ""
-    parts = [
-        f"Reruns the loaded model ({lm.display_name}) on {len(inputs.images)} of the dataset's "
-        f"{n:,} images{limit}"
-    ]
+    reason = opened.access.reason if opened.access is not None else _("not readable here")
+    if n > ABLATION_IMAGES:
+        first = _(
+            "Reruns the loaded model ({model}) on {used} of the dataset's {n} images (at most {most}, "
+            "the first that can be read)"
+        )
+    else:
+        first = _("Reruns the loaded model ({model}) on {used} of the dataset's {n} images")
+    parts = [first.format(model=lm.display_name, used=len(inputs.images), n=f"{n:,}", most=ABLATION_IMAGES)]
     if inputs.refused:
-        parts.append(f"{inputs.refused:,} are {reason} and are not used")
+        parts.append(_("{n} are {reason} and are not used").format(n=f"{inputs.refused:,}", reason=reason))
     if inputs.unreadable:
-        parts.append(f"{inputs.unreadable:,} could not be decoded")
-    st.caption("; ".join(parts) + ". Labels are used when they are the model's class names.")
+        parts.append(_("{n} could not be decoded").format(n=f"{inputs.unreadable:,}"))
+    st.caption(
+        _("{parts}. Labels are used when they are the model's class names.").format(parts="; ".join(parts))
+    )
     choice, fit = state.model_choice(), state.fit()
     networked = [cache.network_input(data, choice, fit) for data in inputs.images]
     intervention_views.render_set_ablation(lm, choice, fit, networked, inputs.labels)
@@ -424,7 +528,7 @@ def _render_ablation(opened: OpenDataset, lm) -> None:
 def _render_errors(ds: GateDataset) -> None:
     errors = ds.errors
     if errors.empty:
-        st.success("Every input file was read.")
+        st.success(_("Every input file was read."))
     else:
         st.table(readable(errors), hide_index=True)
 

@@ -4,7 +4,7 @@ classes, saturated blocks, images recalibrated alike, and the offline demonstrat
 These functions only draw. Data comes in as arguments — one stacked :class:`~se_viz.Capture` of
 all images (uploads, the demonstration, or a gate dataset's ``to_capture()``), their names, PNG
 thumbnails, optional labels and the :class:`~se_viz.LoadedModel` for class names — and no view
-runs the network (only :func:`render_demo_button` does, when clicked). Widget keys start with
+runs the network (only :func:`render_demo_button` queues it, when clicked). Widget keys start with
 ``many_``; the views write no other session state. Computation lives in :mod:`se_viz.analysis`,
 figures in :mod:`se_viz.figures.many`.
 """
@@ -18,15 +18,16 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from se_viz import Capture, LoadedModel, cost
+from se_viz import Capture, LoadedModel
 from se_viz import analysis as A
 from se_viz import figures as F
 from se_viz.demo import synthetic
-from se_viz.demo.gate_set import GateSet, demo_gate_set
-from se_viz.i18n import _, class_name
+from se_viz.demo.gate_set import GateSet, demo_gate_set, demo_seconds
+from se_viz.i18n import _, class_name, ngettext
 from se_viz.loading.choice import is_teaching
+from se_viz.runs import RunControl
 
-from . import runner
+from . import cache, runner
 from .common import chart
 from .tables import readable
 
@@ -334,40 +335,47 @@ def render_demo_button(
     lm: Optional[LoadedModel], per_class: int = 30, seed: int = 0, key: str = "many_demo"
 ) -> Optional[GateSet]:
     """A button that generates ``per_class`` images of each of the mini model's classes and
-    captures them with a progress bar; returns the :class:`~se_viz.demo.gate_set.GateSet` on
-    the run the button was clicked, else ``None`` (the caller keeps it, e.g. in its state).
-
-    This is the one place in these views that runs the network: ``ceil(N / 64)`` forward
-    passes, on click only.
+    captures them (:func:`~se_viz.demo.gate_set.demo_gate_set`) on the server's queue of heavy
+    runs, its size and measured cost said before the click, with progress and Cancel; returns the
+    :class:`~se_viz.demo.gate_set.GateSet` once per click, on the run after it is ready, else
+    ``None`` (the caller keeps it, e.g. in its state).
     """
     total = per_class * len(synthetic.CLASSES)
     if lm is None:
-        st.info("Load a model to run the demonstration (SE-ResNet mini works offline).")
+        st.info(_("Load a model to run the demonstration (SE-ResNet mini works offline)."))
         return None
     mini = is_teaching(lm.entry)
     if not mini:
         st.caption(
-            "The demonstration's images are the mini model's synthetic shapes; with another model "
-            "their gates say little. Choose SE-ResNet mini for meaningful class structure."
+            _(
+                "The demonstration's images are the mini model's synthetic shapes; with another model "
+                "their gates say little. Choose SE-ResNet mini for meaningful class structure."
+            )
         )
-    # Its cost, once this model's speed was measured (by a channel study): showing the button never
-    # runs the network.
-    costs = cost.calibrated(lm.model, runner.WORKER_THREADS)
-    seconds = sum(costs.pass_seconds(min(64, total - 64 * b)) for b in range(-(-total // 64))) if costs else 0
-    if seconds > 5:  # said where it matters: on a big network the demonstration takes a while
-        st.caption(f"{total} images: {runner.say_seconds(seconds)} on this server.")
-    if not st.button(
-        f"Analyse {total} generated images (offline demonstration)",
-        key=key,
+    costs = runner.measured_costs(lm)  # once per model; the estimate is said before the click
+
+    def compute(control: RunControl) -> GateSet:
+        control.begin(_("running the network on generated images"))
+        counted = _("{done} of {n} images")
+        with control.inside(lm.model):
+            return demo_gate_set(
+                lm,
+                per_class=per_class,
+                seed=seed,
+                progress=lambda done, n: control.progress(done, n, counted.format(done=done, n=n)),
+            )
+
+    # Keyed by the loaded model object itself (the app loads each choice once per process), so a
+    # reloaded model never gets an older model's set; every session of that model shares it.
+    model = f"{lm.name}@{id(lm.model):x}"
+    return runner.run_button(
+        cache.ResultKey("demo set", (), model, cache.INDEPENDENT, (per_class, seed)),
+        _("Analyse {n} generated images (offline demonstration)").format(n=total),
+        key,
+        compute,
+        demo_seconds(lm, costs, per_class),
+        ngettext("{n} image", "{n} images", total).format(n=total),
+        each_click=True,
         icon=":material/science:",
-        type="primary" if mini else "secondary",
-    ):
-        return None
-    bar = st.progress(0.0, text="Generating images …")
-
-    def progress(done: int, n: int) -> None:
-        bar.progress(done / max(n, 1), text=f"Running the network on generated images: {done} / {n}")
-
-    gate_set = demo_gate_set(lm, per_class=per_class, seed=seed, progress=progress)
-    bar.empty()
-    return gate_set
+        primary=mini,
+    )

@@ -13,7 +13,9 @@ offer no way to stop. Here every heavy run (:func:`run_button`) goes to **one** 
   session as active) or when it is replaced; afterwards its memory is handed back
   (:func:`~se_viz.runs.release_memory`);
 * the page is not blocked while a run waits or works: a fragment polls the run once a second and
-  reruns the app when the result is in the result store.
+  reruns the app when the result is in the result store;
+* a run works in the language of the session that asked for it (its context is copied at submit
+  and the worker runs the job inside it), so its progress words are the reader's.
 
 The library never sees Streamlit: a run is ``compute(control) -> result``, where ``control`` is
 the progress callback the library's loops already accept.
@@ -22,6 +24,7 @@ the progress callback the library's loops already accept.
 from __future__ import annotations
 
 import collections
+import contextvars
 import ctypes
 import ctypes.util
 import logging
@@ -35,6 +38,7 @@ import streamlit as st
 import torch
 
 from se_viz import LoadedModel, cost
+from se_viz.i18n import _
 from se_viz.runs import Cancelled, RunControl, release_memory
 
 from .cache import ResultKey, held, keep, process_wide
@@ -48,6 +52,7 @@ __all__ = [
     "measured_costs",
     "probe",
     "run_button",
+    "say_cost",
     "say_seconds",
 ]
 
@@ -56,6 +61,9 @@ log = logging.getLogger(__name__)
 #: Torch threads of the worker: every core but one, so interactive work always has a core.
 WORKER_THREADS = max(1, (os.cpu_count() or 2) - 1)
 MAX_WAITING = 6
+#: A read a view cannot do without starts by itself when its estimate is at most this; a longer one
+#: says its cost and waits for the click.
+AUTO_START_SECONDS = 10.0
 NICE = 10
 POLL_SECONDS = 1.0
 SWITCH_SECONDS = 0.0005
@@ -76,9 +84,13 @@ class Job:
     compute: Optional[Callable[[RunControl], Any]]
     estimate: Optional[float]  # seconds, measured per model (se_viz.cost); None when unknown
     control: RunControl
+    size: str = ""  # what it covers, in words ("300 images")
     state: str = WAITING
     message: str = ""  # why it stopped or failed, for the user
     ended: threading.Event = field(default_factory=threading.Event)
+    #: The submitting session's context (its language): the worker runs the job inside it.
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    delivered: bool = False  # a result handed over once per click (run_button's each_click) was
 
 
 def _name_thread(name: str) -> None:
@@ -113,20 +125,23 @@ class HeavyRuns:
         label: str,
         compute: Callable[[RunControl], Any],
         estimate: Optional[float] = None,
+        size: str = "",
     ) -> Job:
         """Queue a run for ``session``; its older run (if any) is cancelled. Raises :class:`Busy`."""
-        control = RunControl(should_stop=lambda: None if self._alive(session) else "the page was closed")
-        job = Job(session, key, label, compute, estimate, control)
+        control = RunControl(should_stop=lambda: None if self._alive(session) else _("the page was closed"))
+        job = Job(session, key, label, compute, estimate, control, size)
         with self._cond:
             waiting = [j for j in self._queue if j.session != session]
             if len(waiting) >= MAX_WAITING:
                 raise Busy(
-                    f"{len(waiting)} long runs are already waiting on this server. Try again in a "
-                    "minute, or choose fewer images."
+                    _(
+                        "{n} long runs are already waiting on this server. Try again in a minute, or "
+                        "choose fewer images."
+                    ).format(n=len(waiting))
                 )
             old = self._current.get(session)
             if old is not None and old.state in (WAITING, RUNNING):
-                old.control.cancel("a newer run replaced it")
+                old.control.cancel(_("a newer run replaced it"))
             self._current[session] = job
             self._queue.append(job)
             if self._worker is None or not self._worker.is_alive():
@@ -140,11 +155,11 @@ class HeavyRuns:
         with self._cond:
             return self._current.get(session)
 
-    def cancel(self, session: str, reason: str = "you cancelled it") -> None:
+    def cancel(self, session: str, reason: Optional[str] = None) -> None:
         """Stop the session's run at its next step (or before it starts)."""
         job = self.current(session)
         if job is not None and job.state in (WAITING, RUNNING):
-            job.control.cancel(reason)
+            job.control.cancel(reason or _("you cancelled it"))
 
     def ahead(self, job: Job) -> int:
         """How many runs will go before ``job`` (0 once it runs)."""
@@ -174,7 +189,7 @@ class HeavyRuns:
         while True:
             job = self._next()
             try:
-                self._run(job)
+                job.context.run(self._run, job)
             finally:
                 with self._cond:
                     self._queue.popleft()
@@ -195,7 +210,7 @@ class HeavyRuns:
         except Exception:
             log.exception("heavy run %s failed", job.label)
             job.state = FAILED
-            job.message = (
+            job.message = _(
                 "The run failed with these images and settings. Try fewer images or other settings; "
                 "the details are in the server's log."
             )
@@ -223,7 +238,7 @@ def _session() -> str:
 
 def measured_costs(lm: LoadedModel) -> cost.StepCosts:
     """This model's measured speed on this server, with the worker's thread count (once per model)."""
-    with st.spinner("Measuring how fast this model runs on this server (once per model) …"):
+    with st.spinner(_("Measuring how fast this model runs on this server (once per model) …")):
         return cost.calibrate(lm.model, lm.data_config["input_size"], lm.blocks, WORKER_THREADS)
 
 
@@ -235,8 +250,8 @@ def probe(lm: LoadedModel) -> torch.Tensor:
 def say_seconds(seconds: float) -> str:
     """ "about 40 s", "about 3 min" — an estimate, said as one."""
     if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    return f"about {round(seconds / 60)} min"
+        return _("about {s} s").format(s=max(1, round(seconds)))
+    return _("about {m} min").format(m=round(seconds / 60))
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -247,25 +262,41 @@ def _watch(session: str, key: ResultKey) -> None:
         return
     if job.state in (DONE, FAILED, CANCELLED):
         st.rerun()  # the whole page: the result (or the message) is drawn where it belongs
+    if job.size:
+        st.caption(say_cost(job.size, job.estimate))
     row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     with row:
         if job.state == WAITING:
-            n = runs.ahead(job)
             st.info(
-                f"{job.label}: waiting for {n} run(s) of other users to finish …", icon=":material/schedule:"
+                _("{run}: waiting for {n} run(s) of other users to finish …").format(
+                    run=job.label, n=runs.ahead(job)
+                ),
+                icon=":material/schedule:",
             )
         else:
             c = job.control
-            said = f" of {say_seconds(job.estimate)}" if job.estimate else ""
-            step = f"{c.stage}: {c.what}" if c.what else c.stage
-            st.progress(c.fraction, text=f"{job.label} — {step} ({c.elapsed:.0f} s{said})")
+            step = _("{stage}: {what}").format(stage=c.stage, what=c.what) if c.what else c.stage
+            if job.estimate:
+                text = _("{run} — {step} ({s} s of {estimate})").format(
+                    run=job.label, step=step, s=f"{c.elapsed:.0f}", estimate=say_seconds(job.estimate)
+                )
+            else:
+                text = _("{run} — {step} ({s} s)").format(run=job.label, step=step, s=f"{c.elapsed:.0f}")
+            st.progress(c.fraction, text=text)
         st.button(
-            "Cancel",
+            _("Cancel"),
             key=f"cancel_{abs(hash(key))}",
             icon=":material/stop:",
             on_click=runs.cancel,
-            args=(session, "you cancelled it"),
+            args=(session, _("you cancelled it")),
         )
+
+
+def say_cost(size: str, estimate: Optional[float]) -> str:
+    """What a run will cost, said before it starts: "300 images: about 4 s on this server"."""
+    if estimate is None:
+        return size
+    return _("{size}: {estimate} on this server").format(size=size, estimate=say_seconds(estimate))
 
 
 def run_button(
@@ -275,38 +306,62 @@ def run_button(
     compute: Callable[[RunControl], Any],
     estimate: Optional[float] = None,
     size: str = "",
+    *,
+    each_click: bool = False,
+    icon: str = ":material/play_arrow:",
+    primary: bool = True,
+    start: bool = False,
 ) -> Optional[Any]:
     """A heavy result: from the store, or queued by a button that states its cost first.
 
     ``size`` says what the run covers ("60 images × 8 rankings × 10 fractions"); ``estimate`` its
     measured seconds. While the run waits or works, its progress and a Cancel button are shown
     (the rest of the page stays usable); when it ends, the page shows the result.
+
+    ``each_click``: the result is handed over once per click, on the run after it is ready (a set
+    the caller keeps in its session, such as the demonstration's), not on every run; a result
+    already held (another user made it) is handed over at the click without running again.
+    ``start``: queue the run without waiting for a click (a read the view cannot do without) when its
+    estimate is at most :data:`AUTO_START_SECONDS`, unless this session already has a run under
+    way or cancelled this one: otherwise the button says the cost and waits. While it waits and
+    runs, its size and estimate stay on the page above its progress.
     """
-    done = held(key)
-    if done is not None:
-        return done
     runs, session = heavy_runs(), _session()
     job = runs.current(session)
-    if job is not None and job.key == key and job.state in (WAITING, RUNNING):
+    mine = job is not None and job.key == key
+    done = held(key)
+    if done is not None and not each_click:
+        return done
+    if mine and job.state in (WAITING, RUNNING):
         _watch(session, key)
         return None
-    if job is not None and job.key == key and job.state in (FAILED, CANCELLED) and job.message:
+    if mine and job.state == DONE and each_click and not job.delivered:
+        job.delivered = True
+        return done
+    if mine and job.state in (FAILED, CANCELLED) and job.message:
         st.warning(job.message, icon=":material/info:")
-    cost = f"{size}: {say_seconds(estimate)} on this server" if estimate is not None else size
-    row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
-    clicked = row.button(label, type="primary", key=button, icon=":material/play_arrow:")
-    if cost:
-        row.caption(cost + " (you can cancel it)")
-    if clicked:
-        try:
-            job = runs.submit(session, key, label, compute, estimate)
-        except Busy as exc:
-            st.warning(str(exc), icon=":material/hourglass_top:")
+    busy = job is not None and job.state in (WAITING, RUNNING)  # another run of this session
+    short = estimate is not None and estimate <= AUTO_START_SECONDS
+    if not (start and short and not mine and not busy):
+        said = say_cost(size, estimate)
+        row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+        clicked = row.button(label, type="primary" if primary else "secondary", key=button, icon=icon)
+        if said:
+            row.caption(_("{cost} (you can cancel it)").format(cost=said))
+        if not clicked:
             return None
-        if not served():  # a script run without a server has no page to poll: wait for the run
-            job.ended.wait()
-            if job.state != DONE:
-                st.warning(job.message, icon=":material/info:")
-            return held(key)
-        _watch(session, key)
+    if done is not None:  # each_click, and someone already made it: nothing to run
+        return done
+    try:
+        job = runs.submit(session, key, label, compute, estimate, size)
+    except Busy as exc:
+        st.warning(str(exc), icon=":material/hourglass_top:")
+        return None
+    if not served():  # a script run without a server has no page to poll: wait for the run
+        job.ended.wait()
+        job.delivered = True
+        if job.state != DONE:
+            st.warning(job.message, icon=":material/info:")
+        return held(key)
+    _watch(session, key)
     return None

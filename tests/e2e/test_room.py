@@ -171,3 +171,38 @@ def test_closing_the_page_stops_a_heavy_run_and_frees_its_memory(browser, r50_se
     assert after - before < 300, (
         f"RSS {before:.0f} MB before the run, {after:.0f} MB after ({idle_after:.1f} s)"
     )
+
+
+def test_the_demonstration_says_its_cost_and_stops_on_cancel(browser, r50_server, tmp_path):
+    """On SE-ResNet-50 the 300-image demonstration says its size and seconds before the click,
+    runs on the queue with its progress and a Cancel button, and stops soon after Cancel."""
+    from se_viz.loading.samples import all_samples
+
+    pid = r50_server.proc.pid
+    files = []
+    for s in all_samples():
+        if s.name in SAMPLES[:2]:
+            files.append(tmp_path / s.name)
+            files[-1].write_bytes(s.data)
+    context, page = open_app(browser, r50_server.url, {"width": 1400, "height": 900})
+    try:
+        page.get_by_text("Loaded").first.wait_for()
+        page.set_input_files("input[type=file]", [str(f) for f in files])
+        page.get_by_text(re.compile(r"chelsea_cat\.png — top-1:")).wait_for()
+        click_and_settle(page, page.get_by_role("tab", name="Classes", exact=True))
+        button = page.get_by_role("button", name="Analyse 300 generated images (offline demonstration)")
+        button.wait_for()
+        cost = page.get_by_text(re.compile(r"^300 images: about \d+ (s|min) on this server")).inner_text()
+        assert "(you can cancel it)" in cost
+        click_and_settle(page, button)
+        page.get_by_text(re.compile(r"running the network on generated images")).wait_for()
+        t0 = time.monotonic()
+        click_and_settle(page, page.get_by_role("button", name="Cancel"))
+        page.get_by_text("The run stopped: you cancelled it.").wait_for()
+        assert time.monotonic() - t0 < 5, "the page said the run stopped more than 5 s after Cancel"
+        worker = _worker_cpu(pid)
+        time.sleep(1.0)
+        assert _worker_cpu(pid) - worker < 0.02, "the worker still computes after the cancel"
+        button.wait_for()  # and the button is back, cost said, for another try
+    finally:
+        context.close()
