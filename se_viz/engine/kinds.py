@@ -11,20 +11,23 @@ from typing import Optional
 
 from torch import nn
 
+from ..i18n import N_
+
 __all__ = ["KINDS", "dense_dims", "gate_activation", "is_gather_excite"]
 
 # Every kind of channel gate se_viz names: kind → what the block label, manifest and docs say.
 # This is the one place a kind is put into words (the app's labels and the docs read it here).
+# English in files (manifests); marked so a view shows a kind in the reader's language: _(label).
 KINDS: dict[str, str] = {
-    "se": "SE (sigmoid module)",
-    "se-functional": "SE (functional sigmoid)",
+    "se": N_("SE (sigmoid module)"),
+    "se-functional": N_("SE (functional sigmoid)"),
     "eca": "ECA",
-    "ese": "Effective SE (ESE)",
-    "cbam-channel": "CBAM channel gate",
-    "light-cbam-channel": "Light CBAM channel gate",
-    "gc": "Global Context (GC)",
+    "ese": N_("Effective SE (ESE)"),
+    "cbam-channel": N_("CBAM channel gate"),
+    "light-cbam-channel": N_("Light CBAM channel gate"),
+    "gc": N_("Global Context (GC)"),
     "gather-excite": "Gather-Excite",
-    "channel-scale": "other per-channel rescaling",
+    "channel-scale": N_("other per-channel rescaling"),
 }
 
 
