@@ -47,6 +47,7 @@ __all__ = [
     "class_name",
     "current",
     "default_language",
+    "format_list",
     "language",
     "ngettext",
     "normalise",
@@ -159,6 +160,14 @@ def NC_(context: str, message: str) -> str:
     """Mark a constant with a gettext context, written as a literal so Babel reads it (class names:
     ``NC_("class name", "dots")``)."""
     return message
+
+
+def format_list(items: list[str]) -> str:
+    """Items joined as the current language joins a list ("a, b and c"; "a、b 和 c"), by Babel's
+    CLDR data, so no sentence is glued together from English commas and "and"."""
+    from babel.lists import format_list as babel_list
+
+    return babel_list(list(items), locale=current()) if items else ""
 
 
 def N_(message: str) -> str:

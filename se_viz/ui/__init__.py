@@ -13,6 +13,7 @@ import streamlit as st
 
 import se_viz
 from se_viz import Capture, LoadedModel
+from se_viz.i18n import N_, _, format_list
 from se_viz.loading.fit import fit_notices
 from se_viz.loading.images import describe_image
 from se_viz.loading.samples import all_samples
@@ -24,6 +25,7 @@ from . import (
     dataset_view,
     export_view,
     intervention_views,
+    language,
     live_view,
     many_views,
     sidebar,
@@ -42,7 +44,7 @@ DETAIL_VIEWS = [
     v for v in VIEWS if v not in ("Predictions", "Compare", "Classes", state.CHANNELS_VIEW, LIVE_VIEW)
 ]
 #: What the Interventions tab can ask, in order.
-INTERVENTIONS = ["edit one block", "knock-out sweep", "over all images"]
+INTERVENTIONS = [N_("edit one block"), N_("knock-out sweep"), N_("over all images")]
 
 
 @dataclass
@@ -72,14 +74,18 @@ def _decode(items: list[sidebar.PickedImage]) -> list[tuple[sidebar.PickedImage,
             good.append((item, cache.thumbnail_png(item.digest, item.data)))
         except se_viz.InputError as exc:
             st.error(
-                f"**{item.name}** cannot be used: {exc} The other images are unaffected.",
+                _("**{name}** cannot be used: {reason} The other images are unaffected.").format(
+                    name=item.name, reason=exc
+                ),
                 icon=":material/broken_image:",
             )
         except Exception:
             log.exception("decoding %s failed", item.name)
             st.error(
-                f"**{item.name}** cannot be used: the file could not be read as an image. Try saving it "
-                "again as JPEG or PNG; the other images are unaffected.",
+                _(
+                    "**{name}** cannot be used: the file could not be read as an image. Try saving it "
+                    "again as JPEG or PNG; the other images are unaffected."
+                ).format(name=item.name),
                 icon=":material/broken_image:",
             )
     return good
@@ -91,24 +97,29 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
     lm, choice, store = model.lm, model.choice, cache.capture_store()
     todo = [(item, thumb, item.name == detail) for item, thumb in decoded]
     missing = [t for t in todo if not store.has(cache.capture_key(t[0].digest, choice, fit), t[2])]
-    bar = st.progress(0.0, text="Running the network …") if missing else None
+    bar = st.progress(0.0, text=_("Running the network …")) if missing else None
     size = lm.data_config["input_size"][1:]
     out: list[Analysed] = []
     for done, (item, thumb, maps) in enumerate(todo):
         if bar is not None:
-            bar.progress(done / len(todo), text=f"Running the network on {item.name} …")
+            bar.progress(done / len(todo), text=_("Running the network on {name} …").format(name=item.name))
         try:
             cap = cache.capture_cached(item.data, item.digest, choice, lm, fit=fit, maps=maps)
             notices = fit_notices(describe_image(item.data), tuple(size), lm.data_config["crop_pct"], fit)
             view = cache.network_view_png(item.digest, choice.key, fit, item.data, lm)
         except se_viz.InputError as exc:
-            st.error(f"**{item.name}** cannot be used: {exc}", icon=":material/broken_image:")
+            st.error(
+                _("**{name}** cannot be used: {reason}").format(name=item.name, reason=exc),
+                icon=":material/broken_image:",
+            )
             continue
         except Exception:
             log.exception("capture of %s failed", item.name)
             st.error(
-                f"**{item.name}**: the network could not process this image. Try another image or "
-                "another model; the details are in the server's log.",
+                _(
+                    "**{name}**: the network could not process this image. Try another image or "
+                    "another model; the details are in the server's log."
+                ).format(name=item.name),
                 icon=":material/warning:",
             )
             continue
@@ -121,8 +132,7 @@ def _analyse(decoded, model: sidebar.ModelState, detail: str, fit: str) -> list[
 
 def picker_label() -> str:
     """The image picker's label, naming every view it drives (derived from :data:`DETAIL_VIEWS`)."""
-    shown = [v.lower() for v in DETAIL_VIEWS]
-    return f"Image shown in {', '.join(shown[:-1])} and {shown[-1]}"
+    return _("Image shown in {views}").format(views=format_list([_(v).lower() for v in DETAIL_VIEWS]))
 
 
 def main() -> None:
@@ -135,26 +145,27 @@ def main() -> None:
         _main()
 
 
-TITLE = "se_viz — what Squeeze-and-Excitation blocks do"
+TITLE = N_("se_viz — what Squeeze-and-Excitation blocks do")
 
 
 def _main() -> None:
+    language.language_ui()  # first: every word below is in the language it sets
     apply_display_settings()
     header = st.container()  # the title and the intro, or one line once there are results
     inputs = sidebar.inputs_ui(VIEWS)
     model = inputs.model
     if inputs.dataset is not None:
         with header:
-            st.title(TITLE)
+            st.title(_(TITLE))
             welcome.render_intro(has_images=True)
-        with friendly_errors("gate dataset"):
+        with friendly_errors(_("gate dataset")):
             dataset_view.render_dataset(inputs.dataset, model.lm)
         return
     gallery = all_samples()
     decoded = _decode(inputs.images)
     if not decoded or model.lm is None:
         with header:
-            st.title(TITLE)
+            st.title(_(TITLE))
             welcome.render_intro(has_images=bool(inputs.images))
             welcome.render_model_notes(model)
         if not decoded:
@@ -163,7 +174,7 @@ def _main() -> None:
                 # Lazy: the WebRTC component loads only once the expander is opened, not on every
                 # newcomer's page (ten sessions opening at once each loaded it).
                 live = st.expander(
-                    "…or watch the gates live with the camera",
+                    _("…or watch the gates live with the camera"),
                     icon=":material/videocam:",
                     key="welcome_live",
                     on_change="rerun",
@@ -172,7 +183,7 @@ def _main() -> None:
                     with live:
                         live_view.render_live(model.lm, model.choice, state.fit())
             return
-        st.info("Your images are ready; pick a model that loads (see above) to analyse them.")
+        st.info(_("Your images are ready; pick a model that loads (see above) to analyse them."))
         cols = st.columns(min(len(decoded), 6))
         for i, (item, thumb) in enumerate(decoded):
             cols[i % len(cols)].image(thumb, caption=item.name, width="stretch")
@@ -181,7 +192,7 @@ def _main() -> None:
     names = [item.name for item, _ in decoded]
     detail = state.follow_images(names)
     row = header.container(horizontal=True, vertical_alignment="center", gap="small")
-    row.markdown(f"**{TITLE.split(' — ')[0]}**", width="content")
+    row.markdown("**se_viz**", width="content")
     if len(names) > 1:
         detail = row.selectbox(
             picker_label(),
@@ -192,12 +203,12 @@ def _main() -> None:
             help=picker_label(),
         )
     if not model.lm.pretrained:  # the banner moves into the notes; the warning stays in sight
-        row.badge("untrained: random weights", icon=":material/warning:", color="orange")
-    notes = row.popover("About and notes", icon=":material/info:", width="content")
+        row.badge(_("untrained: random weights"), icon=":material/warning:", color="orange")
+    notes = row.popover(_("About and notes"), icon=":material/info:", width="content")
     fit = state.fit()
     analysed = _analyse(decoded, model, detail, fit)
     if not analysed:
-        st.warning("None of the images could be analysed.")
+        st.warning(_("None of the images could be analysed."))
         return
     state.mark_intro_seen()
     current = next((a for a in analysed if a.name == detail), analysed[0])
@@ -212,7 +223,7 @@ def _main() -> None:
     lm = model.lm
     stacked = Capture.concat([a.cap for a in analysed])
     names = [a.name for a in analysed]
-    tabs = st.tabs(VIEWS, key=state.VIEW, on_change="rerun")
+    tabs = st.tabs(state.tab_labels(), key=state.VIEW, on_change="rerun")
     render = {
         "Predictions": lambda: views.render_predictions(analysed, lm),
         "Gate heatmap": lambda: views.render_heatmap(current.cap, current.name),
@@ -230,10 +241,14 @@ def _main() -> None:
     }
     for label, tab in zip(VIEWS, tabs, strict=True):
         if tab.open:
-            with tab, friendly_errors(label.lower()):
+            with tab, friendly_errors(_(label).lower()):
                 render[label]()
         elif label == LIVE_VIEW:
             live_view.stop_live()  # another tab is shown: the camera and its threads stop
+
+
+#: The class views' own images, beside :data:`.state.DEMO_SOURCE` (identifiers, shown translated).
+YOUR_IMAGES = N_("your images")
 
 
 def _render_classes(
@@ -246,11 +261,12 @@ def _render_classes(
     if made is not None:
         state.keep_demo_set(model.choice.key, made)
     demo = state.demo_set(model.choice.key)
-    sources = ["your images"] + ([state.DEMO_SOURCE] if demo is not None else [])
+    sources = [YOUR_IMAGES] + ([state.DEMO_SOURCE] if demo is not None else [])
     source = (
         row.segmented_control(
-            "Images for the class views",
+            _("Images for the class views"),
             sources,
+            format_func=_,
             key=state.CLASS_SOURCE,
             default=sources[-1],
             required=True,
@@ -258,7 +274,7 @@ def _render_classes(
         )
         or sources[0]
     )
-    if source == "your images" or demo is None:
+    if source == YOUR_IMAGES or demo is None:
         many_views.render_classes(stacked, names, [a.thumb for a in analysed], class_names=model.lm.labels)
     else:
         many_views.render_classes(
@@ -270,8 +286,9 @@ def _render_interventions(analysed: list[Analysed], current: Analysed, lm: Loade
     """Does a gate matter? Edit one block, knock every block out in turn, or ablate over all images."""
     what = (
         st.segmented_control(
-            "Question",
+            _("Question"),
             INTERVENTIONS,
+            format_func=_,
             key="interventions_question",
             default=INTERVENTIONS[0],
             required=True,

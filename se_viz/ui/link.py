@@ -1,10 +1,10 @@
 """A link to this view: what a teacher hands to the room, as URL query parameters.
 
 The link names the model, the bundled sample or generated images, the image shown in detail,
-the tab, the block, the channel, the fit and projector mode. It never carries an uploaded image
-or a camera photo (those stay in the browser session that sent them), and it never names code or
-a file: a model in the link is honoured only when it is one of the picker's options, so a link
-cannot make the server load anything the operator did not offer.
+the tab, the block, the channel, the fit, projector mode and the language (``lang=zh_CN``). It
+never carries an uploaded image or a camera photo (those stay in the browser session that sent
+them), and it never names code or a file: a model in the link is honoured only when it is one of
+the picker's options, so a link cannot make the server load anything the operator did not offer.
 
 This module is plain Python (no Streamlit): :func:`to_query` and :func:`from_query` turn a
 :class:`ViewLink` into query parameters and back, checking every value against what the app
@@ -16,19 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Union
 
+from se_viz.i18n import N_, normalise
 from se_viz.loading.choice import ModelChoice, Weights
 from se_viz.loading.fit import FITS
 
-__all__ = ["LINK_NOTE", "ViewLink", "from_query", "to_query"]
+__all__ = ["LINK_NOTE", "ViewLink", "from_query", "language_in_query", "to_query"]
 
-LINK_NOTE = (
+LINK_NOTE = N_(
     "The link restores the model, the sample or generated images, the tab, the block, the "
-    "channel and the display (projector or not). Uploaded images and camera photos are not in it: "
-    "they stay in this browser session."
+    "channel, the display (projector or not) and the language. Uploaded images and camera photos "
+    "are not in it: they stay in this browser session."
 )
 
 #: Query parameter names, short so a link fits on a slide.
-MODEL, WEIGHTS, SAMPLES, IMAGE, TAB, BLOCK, CHANNEL, FIT, PROJECTOR = (
+MODEL, WEIGHTS, SAMPLES, IMAGE, TAB, BLOCK, CHANNEL, FIT, PROJECTOR, LANG = (
     "model",
     "weights",
     "img",
@@ -38,6 +39,7 @@ MODEL, WEIGHTS, SAMPLES, IMAGE, TAB, BLOCK, CHANNEL, FIT, PROJECTOR = (
     "ch",
     "fit",
     "projector",
+    "lang",
 )
 
 
@@ -53,6 +55,7 @@ class ViewLink:
     channel: Optional[int] = None
     fit: Optional[str] = None
     projector: bool = False  # the room's screen: a link for the projector opens in projector mode
+    language: Optional[str] = None  # one of se_viz.i18n.LANGUAGES
 
 
 def to_query(link: ViewLink) -> dict[str, Union[str, list[str]]]:
@@ -72,12 +75,20 @@ def to_query(link: ViewLink) -> dict[str, Union[str, list[str]]]:
         out[CHANNEL] = str(link.channel)
     if link.projector:
         out[PROJECTOR] = "1"
+    if link.language:
+        out[LANG] = link.language
     return out
 
 
 def _one(params: Mapping[str, Sequence[str]], key: str) -> Optional[str]:
     values = params.get(key) or []
     return values[-1] if values else None
+
+
+def language_in_query(params: Mapping[str, Sequence[str]]) -> Optional[str]:
+    """The language a link asks for (``zh_CN``, ``zh-CN``, ``zh``, ``en``), or None for any other
+    value: an unknown language is ignored, never an error."""
+    return normalise(_one(params, LANG))
 
 
 def from_query(
@@ -111,4 +122,5 @@ def from_query(
         channel=int(channel) if channel and channel.isdigit() else None,
         fit=fit if fit in FITS else None,
         projector=_one(params, PROJECTOR) == "1",
+        language=language_in_query(params),
     )

@@ -12,10 +12,10 @@ from typing import Any, Optional, Sequence
 
 import streamlit as st
 
-from se_viz import ModelLoadError
+from se_viz import ModelLoadError, i18n
 from se_viz.loading.choice import ModelChoice, Weights
 from se_viz.loading.fit import FITS
-from se_viz.tabs import CHANNELS_VIEW, LIVE_VIEW
+from se_viz.tabs import CHANNELS_VIEW, LIVE_VIEW, VIEWS
 
 from .link import ViewLink
 
@@ -24,12 +24,16 @@ __all__ = [
     "Weights",
     "VIEW",
     "DETAIL",
+    "LANGUAGE",
     "MODEL",
     "SAMPLES",
     "UPLOADS",
     "PROJECTOR",
     "FIT",
     "choose_model",
+    "start_language",
+    "tab_labels",
+    "view_id",
     "failure",
     "remember_failure",
     "retry",
@@ -62,6 +66,7 @@ DATASET = "dataset"
 DATASET_UPLOAD = "dataset_upload"
 CAMERA = "camera"
 CAMERA_ON = "camera_on"
+LANGUAGE = "language"
 CHANNEL = "channel"
 #: The block picker of each tab that has one (a link's block goes to all of them).
 BLOCK_KEYS = {
@@ -138,6 +143,46 @@ def follow_images(names: Sequence[str]) -> str:
     st.session_state[_KNOWN_IMAGES] = list(names)
     st.session_state[DETAIL] = current
     return current
+
+
+# --------------------------------------------------------------------------------------------
+# Language and the tab shown
+
+
+def start_language(from_link: Optional[str], browser_locale: Optional[str]) -> str:
+    """The session's language, set before the switch is drawn: a link's ``lang=`` on the first
+    run, else what the switch holds, else ``SE_VIZ_LANG`` or the browser's language."""
+    if from_link is not None and not link_read():
+        st.session_state[LANGUAGE] = from_link
+    lang = st.session_state.setdefault(LANGUAGE, i18n.default_language(browser_locale))
+    i18n.set_language(lang)
+    return lang
+
+
+def _view_ids() -> dict[str, str]:
+    """Every tab label in every language (and each identifier itself) → the tab's identifier."""
+    out = {v: v for v in VIEWS}
+    for lang in i18n.LANGUAGES:
+        with i18n.language(lang):
+            out.update({i18n._(v): v for v in VIEWS})
+    return out
+
+
+def view_id() -> Optional[str]:
+    """The identifier (English name, as in :data:`se_viz.tabs.VIEWS`) of the tab shown, whatever
+    the language its label was chosen in."""
+    return _view_ids().get(st.session_state.get(VIEW))
+
+
+def tab_labels() -> list[str]:
+    """The tabs' labels in the session's language, with the tab shown kept across a language
+    switch (``st.tabs`` remembers a label; after a switch, or when code chose a tab by its
+    identifier, the same tab's label in this language is put in its place)."""
+    labels = [i18n._(v) for v in VIEWS]
+    shown = view_id()
+    if shown is not None:
+        st.session_state[VIEW] = labels[VIEWS.index(shown)]
+    return labels
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,7 +273,7 @@ def open_link_block(channels: dict[str, int]) -> None:
 def current_link(samples: Sequence[str]) -> ViewLink:
     """This session's view as a link. ``samples`` are the gallery's names: only those go in."""
     chosen = tuple(n for n in st.session_state.get(SAMPLES, []) if n in samples)
-    tab = st.session_state.get(VIEW)
+    tab = view_id()
     block = st.session_state.get(BLOCK_KEYS.get(tab, BLOCK_KEYS["Block drill-down"]))
     detail = st.session_state.get(DETAIL)
     channel = st.session_state.get(CHANNEL)
@@ -242,6 +287,7 @@ def current_link(samples: Sequence[str]) -> ViewLink:
         channel=channel if isinstance(channel, int) else None,
         fit=fit(),
         projector=projector(),
+        language=st.session_state.get(LANGUAGE),
     )
 
 
