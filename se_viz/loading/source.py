@@ -137,5 +137,5 @@ def resolve_source(
             )
         return WeightsSource(BUNDLED, path=entry.bundled_path)
     repo = hub_repo(name, entry)
-    path, cached = fetch_weights(repo, entry.name if entry else name)
+    path, cached = fetch_weights(repo, entry.shown_name if entry else name)
     return WeightsSource(HUB_CACHE if cached else HUB_DOWNLOAD, path=path, repo=repo)
