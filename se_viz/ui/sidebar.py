@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
 
 import se_viz
-from se_viz import LoadedModel, ModelLoadError
+from se_viz import LoadedModel, ModelLoadError, i18n
 from se_viz.i18n import N_, _, ngettext
 from se_viz.loading.archive import zip_images
 from se_viz.loading.choice import ModelChoice, env_choice, model_options, option_label, start_choice
@@ -30,6 +30,7 @@ from .dataset_view import available_datasets, dataset_path
 from .link import LINK_NOTE, from_query, to_query
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "zip"]
 #: How the fit setting reads in the sidebar.
@@ -75,6 +76,22 @@ class Inputs:
 
 # --------------------------------------------------------------------------------------------
 # Model picker and status
+
+
+def _shown(label: Callable[[T], str]) -> Callable[[T], str]:
+    """``label`` as a widget's ``format_func`` that speaks the language of this run.
+
+    Streamlit may call a ``format_func`` outside the script run that drew the widget (AppTest
+    does, to find the chosen option's index among the labels it was sent): bound to the run's
+    language, the label it computes is the one the options were drawn with.
+    """
+    lang = i18n.current()
+
+    def in_language(value: T) -> str:
+        with i18n.language(lang):
+            return label(value)
+
+    return in_language
 
 
 def _status(lm: LoadedModel) -> None:
@@ -166,7 +183,7 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
         _("SE network"),
         options,
         key=state.MODEL,
-        format_func=option_label,
+        format_func=_shown(option_label),
         help=_(
             "“works offline”: the weights are on this computer. “needs a download”: the weights "
             "come from the Hugging Face hub the first time. “UNTRAINED”: random weights — the "
@@ -230,7 +247,7 @@ def images_ui() -> list[PickedImage]:
         _("…or pick sample images"),
         list(samples),
         key=state.SAMPLES,
-        format_func=lambda n: samples[n].shown_title if n in samples else n,
+        format_func=_shown(lambda n: samples[n].shown_title if n in samples else n),
         help=_(LICENSE_NOTE),
     )
     items: list[PickedImage] = []
@@ -293,7 +310,7 @@ def dataset_ui() -> Optional[str]:
                 _("From the data folder (SE_VIZ_DATA)"),
                 [None, *found],
                 key=state.DATASET,
-                format_func=lambda p: _("— none —") if p is None else Path(p).name,
+                format_func=_shown(lambda p: _("— none —") if p is None else Path(p).name),
             )
         upload = st.file_uploader(
             _("Upload a gate dataset (the folder, zipped)"), type=["zip"], key=state.DATASET_UPLOAD
@@ -322,7 +339,7 @@ def display_ui() -> None:
         list(FITS),
         key=state.FIT,
         required=True,
-        format_func=lambda fit: _(FIT_LABELS[fit]),
+        format_func=_shown(lambda fit: _(FIT_LABELS[fit])),
         help=_(
             "The network sees a square. “centre crop” is what the model was trained with; "
             "“pad” keeps the whole image and fills the rest with the mean colour."
