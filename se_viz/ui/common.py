@@ -55,8 +55,9 @@ html { font-size: 21px; }
 def friendly_errors(what: str) -> Iterator[None]:
     """Turn an unexpected exception into a plain message (script control flow passes through).
 
-    ``what`` names the view, in English, marked by the caller (``N_("knock-out sweep")`` or a tab's
-    ``N_`` title): the reader sees it in their language, the server's log in English.
+    ``what`` names the view: a name already in the reader's language is shown as it is, an English
+    one marked by the caller (``N_("knock-out sweep")``) is translated here, so both kinds of
+    caller read well.
     """
     try:
         yield
