@@ -248,6 +248,7 @@ def images_ui() -> list[PickedImage]:
         list(samples),
         key=state.SAMPLES,
         format_func=_shown(lambda n: samples[n].shown_title if n in samples else n),
+        placeholder=_("Choose sample images"),
         help=_(LICENSE_NOTE),
     )
     items: list[PickedImage] = []
