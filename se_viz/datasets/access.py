@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Optional, Sequence
 
+from ..i18n import N_
 from .sources import _ZIP_PREFIX, _split_zip, is_image_name, read_bytes
 
 __all__ = [
@@ -55,7 +56,7 @@ class ArchiveImages:
     none. Nothing outside the archive is ever opened.
     """
 
-    reason = "not in the upload"
+    reason = N_("not in the upload")  # English where raised (a tile draws it); marked for views
 
     def __init__(self, data: bytes) -> None:
         self._zip = zipfile.ZipFile(io.BytesIO(data))
@@ -116,7 +117,7 @@ class FolderImages:
     """Images read from this machine's disk, but only under ``roots`` (resolved, symlinks
     followed, so ``..`` and links cannot leave them)."""
 
-    reason = "outside the allowed folders"
+    reason = N_("outside the allowed folders")
 
     def __init__(self, roots: Sequence[Path]) -> None:
         self.roots = [Path(r).resolve() for r in roots]

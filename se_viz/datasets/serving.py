@@ -28,6 +28,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 import pyarrow.dataset as pads
 
 from ..errors import InputError
+from ..i18n import N_, _
 from .access import ArchiveImages, FolderImages, ImageNotReadable, image_roots
 from .aggregate import dataset_key
 from .reader import GateDataset
@@ -90,19 +91,29 @@ def unpack_dataset_zip(data: bytes, target: Path) -> Upload:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_ZIP_BYTES:
-                raise InputError(f"the ZIP unpacks to more than 2 GB; open it from {DATA_ENV} instead.")
+                raise InputError(
+                    _("the ZIP unpacks to more than 2 GB; open it from {folder} instead.").format(
+                        folder=DATA_ENV
+                    )
+                )
             for info in zf.infolist():
                 dest = (target / info.filename).resolve()
                 if not dest.is_relative_to(target.resolve()):
-                    raise InputError(f"the ZIP member {info.filename!r} points outside the archive.")
+                    raise InputError(
+                        _("the ZIP member {name} points outside the archive.").format(
+                            name=repr(info.filename)
+                        )
+                    )
             zf.extractall(target)
     except zipfile.BadZipFile:
-        raise InputError("the file is not a ZIP archive.") from None
+        raise InputError(_("the file is not a ZIP archive.")) from None
     manifests = sorted(target.rglob(MANIFEST_FILE))
     if not manifests:
         raise InputError(
-            f"the ZIP holds no gate dataset (no {MANIFEST_FILE}); zip the folder "
-            "that `se-viz capture --out` wrote."
+            _(
+                "the ZIP holds no gate dataset (no {manifest}); zip the folder "
+                "that `se-viz capture --out` wrote."
+            ).format(manifest=MANIFEST_FILE)
         )
     return Upload(str(manifests[0].parent), ArchiveImages(data))
 
@@ -121,7 +132,7 @@ def image_access(path: str, manifest: dict, upload: Optional[Upload] = None) -> 
 def read_image(access: Optional[ImageAccess], image_path: str) -> bytes:
     """The bytes of a dataset image, through ``access`` (raises :class:`ImageNotReadable`)."""
     if access is None:
-        raise ImageNotReadable("not readable here")
+        raise ImageNotReadable(N_("not readable here"))  # English: drawn on a tile; marked for a view
     return access.read(image_path)
 
 

@@ -37,7 +37,7 @@ from typing import Optional
 
 from torch import nn
 
-from ..i18n import _
+from ..i18n import N_, _
 from .kinds import KINDS, dense_dims, gate_activation, is_gather_excite
 from .locks import locks_guard
 from .probe import FoundGate, probe_gates
@@ -169,7 +169,7 @@ class BlockInfo:
 
 
 # Said whenever a model has no SE block, so the user knows what to change in their own module.
-RECOGNISED_SE_SHAPES = (
+RECOGNISED_SE_SHAPES = N_(
     "se_viz finds a channel gate as a module whose output is its input (N, C, H, W) scaled per "
     "channel by factors that depend on the image — the tutorial SELayer (reduce and expand each an "
     "nn.Linear or a 1×1 nn.Conv2d, then an nn.Sigmoid or nn.Hardsigmoid module, or torch.sigmoid() / "
@@ -371,7 +371,8 @@ def find_se_blocks(model: nn.Module, model_name: Optional[str] = None) -> list[B
     if not cached:
         label = model_name or type(model).__name__
         raise NoSEBlocksError(
-            f"The model '{label}' has no Squeeze-and-Excitation block or other channel gate: "
-            f"{RECOGNISED_SE_SHAPES}"
+            _(
+                "The model '{name}' has no Squeeze-and-Excitation block or other channel gate: {shapes}"
+            ).format(name=label, shapes=_(RECOGNISED_SE_SHAPES))
         )
     return list(cached)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..i18n import _
 from .blocks import BlockInfo
 from .capture import Capture, _submodule, model_lock
 from .probe import GATE_FUNCTIONS
@@ -90,8 +91,10 @@ def walk_block(model: nn.Module, block: BlockInfo, batch: torch.Tensor, image: i
     """
     if not block.teachable:
         raise ValueError(
-            f"Block {block.name} ({block.kind_label}) has no reduce → expand → gate chain to walk "
-            "through: the step-by-step walk explains SE blocks; the other views show this block."
+            _(
+                "Block {block} ({kind}) has no reduce → expand → gate chain to walk "
+                "through: the step-by-step walk explains SE blocks; the other views show this block."
+            ).format(block=block.name, kind=_(block.kind_label))
         )
     fn = None if block.gate_path else GATE_FUNCTIONS.get(block.gate_kind)
     if not block.gate_path and fn is None:

@@ -12,6 +12,7 @@ import zipfile
 
 from ..datasets.sources import is_image_name
 from ..errors import InputError
+from ..i18n import _
 
 __all__ = ["MAX_ZIP_BYTES", "MAX_ZIP_IMAGES", "zip_images"]
 
@@ -42,10 +43,12 @@ def zip_images(
             too_many = len(members) > max_images or sum(i.file_size for i in members) > max_bytes
             images = [] if too_many else [(i.filename, zf.read(i)) for i in members]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # ValueError: a broken header
-        raise InputError(f"{zip_name} is not a readable ZIP archive.") from exc
+        raise InputError(_("{file} is not a readable ZIP archive.").format(file=zip_name)) from exc
     if too_many:
         raise InputError(
-            f"{zip_name} holds more than {max_images} images or {max_bytes // 1024**2} MB; "
-            "for whole data sets use `se-viz capture` and open the gate dataset."
+            _(
+                "{file} holds more than {n} images or {mb} MB; "
+                "for whole data sets use `se-viz capture` and open the gate dataset."
+            ).format(file=zip_name, n=max_images, mb=max_bytes // 1024**2)
         )
     return images

@@ -22,6 +22,7 @@ from timm.models import get_arch_name, get_pretrained_cfg
 from torch import nn
 
 from ..errors import ModelLoadError
+from ..i18n import _
 from .catalog import CatalogEntry
 from .factory import build_from_factory
 from .user_catalog import entry_classes
@@ -43,8 +44,10 @@ def _timm(name: str, entry: Optional[CatalogEntry]) -> Built:
     arch = get_arch_name(tagged)
     if not timm.is_model(arch):
         raise ModelLoadError(
-            f"Unknown model '{name}': it is neither in the se_viz catalog nor a timm model name. "
-            "Pick a catalog model or a timm SE model such as 'seresnet50'."
+            _(
+                "Unknown model '{name}': it is neither in the se_viz catalog nor a timm model name. "
+                "Pick a catalog model or a timm SE model such as 'seresnet50'."
+            ).format(name=name)
         )
     model = timm.create_model(arch, pretrained=False)
     cfg = get_pretrained_cfg(tagged) if "." in tagged else None
@@ -57,7 +60,9 @@ def _timm(name: str, entry: Optional[CatalogEntry]) -> Built:
 def _factory(name: str, entry: Optional[CatalogEntry]) -> Built:
     # The operator's own code (SE_VIZ_MODEL, --model or their catalog file): never a browser's choice.
     if entry is None or not entry.factory:
-        raise ModelLoadError(f"'{name}' names no factory: write module:function or file.py:function.")
+        raise ModelLoadError(
+            _("'{name}' names no factory: write module:function or file.py:function.").format(name=name)
+        )
     folder = Path(entry.catalog_file).parent if entry.catalog_file else None
     return Built(build_from_factory(entry.factory, folder), entry_classes(entry))
 
@@ -89,8 +94,9 @@ def build(name: str, entry: Optional[CatalogEntry]) -> Built:
     builder = BUILDERS.get(kind)
     if builder is None:
         raise ModelLoadError(
-            f"The catalog entry '{name}' names an unknown builder '{kind}'; "
-            f"known builders are {', '.join(sorted(BUILDERS))}."
+            _(
+                "The catalog entry '{name}' names an unknown builder '{kind}'; known builders are {known}."
+            ).format(name=name, kind=kind, known=", ".join(sorted(BUILDERS)))
         )
     return builder(name, entry)
 

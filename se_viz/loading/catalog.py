@@ -21,6 +21,7 @@ from typing import Optional
 from timm.models import get_arch_name
 
 from ..errors import ModelLoadError
+from ..i18n import _
 from .factory import factory_label, is_factory_spec
 
 __all__ = [
@@ -117,12 +118,21 @@ class CatalogEntry:
         return name
 
     @property
+    def shown_name(self) -> str:
+        """The name in the reader's language: a built-in entry's words are in the catalogue
+        (:mod:`.catalog_words`); a user's own entry is shown as its author wrote it."""
+        return self.name if self.user else _(self.name)
+
+    @property
     def label(self) -> str:
         """Picker label: name and ImageNet top-1 where known."""
         if self.top1 is None:
-            return self.name
-        at = f" at {self.top1_size} px" if self.top1_size else ""
-        return f"{self.name} — ImageNet top-1 {self.top1:.1f} %{at}"
+            return self.shown_name
+        if self.top1_size:
+            return _("{name} — ImageNet top-1 {top1} % at {size} px").format(
+                name=self.shown_name, top1=f"{self.top1:.1f}", size=self.top1_size
+            )
+        return _("{name} — ImageNet top-1 {top1} %").format(name=self.shown_name, top1=f"{self.top1:.1f}")
 
 
 @functools.lru_cache(maxsize=4)
@@ -148,8 +158,9 @@ def catalog() -> list[CatalogEntry]:
     for entry in user:
         if entry.id in taken:
             raise ModelLoadError(
-                f"The id '{entry.id}' in {Path(entry.catalog_file or '').name} is already a "
-                "built-in model: give your entry another id."
+                _("The id '{id}' in {file} is already a built-in model: give your entry another id.").format(
+                    id=entry.id, file=Path(entry.catalog_file or "").name
+                )
             )
     return builtin + user
 

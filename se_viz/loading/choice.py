@@ -17,6 +17,8 @@ from typing import Callable, Mapping, Optional
 
 from timm.models import get_arch_name
 
+from se_viz.i18n import N_, _
+
 from . import hub
 from .catalog import DEFAULT_MODEL, CatalogEntry, catalog, catalog_entry, teaching_entry
 from .source import hub_repo
@@ -69,16 +71,16 @@ class ModelChoice:
 class Availability(enum.Enum):
     """What an option needs before it can load now; the value is the picker's mark."""
 
-    BUNDLED = "works offline"  # weights ship with se_viz, or none are needed (untrained)
-    CACHED = "downloaded before, works offline"  # in this computer's hub cache
-    DOWNLOAD = "needs a download"  # from the Hugging Face hub, the first time
-    LOCAL = "local file"  # the operator's SE_VIZ_WEIGHTS file
-    YOURS = "your model"  # the operator's own network (a factory): se_viz cannot vouch for it
+    BUNDLED = N_("works offline")  # weights ship with se_viz, or none are needed (untrained)
+    CACHED = N_("downloaded before, works offline")  # in this computer's hub cache
+    DOWNLOAD = N_("needs a download")  # from the Hugging Face hub, the first time
+    LOCAL = N_("local file")  # the operator's SE_VIZ_WEIGHTS file
+    YOURS = N_("your model")  # the operator's own network (a factory): se_viz cannot vouch for it
 
     @property
     def mark(self) -> str:
-        """The words the picker shows next to the option."""
-        return self.value
+        """The words the picker shows next to the option, in the reader's language."""
+        return _(self.value)
 
 
 def env_choice(environ: Mapping[str, str] = os.environ) -> Optional[ModelChoice]:
@@ -140,22 +142,25 @@ def option_label(choice: ModelChoice) -> str:
     mark = availability(choice).mark
     if choice.weights is Weights.UNTRAINED:
         name = f"{entry.short_name} ({entry.architecture})" if entry else choice.model_id
-        return f"{name} — UNTRAINED, structure only · {mark}"
+        return _("{name} — UNTRAINED, structure only · {mark}").format(name=name, mark=mark)
     if choice.weights is Weights.FILE:
         name = entry.short_name if entry else choice.model_id
         yours = f" · {Availability.YOURS.mark}" if entry is not None and entry.user else ""
-        return f"{name} — weights from local file {Path(choice.file or '').name}{yours}"
+        return (
+            _("{name} — weights from local file {file}").format(name=name, file=Path(choice.file or "").name)
+            + yours
+        )
     if entry is not None and entry.user:
         return f"{entry.name} · {mark}"
     if entry is None:
-        return f"{choice.model_id} (timm) · {mark}"
+        return _("{name} (timm) · {mark}").format(name=choice.model_id, mark=mark)
     return f"{entry.label} · {mark}"
 
 
 def choice_name(choice: ModelChoice) -> str:
     """The model's name for sentences: the catalog name, or the timm name."""
     entry = catalog_entry(choice.model_id)
-    return entry.name if entry else choice.model_id
+    return entry.shown_name if entry else choice.model_id
 
 
 def teaching_choice() -> Optional[ModelChoice]:
@@ -200,9 +205,9 @@ def start_choice(
     if availability(default) is Availability.DOWNLOAD and teaching is not None and not download_possible():
         entry = catalog_entry(DEFAULT_MODEL)
         taught = catalog_entry(teaching.model_id)
-        return teaching, (
-            f"There is no network here, so the app started with the bundled {taught.short_name}. "
-            f"{entry.short_name} and the other models marked “{Availability.DOWNLOAD.mark}” work "
+        return teaching, _(
+            "There is no network here, so the app started with the bundled {taught}. "
+            "{default} and the other models marked “{mark}” work "
             "once this computer is online (or their weights are copied here)."
-        )
+        ).format(taught=taught.short_name, default=entry.short_name, mark=Availability.DOWNLOAD.mark)
     return default, None

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelLoadError, first_line
+from ..i18n import _
 
 __all__ = ["build_from_factory", "factory_label", "is_factory_spec", "parse_factory", "probe_outputs"]
 
@@ -77,15 +78,19 @@ def _import_file(path: Path) -> ModuleType:
     so an edited file is picked up by the next load)."""
     if not path.is_file():
         raise ModelLoadError(
-            f"The factory file {path} does not exist: check the path in SE_VIZ_MODEL, "
-            "--model or the catalog's factory."
+            _(
+                "The factory file {path} does not exist: check the path in SE_VIZ_MODEL, "
+                "--model or the catalog's factory."
+            ).format(path=path)
         )
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
     stem = re.sub(r"\W", "_", path.stem)
     name = f"se_viz_user_{stem}_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise ModelLoadError(f"The factory file {path} cannot be imported as a Python module.")
+        raise ModelLoadError(
+            _("The factory file {path} cannot be imported as a Python module.").format(path=path)
+        )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
     try:
@@ -94,8 +99,9 @@ def _import_file(path: Path) -> ModuleType:
     except (Exception, SystemExit) as exc:
         sys.modules.pop(name, None)
         raise ModelLoadError(
-            f"The factory module {path.name} cannot be imported "
-            f"({type(exc).__name__}: {first_line(exc)}): fix the file."
+            _("The factory module {file} cannot be imported ({kind}: {reason}): fix the file.").format(
+                file=path.name, kind=type(exc).__name__, reason=first_line(exc)
+            )
         ) from None
     return module
 
@@ -106,8 +112,10 @@ def _import_module(name: str, folder: Optional[Path]) -> ModuleType:
             return importlib.import_module(name)
     except (Exception, SystemExit) as exc:
         raise ModelLoadError(
-            f"The factory module '{name}' cannot be imported ({type(exc).__name__}: {first_line(exc)}): "
-            "check the module name and that it is installed or on PYTHONPATH."
+            _(
+                "The factory module '{name}' cannot be imported ({kind}: {reason}): "
+                "check the module name and that it is installed or on PYTHONPATH."
+            ).format(name=name, kind=type(exc).__name__, reason=first_line(exc))
         ) from None
 
 
@@ -123,7 +131,11 @@ def _functions(module: ModuleType) -> list[str]:
 def _factory(spec: str, folder: Optional[Path]) -> Callable[[], object]:
     parsed = parse_factory(spec)
     if parsed is None:
-        raise ModelLoadError(f"'{spec}' is not a factory: write module:function or path/to/file.py:function.")
+        raise ModelLoadError(
+            _("'{spec}' is not a factory: write module:function or path/to/file.py:function.").format(
+                spec=spec
+            )
+        )
     target, function = parsed
     if target.lower().endswith(".py"):
         path = Path(target).expanduser()
@@ -133,15 +145,22 @@ def _factory(spec: str, folder: Optional[Path]) -> Callable[[], object]:
     fn = getattr(module, function, None)
     if fn is None:
         known = _functions(module)
-        defines = f"it defines {', '.join(known[:8])}" if known else "it defines no public function"
+        defines = (
+            _("it defines {names}").format(names=", ".join(known[:8]))
+            if known
+            else _("it defines no public function")
+        )
         raise ModelLoadError(
-            f"The factory module {factory_label(spec).rsplit(':', 1)[0]} has no function "
-            f"'{function}' ({defines}): fix the name after the colon."
+            _(
+                "The factory module {module} has no function '{function}' ({defines}): "
+                "fix the name after the colon."
+            ).format(module=factory_label(spec).rsplit(":", 1)[0], function=function, defines=defines)
         )
     if not callable(fn):
         raise ModelLoadError(
-            f"'{function}' in {factory_label(spec).rsplit(':', 1)[0]} is a "
-            f"{type(fn).__name__}, not a function that builds the network."
+            _("'{function}' in {module} is a {kind}, not a function that builds the network.").format(
+                function=function, module=factory_label(spec).rsplit(":", 1)[0], kind=type(fn).__name__
+            )
         )
     return fn
 
@@ -159,13 +178,17 @@ def build_from_factory(spec: str, folder: Optional[Path] = None) -> nn.Module:
         model = fn()
     except (Exception, SystemExit) as exc:
         raise ModelLoadError(
-            f"The factory {label} raised {type(exc).__name__}: {first_line(exc)} — it must "
-            "build the network when called without arguments."
+            _(
+                "The factory {label} raised {kind}: {reason} — it must "
+                "build the network when called without arguments."
+            ).format(label=label, kind=type(exc).__name__, reason=first_line(exc))
         ) from None
     if not isinstance(model, nn.Module):
         raise ModelLoadError(
-            f"The factory {label} returned a {type(model).__name__}, not a torch.nn.Module: "
-            "return the network itself (not its state dict, a tuple or a class)."
+            _(
+                "The factory {label} returned a {kind}, not a torch.nn.Module: "
+                "return the network itself (not its state dict, a tuple or a class)."
+            ).format(label=label, kind=type(model).__name__)
         )
     return model
 
@@ -182,16 +205,21 @@ def probe_outputs(model: nn.Module, input_size: Sequence[int], label: str) -> in
             out = model(torch.zeros(1, *input_size))
     except Exception as exc:
         raise ModelLoadError(
-            f"The network of {label} fails on a {size} input ({type(exc).__name__}: "
-            f"{first_line(exc)}): set input_size in its catalog entry."
+            _(
+                "The network of {label} fails on a {size} input ({kind}: {reason}): "
+                "set input_size in its catalog entry."
+            ).format(label=label, size=size, kind=type(exc).__name__, reason=first_line(exc))
         ) from None
     if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 1:
         what = (
-            f"a tensor of shape {tuple(out.shape)}"
+            _("a tensor of shape {shape}").format(shape=tuple(out.shape))
             if isinstance(out, torch.Tensor)
-            else f"a {type(out).__name__}"
+            else _("a {kind}").format(kind=type(out).__name__)
         )
         raise ModelLoadError(
-            f"The network of {label} returns {what} for one image; se_viz needs class scores of shape (N, K)."
+            _(
+                "The network of {label} returns {what} for one image; "
+                "se_viz needs class scores of shape (N, K)."
+            ).format(label=label, what=what)
         )
     return int(out.shape[1])

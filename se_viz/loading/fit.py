@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Sequence
 
 from PIL import Image, ImageOps
 
+from se_viz.i18n import _
+
 if TYPE_CHECKING:  # only for annotations: images.py imports this module
     from .images import ImageFacts
 
@@ -124,7 +126,7 @@ def pad_to_square(image: Image.Image, fill: Sequence[int], crop_pct: float) -> I
 def _percent(fraction: float) -> str:
     pct = 100.0 * fraction
     if pct < 0.01:
-        return "less than 0.01 %"
+        return _("less than 0.01 %")
     return f"{pct:.2g} %" if pct < 10 else f"{pct:.0f} %"
 
 
@@ -151,25 +153,31 @@ def fit_notices(
         if fit == "crop":
             kept = crop_fraction(w, h, input_size, crop_pct, fit)
             notices.append(
-                f"The network sees only the middle {_percent(kept)} of this {w}×{h} image "
-                "(centre crop). Set “Fit images to the network” to “pad” in the sidebar to show it whole."
+                _(
+                    "The network sees only the middle {percent} of this {w}×{h} image (centre crop). "
+                    "Set “Fit images to the network” to “pad” in the sidebar to show it whole."
+                ).format(percent=_percent(kept), w=w, h=h)
             )
         else:
             filled = w * h / _pad_side(w, h, crop_pct) ** 2
             notices.append(
-                f"This {w}×{h} image is padded to a square: it fills only {_percent(filled)} "
-                f"of the network's {in_w}×{in_h} input; the rest is the mean colour."
+                _(
+                    "This {w}×{h} image is padded to a square: it fills only {percent} "
+                    "of the network's {in_w}×{in_h} input; the rest is the mean colour."
+                ).format(w=w, h=h, percent=_percent(filled), in_w=in_w, in_h=in_h)
             )
     factor = upscale_factor(w, h, input_size, crop_pct, fit)
     if factor >= TINY_UPSCALE:
         notices.append(
-            f"The network enlarges this {w}×{h} image {_times(factor)} to fill its {in_w}×{in_h} "
-            f"input (each image pixel covers {_times(factor)[:-1]}×{_times(factor)[:-1]} input "
-            "pixels), so it sees a blur, not detail."
+            _(
+                "The network enlarges this {w}×{h} image {times} to fill its {in_w}×{in_h} "
+                "input (each image pixel covers {f}×{f} input pixels), so it sees a blur, not detail."
+            ).format(w=w, h=h, times=_times(factor), in_w=in_w, in_h=in_h, f=_times(factor)[:-1])
         )
     if facts.frames > 1:
         notices.append(
-            f"This {facts.format} file has {facts.frames} frames; the network sees only "
-            f"the first (frame 1 of {facts.frames})."
+            _("This {format} file has {n} frames; the network sees only the first (frame 1 of {n}).").format(
+                format=facts.format, n=facts.frames
+            )
         )
     return notices

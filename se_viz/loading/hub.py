@@ -18,17 +18,23 @@ import huggingface_hub
 from timm.models import get_pretrained_cfg
 
 from ..errors import DownloadUnavailable, first_line
+from ..i18n import N_, _
 from .catalog import MINI_MODEL
 
 __all__ = ["OFFLINE_ADVICE", "default_repo", "fetch_weights", "hub_reachable", "offline"]
 
 NETWORK_PROBE_SECONDS = 1.0
 WEIGHTS_FILE = "model.safetensors"
-OFFLINE_ADVICE = (
+#: What to do without a download; ``{mini}`` is the offline teaching model's id.
+OFFLINE_ADVICE = N_(
     "Connect to the internet once so the weights can be downloaded and cached, give a local "
     "weights file (SE_VIZ_WEIGHTS or weights=...), or pick a model that works offline "
-    f"('{MINI_MODEL}', or 'untrained — structure only')."
+    "('{mini}', or 'untrained — structure only')."
 )
+
+
+def _advice() -> str:
+    return _(OFFLINE_ADVICE).format(mini=MINI_MODEL)
 
 
 def _endpoint() -> str:
@@ -74,20 +80,29 @@ def fetch_weights(repo: str, model_label: str) -> tuple[Path, bool]:
         return cached, True
     if offline():
         raise DownloadUnavailable(
-            f"The weights of '{model_label}' are not in the local cache and HF_HUB_OFFLINE is set, "
-            f"so they cannot be downloaded. {OFFLINE_ADVICE}"
+            _(
+                "The weights of '{model}' are not in the local cache and HF_HUB_OFFLINE is set, "
+                "so they cannot be downloaded. {advice}"
+            ).format(model=model_label, advice=_advice())
         )
     if not hub_reachable():
         raise DownloadUnavailable(
-            f"The weights of '{model_label}' are not in the local cache and the model hub "
-            f"({urlparse(_endpoint()).hostname}) cannot be reached. {OFFLINE_ADVICE}"
+            _(
+                "The weights of '{model}' are not in the local cache and the model hub "
+                "({host}) cannot be reached. {advice}"
+            ).format(model=model_label, host=urlparse(_endpoint()).hostname, advice=_advice())
         )
     try:
         return Path(huggingface_hub.hf_hub_download(repo, WEIGHTS_FILE)), False
     except Exception as exc:
         raise DownloadUnavailable(
-            f"Downloading the weights of '{model_label}' from {repo} failed "
-            f"({type(exc).__name__}: {first_line(exc)}). {OFFLINE_ADVICE}"
+            _("Downloading the weights of '{model}' from {repo} failed ({kind}: {reason}). {advice}").format(
+                model=model_label,
+                repo=repo,
+                kind=type(exc).__name__,
+                reason=first_line(exc),
+                advice=_advice(),
+            )
         ) from None
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError
+from ..i18n import _
 from .fit import crop_fraction, fit_notices
 
 __all__ = [
@@ -39,18 +40,20 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 
 def _error(label: str, text: str) -> InputError:
     """An InputError that starts with the file's name when there is one, else a capital letter."""
-    return InputError(f"{label}: {text}" if label else text[:1].upper() + text[1:])
+    return InputError(
+        _("{file}: {problem}").format(file=label, problem=text) if label else text[:1].upper() + text[1:]
+    )
 
 
 def _describe(data: bytes) -> str:
     head = data[:512].lstrip().lower()
     if head.startswith(b"%pdf"):
-        return "a PDF document, not an image; export the page as PNG or JPEG first"
+        return _("a PDF document, not an image; export the page as PNG or JPEG first")
     if head.startswith(b"<?xml") or head.startswith(b"<svg") or b"<svg" in head:
-        return "an SVG vector drawing; rasterise it to PNG first"
+        return _("an SVG vector drawing; rasterise it to PNG first")
     if head.startswith(b"<!doctype html") or head.startswith(b"<html"):
-        return "a web page (HTML), not an image"
-    return "not an image se_viz can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)"
+        return _("a web page (HTML), not an image")
+    return _("not an image se_viz can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)")
 
 
 def _read(
@@ -62,15 +65,22 @@ def _read(
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise _error(label, f"cannot open the file ({exc.strerror or exc}).") from None
+            raise _error(
+                label, _("cannot open the file ({reason}).").format(reason=exc.strerror or exc)
+            ) from None
         if size > MAX_FILE_BYTES:
             raise _error(
-                label, f"the file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB."
+                label,
+                _("the file is {size} MB; the limit is {limit} MB.").format(
+                    size=f"{size / 1e6:.0f}", limit=f"{MAX_FILE_BYTES / 1e6:.0f}"
+                ),
             )
         try:
             return path.read_bytes(), label
         except OSError as exc:
-            raise _error(label, f"cannot read the file ({exc.strerror or exc}).") from None
+            raise _error(
+                label, _("cannot read the file ({reason}).").format(reason=exc.strerror or exc)
+            ) from None
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data), name or ""
     raise InputError(f"Expected image bytes or a file path, got {type(data).__name__}.")
@@ -93,7 +103,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         arr = np.asarray(img, dtype=np.float64)
         finite = np.isfinite(arr)
         if not finite.any():
-            raise _error("", "the image holds no finite pixel values.")
+            raise _error("", _("the image holds no finite pixel values."))
         lo, hi = float(arr[finite].min()), float(arr[finite].max())
         if mode.startswith("I;16") or (mode == "I" and lo >= 0 and hi <= 65535 and hi > 255):
             lo, hi = (0.0, 65535.0) if mode.startswith("I;16") else (lo, hi)
@@ -119,22 +129,30 @@ def _decoding(raw: bytes, label: str) -> Iterator[None]:
         msg = str(exc)
         raise (exc if not label or msg.startswith(label) else _error(label, msg)) from None
     except UnidentifiedImageError:
-        raise _error(label, f"{_describe(raw)}.") from None
+        raise _error(label, _("{what}.").format(what=_describe(raw))) from None
     except Image.DecompressionBombError:
         raise _error(
-            label, f"the image is too large to decode safely (over {MAX_PIXELS / 1e6:.0f} megapixels)."
+            label,
+            _("the image is too large to decode safely (over {n} megapixels).").format(
+                n=f"{MAX_PIXELS / 1e6:.0f}"
+            ),
         ) from None
     except (OSError, SyntaxError, EOFError) as exc:
         text = str(exc).lower()
         if "truncat" in text or isinstance(exc, EOFError):
             raise _error(
-                label, "the file is truncated (it ends before the image does); upload it again."
+                label, _("the file is truncated (it ends before the image does); upload it again.")
             ) from None
-        raise _error(label, f"the file is damaged and cannot be decoded ({exc}).") from None
+        raise _error(
+            label, _("the file is damaged and cannot be decoded ({reason}).").format(reason=exc)
+        ) from None
     except MemoryError:
-        raise _error(label, "not enough memory to decode this image.") from None
+        raise _error(label, _("not enough memory to decode this image.")) from None
     except Exception as exc:
-        raise _error(label, f"cannot decode this image ({type(exc).__name__}: {exc}).") from None
+        raise _error(
+            label,
+            _("cannot decode this image ({kind}: {reason}).").format(kind=type(exc).__name__, reason=exc),
+        ) from None
 
 
 def _open(
@@ -142,7 +160,7 @@ def _open(
 ) -> tuple[bytes, str]:
     raw, label = _read(data, name)
     if not raw:
-        raise _error(label, "the file is empty (0 bytes).")
+        raise _error(label, _("the file is empty (0 bytes)."))
     return raw, label
 
 
@@ -220,12 +238,13 @@ def load_image(
         img = Image.open(io.BytesIO(raw))
         width, height = img.size
         if width <= 0 or height <= 0:
-            raise _error(label, f"the image has no pixels ({width}×{height}).")
+            raise _error(label, _("the image has no pixels ({w}×{h}).").format(w=width, h=height))
         if width * height > MAX_PIXELS:
             raise _error(
                 label,
-                f"the image is {width}×{height} = {width * height / 1e6:.0f} "
-                f"megapixels; the limit is {MAX_PIXELS / 1e6:.0f}. Downscale it first.",
+                _("the image is {w}×{h} = {n} megapixels; the limit is {limit}. Downscale it first.").format(
+                    w=width, h=height, n=f"{width * height / 1e6:.0f}", limit=f"{MAX_PIXELS / 1e6:.0f}"
+                ),
             )
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)

@@ -21,6 +21,7 @@ from torch import nn
 
 from ..engine.blocks import BlockInfo, NoSEBlocksError, find_se_blocks
 from ..errors import ModelLoadError
+from ..i18n import _
 from .build import build, fit_head
 from .catalog import DEFAULT_MODEL, CatalogEntry, catalog_entry
 from .factory import probe_outputs
@@ -87,7 +88,7 @@ class LoadedModel:
         if self.entry is None:
             return self.name
         if self.source.kind in ("hub cache", "hub download", "bundled"):
-            return self.entry.name
+            return self.entry.shown_name
         return self.entry.short_name
 
     def fitted(self, image: Image.Image, fit: str = "crop") -> Image.Image:
@@ -164,9 +165,9 @@ def load_model(
     if state is not None:
         fit_head(model, state)
         what = (
-            f"The weights in {source.path.name}"
+            _("The weights in {file}").format(file=source.path.name)
             if source.repo is None
-            else f"The hub weights of {source.repo}"
+            else _("The hub weights of {repo}").format(repo=source.repo)
         )
         load_state(model, state, what, entry.architecture if entry else get_arch_name(name))
     model.eval()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import ModelLoadError
+from ..i18n import _
 from .catalog import CatalogEntry
 from .hub import default_repo, fetch_weights
 from .weights import file_sha256
@@ -120,8 +121,9 @@ def resolve_source(
         path = Path(entry.weights)
         if not path.is_file():
             raise ModelLoadError(
-                f"The weights file {path} of '{entry.id}' (named in "
-                f"{Path(entry.catalog_file or '').name}) does not exist: check its path."
+                _(
+                    "The weights file {path} of '{id}' (named in {catalog}) does not exist: check its path."
+                ).format(path=path, id=entry.id, catalog=Path(entry.catalog_file or "").name)
             )
         return WeightsSource(LOCAL_FILE, path=path)
     if not pretrained:
@@ -129,10 +131,11 @@ def resolve_source(
     if entry is not None and entry.offline:
         if not entry.bundled_available:
             raise ModelLoadError(
-                f"The bundled weights {entry.bundled_path} are missing. Run 'se-viz train-demo' to "
-                "train them."
+                _("The bundled weights {path} are missing. Run 'se-viz train-demo' to train them.").format(
+                    path=entry.bundled_path
+                )
             )
         return WeightsSource(BUNDLED, path=entry.bundled_path)
     repo = hub_repo(name, entry)
-    path, cached = fetch_weights(repo, entry.name if entry else name)
+    path, cached = fetch_weights(repo, entry.shown_name if entry else name)
     return WeightsSource(HUB_CACHE if cached else HUB_DOWNLOAD, path=path, repo=repo)

@@ -30,6 +30,7 @@ from timm.data import resolve_model_data_config
 from torch import nn
 
 from ..errors import ModelLoadError, first_line
+from ..i18n import N_, _
 from .catalog import CatalogEntry
 from .factory import factory_label, parse_factory
 
@@ -84,7 +85,11 @@ def user_entries() -> list[CatalogEntry]:
         return []
     path = Path(value).expanduser().resolve()
     if not path.is_file():
-        raise ModelLoadError(f"The model catalog {path} named by {CATALOG_ENV} does not exist.")
+        raise ModelLoadError(
+            _("The model catalog {path} named by {variable} does not exist.").format(
+                path=path, variable=CATALOG_ENV
+            )
+        )
     return list(read_user_catalog(path, path.stat().st_mtime_ns))
 
 
@@ -98,36 +103,48 @@ def read_user_catalog(path: Path, mtime_ns: int = 0) -> tuple[CatalogEntry, ...]
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise ModelLoadError(f"The model catalog {path.name} cannot be read ({first_line(exc)}).") from None
+        raise ModelLoadError(
+            _("The model catalog {file} cannot be read ({reason}).").format(
+                file=path.name, reason=first_line(exc)
+            )
+        ) from None
     items = data.get("model", [])
     if not isinstance(items, list) or not items:
-        raise ModelLoadError(f"The model catalog {path.name} holds no [[model]] entries.")
+        raise ModelLoadError(_("The model catalog {file} holds no [[model]] entries.").format(file=path.name))
     entries, seen = [], set()
     for number, item in enumerate(items, 1):
         entry = _entry(item, path, number)
         for what, value in (("id", entry.id), ("name", entry.name)):  # the picker tells entries apart by name
             if (what, value) in seen:
-                raise ModelLoadError(f"The model catalog {path.name} lists the {what} '{value}' twice.")
+                raise ModelLoadError(
+                    _("The model catalog {file} lists the {field} '{value}' twice.").format(
+                        file=path.name, field=what, value=value
+                    )
+                )
             seen.add((what, value))
         entries.append(entry)
     return tuple(entries)
 
 
 def _entry(item: dict[str, Any], path: Path, number: int) -> CatalogEntry:
-    where = f"Entry {number} of the model catalog {path.name}"
+    where = _("Entry {number} of the model catalog {file}").format(number=number, file=path.name)
     unknown = sorted(set(item) - _FIELDS)
     if unknown:
         raise ModelLoadError(
-            f"{where} has unknown field(s) {', '.join(unknown)}; the fields are {', '.join(sorted(_FIELDS))}."
+            _("{where} has unknown field(s) {unknown}; the fields are {fields}.").format(
+                where=where, unknown=", ".join(unknown), fields=", ".join(sorted(_FIELDS))
+            )
         )
     for key in ("id", "factory"):
         if not isinstance(item.get(key), str) or not item[key].strip():
-            raise ModelLoadError(f"{where} needs a '{key}' (text).")
-    where = f"The entry '{item['id']}' of the model catalog {path.name}"
+            raise ModelLoadError(_("{where} needs a '{key}' (text).").format(where=where, key=key))
+    where = _("The entry '{id}' of the model catalog {file}").format(id=item["id"], file=path.name)
     parsed = parse_factory(item["factory"])
     if parsed is None:
         raise ModelLoadError(
-            f"{where} has factory = '{item['factory']}'; write module:function or file.py:function."
+            _("{where} has factory = '{factory}'; write module:function or file.py:function.").format(
+                where=where, factory=item["factory"]
+            )
         )
     folder = path.parent
     target, function = parsed
@@ -141,7 +158,9 @@ def _entry(item: dict[str, Any], path: Path, number: int) -> CatalogEntry:
     elif isinstance(classes, list) and all(isinstance(c, str) for c in classes):
         class_names = tuple(classes)
     elif classes is not None:
-        raise ModelLoadError(f"{where}: classes must be a file name (.txt or .json) or a list of names.")
+        raise ModelLoadError(
+            _("{where}: classes must be a file name (.txt or .json) or a list of names.").format(where=where)
+        )
     return CatalogEntry(
         id=item["id"].strip(),
         name=str(item.get("name") or item["id"]).strip(),
@@ -175,7 +194,9 @@ def _input_size(value: Any, where: str) -> Optional[tuple[int, int, int]]:
         h, w = (sides * 2)[:2]
         return 3, h, w
     raise ModelLoadError(
-        f"{where}: input_size must be a side in pixels (224), [height, width] or [3, height, width]."
+        _(
+            "{where}: input_size must be a side in pixels (224), [height, width] or [3, height, width]."
+        ).format(where=where)
     )
 
 
@@ -188,13 +209,21 @@ def _triple(value: Any, key: str, where: str) -> Optional[tuple[float, float, fl
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
     ):
         return tuple(float(v) for v in value)  # type: ignore[return-value]
-    raise ModelLoadError(f"{where}: {key} must be three numbers (red, green, blue), e.g. [0.5, 0.5, 0.5].")
+    raise ModelLoadError(
+        _("{where}: {key} must be three numbers (red, green, blue), e.g. [0.5, 0.5, 0.5].").format(
+            where=where, key=key
+        )
+    )
 
 
 def _interpolation(value: Any, where: str) -> Optional[str]:
     if value is None or value in _INTERPOLATIONS:
         return value
-    raise ModelLoadError(f"{where}: interpolation must be one of {', '.join(_INTERPOLATIONS)}.")
+    raise ModelLoadError(
+        _("{where}: interpolation must be one of {values}.").format(
+            where=where, values=", ".join(_INTERPOLATIONS)
+        )
+    )
 
 
 def _crop_pct(value: Any, where: str) -> Optional[float]:
@@ -202,7 +231,9 @@ def _crop_pct(value: Any, where: str) -> Optional[float]:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1:
         return float(value)
-    raise ModelLoadError(f"{where}: crop_pct must be a fraction in (0, 1], e.g. 0.875 (1.0: no crop).")
+    raise ModelLoadError(
+        _("{where}: crop_pct must be a fraction in (0, 1], e.g. 0.875 (1.0: no crop).").format(where=where)
+    )
 
 
 def read_classes(path: os.PathLike | str) -> list[str]:
@@ -211,16 +242,24 @@ def read_classes(path: os.PathLike | str) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ModelLoadError(f"The class names file {path} cannot be read ({first_line(exc)}).") from None
+        raise ModelLoadError(
+            _("The class names file {path} cannot be read ({reason}).").format(
+                path=path, reason=first_line(exc)
+            )
+        ) from None
     if path.suffix.lower() == ".json":
         try:
             names = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ModelLoadError(
-                f"The class names file {path.name} is not valid JSON ({first_line(exc)})."
+                _("The class names file {file} is not valid JSON ({reason}).").format(
+                    file=path.name, reason=first_line(exc)
+                )
             ) from None
         if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-            raise ModelLoadError(f"The class names file {path.name} must hold a JSON list of names.")
+            raise ModelLoadError(
+                _("The class names file {file} must hold a JSON list of names.").format(file=path.name)
+            )
         return names
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -235,10 +274,12 @@ def entry_classes(entry: CatalogEntry) -> Optional[list[str]]:
 def check_class_count(entry: CatalogEntry, classes: Optional[Sequence[str]], num_outputs: int) -> None:
     """Refuse class names that do not match the network's outputs one to one."""
     if classes is not None and len(classes) != num_outputs:
-        where = Path(entry.classes_file).name if entry.classes_file else "the catalog entry"
+        where = Path(entry.classes_file).name if entry.classes_file else _("the catalog entry")
         raise ModelLoadError(
-            f"The class names of '{entry.id}' ({where}) are {len(classes)}, but the network "
-            f"has {num_outputs} outputs: give one name per output, in output order."
+            _(
+                "The class names of '{id}' ({where}) are {n}, but the network "
+                "has {outputs} outputs: give one name per output, in output order."
+            ).format(id=entry.id, where=where, n=len(classes), outputs=num_outputs)
         )
 
 
@@ -250,10 +291,10 @@ def user_data_config(entry: CatalogEntry, model: nn.Module) -> tuple[dict[str, A
     """
     config = dict(resolve_model_data_config(model))
     own = getattr(model, "pretrained_cfg", None) or getattr(model, "default_cfg", None)
-    origin = (
-        "the network's own pretrained_cfg (timm.data.resolve_model_data_config)"
+    origin = (  # English, marked: the loaded model is shared by every session, each reads its language
+        N_("the network's own pretrained_cfg (timm.data.resolve_model_data_config)")
         if own
-        else "timm's ImageNet defaults (timm.data.resolve_model_data_config on the network)"
+        else N_("timm's ImageNet defaults (timm.data.resolve_model_data_config on the network)")
     )
     defaults = []
     for key in PREPROCESSING:
@@ -273,20 +314,30 @@ def defaults_sentence(
         return None
     parts = []
     if "input_size" in defaults:
-        parts.append(f"input {config['input_size'][1]}×{config['input_size'][2]} px")
+        parts.append(_("input {h}×{w} px").format(h=config["input_size"][1], w=config["input_size"][2]))
     for key in ("mean", "std"):
         if key in defaults:
-            parts.append(f"{key} ({', '.join(f'{v:.3f}' for v in config[key])})")
+            parts.append(f"{key} ({', '.join(f'{v:.3f}' for v in config[key])})")  # mean, std: symbols
     if "interpolation" in defaults:
-        parts.append(f"{config['interpolation']} interpolation")
+        parts.append(_("{method} interpolation").format(method=config["interpolation"]))
     if "crop_pct" in defaults:
-        parts.append(f"centre crop {100 * config['crop_pct']:.1f} %")
-    sentence = f"Defaults: {', '.join(parts)} from {origin}" if parts else ""
+        parts.append(_("centre crop {percent} %").format(percent=f"{100 * config['crop_pct']:.1f}"))
+    sentence = (
+        _("Defaults: {values} from {origin}").format(
+            values=_(", ").join(parts), origin=_(origin) if origin else ""
+        )
+        if parts
+        else ""
+    )
     if "classes" in defaults:
         names = (
-            "ImageNet class names (the network has 1000 outputs)"
+            _("ImageNet class names (the network has 1000 outputs)")
             if len(labels) == 1000
-            else f"classes named “{labels[0]}” … “{labels[-1]}”"
+            else _("classes named “{first}” … “{last}”").format(first=labels[0], last=labels[-1])
         )
-        sentence = f"{sentence}; {names}" if sentence else f"Defaults: {names}"
+        sentence = (
+            _("{defaults}; {names}").format(defaults=sentence, names=names)
+            if sentence
+            else _("Defaults: {values}").format(values=names)
+        )
     return f"{sentence} — set them in the model's catalog entry (SE_VIZ_CATALOG)."

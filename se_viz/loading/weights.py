@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import ModelLoadError, first_line
+from ..i18n import _
 
 __all__ = ["file_sha256", "load_state", "num_classes_in", "read_weights"]
 
@@ -43,7 +44,9 @@ def _unwrap(obj: Any, path: Path) -> dict[str, torch.Tensor]:
             if all(k.startswith("module.") for k in tensors):
                 tensors = {k[len("module.") :]: v for k, v in tensors.items()}
             return tensors
-    raise ModelLoadError(f"{path.name}: the file holds no model weights (no state dict of tensors).")
+    raise ModelLoadError(
+        _("{file}: the file holds no model weights (no state dict of tensors).").format(file=path.name)
+    )
 
 
 def read_weights(path: Union[str, os.PathLike]) -> dict[str, torch.Tensor]:
@@ -54,35 +57,46 @@ def read_weights(path: Union[str, os.PathLike]) -> dict[str, torch.Tensor]:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelLoadError(f"Weights file not found: {path}. Check the path (SE_VIZ_WEIGHTS or --weights).")
+        raise ModelLoadError(
+            _("Weights file not found: {path}. Check the path (SE_VIZ_WEIGHTS or --weights).").format(
+                path=path
+            )
+        )
     if path.stat().st_size == 0:
-        raise ModelLoadError(f"{path.name}: the weights file is empty (0 bytes).")
+        raise ModelLoadError(_("{file}: the weights file is empty (0 bytes).").format(file=path.name))
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
         try:
             return load_file(str(path))
         except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(
-                f"{path.name}: not a valid safetensors file — it is truncated or damaged ({exc}). "
-                "Download or save it again."
+                _(
+                    "{file}: not a valid safetensors file — it is truncated or damaged ({reason}). "
+                    "Download or save it again."
+                ).format(file=path.name, reason=exc)
             ) from None
     if suffix in _TORCH_SUFFIXES:
         try:
             obj = torch.load(str(path), map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
             raise ModelLoadError(
-                f"{path.name}: refused — the checkpoint contains Python objects or code, not just "
-                "weights, and se_viz never executes code from a weights file. Re-save it as a plain "
-                f"state dict or as .safetensors. ({first_line(exc)})"
+                _(
+                    "{file}: refused — the checkpoint contains Python objects or code, not just "
+                    "weights, and se_viz never executes code from a weights file. Re-save it as a plain "
+                    "state dict or as .safetensors. ({reason})"
+                ).format(file=path.name, reason=first_line(exc))
             ) from None
         except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
             raise ModelLoadError(
-                f"{path.name}: the checkpoint is truncated or damaged and cannot be read "
-                f"({type(exc).__name__}: {first_line(exc)})."
+                _(
+                    "{file}: the checkpoint is truncated or damaged and cannot be read ({kind}: {reason})."
+                ).format(file=path.name, kind=type(exc).__name__, reason=first_line(exc))
             ) from None
         return _unwrap(obj, path)
     raise ModelLoadError(
-        f"{path.name}: unknown weights format '{suffix or '(none)'}'; use .safetensors (preferred) or .pth."
+        _("{file}: unknown weights format '{suffix}'; use .safetensors (preferred) or .pth.").format(
+            file=path.name, suffix=suffix or "(none)"
+        )
     )
 
 
@@ -103,14 +117,22 @@ def load_state(model: nn.Module, state: dict[str, torch.Tensor], what: str, arch
     if missing or unexpected or mismatched:
         parts = []
         if missing:
-            parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
+            parts.append(_("{n} missing (e.g. {names})").format(n=len(missing), names=", ".join(missing[:3])))
         if unexpected:
-            parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
+            parts.append(
+                _("{n} unexpected (e.g. {names})").format(n=len(unexpected), names=", ".join(unexpected[:3]))
+            )
         if mismatched:
-            parts.append(f"{len(mismatched)} with the wrong shape (e.g. {'; '.join(mismatched[:2])})")
+            parts.append(
+                _("{n} with the wrong shape (e.g. {names})").format(
+                    n=len(mismatched), names="; ".join(mismatched[:2])
+                )
+            )
         raise ModelLoadError(
-            f"{what} do not fit the architecture '{arch}': {', '.join(parts)} parameters. "
-            "Pick the model these weights were trained for."
+            _(
+                "{what} do not fit the architecture '{arch}': {parts} parameters. "
+                "Pick the model these weights were trained for."
+            ).format(what=what, arch=arch, parts=_(", ").join(parts))
         )
     model.load_state_dict(state, strict=True)
 

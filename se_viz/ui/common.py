@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from se_viz import InputError, figures
+from se_viz.i18n import _
 
 from . import state
 
@@ -52,7 +53,12 @@ html { font-size: 21px; }
 
 @contextmanager
 def friendly_errors(what: str) -> Iterator[None]:
-    """Turn an unexpected exception into a plain message (script control flow passes through)."""
+    """Turn an unexpected exception into a plain message (script control flow passes through).
+
+    ``what`` names the view: a name already in the reader's language is shown as it is, an English
+    one marked by the caller (``N_("knock-out sweep")``) is translated here, so both kinds of
+    caller read well.
+    """
     try:
         yield
     except InputError as exc:
@@ -62,9 +68,11 @@ def friendly_errors(what: str) -> Iterator[None]:
         # server's log, and the user reads what happened and what to try next.
         log.exception("rendering %s failed", what)
         st.error(
-            f"Sorry — the {what} could not be drawn with these images and settings. The other views "
-            "still work: try other settings or add images. If it happens again, tell whoever runs "
-            "this server (the details are in its log).",
+            _(
+                "Sorry — the {view} could not be drawn with these images and settings. The other views "
+                "still work: try other settings or add images. If it happens again, tell whoever runs "
+                "this server (the details are in its log)."
+            ).format(view=_(what)),
             icon=":material/warning:",
         )
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
 
 import se_viz
-from se_viz import LoadedModel, ModelLoadError
+from se_viz import LoadedModel, ModelLoadError, i18n
+from se_viz.i18n import N_, _, ngettext
 from se_viz.loading.archive import zip_images
 from se_viz.loading.choice import ModelChoice, env_choice, model_options, option_label, start_choice
 from se_viz.loading.fit import FITS
@@ -29,10 +30,11 @@ from .dataset_view import available_datasets, dataset_path
 from .link import LINK_NOTE, from_query, to_query
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "zip"]
 #: How the fit setting reads in the sidebar.
-FIT_LABELS = {"crop": "centre crop", "pad": "pad (whole image)"}
+FIT_LABELS = {"crop": N_("centre crop"), "pad": N_("pad (whole image)")}
 
 
 @dataclass
@@ -76,46 +78,83 @@ class Inputs:
 # Model picker and status
 
 
+def _shown(label: Callable[[T], str]) -> Callable[[T], str]:
+    """``label`` as a widget's ``format_func`` that speaks the language of this run.
+
+    Streamlit may call a ``format_func`` outside the script run that drew the widget (AppTest
+    does, to find the chosen option's index among the labels it was sent): bound to the run's
+    language, the label it computes is the one the options were drawn with.
+    """
+    lang = i18n.current()
+
+    def in_language(value: T) -> str:
+        with i18n.language(lang):
+            return label(value)
+
+    return in_language
+
+
 def _status(lm: LoadedModel) -> None:
     size = lm.data_config["input_size"]
     kinds = {b.kind for b in lm.blocks}
-    gates = "SE blocks" if kinds <= {"se"} else "channel gates"
-    facts = f"{len(lm.blocks)} {gates} · {len(lm.labels)} classes · input {size[1]}×{size[2]} px"
+    n_blocks, n_classes = len(lm.blocks), len(lm.labels)
+    gates = (
+        ngettext("{n} SE block", "{n} SE blocks", n_blocks)
+        if kinds <= {"se"}
+        else ngettext("{n} channel gate", "{n} channel gates", n_blocks)
+    ).format(n=n_blocks)
+    facts = _("{gates} · {classes} · input {h}×{w} px").format(
+        gates=gates,
+        classes=ngettext("{n} class", "{n} classes", n_classes).format(n=n_classes),
+        h=size[1],
+        w=size[2],
+    )
     kind = lm.source.kind
     if lm.entry is not None and lm.entry.user:
         weights = (
-            f"local file `{lm.source.path.name}`"
+            _("local file `{file}`").format(file=lm.source.path.name)
             if kind == LOCAL_FILE
-            else "none loaded — as your factory built it"
+            else _("none loaded — as your factory built it")
         )
         st.info(
-            f"**Loaded: your model** {lm.entry.name}  \nweights: {weights} — se_viz cannot tell what "
-            f"they were trained on  \n{facts}",
+            _(
+                "**Loaded: your model** {name}  \nweights: {weights} — se_viz cannot tell what "
+                "they were trained on  \n{facts}"
+            ).format(name=lm.entry.name, weights=weights, facts=facts),
             icon=":material/person:",
         )
         if lm.defaults_note:
             st.caption(lm.defaults_note)
     elif kind == BUNDLED:
         st.success(
-            f"**Loaded:** {lm.display_name}  \nweights: bundled with se_viz (trained by this "
-            f"project)  \n{facts}",
+            _(
+                "**Loaded:** {name}  \nweights: bundled with se_viz (trained by this project)  \n{facts}"
+            ).format(name=lm.display_name, facts=facts),
             icon=":material/check_circle:",
         )
     elif kind in (HUB_CACHE, HUB_DOWNLOAD):
-        how = "from this computer's cache" if kind == HUB_CACHE else "downloaded just now"
+        text = (
+            _("**Loaded:** {name}  \nweights: published, from this computer's cache ({repo})  \n{facts}")
+            if kind == HUB_CACHE
+            else _("**Loaded:** {name}  \nweights: published, downloaded just now ({repo})  \n{facts}")
+        )
         st.success(
-            f"**Loaded:** {lm.display_name}  \nweights: published, {how} ({lm.source.repo})  \n{facts}",
+            text.format(name=lm.display_name, repo=lm.source.repo, facts=facts),
             icon=":material/check_circle:",
         )
     elif kind == LOCAL_FILE:
         st.info(
-            f"**Loaded:** {lm.display_name} architecture  \nweights: local file "
-            f"`{lm.source.path.name}` — se_viz cannot tell what they were trained on  \n{facts}",
+            _(
+                "**Loaded:** {name} architecture  \nweights: local file `{file}` — se_viz cannot tell "
+                "what they were trained on  \n{facts}"
+            ).format(name=lm.display_name, file=lm.source.path.name, facts=facts),
             icon=":material/info:",
         )
     else:
         st.warning(
-            f"**Loaded:** {lm.display_name} — **untrained, random weights**  \n{facts}",
+            _("**Loaded:** {name} — **untrained, random weights**  \n{facts}").format(
+                name=lm.display_name, facts=facts
+            ),
             icon=":material/warning:",
         )
 
@@ -129,7 +168,9 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
     try:
         options = model_options(env)
     except ModelLoadError as exc:  # the operator's catalog file (SE_VIZ_CATALOG) is unusable
-        st.error(f"**The model catalog cannot be used.** {exc}", icon=":material/error:")
+        st.error(
+            _("**The model catalog cannot be used.** {problem}").format(problem=exc), icon=":material/error:"
+        )
         st.stop()
     if not state.link_read():
         params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
@@ -137,21 +178,26 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
         state.open_link(from_query(params, options=options, samples=gallery, tabs=tabs))
     start, note = start_choice(env, hub_usable)
     state.keep_offered(state.MODEL, options, start if start in options else options[0])
-    st.sidebar.header("1 · Model")
+    st.sidebar.header(_("1 · Model"))
     choice = st.sidebar.selectbox(
-        "SE network",
+        _("SE network"),
         options,
         key=state.MODEL,
-        format_func=option_label,
-        help="“works offline”: the weights are on this computer. “needs a download”: the weights "
-        "come from the Hugging Face hub the first time. “UNTRAINED”: random weights — the "
-        "gates mean nothing, but the blocks and channel counts are real.",
+        format_func=_shown(option_label),
+        help=_(
+            "“works offline”: the weights are on this computer. “needs a download”: the weights "
+            "come from the Hugging Face hub the first time. “UNTRAINED”: random weights — the "
+            "gates mean nothing, but the blocks and channel counts are real."
+        ),
     )
     result = ModelState(choice=choice, label=option_label(choice), note=note if choice == start else None)
     result.error = state.failure(choice)
     status = st.sidebar.empty()
     if result.error is None:
-        with status.container(), st.spinner(f"Loading {result.label} …", show_time=True):
+        with (
+            status.container(),
+            st.spinner(_("Loading {model} …").format(model=result.label), show_time=True),
+        ):
             try:
                 result.lm = load_model_cached(choice)
             except ModelLoadError as exc:
@@ -159,8 +205,10 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
             except Exception:
                 log.exception("loading %s failed", choice)
                 result.error = ModelLoadError(
-                    "Loading failed unexpectedly: its files may be damaged or not made for this app. "
-                    "Pick another model; the details are in the server's log."
+                    _(
+                        "Loading failed unexpectedly: its files may be damaged or not made for this app. "
+                        "Pick another model; the details are in the server's log."
+                    )
                 )
         if result.error:
             state.remember_failure(choice, result.error)
@@ -170,7 +218,7 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
         if result.lm is not None:
             _status(result.lm)
         else:
-            st.error("**Not loaded** — see the message on the right.", icon=":material/error:")
+            st.error(_("**Not loaded** — see the message on the right."), icon=":material/error:")
     return result
 
 
@@ -180,25 +228,28 @@ def model_ui(tabs: Sequence[str] = ()) -> ModelState:
 
 def images_ui() -> list[PickedImage]:
     """Draw the uploader and the sample picker; return the images in order (uploads first)."""
-    st.sidebar.header("2 · Images")
+    st.sidebar.header(_("2 · Images"))
     uploads = (
         st.sidebar.file_uploader(
-            "Upload photos (drag and drop, several at once)",
+            _("Upload photos (drag and drop, several at once)"),
             type=UPLOAD_TYPES,
             accept_multiple_files=True,
             key=state.UPLOADS,
-            help="JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF — or a ZIP with one folder per class "
-            "(the folders become the classes of the Classes view). Images stay in this session.",
+            help=_(
+                "JPEG, PNG, WebP, BMP, GIF (first frame) or TIFF — or a ZIP with one folder per class "
+                "(the folders become the classes of the Classes view). Images stay in this session."
+            ),
         )
         or []
     )
     samples = {s.name: s for s in all_samples()}
     st.sidebar.multiselect(
-        "…or pick sample images",
+        _("…or pick sample images"),
         list(samples),
         key=state.SAMPLES,
-        format_func=lambda n: samples[n].title if n in samples else n,
-        help=LICENSE_NOTE,
+        format_func=_shown(lambda n: samples[n].shown_title if n in samples else n),
+        placeholder=_("Choose sample images"),
+        help=_(LICENSE_NOTE),
     )
     items: list[PickedImage] = []
     used: dict[str, int] = {}
@@ -213,18 +264,22 @@ def images_ui() -> list[PickedImage]:
             try:
                 members = zip_images(up.name, up.getvalue())
             except se_viz.InputError as exc:
-                st.sidebar.error(f"**{up.name}**: {exc}", icon=":material/folder_zip:")
+                st.sidebar.error(
+                    _("**{file}**: {problem}").format(file=up.name, problem=exc), icon=":material/folder_zip:"
+                )
                 members = []
             items += [PickedImage(unique(name), data, "upload") for name, data in members]
         else:
             items.append(PickedImage(unique(up.name), up.getvalue(), "upload"))
     if st.sidebar.toggle(
-        "Take a photo with the camera",
+        _("Take a photo with the camera"),
         key=state.CAMERA_ON,
-        help="The browser asks for the camera once. The photo goes the same way as an upload and "
-        "stays in this session (it is never in a link).",
+        help=_(
+            "The browser asks for the camera once. The photo goes the same way as an upload and "
+            "stays in this session (it is never in a link)."
+        ),
     ):
-        photo = st.sidebar.camera_input("Camera", key=state.CAMERA, label_visibility="collapsed")
+        photo = st.sidebar.camera_input(_("Camera"), key=state.CAMERA, label_visibility="collapsed")
         if photo is not None:
             data = photo.getvalue()
             digest = image_digest(data)
@@ -241,48 +296,57 @@ def images_ui() -> list[PickedImage]:
 def dataset_ui() -> Optional[str]:
     """Pick a gate dataset from SE_VIZ_DATA or upload one zipped; return its folder (or None)."""
     found = available_datasets()
-    with st.sidebar.expander("…or open a gate dataset", expanded=bool(st.session_state.get(state.DATASET))):
+    with st.sidebar.expander(
+        _("…or open a gate dataset"), expanded=bool(st.session_state.get(state.DATASET))
+    ):
         st.caption(
-            "A folder written by `se-viz capture` (Parquet + manifest): its images are shown in "
-            "the many-image views without running the network again."
+            _(
+                "A folder written by `se-viz capture` (Parquet + manifest): its images are shown in "
+                "the many-image views without running the network again."
+            )
         )
         choice = None
         if found:
             choice = st.selectbox(
-                "From the data folder (SE_VIZ_DATA)",
+                _("From the data folder (SE_VIZ_DATA)"),
                 [None, *found],
                 key=state.DATASET,
-                format_func=lambda p: "— none —" if p is None else Path(p).name,
+                format_func=_shown(lambda p: _("— none —") if p is None else Path(p).name),
             )
         upload = st.file_uploader(
-            "Upload a gate dataset (the folder, zipped)", type=["zip"], key=state.DATASET_UPLOAD
+            _("Upload a gate dataset (the folder, zipped)"), type=["zip"], key=state.DATASET_UPLOAD
         )
         try:
             return dataset_path(choice, upload)
         except se_viz.InputError as exc:
-            st.error(f"This gate dataset cannot be opened: {exc}", icon=":material/folder_off:")
+            st.error(
+                _("This gate dataset cannot be opened: {problem}").format(problem=exc),
+                icon=":material/folder_off:",
+            )
             return None
 
 
 def display_ui() -> None:
     """Display settings: projector mode and how images are fitted to the network's input."""
-    st.sidebar.header("3 · Display")
+    st.sidebar.header(_("3 · Display"))
     st.sidebar.toggle(
-        "Projector mode",
+        _("Projector mode"),
         key=state.PROJECTOR,
-        help="Larger fonts and charts, stronger contrast — for the back of a lecture hall.",
+        help=_("Larger fonts and charts, stronger contrast — for the back of a lecture hall."),
     )
     state.default_fit()
     st.sidebar.segmented_control(
-        "Fit images to the network",
+        _("Fit images to the network"),
         list(FITS),
         key=state.FIT,
         required=True,
-        format_func=FIT_LABELS.__getitem__,
-        help="The network sees a square. “centre crop” is what the model was trained with; "
-        "“pad” keeps the whole image and fills the rest with the mean colour.",
+        format_func=_shown(lambda fit: _(FIT_LABELS[fit])),
+        help=_(
+            "The network sees a square. “centre crop” is what the model was trained with; "
+            "“pad” keeps the whole image and fills the rest with the mean colour."
+        ),
     )
-    st.sidebar.caption(LICENSE_NOTE)
+    st.sidebar.caption(_(LICENSE_NOTE))
 
 
 def share_ui() -> None:
@@ -290,9 +354,9 @@ def share_ui() -> None:
     query = to_query(state.current_link([s.name for s in all_samples()]))
     st.query_params.from_dict(query)
     base = st.context.url or ""
-    with st.sidebar.expander("Link to this view", icon=":material/link:"):
+    with st.sidebar.expander(_("Link to this view"), icon=":material/link:"):
         st.code(f"{base}?{urlencode(query, doseq=True)}", language=None, wrap_lines=True)
-        st.caption(LINK_NOTE)
+        st.caption(_(LINK_NOTE))
 
 
 def inputs_ui(tabs: Sequence[str] = ()) -> Inputs:

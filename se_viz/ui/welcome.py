@@ -10,6 +10,7 @@ import streamlit as st
 import se_viz
 from se_viz import LoadedModel, analysis
 from se_viz.errors import DownloadUnavailable
+from se_viz.i18n import N_, _, class_name
 from se_viz.loading.choice import (
     choice_name,
     env_choice,
@@ -25,7 +26,7 @@ from se_viz.loading.source import LOCAL_FILE
 from . import cache, state
 from .sidebar import ModelState
 
-INTRO = (
+INTRO = N_(
     "An SE block looks at a feature map **u** with C channels, **squeezes** each channel to one "
     "number, passes those numbers through a tiny two-layer network (**excitation**), and "
     "**scales** every channel by the resulting gate in [0, 1]. Upload a photo to see which "
@@ -36,20 +37,22 @@ INTRO = (
 def render_intro(has_images: bool) -> None:
     """The three equations of an SE block; open only until the session has images to show."""
     with st.expander(
-        "What does a Squeeze-and-Excitation block do?",
+        _("What does a Squeeze-and-Excitation block do?"),
         expanded=not (has_images or state.intro_seen()),
         icon=":material/school:",
     ):
-        st.markdown(INTRO)
-        st.markdown("**Squeeze** — global average per channel")
+        st.markdown(_(INTRO))
+        st.markdown(_("**Squeeze** — global average per channel"))
         st.latex(r"z_c = \frac{1}{H W} \sum_{i=1}^{H} \sum_{j=1}^{W} u_c(i, j)")
-        st.markdown("**Excitation** — the gates")
+        st.markdown(_("**Excitation** — the gates"))
         st.latex(r"s = \sigma\left(W_2\, \delta(W_1 z)\right)")
-        st.markdown("**Scale** — recalibrate each channel")
+        st.markdown(_("**Scale** — recalibrate each channel"))
         st.latex(r"\tilde{x}_c = s_c \cdot u_c")
         st.caption(
-            "δ = ReLU, σ = sigmoid; W₁ reduces C channels to C/r, W₂ expands back (Hu et al., "
-            "“Squeeze-and-Excitation Networks”, CVPR 2018)."
+            _(
+                "δ = ReLU, σ = sigmoid; W₁ reduces C channels to C/r, W₂ expands back (Hu et al., "
+                "“Squeeze-and-Excitation Networks”, CVPR 2018)."
+            )
         )
 
 
@@ -66,15 +69,18 @@ def render_model_notes(model: ModelState) -> None:
         return
     if not lm.pretrained:
         st.warning(
-            f"**Untrained network — random weights.** Its predictions are noise and its gates mean "
-            f"nothing, though they vary: {_measured_spread(model)} The blocks, their names and "
-            "channel counts are real.",
+            _(
+                "**Untrained network — random weights.** Its predictions are noise and its gates mean "
+                "nothing, though they vary: {spread} The blocks, their names and channel counts are real."
+            ).format(spread=_measured_spread(model)),
             icon=":material/warning:",
         )
     elif lm.source.kind == LOCAL_FILE:
         st.warning(
-            f"**Weights from a local file** (`{lm.source.path.name}`): se_viz cannot tell what they "
-            "were trained on. Check that the predictions make sense before reading the gates.",
+            _(
+                "**Weights from a local file** (`{file}`): se_viz cannot tell what they "
+                "were trained on. Check that the predictions make sense before reading the gates."
+            ).format(file=lm.source.path.name),
             icon=":material/help:",
         )
 
@@ -84,16 +90,22 @@ def _measured_spread(model: ModelState) -> str:
     photo: random weights do not give gates "near 0.5", and a class should hear what they do."""
     photos = [s for s in all_samples() if s.kind == "photo"]
     if not photos:
-        return "the gates of a block spread between 0 and 1."
+        return _("the gates of a block spread between 0 and 1.")
     probe = photos[0]
     cap = cache.capture_cached(
         probe.data, cache.image_digest(probe.data), model.choice, model.lm, fit=state.fit()
     )
     widest = analysis.gate_spread(cap).sort_values("std", ascending=False, kind="stable").iloc[0]
-    return (
-        f"on the sample photo “{probe.title}”, {widest['block']} puts its gates between "
-        f"{widest['min']:.2f} and {widest['max']:.2f} (std {widest['std']:.2f}, the widest of its "
-        f"{len(cap.block_names)} blocks)."
+    return _(
+        "on the sample photo “{photo}”, {block} puts its gates between {low} and {high} "
+        "(std {std}, the widest of its {n} blocks)."
+    ).format(
+        photo=probe.shown_title,
+        block=widest["block"],
+        low=f"{widest['min']:.2f}",
+        high=f"{widest['max']:.2f}",
+        std=f"{widest['std']:.2f}",
+        n=len(cap.block_names),
     )
 
 
@@ -101,47 +113,56 @@ def _render_load_problem(model: ModelState) -> None:
     name = choice_name(model.choice)
     if isinstance(model.error, DownloadUnavailable):
         st.error(
-            f"**{name}** needs a download, and this computer cannot reach the model hub. Pick "
-            "a model marked “works offline”.",
+            _(
+                "**{name}** needs a download, and this computer cannot reach the model hub. Pick "
+                "a model marked “works offline”."
+            ).format(name=name),
             icon=":material/cloud_off:",
         )
-        with st.expander("Details for the operator"):
+        with st.expander(_("Details for the operator")):
             st.write(str(model.error))
     else:
-        st.error(f"**{name}** could not be loaded. {model.error}", icon=":material/error:")
+        st.error(
+            _("**{name}** could not be loaded. {problem}").format(name=name, problem=model.error),
+            icon=":material/error:",
+        )
     row = st.container(horizontal=True, gap="small")
     mini = teaching_choice()
     if mini is not None and model.choice != mini:
         row.button(
-            "Use SE-ResNet mini (works offline)",
+            _("Use SE-ResNet mini (works offline)"),
             type="primary",
             icon=":material/offline_bolt:",
             on_click=state.choose_model,
             args=(mini,),
             key="use_mini",
-            help="A small SE-ResNet trained by this project on generated shapes; its weights "
-            "ship with se_viz. Try it with the synthetic sample images.",
+            help=_(
+                "A small SE-ResNet trained by this project on generated shapes; its weights "
+                "ship with se_viz. Try it with the synthetic sample images."
+            ),
         )
     untrained = untrained_choice(model.choice.model_id, model_options(env_choice()))
     if untrained is not None and model.choice != untrained:
         row.button(
-            f"Use {option_label(untrained).split(' · ')[0]}",
+            _("Use {model}").format(model=option_label(untrained).split(" · ")[0]),
             icon=":material/science:",
             on_click=state.choose_model,
             args=(untrained,),
             key="use_untrained",
-            help="Random weights: the block structure is real, the gate values mean nothing.",
+            help=_("Random weights: the block structure is real, the gate values mean nothing."),
         )
     row.button(
-        "Try again", icon=":material/refresh:", on_click=state.retry, args=(model.choice,), key="retry"
+        _("Try again"), icon=":material/refresh:", on_click=state.retry, args=(model.choice,), key="retry"
     )
 
 
 def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
     """No image yet: point to the uploader and offer the sample gallery in one click."""
     st.info(
-        "**No image yet.** Upload photos in the sidebar (drag and drop works; several at "
-        "once), or start with the samples below.",
+        _(
+            "**No image yet.** Upload photos in the sidebar (drag and drop works; several at "
+            "once), or start with the samples below."
+        ),
         icon=":material/upload:",
     )
     photos = [s for s in gallery if s.kind == "photo"]
@@ -149,7 +170,7 @@ def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
     mini = model.lm is not None and is_teaching(model.lm.entry)
     row = st.container(horizontal=True, gap="small")
     row.button(
-        "Analyse the sample photos",
+        _("Analyse the sample photos"),
         type="secondary" if mini else "primary",
         on_click=state.pick_samples,
         args=([s.name for s in photos],),
@@ -158,16 +179,16 @@ def render_empty_state(model: ModelState, gallery: Sequence[Sample]) -> None:
     )
     if synthetic:
         row.button(
-            "Analyse the synthetic examples (for SE-ResNet mini)",
+            _("Analyse the synthetic examples (for SE-ResNet mini)"),
             type="primary" if mini else "secondary",
             on_click=state.pick_samples,
             args=([s.name for s in synthetic],),
             key="use_synthetic",
         )
     _gallery_grid(photos, 5)
-    st.caption(LICENSE_NOTE)
+    st.caption(_(LICENSE_NOTE))
     if synthetic:
-        st.markdown("**Generated examples of SE-ResNet mini's classes** (the offline model)")
+        st.markdown(_("**Generated examples of SE-ResNet mini's classes** (the offline model)"))
         _gallery_grid(synthetic, 8)
 
 
@@ -177,13 +198,15 @@ def render_mini_hint(lm: LoadedModel, image_names: Sequence[str], gallery: Seque
     if not is_teaching(lm.entry) or all(n in synthetic for n in image_names):
         return
     st.info(
-        f"SE-ResNet mini was trained on {len(lm.labels)} generated classes "
-        f"({', '.join(lm.labels)}); on other images its predictions mean little.",
+        _(
+            "SE-ResNet mini was trained on {n} generated classes ({names}); on other images its "
+            "predictions mean little."
+        ).format(n=len(lm.labels), names=_(", ").join(class_name(label) for label in lm.labels)),
         icon=":material/info:",
     )
     if synthetic:
         st.button(
-            "Add the synthetic examples",
+            _("Add the synthetic examples"),
             key="use_synthetic_hint",
             on_click=state.pick_samples,
             args=(synthetic,),
