@@ -16,10 +16,11 @@ from chinese_page import english_sentences, page_texts
 from test_app import APP, TIMEOUT, _assert_clean, _png
 
 import se_viz
+from se_viz import i18n
 from se_viz.tabs import VIEWS
 
-#: English that stays English: the photo's name, and the model's and its classes' proper names.
-ALLOW = ["chelsea.png", "SE-ResNet mini", "se_resnet_mini"]
+#: English that stays English: the photo's name, the model's name and a paper's title (in a model name).
+ALLOW = ["chelsea.png", "SE-ResNet mini", "se_resnet_mini", "ResNet Strikes Back"]  # a paper title
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,10 @@ def test_the_welcome_screen_is_in_chinese(monkeypatch, app_env):
 def test_every_tab_is_in_chinese(zh_app, view):
     zh_app.session_state["view"] = view
     zh_app.run()
+    with i18n.language("zh_CN"):
+        assert zh_app.session_state["view"] == i18n._(view) != view  # the tab opened, named in Chinese
+    if view in ("Gate heatmap", "Distributions", "Block drill-down"):
+        assert zh_app.get("plotly_chart"), "the tab drew its charts"
     assert _english(zh_app) == []
 
 

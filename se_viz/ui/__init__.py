@@ -141,7 +141,7 @@ def main() -> None:
     Everything runs under :func:`friendly_errors`: whatever fails, the user reads a sentence,
     never a traceback (each view has its own guard, so one broken view leaves the others working).
     """
-    with friendly_errors("page"):
+    with friendly_errors(N_("page")):
         _main()
 
 
