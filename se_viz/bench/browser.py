@@ -150,16 +150,23 @@ def click_and_settle(page, target, timeout_ms: int = TIMEOUT_MS) -> None:
 # The server
 
 
+#: The language switch's label (se_viz.ui.language.LABEL, bilingual): drawn first in every language.
+LANGUAGE_SWITCH = "Language / 语言"
+
+
 def open_app(browser, url: str, viewport: Optional[dict] = None, **context):
     """A fresh browser context (one user's session) on the app at ``url``, returned with its page once
-    the first run has drawn the sidebar and settled. ``context`` goes to ``new_context``."""
+    the first run has drawn the sidebar and settled. ``context`` goes to ``new_context``; the
+    browser's language is English unless it says otherwise (the app follows the browser's locale,
+    and a Chromium on a Chinese system would otherwise open the app in Chinese)."""
+    context.setdefault("locale", "en-US")
     ctx = browser.new_context(
         viewport=viewport or {"width": 1280, "height": 800}, device_scale_factor=1, **context
     )
     page = ctx.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
-    page.get_by_text("1 · Model").wait_for()
+    page.get_by_text(LANGUAGE_SWITCH).wait_for()  # the sidebar's first widget, named in both languages
     settle(page)
     return ctx, page
 
