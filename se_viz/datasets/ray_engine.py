@@ -36,7 +36,12 @@ __all__ = ["CaptureActor", "actor_threads", "decode_batch", "ray_runtime", "run_
 # `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
 # `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
 
-DECODE_CPUS = 0.5  # decoding is light; a different CPU share also keeps Ray from fusing it into the actors
+# A model actor and a decoding task reserve one CPU together, so a one-CPU node runs the whole
+# pipeline (with 1 + 0.5 a one-CPU node could not, and a cluster gained nothing per extra node).
+# The shares only place work: the actor's torch threads follow its node's CPUs (actor_threads),
+# decoding is light, and different shares keep Ray from fusing decoding into the actors.
+DECODE_CPUS = 0.25
+MODEL_CPUS = 1 - DECODE_CPUS
 _TEXT = ("path", "label", "sha256", "error")
 _INTS = ("index", "width", "height")
 
@@ -73,9 +78,10 @@ def actor_threads(actors: int) -> int:
     """torch threads of a model actor when the job sets none: its node's CPUs shared among the
     actors the node can hold, as the local engine's model uses every core.
 
-    Ray sets ``OMP_NUM_THREADS`` to an actor's ``num_cpus`` (1), so without this the model ran on
-    one thread where the local engine ran on two: the Ray engine's 0.56× of the local engine's
-    images/s on this 2-core machine (``se-viz bench --capture-throughput``, 384 images)."""
+    Ray sets ``OMP_NUM_THREADS`` to an actor's ``num_cpus`` (1 for a share below 2), so without
+    this the model ran on one thread where the local engine ran on two: the Ray engine's 0.56×
+    of the local engine's images/s on this 2-core machine (``se-viz bench --capture-throughput``,
+    384 images)."""
     import ray
 
     here = ray.get_runtime_context().get_node_id()
@@ -194,7 +200,7 @@ def run_ray(
                     "actors": job.actors,
                 },
                 compute=ray.data.ActorPoolStrategy(size=job.actors),
-                num_cpus=1,
+                num_cpus=MODEL_CPUS,
                 batch_size=job.batch_size,
                 batch_format="numpy",
             )
