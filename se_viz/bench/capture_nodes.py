@@ -17,6 +17,7 @@ measured there is a floor on what a separate machine adds.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -80,6 +81,9 @@ def run_capture_nodes_bench(
         )
         # The cluster opts out of token authentication (LocalRayCluster): so does this driver.
         os.environ["RAY_AUTH_MODE"] = "disabled"
+        # A benchmark stopped with SIGTERM (or run in the background, where SIGINT is ignored)
+        # still stops its cluster's nodes: SIGTERM unwinds through the `with` below.
+        signal.signal(signal.SIGTERM, _exit_on_term)
         with LocalRayCluster(cpus=1) as cluster:
             first = _capture(job, items, lm, cluster.address, 1, root / "one-a")
             print(f"1 node, 1 actor:   {first:6.2f} images/s", file=out, flush=True)
@@ -96,6 +100,10 @@ def run_capture_nodes_bench(
         file=out,
     )
     return result
+
+
+def _exit_on_term(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _load() -> str:

@@ -56,7 +56,10 @@ class LocalRayCluster:
     def __enter__(self) -> "LocalRayCluster":
         try:
             port = self.address.rsplit(":", 1)[1]
-            self._start(["--head", "--port", port, "--include-dashboard=false"])
+            # Ray's job server listens even without the dashboard: on a free port, not 8265.
+            self._start(
+                ["--head", "--port", port, "--include-dashboard=false", "--dashboard-port", str(_free_port())]
+            )
         except BaseException:
             self.close()
             raise

@@ -36,12 +36,14 @@ __all__ = ["CaptureActor", "actor_threads", "decode_batch", "ray_runtime", "run_
 # `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
 # `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
 
-# A model actor and a decoding task reserve one CPU together, so a one-CPU node runs the whole
-# pipeline (with 1 + 0.5 a one-CPU node could not, and a cluster gained nothing per extra node).
-# The shares only place work: the actor's torch threads follow its node's CPUs (actor_threads),
-# decoding is light, and different shares keep Ray from fusing decoding into the actors.
-DECODE_CPUS = 0.25
-MODEL_CPUS = 1 - DECODE_CPUS
+# A model actor, a decoding task and a writing task reserve one CPU together, so a one-CPU node
+# runs the whole pipeline. Before, the actor took 1 CPU, decoding 0.5 and writing Ray's default 1:
+# a one-CPU node could not hold them, and on a cluster of one-CPU nodes the written batches waited
+# in the object store until the actors were done. The shares only place work: the actor's torch
+# threads follow its node's CPUs (actor_threads), decoding and writing are light; 0.75 also keeps
+# two actors off one node, and different shares keep Ray from fusing the stages.
+DECODE_CPUS = WRITE_CPUS = 0.125
+MODEL_CPUS = 1 - DECODE_CPUS - WRITE_CPUS
 _TEXT = ("path", "label", "sha256", "error")
 _INTS = ("index", "width", "height")
 
@@ -209,6 +211,7 @@ def run_ray(
                 str(job.out.resolve()),
                 schema=schema,
                 min_rows_per_file=job.rows_per_part,
+                ray_remote_args={"num_cpus": WRITE_CPUS},
                 **parquet_options(schema),
             )
     errors = write_errors_file(job.out)
