@@ -20,7 +20,8 @@ import os
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -30,32 +31,54 @@ from ..loading.load import load_model
 from .capture_throughput import write_bench_images
 from .ray_cluster import LocalRayCluster
 
-__all__ = ["NodesResult", "run_capture_nodes_bench"]
+__all__ = ["NodesResult", "Run", "run_capture_nodes_bench"]
+
+
+@dataclass
+class Run:
+    """One Ray capture: images/s over the whole run (what a user waits for), the seconds until
+    the first batch was written (Ray's and the actors' start-up) and the images/s from then on
+    (the rate a long capture runs at), from the part files' modification times."""
+
+    images_per_second: float
+    first_batch_s: float
+    steady: float
+
+    def line(self, what: str) -> str:
+        return (
+            f"{what:<20} {self.images_per_second:6.2f} images/s overall, first batch written after "
+            f"{self.first_batch_s:5.1f} s, then {self.steady:6.2f} images/s"
+        )
 
 
 @dataclass
 class NodesResult:
-    """Images/s of the Ray capture on one node (two runs) and on two nodes (one run)."""
+    """The Ray capture on one node (two runs: before and after the two-node one) and on two."""
 
     images: int
-    one_node: tuple[float, float]
-    two_nodes: float
+    one_node: tuple[Run, Run]
+    two_nodes: Run
 
-    @property
-    def gain(self) -> float:
-        """Two nodes' images/s over one node's (mean of its runs): 2.0 would be perfect scaling."""
-        return self.two_nodes / (sum(self.one_node) / len(self.one_node))
+    def gain(self, rate: str = "images_per_second") -> float:
+        """Two nodes' ``rate`` over one node's (mean of its runs): 2.0 would be perfect scaling."""
+        one = sum(getattr(r, rate) for r in self.one_node) / len(self.one_node)
+        return getattr(self.two_nodes, rate) / one
 
 
-def _capture(job: CaptureJob, items, lm, address: str, actors: int, out: Path) -> float:
-    from dataclasses import replace
+def _capture(job: CaptureJob, items, lm, address: str, actors: int, out: Path) -> Run:
+    import pyarrow.parquet as pq
 
     from ..datasets.ray_engine import run_ray
 
+    started = time.time()
     report = run_ray(replace(job, out=out, address=address, actors=actors), items, progress=False, lm=lm)
     if report.written != len(items) or report.errors:
         raise RuntimeError(f"the Ray capture wrote {report.written} of {len(items)} rows")
-    return report.images_per_second
+    # One part file per batch (rows_per_part = batch size): the files' times are the timeline.
+    parts = sorted((p.stat().st_mtime, pq.ParquetFile(p).metadata.num_rows) for p in out.glob("*.parquet"))
+    first, rest = parts[0][0], sum(rows for _, rows in parts[1:])
+    span = parts[-1][0] - first
+    return Run(report.images_per_second, first - started, rest / span if span > 0 else float("nan"))
 
 
 def run_capture_nodes_bench(
@@ -71,7 +94,13 @@ def run_capture_nodes_bench(
         write_bench_images(root / "images", images)
         items = expand_inputs([root / "images"])
         lm = load_model(model_name, pretrained=False)
-        job = CaptureJob(model=model_name, out=root / "unused", pretrained=False, batch_size=batch_size)
+        job = CaptureJob(
+            model=model_name,
+            out=root / "unused",
+            pretrained=False,
+            batch_size=batch_size,
+            rows_per_part=batch_size,
+        )
         print(
             f"se-viz bench --capture-nodes: {lm.name} (untrained), {len(items)} JPEGs 320x240, "
             f"batch {batch_size}; Ray nodes of 1 CPU each on this machine ({os.cpu_count()} cores); "
@@ -86,16 +115,17 @@ def run_capture_nodes_bench(
         signal.signal(signal.SIGTERM, _exit_on_term)
         with LocalRayCluster(cpus=1) as cluster:
             first = _capture(job, items, lm, cluster.address, 1, root / "one-a")
-            print(f"1 node, 1 actor:   {first:6.2f} images/s", file=out, flush=True)
+            print(first.line("1 node, 1 actor"), file=out, flush=True)
             cluster.add_node()
             two = _capture(job, items, lm, cluster.address, 2, root / "two")
-            print(f"2 nodes, 2 actors: {two:6.2f} images/s", file=out, flush=True)
+            print(two.line("2 nodes, 2 actors"), file=out, flush=True)
             cluster.stop_node()
             again = _capture(job, items, lm, cluster.address, 1, root / "one-b")
-            print(f"1 node, 1 actor:   {again:6.2f} images/s (again)", file=out, flush=True)
+            print(again.line("1 node, 1 actor"), file=out, flush=True)
     result = NodesResult(images=len(items), one_node=(first, again), two_nodes=two)
+    overall, steady = result.gain(), result.gain("steady")
     print(
-        f"two nodes / one node = {result.gain:.2f}x: the second node adds {100 * (result.gain - 1):.0f} % "
+        f"two nodes / one node: {overall:.2f}x overall, {steady:.2f}x after the first batch "
         f"(load average at the end {_load()})",
         file=out,
     )
