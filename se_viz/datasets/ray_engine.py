@@ -189,6 +189,9 @@ def run_ray(
                 batch_size=job.batch_size,
                 batch_format="numpy",
                 num_cpus=DECODE_CPUS,
+                # A small share would let a node start 1/DECODE_CPUS decoders at once (each a
+                # process of ~500 MB, measured by Ray's memory detector): one per CPU, as locally.
+                concurrency=max(1, int(ray.cluster_resources().get("CPU", 1))),
                 fn_kwargs={"data_config": manifest["preprocessing"]},
             )
             ds = ds.map_batches(
