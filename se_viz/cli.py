@@ -43,6 +43,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         run_browser_bench(models=args.browser_models, runs=args.browser_runs, out=sys.stdout)
         return 0
+    if args.capture_nodes:
+        from .bench.capture_nodes import run_capture_nodes_bench  # starts a Ray cluster
+
+        run_capture_nodes_bench(model_name=args.model, images=args.images, batch_size=args.batch_size)
+        return 0
     if args.capture_throughput:
         run_capture_bench(
             model_name=args.model,
@@ -139,10 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: images/s of a plain timm loop vs se-viz capture (local and Ray engines)",
     )
     bench.add_argument(
-        "--images", type=int, default=200, help="with --capture-throughput: generated images (default 200)"
+        "--capture-nodes",
+        action="store_true",
+        help="instead: images/s of the Ray capture engine on one 1-CPU Ray node against two, in one run",
     )
     bench.add_argument(
-        "--batch-size", type=int, default=16, help="with --capture-throughput: batch size (default 16)"
+        "--images",
+        type=int,
+        default=200,
+        help="with --capture-throughput / --capture-nodes: generated images (default 200)",
+    )
+    bench.add_argument(
+        "--batch-size",
+        type=int,
+        default=16,
+        help="with --capture-throughput / --capture-nodes: batch size (16)",
     )
     bench.add_argument(
         "--workers", type=int, default=2, help="with --capture-throughput: decoding processes (default 2)"

@@ -2,20 +2,18 @@
 second node with `ray start --address`), `se-viz capture --engine ray --address` and
 `se-viz summarize --engine ray --address` against it, and a killed-then-resumed Ray capture.
 
-Each node is a `ray start --block` process in its own session; the fixture ends those sessions
-(and so only this test's Ray processes) in `finally`, also when a test fails. Kept tiny (a few
-images of the bundled mini model): the Ray engine's fixed costs are seconds per run.
+Each node is a `ray start --block` process in its own session (se_viz.bench.ray_cluster); the
+fixture ends those sessions (and so only this test's Ray processes), also when a test fails.
+Kept tiny (a few images of the bundled mini model): the Ray engine's fixed costs are seconds per
+run.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,80 +22,19 @@ import pandas as pd
 import pytest
 
 import se_viz
+from se_viz.bench.ray_cluster import LocalRayCluster
 from se_viz.datasets.reader import open_gate_dataset
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 
-RAY = str(Path(sys.executable).parent / "ray")
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(tmp: str) -> dict:
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    # Token authentication (on by default for `ray start` in Ray 2.5x) needs a token shared by
-    # every node and client; a throw-away cluster on 127.0.0.1 opts out, as Ray suggests.
-    return {
-        **os.environ,
-        "RAY_TMPDIR": tmp,
-        "PYTHONPATH": path,
-        "HF_HUB_OFFLINE": "1",
-        "RAY_AUTH_MODE": "disabled",
-    }
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 20)):
-        for p in procs:
-            try:
-                os.killpg(p.pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(p.poll() is None for p in procs):
-            time.sleep(0.2)
-
 
 @pytest.fixture(scope="module")
 def cluster():
     """A head node and a worker node, one CPU each; yields (address, env)."""
-    tmp = tempfile.mkdtemp(prefix="sevr", dir="/tmp")  # short: Ray's socket paths have a length limit
-    env = _env(tmp)
-    port = _free_port()
-    address = f"127.0.0.1:{port}"
-    procs: list[subprocess.Popen] = []
-    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats", "--block"]
-    try:
-        head = [RAY, "start", "--head", "--port", str(port), "--include-dashboard=false", *common]
-        procs.append(subprocess.Popen(head, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
-        _wait_for_nodes(address, env, 1)
-        worker = [RAY, "start", "--address", address, *common]
-        procs.append(subprocess.Popen(worker, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
-        _wait_for_nodes(address, env, 2)
-        yield address, env
-    finally:
-        _stop(procs)
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _wait_for_nodes(address: str, env: dict, n: int, timeout: float = 120) -> None:
-    probe = (
-        "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False); "
-        "print(sum(1 for x in ray.nodes() if x['Alive']), int(ray.cluster_resources().get('CPU', 0)))"
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = subprocess.run([sys.executable, "-c", probe, address], env=env, capture_output=True, text=True)
-        if r.returncode == 0 and r.stdout.split()[:2] == [str(n), str(n)]:
-            return
-        time.sleep(1)
-    raise TimeoutError(f"the cluster at {address} did not reach {n} node(s): {r.stderr[-1500:]}")
+    with LocalRayCluster(cpus=1) as c:
+        c.add_node()
+        yield c.address, c.env
 
 
 def _cli(args: list[str], env: dict, **kw) -> subprocess.CompletedProcess:

@@ -80,3 +80,32 @@ def test_a_model_actor_uses_its_nodes_cpus(ray_local):
         return actor_threads(actors)
 
     assert ray.get([threads.remote(1), threads.remote(2), threads.remote(8)]) == [2, 1, 1]
+
+
+def test_a_one_cpu_node_runs_the_whole_capture(tmp_path):
+    """`se-viz capture --engine ray --num-cpus 1` ends with every row written: a model actor, a
+    decoding task and a writing task fit one CPU (with 1 + 0.5 + 1 the run waited forever), so a
+    cluster of one-CPU nodes gains an actor per node."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    folder = make_image_folder(tmp_path / "shapes")
+    temp = tempfile.mkdtemp(prefix="sevr", dir="/tmp")  # its own Ray runtime, short socket paths
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "RAY_TMPDIR": temp, "PYTHONPATH": repo, "HF_HUB_OFFLINE": "1"}
+    env.pop("RAY_ADDRESS", None)
+    args = ["capture", str(folder), "--model", MINI, "--out", str(tmp_path / "g"), "--engine", "ray"]
+    args += ["--num-cpus", "1", "--batch-size", "4", "--threads", "1", "--no-progress"]
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "se_viz.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        )
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    ds = open_gate_dataset(tmp_path / "g")
+    assert len(ds) + len(ds.errors) == len(expand_inputs([folder])) and len(ds.errors) == len(BAD)

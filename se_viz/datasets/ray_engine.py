@@ -36,7 +36,14 @@ __all__ = ["CaptureActor", "actor_threads", "decode_batch", "ray_runtime", "run_
 # `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
 # `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
 
-DECODE_CPUS = 0.5  # decoding is light; a different CPU share also keeps Ray from fusing it into the actors
+# A model actor, a decoding task and a writing task reserve one CPU together, so a one-CPU node
+# runs the whole pipeline. Before, the actor took 1 CPU, decoding 0.5 and writing Ray's default 1:
+# a one-CPU node could not hold them, and on a cluster of one-CPU nodes the written batches waited
+# in the object store until the actors were done. The shares only place work: the actor's torch
+# threads follow its node's CPUs (actor_threads), decoding and writing are light; 0.75 also keeps
+# two actors off one node, and different shares keep Ray from fusing the stages.
+DECODE_CPUS = WRITE_CPUS = 0.125
+MODEL_CPUS = 1 - DECODE_CPUS - WRITE_CPUS
 _TEXT = ("path", "label", "sha256", "error")
 _INTS = ("index", "width", "height")
 
@@ -73,9 +80,10 @@ def actor_threads(actors: int) -> int:
     """torch threads of a model actor when the job sets none: its node's CPUs shared among the
     actors the node can hold, as the local engine's model uses every core.
 
-    Ray sets ``OMP_NUM_THREADS`` to an actor's ``num_cpus`` (1), so without this the model ran on
-    one thread where the local engine ran on two: the Ray engine's 0.56× of the local engine's
-    images/s on this 2-core machine (``se-viz bench --capture-throughput``, 384 images)."""
+    Ray sets ``OMP_NUM_THREADS`` to an actor's ``num_cpus`` (1 for a share below 2), so without
+    this the model ran on one thread where the local engine ran on two: the Ray engine's 0.56×
+    of the local engine's images/s on this 2-core machine (``se-viz bench --capture-throughput``,
+    384 images)."""
     import ray
 
     here = ray.get_runtime_context().get_node_id()
@@ -181,6 +189,9 @@ def run_ray(
                 batch_size=job.batch_size,
                 batch_format="numpy",
                 num_cpus=DECODE_CPUS,
+                # A small share would let a node start 1/DECODE_CPUS decoders at once (each a
+                # process of ~500 MB, measured by Ray's memory detector): one per CPU, as locally.
+                concurrency=max(1, int(ray.cluster_resources().get("CPU", 1))),
                 fn_kwargs={"data_config": manifest["preprocessing"]},
             )
             ds = ds.map_batches(
@@ -194,7 +205,7 @@ def run_ray(
                     "actors": job.actors,
                 },
                 compute=ray.data.ActorPoolStrategy(size=job.actors),
-                num_cpus=1,
+                num_cpus=MODEL_CPUS,
                 batch_size=job.batch_size,
                 batch_format="numpy",
             )
@@ -203,6 +214,7 @@ def run_ray(
                 str(job.out.resolve()),
                 schema=schema,
                 min_rows_per_file=job.rows_per_part,
+                ray_remote_args={"num_cpus": WRITE_CPUS},
                 **parquet_options(schema),
             )
     errors = write_errors_file(job.out)
