@@ -40,7 +40,7 @@ def anchors(markdown: str) -> set[str]:
 
 def dead_links(root: Path = ROOT) -> list[str]:
     """``file: link`` for every relative link whose file or anchor does not exist."""
-    pages = [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
+    pages = [*sorted(root.glob("README*.md")), *sorted((root / "docs").rglob("*.md"))]
     dead = []
     for page in pages:
         text = _CODE.sub("", _FENCE.sub("", page.read_text(encoding="utf-8")))
