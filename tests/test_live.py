@@ -323,8 +323,9 @@ def test_the_overlay_speaks_the_language_of_the_viewer_who_started_it(mini, fram
     """Frames are drawn in a thread with no session: the processor draws in the language current
     when it was made — Chinese with a Chinese font (Noto CJK), or English when none is installed —
     and the strip, which holds no words, is the same in both."""
+    from se_viz.fonts import cjk_font_path
     from se_viz.i18n import language
-    from se_viz.live.draw import _cjk_font, drawable_language
+    from se_viz.live.draw import drawable_language
 
     with language("zh_CN"):
         zh = LiveProcessor(mini)
@@ -337,7 +338,7 @@ def test_the_overlay_speaks_the_language_of_the_viewer_who_started_it(mini, fram
     top = strip_box(h, w, len(mini.blocks))[0]
     assert np.array_equal(drawn_zh[top:], drawn_en[top:]), "the strip is the same in both languages"
     panel = (slice(0, int(0.3 * h)), slice(int(0.6 * w), w))  # the trace's title and legend
-    if _cjk_font() is None:
+    if cjk_font_path() is None:
         assert drawable_language("zh_CN") == "en"
         assert np.array_equal(drawn_zh[panel], drawn_en[panel]), "without a Chinese font: English"
     else:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from plotly.colors import sample_colorscale, unlabel_rgb
 
 from ..figures.style import GATE_COLORSCALE, GROUP_COLOURS
+from ..fonts import CJK_FONTS, cjk_font_path
+from ..fonts import font as _font
 from ..i18n import DEFAULT_LANGUAGE, _, class_name, current
 from .frame import LiveResult
 
@@ -27,11 +28,6 @@ __all__ = ["Trace", "draw_overlay", "drawable_language", "gate_lut", "strip_colo
 
 log = logging.getLogger(__name__)
 
-#: Fonts with Chinese glyphs, tried in order (Debian's fonts-noto-cjk): Pillow's own font has none.
-CJK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-)
 LEVELS = 256  # colours in the lookup table: finer than a projector shows
 STRIP_SHARE = 0.42  # the strip takes at most this share of the frame's height
 _DIM = 0.35  # panels darken the video behind them to this brightness
@@ -74,15 +70,10 @@ class Trace:
 
 
 @functools.cache
-def _cjk_font() -> Optional[str]:
-    return next((path for path in CJK_FONTS if Path(path).is_file()), None)
-
-
-@functools.cache
 def drawable_language(lang: str) -> str:
     """The language the overlay draws for a viewer reading ``lang``: ``lang`` itself, or English
     when no font here has its script (said once in the log, with what to install)."""
-    if lang == DEFAULT_LANGUAGE or _cjk_font() is not None:
+    if lang == DEFAULT_LANGUAGE or cjk_font_path() is not None:
         return lang
     log.warning(
         "No Chinese font found (%s): the live overlay draws its text in English. "
@@ -90,14 +81,6 @@ def drawable_language(lang: str) -> str:
         ", ".join(CJK_FONTS),
     )
     return DEFAULT_LANGUAGE
-
-
-@functools.lru_cache(maxsize=32)
-def _font(size: int, cjk: bool = False) -> ImageFont.FreeTypeFont:
-    path = _cjk_font() if cjk else None
-    if path is not None:
-        return ImageFont.truetype(path, max(8, size))
-    return ImageFont.load_default(size=max(8, size))
 
 
 def strip_box(height: int, width: int, blocks: int) -> tuple[int, int, int, int, int]:

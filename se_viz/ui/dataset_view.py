@@ -33,6 +33,7 @@ from PIL import Image, ImageDraw
 import se_viz
 from se_viz import analysis as A
 from se_viz import figures as F
+from se_viz import fonts, i18n
 from se_viz.datasets.access import ImageNotReadable
 from se_viz.datasets.aggregate import DatasetAggregates, cached_aggregates, dataset_aggregates
 from se_viz.datasets.neighbours import MAP_SAMPLE, dataset_nearest, dataset_pca
@@ -194,7 +195,8 @@ class Thumbnails(Sequence[bytes]):
     def __getitem__(self, i):  # type: ignore[override]
         path = self.paths[i]
         return cache.kept(
-            cache.dataset_result_key("dataset thumbnail", self.key, self.folder, path),
+            # per language: a tile that cannot show the image says why in the reader's words
+            cache.dataset_result_key(f"dataset thumbnail {i18n.current()}", self.key, self.folder, path),
             lambda: _thumbnail(path, self.access),
         )
 
@@ -205,32 +207,22 @@ def _thumbnail(path: str, access: Optional[ImageAccess]) -> bytes:
         data = read_image(access, path)
         return cache.thumbnail_png(cache.image_digest(data), data)
     except ImageNotReadable as exc:
-        return _tile(str(exc))
+        return _tile(_(str(exc)))  # the reason is a catalogue message (datasets.access)
     except (OSError, se_viz.InputError, KeyError, ValueError):
-        # Drawn into the tile with PIL's default font, which has no CJK glyphs: kept in English.
-        return _tile("cannot be read")
+        return _tile(_("cannot be read"))
 
 
 @functools.cache
 def _tile(reason: str) -> bytes:
+    """A grey tile saying ``reason`` (in the reader's language: a CJK font draws Chinese)."""
     img = Image.new("RGB", (THUMB_PX, THUMB_PX), (220, 220, 220))
     draw = ImageDraw.Draw(img)
-    for line_no, line in enumerate(_wrap(reason, 16)):
-        draw.text((8, 44 + 14 * line_no), line, fill=(60, 60, 60))
+    face = fonts.font(12, cjk=not reason.isascii())
+    for line_no, line in enumerate(fonts.wrap_to_width(reason, face, THUMB_PX - 16)):
+        draw.text((8, 44 + 15 * line_no), line, fill=(60, 60, 60), font=face)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return lines + ([line] if line else [])
 
 
 def dataset_path(choice: Optional[str], upload) -> Optional[str]:
