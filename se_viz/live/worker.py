@@ -10,9 +10,10 @@ into a one-frame slot and picks up a finished picture, so it returns at once wha
 does; a slow model shows fewer new pictures, never an older one (the slot holds the newest frame
 only, so nothing queues: the lag is one analysis plus at most one camera frame).
 
-The thread runs torch on every core the process may use: a thread inherits torch's process-wide
-thread count, which the app's runner lowers to one for heavy runs (``torch.set_num_threads`` under
-OpenMP is per thread, but a new thread starts from the last value set anywhere).
+The thread sets its own torch thread count (:func:`live_threads`: every core but one, which the
+video codec and the event loop need): a thread inherits torch's process-wide count, which the
+app's runner lowers to one for heavy runs (``torch.set_num_threads`` under OpenMP is per thread,
+but a new thread starts from the last value set anywhere).
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ _ids = itertools.count()
 
 
 def live_threads() -> int:
-    """Torch threads for a live analysis: every core this process may run on."""
+    """Torch threads for a live analysis: every core this process may run on but one, which is
+    left to the stream's video decoding and encoding and to the server's event loop. Measured
+    with ``se-viz bench --live`` on this 2-core machine, quiet, one run each (2026-12-05): with
+    both cores the mini's analysed rate fell to 7.5 frames/s (lag p95 1.2 s: torch's threads
+    took the core the codec needed), with one it was 22.2 frames/s (lag p95 0.33 s)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 class NewestFrameWorker(Generic[In, Out]):

@@ -164,6 +164,13 @@ def generated_key(view: str, *params: object) -> ResultKey:
     return ResultKey(view, (), INDEPENDENT, INDEPENDENT, tuple(params))
 
 
+def loaded_model_key(view: str, lm: LoadedModel, *params: object) -> ResultKey:
+    """The :class:`ResultKey` of something made by the loaded model object itself from ``params``
+    (no files, no fit): keyed by that object, so every session of the model shares it and a
+    reloaded model never gets an older model's result (the app loads each choice once per process)."""
+    return ResultKey(view, (), f"{lm.name}@{id(lm.model):x}", INDEPENDENT, tuple(params))
+
+
 @dataclass(frozen=True)
 class NetworkInput:
     """One image as every view computes on it: its bytes and their SHA-256, the model choice and

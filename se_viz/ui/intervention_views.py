@@ -505,7 +505,7 @@ def render_teach(lm: LoadedModel, image: NetworkInput, image_name: str, projecto
         seen.image(
             network_view_png(image.digest, image.choice.key, image.fit, image.data, lm),
             caption=_("what the network sees: {w}×{h} px ({fit})").format(
-                w=size[2], h=size[1], fit=_("cropped") if image.fit == "crop" else _("padded")
+                w=size[2], h=size[1], fit=_("crop") if image.fit == "crop" else _("pad")
             ),
             width="stretch",
         )

@@ -365,11 +365,8 @@ def render_demo_button(
                 progress=lambda done, n: control.progress(done, n, counted.format(done=done, n=n)),
             )
 
-    # Keyed by the loaded model object itself (the app loads each choice once per process), so a
-    # reloaded model never gets an older model's set; every session of that model shares it.
-    model = f"{lm.name}@{id(lm.model):x}"
     return runner.run_button(
-        cache.ResultKey("demo set", (), model, cache.INDEPENDENT, (per_class, seed)),
+        cache.loaded_model_key("demo set", lm, per_class, seed),
         _("Analyse {n} generated images (offline demonstration)").format(n=total),
         key,
         compute,
