@@ -165,7 +165,7 @@ def test_demo_button_says_its_cost_and_runs_the_network_once_per_batch_on_click(
     out = []
     at = AppTest.from_function(_demo_app, default_timeout=TIMEOUT, args=(mini, 8, out)).run()
     assert not at.exception and out == []
-    assert at.button[0].label == "Analyse 80 generated images (offline demonstration)"
+    assert at.button[0].label == "Analyse 80 generated images"
     # Before the click: its size and the seconds measured for this model (the calibration is the
     # only network run so far).
     assert re.fullmatch(r"80 images: about \d+ s on this server \(you can cancel it\)", at.caption[-1].value)

@@ -39,7 +39,7 @@ OTHER_OWNERS = (
     "your images",
     "Images for the class views",
     "the offline demonstration",
-    "generated images (offline demonstration)",
+    "generated images",
     "Analyse",
     "Generating images",
 )

@@ -255,24 +255,32 @@ def _render_classes(
     analysed: list[Analysed], stacked: Capture, names: list[str], model: sidebar.ModelState
 ) -> None:
     """The class views on the user's images, or on the offline demonstration's generated set."""
-    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")  # one line of controls
+    # The button's own row (with its cost caption) and, once there is a second set, the picker
+    # below it: inside one horizontal row the caption wrapped under the button (1280-px projector).
+    row = st.container()
     with row:
         made = many_views.render_demo_button(model.lm)
     if made is not None:
         state.keep_demo_set(model.choice.key, made)
     demo = state.demo_set(model.choice.key)
     sources = [YOUR_IMAGES] + ([state.DEMO_SOURCE] if demo is not None else [])
+    # A choice of one is no choice: the picker appears once the demonstration's set exists (and the
+    # button's cost caption keeps the row on one line on a 1280-px projector).
     source = (
-        row.segmented_control(
-            _("Images for the class views"),
-            sources,
-            format_func=_,
-            key=state.CLASS_SOURCE,
-            default=sources[-1],
-            required=True,
-            label_visibility="collapsed",  # beside the demonstration's button, the options say it
+        sources[0]
+        if len(sources) == 1
+        else (
+            row.segmented_control(
+                _("Images for the class views"),
+                sources,
+                format_func=_,
+                key=state.CLASS_SOURCE,
+                default=sources[-1],
+                required=True,
+                label_visibility="collapsed",  # under the demonstration's button, the options say it
+            )
+            or sources[0]
         )
-        or sources[0]
     )
     if source == YOUR_IMAGES or demo is None:
         many_views.render_classes(stacked, names, [a.thumb for a in analysed], class_names=model.lm.labels)

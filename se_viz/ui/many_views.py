@@ -367,7 +367,7 @@ def render_demo_button(
 
     return runner.run_button(
         cache.loaded_model_key("demo set", lm, per_class, seed),
-        _("Analyse {n} generated images (offline demonstration)").format(n=total),
+        _("Analyse {n} generated images").format(n=total),
         key,
         compute,
         demo_seconds(lm, costs, per_class),

@@ -190,7 +190,7 @@ def test_the_demonstration_says_its_cost_and_stops_on_cancel(browser, r50_server
         page.set_input_files("input[type=file]", [str(f) for f in files])
         page.get_by_text(re.compile(r"chelsea_cat\.png — top-1:")).wait_for()
         click_and_settle(page, page.get_by_role("tab", name="Classes", exact=True))
-        button = page.get_by_role("button", name="Analyse 300 generated images (offline demonstration)")
+        button = page.get_by_role("button", name="Analyse 300 generated images")
         button.wait_for()
         cost = page.get_by_text(re.compile(r"^300 images: about \d+ (s|min) on this server")).inner_text()
         assert "(you can cancel it)" in cost
