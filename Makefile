@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.se_viz-installed
 PORT   ?= 8501
 
-.PHONY: run test lint format install bench bench-browser train-demo screenshots clean
+.PHONY: run test lint format install bench bench-browser train-demo screenshots translations clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -32,6 +32,11 @@ format: install
 
 test: lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+# Extract every marked message, update se_viz/locale/*/LC_MESSAGES/se_viz.po and compile the .mo
+# (then translate the new entries in the .po and run it again; docs/glossary.md has the terms).
+translations: install
+	$(PY) -m se_viz.catalogue refresh
 
 bench: install
 	$(VENV)/bin/se-viz bench

@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
 import json, se_viz
+from se_viz import i18n
 from PIL import Image
 lm = se_viz.load_model(se_viz.MINI_MODEL)
 cap = se_viz.capture(lm.model, lm.preprocess([Image.new("RGB", (64, 64), (200, 30, 30))]))
 print(json.dumps({"file": se_viz.__file__, "shelf": str(lm.source.path),
                   "catalog": len(se_viz.catalog()), "blocks": cap.block_names,
-                  "source": lm.source.kind}))
+                  "source": lm.source.kind,
+                  "catalogue": str(i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "se_viz.mo")}))
 """
 
 
@@ -64,3 +66,5 @@ def test_installed_wheel_loads_and_captures_with_the_bundled_model(tmp_path):
     assert result["shelf"].startswith(str(target / "se_viz" / "model_files")), result["shelf"]
     assert result["source"] == "bundled" and result["catalog"] >= 2
     assert result["blocks"][0] == "SE_2_1"
+    # The Chinese interface's compiled catalogue ships with the code, outside the checkout.
+    assert result["catalogue"].startswith(str(target)) and Path(result["catalogue"]).is_file()
