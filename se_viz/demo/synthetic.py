@@ -29,21 +29,25 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..i18n import NC_
+
 __all__ = ["CLASSES", "IMAGE_SIZE", "example_images", "generate", "make_batch", "render"]  # + range constants
 
 IMAGE_SIZE = 64
 
+# Marked for the catalogue with the class-name context (shown through se_viz.i18n.class_name); the
+# strings themselves stay English: they are the labels stored with the weights.
 CLASSES: list[str] = [
-    "red circle",
-    "blue square",
-    "green triangle",
-    "star",
-    "ring",
-    "horizontal stripes",
-    "vertical stripes",
-    "diagonal stripes",
-    "checkerboard",
-    "dots",
+    NC_("class name", "red circle"),
+    NC_("class name", "blue square"),
+    NC_("class name", "green triangle"),
+    NC_("class name", "star"),
+    NC_("class name", "ring"),
+    NC_("class name", "horizontal stripes"),
+    NC_("class name", "vertical stripes"),
+    NC_("class name", "diagonal stripes"),
+    NC_("class name", "checkerboard"),
+    NC_("class name", "dots"),
 ]
 
 # Hues (0..1) of the colour-defined classes; jittered by ±HUE_JITTER.
