@@ -128,6 +128,43 @@ def test_train_demo_cli_end_to_end_tiny(tmp_path):
     assert main(["train-demo", "--report-only", "--eval-size", "20", "--out-dir", str(out)]) == 0
 
 
+def test_fine_tuning_starts_from_the_given_weights_and_says_so(tmp_path):
+    # `--init-from` continues from trained weights instead of a random network, so a short run at a
+    # low learning rate keeps what they know (the bundled model's example images stay right) and
+    # the card names the run it started from.
+    from safetensors.torch import load_file
+
+    from se_viz.cli import main
+
+    out = tmp_path / "tuned"
+    argv = ["train-demo", "--init-from", str(WEIGHTS), "--steps", "2", "--batch-size", "8", "--lr", "1e-7"]
+    assert main(argv + ["--eval-size", "20", "--out-dir", str(out), "--no-progress"]) == 0
+    start, tuned = load_file(str(WEIGHTS)), load_file(str(out / "se_resnet_mini.safetensors"))
+    convs = [k for k in start if k.endswith("conv1.weight") or k.endswith("fc.weight")]
+    assert convs and all(torch.allclose(start[k], tuned[k], atol=1e-5) for k in convs)
+    lm = se_viz.load_model(MINI_MODEL, weights=out / "se_resnet_mini.safetensors")
+    examples = synthetic.example_images(seed=0, per_class=1)
+    with torch.inference_mode():
+        preds = lm.model(lm.preprocess([img for _, img in examples])).argmax(1).tolist()
+    assert [lm.labels[p] for p in preds] == [name for name, _ in examples]
+    card = (out / "se_resnet_mini.md").read_text(encoding="utf-8")
+    assert f"--init-from {WEIGHTS}" in card
+    assert "Fine-tuned: started from the weights of `se-viz train-demo --seed 0" in card
+
+
+def test_fine_tuning_from_unusable_weights_says_what_to_give(tmp_path):
+    from safetensors.torch import save_file
+
+    from se_viz.demo.train import train_demo
+
+    with pytest.raises(FileNotFoundError, match="no weights to start from"):
+        train_demo(tmp_path / "a", steps=1, batch_size=8, init_from=tmp_path / "missing.safetensors")
+    other = tmp_path / "other.safetensors"
+    save_file({"fc.weight": torch.zeros(3, 5)}, str(other))
+    with pytest.raises(ValueError, match="does not hold weights of the SE-ResNet mini"):
+        train_demo(tmp_path / "b", steps=1, batch_size=8, init_from=other)
+
+
 def test_training_is_reproducible_for_a_seed(tmp_path):
     from safetensors.torch import load_file
 

@@ -156,6 +156,14 @@ def _recipe(hp: dict[str, Any], recipe: dict[str, Any]) -> str:
             f"* Seed {hp['seed']}; {hp['steps']} steps × {hp['batch_size']} images = "
             f"{hp['steps'] * hp['batch_size']:,} generated images; AdamW (peak lr {hp['lr']}, weight decay "
             f"{recipe['weight_decay']}), one-cycle schedule, label smoothing {recipe['label_smoothing']}.",
+            *(
+                [
+                    f"* Fine-tuned: started from the weights of `{hp['init_command']}` "
+                    f"({hp['init_steps']} steps), not from a random network."
+                ]
+                if hp.get("init_command")
+                else []
+            ),
         ]
     )
 

@@ -137,6 +137,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=MODELS_DIR,
         help=f"where weights, config and model card are written (default {MODELS_DIR})",
     )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        metavar="WEIGHTS",
+        help="start from these mini weights (a .safetensors file written by train-demo) instead of a "
+        "random network: fine-tuning, best with a lower --lr so what the weights already know stays",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--report-only",
@@ -166,6 +174,8 @@ def _command(args: argparse.Namespace) -> str:
         "--threads",
         str(args.threads),
     ]
+    if getattr(args, "init_from", None) is not None:
+        parts += ["--init-from", str(args.init_from)]
     if Path(args.out_dir).resolve() != Path(MODELS_DIR).resolve():
         parts += ["--out-dir", str(args.out_dir)]
     return shlex.join(parts)
@@ -185,6 +195,7 @@ def train_demo_cli(args: argparse.Namespace) -> int:
             eval_size=args.eval_size,
             eval_seed=args.eval_seed,
             threads=args.threads,
+            init_from=args.init_from,
             progress=not args.no_progress,
             command=_command(args),
         )
@@ -227,6 +238,7 @@ def train_demo(
     eval_size: int = DEFAULTS["eval_size"],
     eval_seed: int = DEFAULTS["eval_seed"],
     threads: int = DEFAULTS["threads"],
+    init_from: Optional[Path] = None,
     progress: bool = True,
     command: Optional[str] = None,
 ) -> TrainResult:
@@ -238,12 +250,17 @@ def train_demo(
     :class:`TrainResult`; files go to ``out_dir`` (created if needed). The process-wide torch
     settings it needs (thread count, deterministic algorithms, the global RNG) are put back as
     they were when it returns or raises.
+
+    ``init_from`` (a weights file of this architecture) fine-tunes instead of training from a
+    random network: a retrain from scratch on a widened generator loses some of what the old
+    weights did well, so continuing from them with a lower peak ``lr`` keeps those strengths
+    while the new images teach the rest. The weights' metadata records where they started.
     """
     with torch_settings(threads=threads, deterministic=True):
         torch.manual_seed(seed)
         _train_and_save(
             Path(out_dir), seed=seed, steps=steps, batch_size=batch_size, lr=lr, threads=threads,
-            progress=progress, command=command,
+            init_from=init_from, progress=progress, command=command,
         )  # fmt: skip
         return write_report(Path(out_dir), eval_size=eval_size, eval_seed=eval_seed)
 
@@ -280,6 +297,7 @@ def _train_and_save(
     batch_size: int,
     lr: float,
     threads: int,
+    init_from: Optional[Path],
     progress: bool,
     command: Optional[str],
 ) -> None:
@@ -289,6 +307,8 @@ def _train_and_save(
     config = dict(DEFAULT_CONFIG)
     config["classes"] = list(synthetic.CLASSES)
     model = build_mini(config)
+    if init_from is not None:
+        _load_start(model, Path(init_from))
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=DEFAULTS["weight_decay"])
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 2), pct_start=0.15)
@@ -338,9 +358,37 @@ def _train_and_save(
         "label_smoothing": DEFAULTS["label_smoothing"],
         "command": command or f"se-viz train-demo --seed {seed} --steps {steps}",
     }
+    if init_from is not None:
+        meta.update(_start_facts(Path(init_from)))
     save_file(state, str(weights), metadata={k: str(v) for k, v in meta.items()})
     config_path = out_dir / f"{STEM}.json"
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+
+def _load_start(model: nn.Module, weights: Path) -> None:
+    """Load the weights a fine-tuning run starts from, or say plainly why they cannot be used."""
+    if not weights.is_file():
+        raise FileNotFoundError(
+            f"There are no weights to start from at {weights}: give the path of a se_resnet_mini "
+            ".safetensors file written by `se-viz train-demo`."
+        )
+    try:
+        model.load_state_dict(read_weights(weights), strict=True)
+    except RuntimeError as err:
+        raise ValueError(
+            f"{weights} does not hold weights of the SE-ResNet mini (a different network or class "
+            f"list), so training cannot start from it: {str(err).splitlines()[0]}"
+        ) from err
+
+
+def _start_facts(weights: Path) -> dict[str, Any]:
+    """What a fine-tuned run records about its start: the file, and the command that made it."""
+    start = run_facts(weights)
+    return {
+        "init_from": weights.name,
+        "init_command": start.get("command", "?"),
+        "init_steps": start.get("steps", "?"),
+    }
 
 
 def write_report(
@@ -435,6 +483,8 @@ def card_facts(
     """What the card states about a run and its test sets, none of it measured."""
     return dict(
         command=meta.get("command", "se-viz train-demo"),
+        init_command=meta.get("init_command"),
+        init_steps=meta.get("init_steps"),
         seed=meta.get("seed", "?"),
         steps=int(meta.get("steps", 0)),
         batch_size=int(meta.get("batch_size", 0)),
