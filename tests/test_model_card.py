@@ -44,6 +44,9 @@ def test_committed_card_says_what_the_code_does():
         (plain_drawings, "CANVAS_PX", (100, 150)),
         (texture_drawings, "DOTS_PER_ROW", (2, 5)),
         (texture_drawings, "ROTATED_P", 0.25),
+        (synthetic, "EQUAL_BRIGHTNESS_P", 0.2),
+        (synthetic, "LOOK_ALIKE_DOT_PERIOD_PX", (5.0, 6.0)),
+        (synthetic, "LOOK_ALIKE_SMALL_BOX_P", 0.3),
         (colour_pair_drawings, "CELL_PX", (3.0, 4.0)),
     ],
 )

@@ -111,3 +111,52 @@ def test_class_repeats_favour_the_named_classes_and_leave_held_out_sets_balanced
     # Without repeats (held-out sets) every class comes equally often.
     _, labels = synthetic.generate(30, seed=4)
     assert np.bincount(labels).tolist() == [3] * len(synthetic.CLASSES)
+
+
+def test_equally_bright_colour_pairs_keep_their_hue():
+    # Issue 24: textures in two vivid colours of the same brightness must be in training, so the
+    # network learns the pattern from hue edges too. The matched colour keeps its hue; only luma moves.
+    import colorsys
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        a, b = synthetic._vivid(rng), synthetic._vivid(rng)
+        matched = synthetic._luma_matched(b, synthetic._luma(a))
+        assert synthetic._luma(matched) == pytest.approx(synthetic._luma(a), abs=1e-3)
+        assert matched.min() >= 0 and matched.max() <= 1
+        hue_b, hue_m = colorsys.rgb_to_hsv(*b)[0], colorsys.rgb_to_hsv(*matched)[0]
+        assert min(abs(hue_b - hue_m), 1 - abs(hue_b - hue_m)) < 0.01
+
+
+def test_noisy_grey_backgrounds_and_jpeg_copies_occur(monkeypatch):
+    # Some backgrounds are grey with per-pixel grain, and some images carry JPEG's artefacts.
+    rng = np.random.default_rng(1)
+    grains = [synthetic._background(rng, 64) for _ in range(200)]
+    noisy = [bg for bg, cluttered in grains if not cluttered and bg.std(axis=(0, 1)).mean() > 0.04]
+    assert 10 <= len(noisy) <= 60  # about 15 % of 200
+    monkeypatch.setattr(synthetic, "JPEG_P", 0.0)
+    clean = synthetic.render(np.random.default_rng(3), synthetic.CLASSES.index("star"))
+    monkeypatch.setattr(synthetic, "JPEG_P", 1.0)
+    jpeg = synthetic.render(np.random.default_rng(3), synthetic.CLASSES.index("star"))
+    # The same drawing, changed a little everywhere by the lossy copy.
+    diff = np.abs(clean.astype(int) - jpeg.astype(int))
+    assert 0.5 < diff.mean() < 12 and (diff > 0).mean() > 0.3
+
+
+def test_look_alike_dots_keep_background_between_them_where_checker_cells_touch():
+    # Issue 24: dense, large dots are drawn often in training because at 64×64 they resemble a
+    # small checkerboard. What tells them apart must be there: the paper around dots is one
+    # connected region (background on every side of every dot), while a checkerboard's off-cells
+    # are separate islands that meet only at corners.
+    from scipy import ndimage
+
+    yy, xx = np.mgrid[0:256, 0:256].astype(np.float32) / 4
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        period = rng.uniform(*synthetic.LOOK_ALIKE_DOT_PERIOD_PX)
+        dots = synthetic._dot_pattern(rng, xx, yy, period, look_alike=True)
+        assert 0.2 < dots.mean() < 0.56
+        assert ndimage.label(np.pad(~dots, 1, constant_values=True))[1] == 1
+        cell = rng.uniform(*synthetic.LOOK_ALIKE_CHECKER_CELL_PX)
+        checker = (np.floor(xx / cell) + np.floor(yy / cell)) % 2 == 0
+        assert ndimage.label(~checker)[1] > 10

@@ -106,8 +106,9 @@ def _generator() -> str:
             "",
             "Numpy + Pillow only, seeded with `numpy.random.Generator`. Every 64×64 image has one object on",
             f"a background — {bg} (gradients carry {g.CLUTTER_ITEMS[0]}–{g.CLUTTER_ITEMS[1]} clutter items:",
-            f"short thin lines and small specks in muted colours) — and Gaussian pixel noise (σ "
-            f"{_span(g.NOISE_SIGMA)}).",
+            "short thin lines and small specks in muted colours; noisy grey has per-pixel colour grain, σ "
+            f"{_span(g.NOISY_GREY_SIGMA)}) — and Gaussian pixel noise (σ {_span(g.NOISE_SIGMA)}); "
+            f"{_pct(g.JPEG_P)} are then saved as JPEG (quality {_span(g.JPEG_QUALITY)}) and decoded again.",
             "",
             f"* *red circle*, *blue square*, *green triangle*: fixed hue ±{g.HUE_JITTER:g} (HSV), saturation "
             f"{_span(g.VIVID_SATURATION)}, value {_span(g.VIVID_VALUE)}, random position, radius "
@@ -125,12 +126,21 @@ def _generator() -> str:
             f"{_span(g.DOT_PERIOD_PX, ' px')} (log-uniform), radius {_pct(g.DOT_RADIUS[0])}–"
             f"{_pct(g.DOT_RADIUS[1])} of the spacing, as a {', '.join(g.DOT_LAYOUTS[:-1])} or "
             f"{g.DOT_LAYOUTS[-1]} (each dot moved up to {_pct(g.DOT_SCATTER)} of the room in its cell) "
-            f"layout. Both unrotated {_pct(g.AXIS_ALIGNED_P)} of the time, otherwise at any rotation.",
+            f"layout. Both unrotated {_pct(g.AXIS_ALIGNED_P)} of the time, otherwise at any rotation. "
+            f"{_pct(g.LOOK_ALIKE_P)} of both are drawn where they look alike: checker cells "
+            f"{_span(g.LOOK_ALIKE_CHECKER_CELL_PX, ' px')}, dots {_span(g.LOOK_ALIKE_DOT_PERIOD_PX, ' px')} "
+            f"apart with radius {_pct(g.LOOK_ALIKE_DOT_RADIUS[0])}–{_pct(g.LOOK_ALIKE_DOT_RADIUS[1])} of "
+            f"the spacing on a square or staggered grid (both uniform); {_pct(g.LOOK_ALIKE_PAIR_P)} of "
+            f"those in two equally bright colours, {_pct(g.LOOK_ALIKE_UPRIGHT_P)} upright (pattern and patch "
+            f"unrotated) and {_pct(g.LOOK_ALIKE_SMALL_BOX_P)} as a small box of half-size "
+            f"{_pct(g.LOOK_ALIKE_HALF_SIZE[0])}–{_pct(g.LOOK_ALIKE_HALF_SIZE[1])}.",
             f"* Textures fill the whole image {_pct(g.WHOLE_IMAGE_TEXTURE_P)} of the time, otherwise an "
             f"ellipse or box of half-size {_pct(g.TEXTURE_HALF_SIZE[0])}–{_pct(g.TEXTURE_HALF_SIZE[1])} "
             f"(never less than about two periods); {_pct(g.INK_ON_WHITE_P)} are one ink (black or a colour) "
-            f"on white or ({_pct(g.PALE_PAPER_P)} of those) pale paper, the rest two vivid colours kept "
-            f"apart in brightness. Drawn at {g.TEXTURE_SUPERSAMPLE}×{g.TEXTURE_SUPERSAMPLE} samples per "
+            f"on white or ({_pct(g.PALE_PAPER_P)} of those) pale paper, the rest two vivid colours: "
+            f"{_pct(g.EQUAL_BRIGHTNESS_P)} of those equally bright (same luma, hues at least "
+            f"{g.PAIR_HUE_GAP:g} of the colour wheel apart), the others kept apart in brightness. "
+            f"Drawn at {g.TEXTURE_SUPERSAMPLE}×{g.TEXTURE_SUPERSAMPLE} samples per "
             "pixel and averaged, so fine patterns get the soft edges of a resized drawing.",
             "",
             "Training draws a fresh batch at every step (seed sequence `[seed, step, 1]`), so no image",

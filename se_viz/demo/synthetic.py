@@ -23,6 +23,7 @@ driven by one ``numpy.random.Generator``, so a seed gives the same images on eve
 from __future__ import annotations
 
 import colorsys
+import io
 import math
 from typing import Optional, Sequence
 
@@ -55,7 +56,8 @@ _CLASS_HUE = {"red circle": 0.0, "blue square": 0.62, "green triangle": 0.33}
 HUE_JITTER = 0.035
 
 # The generator's ranges, public so that the model card states exactly what training saw.
-BACKGROUND_P = {"white": 0.3, "plain colour": 0.2, "gradient with clutter": 0.5}
+BACKGROUND_P = {"white": 0.25, "plain colour": 0.2, "gradient with clutter": 0.4, "noisy grey": 0.15}
+NOISY_GREY_SIGMA = (0.05, 0.15)  # per-pixel colour grain of a noisy grey background
 CLUTTER_ITEMS = (2, 6)  # items on a gradient background (inclusive)
 NOISE_SIGMA = (0.0, 0.06)  # Gaussian pixel noise, σ drawn uniformly (images in [0, 1])
 SHAPE_RADIUS = (0.12, 0.42)  # shape radius as a fraction of the image side
@@ -63,21 +65,44 @@ RING_WIDTH = (0.12, 0.4)  # ring width as a fraction of its radius
 AXIS_ALIGNED_P = 0.4  # shapes upright / textures unrotated this often
 ORIENTATION_JITTER_DEG = 12.0  # stripes keep their class orientation within ±this
 PERIOD_PX = (4.0, 30.0)  # stripe period in pixels at 64×64, log-uniform (fine … coarse)
-STRIPE_DUTY = (0.35, 0.65)  # fraction of a stripe period in the first colour
+STRIPE_DUTY = (0.25, 0.75)  # fraction of a stripe period in the first colour
 CHECKER_CELL_PX = (2.5, 22.0)  # checkerboard cell side in pixels at 64×64, log-uniform
 DOT_PERIOD_PX = (3.5, 30.0)  # dot spacing in pixels at 64×64, log-uniform (dense … sparse)
-DOT_RADIUS = (0.15, 0.42)  # dot radius as a fraction of the dot spacing
+DOT_RADIUS = (0.12, 0.45)  # dot radius as a fraction of the dot spacing
 DOT_LAYOUTS = ("square grid", "staggered grid", "scattered")  # picked uniformly
 DOT_SCATTER = 0.9  # scattered dots move up to this fraction of the room left in their grid cell
+# Dense dots with large radius look much like a small checkerboard at 64×64 (both are blobs of one
+# colour on a fine lattice); this often a checkerboard or dots texture is drawn from exactly that
+# look-alike range, so the network learns what tells them apart: dots are round with background
+# between them on every side, checker squares meet at their corners.
+LOOK_ALIKE_P = 0.5
+LOOK_ALIKE_DOT_PERIOD_PX = (4.5, 9.0)  # dot spacing, uniform
+LOOK_ALIKE_DOT_RADIUS = (0.26, 0.42)  # dot radius as a fraction of the spacing (square or staggered grid)
+LOOK_ALIKE_CHECKER_CELL_PX = (3.0, 8.0)  # checker cell side, uniform
+# Look-alikes are in two equally bright colours this often (otherwise as any texture): the case where
+# only the shapes' hue edges tell dots from checker squares.
+LOOK_ALIKE_PAIR_P = 0.7
+# Look-alikes are drawn upright (texture and patch unrotated, as in a paint program) this often, and
+# as a small box patch (half-size below) this often: a small upright patch of dense dots is where the
+# two classes are hardest to tell apart, since only a few dots and no rotation cue are in view.
+LOOK_ALIKE_UPRIGHT_P = 0.7
+LOOK_ALIKE_SMALL_BOX_P = 0.6
+LOOK_ALIKE_HALF_SIZE = (0.18, 0.36)  # that box's half-size as a fraction of the image side
 TEXTURE_SUPERSAMPLE = 2  # textures are drawn at this many samples per pixel side, then averaged
 WHOLE_IMAGE_TEXTURE_P = 0.4  # texture fills the whole image, otherwise a patch
-TEXTURE_HALF_SIZE = (0.22, 0.5)  # patch half-size as a fraction of the image side
+TEXTURE_HALF_SIZE = (0.17, 0.5)  # patch half-size as a fraction of the image side
 DARK_INK_P = 0.3  # colour-free classes drawn in black / dark grey this often
-INK_ON_WHITE_P = 0.45  # textures in one ink (black or a colour, half each) on paper, else two colours
+INK_ON_WHITE_P = 0.35  # textures in one ink (black or a colour, half each) on paper, else two colours
+# Two-colour textures in colours of equal brightness (luma) this often, otherwise kept apart in
+# brightness: a pattern must be seen by its hue edges too, not only as dark ink on a light ground.
+EQUAL_BRIGHTNESS_P = 0.5
+PAIR_HUE_GAP = 0.15  # such equally bright colours differ in hue by at least this (0–1 around the wheel)
+JPEG_P = 0.25  # images saved as JPEG and decoded again this often (the blocks and ringing of photos)
+JPEG_QUALITY = (25, 85)  # that JPEG's quality, uniform integers (inclusive)
 PALE_PAPER_P = 0.4  # that paper is a pale tint this often, otherwise white
 # Training batches show the pair of classes drawings confuse most (each other) this many times as
 # often as every other class; held-out sets stay balanced.
-TRAIN_CLASS_REPEATS = {"checkerboard": 2, "dots": 2}
+TRAIN_CLASS_REPEATS = {"checkerboard": 2, "dots": 3}
 VIVID_SATURATION = (0.7, 1.0)  # HSV saturation of object / ink colours
 VIVID_VALUE = (0.45, 1.0)  # HSV value (brightness) of object / ink colours
 
@@ -99,6 +124,10 @@ def _background(rng: np.random.Generator, size: int) -> tuple[np.ndarray, bool]:
     linear gradient (the kind that gets clutter); probabilities in :data:`BACKGROUND_P`.
     """
     kind = rng.choice(list(BACKGROUND_P), p=list(BACKGROUND_P.values()))
+    if kind == "noisy grey":
+        grey = rng.uniform(0.35, 0.85)
+        grain = rng.normal(0.0, rng.uniform(*NOISY_GREY_SIGMA), (size, size, 3))
+        return np.clip(grey + grain, 0, 1).astype(np.float32), False
     if kind == "white":
         c = _hsv(rng.uniform(0, 1), rng.uniform(0.0, 0.04), rng.uniform(0.93, 1.0))
         return np.broadcast_to(c, (size, size, 3)).astype(np.float32), False
@@ -112,6 +141,21 @@ def _background(rng: np.random.Generator, size: int) -> tuple[np.ndarray, bool]:
     t = xx * math.cos(theta) + yy * math.sin(theta)
     t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
     return c0[None, None, :] * (1 - t[..., None]) + c1[None, None, :] * t[..., None], True
+
+
+def _luma(rgb: np.ndarray) -> float:
+    """Rec. 601 luma of an RGB colour in [0, 1]: the brightness a grey copy of the image shows."""
+    return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
+
+
+def _luma_matched(rgb: np.ndarray, target: float) -> np.ndarray:
+    """``rgb`` with its luma moved to ``target``: scaled down, or blended towards white to brighten
+    (which keeps its hue), so two vivid colours of different hue end up equally bright."""
+    own = _luma(rgb)
+    if own >= target:
+        return (rgb * (target / max(own, 1e-6))).astype(np.float32)
+    t = (target - own) / max(1.0 - own, 1e-6)
+    return (rgb + (1.0 - rgb) * t).astype(np.float32)
 
 
 def _dark(rng: np.random.Generator) -> np.ndarray:
@@ -188,15 +232,18 @@ def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float
     return float(np.exp(rng.uniform(math.log(bounds[0]), math.log(bounds[1]))))
 
 
-def _dot_pattern(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, period: float) -> np.ndarray:
+def _dot_pattern(
+    rng: np.random.Generator, a: np.ndarray, b: np.ndarray, period: float, look_alike: bool = False
+) -> np.ndarray:
     """Dots of one radius on a (rotated) lattice with coordinates ``a``, ``b``, in one of :data:`DOT_LAYOUTS`.
 
     A staggered grid shifts every other row by half a period; scattered dots move each dot
     by its own random offset inside its grid cell (never far enough to touch a neighbour), as
-    dots spread by hand keep about the same density.
+    dots spread by hand keep about the same density. ``look_alike`` dots are large on a regular
+    grid (:data:`LOOK_ALIKE_DOT_RADIUS`), the ones a small checkerboard resembles.
     """
-    radius = period * rng.uniform(*DOT_RADIUS)
-    layout = DOT_LAYOUTS[int(rng.integers(0, len(DOT_LAYOUTS)))]
+    radius = period * rng.uniform(*(LOOK_ALIKE_DOT_RADIUS if look_alike else DOT_RADIUS))
+    layout = DOT_LAYOUTS[int(rng.integers(0, 2 if look_alike else len(DOT_LAYOUTS)))]
     row = np.floor(b / period)
     if layout == "staggered grid":
         a = a + (row % 2) * (period / 2)
@@ -213,7 +260,9 @@ def _dot_pattern(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, period:
     return (da * da + db * db) <= radius * radius
 
 
-def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _texture_mask(
+    rng: np.random.Generator, name: str, size: int, look_alike: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(region mask, pattern) in [0, 1] for a grating or texture patch at a random place and scale.
 
     Drawn at :data:`TEXTURE_SUPERSAMPLE` samples per pixel side and averaged, so fine patterns
@@ -225,17 +274,26 @@ def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.nd
     period = _log_uniform(rng, PERIOD_PX)
     cell = _log_uniform(rng, CHECKER_CELL_PX)
     dot_period = _log_uniform(rng, DOT_PERIOD_PX)
+    if look_alike:
+        cell = rng.uniform(*LOOK_ALIKE_CHECKER_CELL_PX)
+        dot_period = rng.uniform(*LOOK_ALIKE_DOT_PERIOD_PX)
     scale = {"checkerboard": 1.5 * cell, "dots": 0.9 * dot_period}.get(name, 0.9 * period)
     # The patch: a rotated ellipse or box covering a good part of the image, or all of it; never
     # so small that it holds less than about two periods of its texture.
-    half_w, half_h = np.maximum(rng.uniform(*TEXTURE_HALF_SIZE, 2) * size, min(scale, size / 2))
+    small_box = look_alike and rng.uniform() < LOOK_ALIKE_SMALL_BOX_P
+    half = LOOK_ALIKE_HALF_SIZE if small_box else TEXTURE_HALF_SIZE
+    half_w, half_h = np.maximum(rng.uniform(*half, 2) * size, min(scale, size / 2))
     cx = rng.uniform(min(half_w * 0.8, size / 2), max(size - half_w * 0.8, size / 2))
     cy = rng.uniform(min(half_h * 0.8, size / 2), max(size - half_h * 0.8, size / 2))
-    phi = rng.uniform(0, math.pi) if rng.uniform() >= AXIS_ALIGNED_P else 0.0
+    upright_p = LOOK_ALIKE_UPRIGHT_P if look_alike else AXIS_ALIGNED_P
+    upright = rng.uniform() < upright_p
+    phi = 0.0 if upright else rng.uniform(0, math.pi)
     u = (xx - cx) * math.cos(phi) + (yy - cy) * math.sin(phi)
     v = -(xx - cx) * math.sin(phi) + (yy - cy) * math.cos(phi)
     shape = rng.uniform()
-    if shape < WHOLE_IMAGE_TEXTURE_P:
+    if small_box:
+        region = (np.abs(u) <= half_w) & (np.abs(v) <= half_h)
+    elif shape < WHOLE_IMAGE_TEXTURE_P:
         region = np.ones(xx.shape, dtype=bool)
     elif shape < (1 + WHOLE_IMAGE_TEXTURE_P) / 2:
         region = ((u / half_w) ** 2 + (v / half_h) ** 2) <= 1.0
@@ -244,7 +302,7 @@ def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.nd
     phase = rng.uniform(0, 30.0)
     jitter = math.radians(rng.uniform(-ORIENTATION_JITTER_DEG, ORIENTATION_JITTER_DEG))
     # Checkerboards and dots: unrotated (as drawn in a paint program) part of the time.
-    theta = 0.0 if rng.uniform() < AXIS_ALIGNED_P else rng.uniform(0, math.pi / 2)
+    theta = 0.0 if (upright if look_alike else rng.uniform() < AXIS_ALIGNED_P) else rng.uniform(0, math.pi / 2)
     a = xx * math.cos(theta) + yy * math.sin(theta) + phase
     b = -xx * math.sin(theta) + yy * math.cos(theta) + phase
     if name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):
@@ -260,7 +318,7 @@ def _texture_mask(rng: np.random.Generator, name: str, size: int) -> tuple[np.nd
     elif name == "checkerboard":
         pattern = (np.floor(a / cell) + np.floor(b / cell)) % 2 == 0
     elif name == "dots":
-        pattern = _dot_pattern(rng, a, b, dot_period)
+        pattern = _dot_pattern(rng, a, b, dot_period, look_alike)
     else:
         raise ValueError(name)
 
@@ -294,24 +352,36 @@ def render(rng: np.random.Generator, label: int, size: int = IMAGE_SIZE) -> np.n
         obj = np.clip(colour[None, None, :] * shade[..., None], 0, 1)
         img = img * (1 - mask[..., None]) + obj * mask[..., None]
     else:
-        region, pattern = _texture_mask(rng, name, size)
-        ink = rng.uniform()
-        if ink < INK_ON_WHITE_P:
+        look_alike = name in ("checkerboard", "dots") and rng.uniform() < LOOK_ALIKE_P
+        region, pattern = _texture_mask(rng, name, size, look_alike)
+        pair = look_alike and rng.uniform() < LOOK_ALIKE_PAIR_P
+        if not pair and rng.uniform() < INK_ON_WHITE_P:
             # One ink (black, grey or a colour) on white or pale paper, as drawn in a paint program.
             c_on = _dark(rng) if rng.uniform() < 0.5 else _vivid(rng)
             tint = rng.uniform(0.04, 0.15) if rng.uniform() < PALE_PAPER_P else 0.0
             c_off = _hsv(rng.uniform(0, 1), tint, rng.uniform(0.93, 1.0))
         else:
             c_on, c_off = _vivid(rng), _vivid(rng)
-            # Keep the two colours of a pattern apart in brightness so the pattern is always visible.
-            if abs(float(c_on.mean() - c_off.mean())) < 0.25:
+            if pair or rng.uniform() < EQUAL_BRIGHTNESS_P:
+                # Equal luma: only the hue tells the two apart (a grey copy would be flat), so the
+                # hues are kept at least PAIR_HUE_GAP apart around the colour wheel.
+                hue = colorsys.rgb_to_hsv(*c_on)[0] + rng.uniform(PAIR_HUE_GAP, 1 - PAIR_HUE_GAP)
+                c_off = _luma_matched(_vivid(rng, hue), _luma(c_on))
+            elif abs(float(c_on.mean() - c_off.mean())) < 0.25:
+                # Kept apart in brightness, so the pattern also shows as light and dark.
                 c_off = c_off * 0.35
         if rng.uniform() < 0.5:
             c_on, c_off = c_off, c_on
         tex = pattern[..., None] * c_on[None, None, :] + (1 - pattern[..., None]) * c_off[None, None, :]
         img = img * (1 - region[..., None]) + tex * region[..., None]
     img = img + rng.normal(0.0, rng.uniform(*NOISE_SIGMA), img.shape).astype(np.float32)
-    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    out = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    if rng.uniform() < JPEG_P:
+        buf = io.BytesIO()
+        quality = int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1))
+        Image.fromarray(out).save(buf, format="JPEG", quality=quality)
+        out = np.asarray(Image.open(buf).convert("RGB"))
+    return out
 
 
 def generate(

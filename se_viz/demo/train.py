@@ -66,7 +66,7 @@ __all__ = [
 STEM = "se_resnet_mini"
 DEFAULTS: dict[str, Any] = {
     "seed": 0,
-    "steps": 2300,  # the bundled model's run (see its card)
+    "steps": 2300,  # from scratch; the bundled model then was fine-tuned (--init-from, see its card)
     "batch_size": 64,
     "lr": 4e-3,
     "weight_decay": 5e-4,
