@@ -97,11 +97,15 @@ def test_live_top1_is_the_red_circle_and_threads_end(camera_browser, mini_server
         start_live(page)  # back on the Live tab, the stream starts again; closing the page ends it
         page.get_by_text(re.compile(r"Now: red circle")).wait_for(timeout=TIMEOUT_MS)
         assert _threads(pid) > after_tab
+        running = _threads(pid)
     finally:
         context.close()
     # A closed page may say nothing: the server then notices within ICE's consent checks (~30 s).
-    after = _wait_threads(pid, after_tab, 60)
-    assert after <= after_tab, f"closing the page leaves {after - after_tab} thread(s) running"
+    # The stream's own threads end (at least its frame thread and streamlit-webrtc's processing
+    # thread); the executor pool may have grown while it ran (seen: two more idle threads) and stays.
+    bound = min(before + pool, running - 2)
+    after = _wait_threads(pid, bound, 60)
+    assert after <= bound, f"closing the page leaves {after - bound} thread(s) running (before {before}, running {running})"
 
 
 def _bottom_of_video(page) -> float:
