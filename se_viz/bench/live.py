@@ -8,11 +8,13 @@ overlay never covers). The page keeps a handle on its ``RTCPeerConnection`` (an 
 the constructor) and reads, for the received track:
 
 * ``getStats()``: ``framesDecoded`` / ``framesPerSecond`` — the rate of the video the browser
-  shows (streamlit-webrtc sends a frame for every camera frame, repeating the last processed
-  one while the next is being computed);
-* the frame numbers in the pictures, read on every shown frame (``requestVideoFrameCallback``):
-  *processed* frames per second (distinct numbers) and the lag behind the camera (the number
-  the camera is at, read from the page's own camera track, minus the number shown, in frames).
+  receives (the server sends each finished picture once, and repeats it once a second when
+  nothing new comes: ``live_view._newest_frames_only``);
+* the frame numbers in the pictures: read on every frame the video presents
+  (``requestVideoFrameCallback``), the *analysed* frames per second (distinct numbers); read
+  every 50 ms, the lag behind the camera (the number the camera is at, read from the page's own
+  camera track, minus the number on screen, in frames), so a picture counts for as long as it
+  stays on screen.
 
 One server, one model at a time: the bundled SE-ResNet mini and an untrained SE-ResNet-50
 (random weights in a local file); then ``viewers`` pages at once on the mini model. Before each
@@ -128,8 +130,10 @@ _STATS_JS = """async () => {
   return out;
 }"""
 
-# Reads the frame numbers of every shown frame of the received video and of the page's own
-# camera track at the same moment (requestVideoFrameCallback); keeps (time, shown, camera).
+# Reads the frame number of every frame the received video presents (requestVideoFrameCallback:
+# how many distinct pictures arrive) into __seShown as (time, shown), and every 50 ms the number on
+# screen and the number the page's own camera track is at (the lag, sampled evenly in time, so a
+# picture that stays on screen counts for as long as it stays) into __seCodes as (time, shown, camera).
 _READ_CODES_JS = """([cells, cell]) => {
   if (window.__seCodes) return true;
   const pcs = window.__sePeers || [];
@@ -139,7 +143,7 @@ _READ_CODES_JS = """([cells, cell]) => {
   const sender = pc.getSenders().find(s => s.track && s.track.kind === 'video');
   const local = document.createElement('video');
   local.muted = true; local.srcObject = new MediaStream([sender.track]); local.play();
-  window.__seCodes = [];
+  window.__seCodes = []; window.__seShown = [];
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d', {willReadFrequently: true});
   const read = (v) => {
@@ -155,10 +159,11 @@ _READ_CODES_JS = """([cells, cell]) => {
     return n;
   };
   const onFrame = () => {
-    window.__seCodes.push([performance.now(), read(video), read(local)]);
+    window.__seShown.push([performance.now(), read(video)]);
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
+  setInterval(() => window.__seCodes.push([performance.now(), read(video), read(local)]), 50);
   return true;
 }"""
 
@@ -184,7 +189,7 @@ def inbound_stats(page) -> Optional[dict]:
     return None
 
 
-def _component_frame(page):
+def component_frame(page):
     for frame in page.frames:
         if frame.evaluate("() => (window.__sePeers || []).length") > 0:
             return frame
@@ -244,7 +249,7 @@ def forward_ceiling(env: dict[str, str], repeats: int = 7) -> float:
 
 def _measure(pages: Sequence, frames_in_video: int, window: float) -> list[tuple[float, float, float, float]]:
     """(received fps, analysed fps, lag median, lag p95) of each page over ``window`` seconds."""
-    frames = [_component_frame(p) for p in pages]
+    frames = [component_frame(p) for p in pages]
     for f in frames:
         f.evaluate(_READ_CODES_JS, [CODE_BITS, _CELL])
     time.sleep(WARMUP_S)
@@ -257,11 +262,12 @@ def _measure(pages: Sequence, frames_in_video: int, window: float) -> list[tuple
             out.append((0.0, 0.0, float("nan"), float("nan")))
             continue
         received = (s1["decoded"] - s0["decoded"]) / ((s1["t"] - s0["t"]) / 1000)
+        presented = [c for c in f.evaluate("() => window.__seShown || []") if c[0] >= t0 and c[1] >= 0]
+        shown = [c[1] for c in presented]
+        changes = sum(1 for a, b in zip(shown, shown[1:], strict=False) if a != b)
+        span = (presented[-1][0] - presented[0][0]) / 1000 if len(presented) > 1 else float("nan")
         held = f.evaluate("() => window.__seCodes || []")
         codes = [c for c in held if c[0] >= t0 and c[1] >= 0 and c[2] >= 0]
-        shown = [c[1] for c in codes]
-        changes = sum(1 for a, b in zip(shown, shown[1:], strict=False) if a != b)
-        span = (codes[-1][0] - codes[0][0]) / 1000 if len(codes) > 1 else float("nan")
         lags = sorted(((c[2] - c[1]) % frames_in_video) / FPS for c in codes)
         p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))] if lags else float("nan")
         out.append((received, changes / span, statistics.median(lags) if lags else float("nan"), p95))

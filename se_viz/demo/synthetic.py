@@ -302,7 +302,8 @@ def _texture_mask(
     phase = rng.uniform(0, 30.0)
     jitter = math.radians(rng.uniform(-ORIENTATION_JITTER_DEG, ORIENTATION_JITTER_DEG))
     # Checkerboards and dots: unrotated (as drawn in a paint program) part of the time.
-    theta = 0.0 if (upright if look_alike else rng.uniform() < AXIS_ALIGNED_P) else rng.uniform(0, math.pi / 2)
+    unrotated = upright if look_alike else rng.uniform() < AXIS_ALIGNED_P
+    theta = 0.0 if unrotated else rng.uniform(0, math.pi / 2)
     a = xx * math.cos(theta) + yy * math.sin(theta) + phase
     b = -xx * math.sin(theta) + yy * math.cos(theta) + phase
     if name in ("horizontal stripes", "vertical stripes", "diagonal stripes"):

@@ -11,6 +11,8 @@ left (:func:`stop_live`) or the session ends (streamlit-webrtc's session observe
 
 from __future__ import annotations
 
+import time
+
 import av
 import streamlit as st
 from aiortc.mediastreams import MediaStreamError
@@ -83,15 +85,19 @@ def _frames_callback(processor: LiveProcessor):
 
 
 def _newest_frames_only(context) -> None:
-    """Make the frames reach the processing track and the sender newest first, dropping any backlog.
+    """Make the frames reach the processing track and the sender newest first, dropping any backlog,
+    and send each finished picture once.
 
     streamlit-webrtc connects the camera to the processing track, and the processing track to the
     sender (which encodes), through aiortc ``MediaRelay`` proxies with unbounded queues: when a
     step costs more than a camera frame's time (a busy machine), frames pile up there and the
     picture falls seconds behind. Each ``recv`` of those proxies then takes everything queued and
     keeps the newest (it runs in the stream's event loop, the only thread that touches the
-    queues). Private attributes of streamlit-webrtc 0.79.0 and aiortc 1.16.0 (pinned); without
-    them nothing changes.
+    queues). The processing track hands on a frame for every camera frame, repeating the last
+    picture until the next is finished; the sender skips those repeats (one every
+    :data:`REPEAT_EVERY_S` at most), so a viewer's server encodes the pictures the model made, not
+    the camera's 30 frames/s — with five viewers that was most of the machine. Private attributes
+    of streamlit-webrtc 0.79.0 and aiortc 1.16.0 (pinned); without them nothing changes.
     """
     worker = context._get_worker()
     if worker is None:
@@ -99,24 +105,37 @@ def _newest_frames_only(context) -> None:
     camera = getattr(getattr(worker, "_output_video_track", None), "track", None)
     pc = getattr(worker, "pc", None)
     senders = [s.track for s in pc.getSenders() if s.track is not None] if pc is not None else []
-    for relayed in [camera, *senders]:
+    for relayed, new_only in [(camera, False), *[(track, True) for track in senders]]:
         queue = getattr(relayed, "_queue", None)
         if queue is None or getattr(relayed, "_se_newest", False):
             continue
-        relayed.recv = _newest_recv(relayed, relayed.recv, queue)
+        relayed.recv = _newest_recv(relayed, relayed.recv, queue, new_only)
         relayed._se_newest = True
 
 
-def _newest_recv(relayed, original, queue):
+#: With nothing new, the sender repeats the last picture this often (seconds), so a paused
+#: analysis still shows a picture that is being sent.
+REPEAT_EVERY_S = 1.0
+
+
+def _newest_recv(relayed, original, queue, new_only: bool = False):
+    last, last_sent = None, 0.0
+
     async def newest():
-        frame = await original()
-        while not queue.empty():
-            later = queue.get_nowait()
-            if later is None:  # the source ended: as the proxy itself would
-                relayed.stop()
-                raise MediaStreamError
-            frame = later
-        return frame
+        nonlocal last, last_sent
+        while True:
+            frame = await original()
+            while not queue.empty():
+                later = queue.get_nowait()
+                if later is None:  # the source ended: as the proxy itself would
+                    relayed.stop()
+                    raise MediaStreamError
+                frame = later
+            # streamlit-webrtc repeats a finished picture as the same object (new timestamps)
+            now = time.monotonic()
+            if not new_only or frame is not last or now - last_sent >= REPEAT_EVERY_S:
+                last, last_sent = frame, now
+                return frame
 
     return newest
 
