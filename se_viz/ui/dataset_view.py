@@ -154,7 +154,7 @@ def open_cached(path: str) -> Optional[OpenDataset]:
         "labels",
         ds.labels if ds.has_labels else None,
         _("Summarise the gate dataset"),
-        "dataset_open_run",
+        "dataset_open_run",  # se_viz/ui/open_timer.py clicks it
     )
     if agg is None:
         return None
