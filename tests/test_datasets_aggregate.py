@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import se_viz
 from se_viz import analysis as A
 from se_viz.bench.datasets import measure_child, replicate
 from se_viz.datasets import aggregate as agg_mod
-from se_viz.datasets.aggregate import HISTOGRAM_BINS, dataset_aggregates, row_entropies
+from se_viz.datasets.aggregate import HISTOGRAM_BINS, dataset_aggregates, fold_dataset, row_entropies
 from se_viz.datasets.job import CaptureJob
 from se_viz.datasets.local import run_local
 from se_viz.datasets.neighbours import dataset_nearest, dataset_pca, sample_rows
@@ -284,3 +285,28 @@ def test_the_benchmark_times_the_apps_first_open_of_a_dataset_of_thousands(captu
     opened = float(out.split("OPEN ")[1].split()[0])
     assert 0 < opened < seconds
     assert 200 < peak_mb < 4000  # torch and Streamlit in one process: hundreds of MB, not the test's own
+
+
+def test_forked_folders_give_the_threads_numbers_and_stop_when_cancelled(captured):
+    """``se-viz summarize`` folds in forked processes (the fold holds the interpreter lock, so
+    threads barely add up): the same numbers as the threads', every row counted, and a progress
+    callback that raises (Cancel) stops the children and reaches the caller."""
+    ds = open_gate_dataset(captured)
+    seen: list[int] = []
+    forked = fold_dataset(
+        ds, ds.labels, batch_rows=3, threads=2, processes=True, progress=lambda d, n: seen.append(d)
+    )
+    threaded = fold_dataset(ds, ds.labels, batch_rows=3, threads=2)
+    pd.testing.assert_frame_equal(forked.summary(), threaded.summary(), rtol=1e-12)
+    assert seen[-1] == len(ds)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(done, total):
+        raise Cancelled
+
+    before = set(multiprocessing.active_children())
+    with pytest.raises(Cancelled):
+        fold_dataset(ds, ds.labels, batch_rows=1, threads=2, processes=True, progress=cancel)
+    assert set(multiprocessing.active_children()) <= before, "a fold process outlived its cancel"

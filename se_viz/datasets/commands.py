@@ -105,6 +105,7 @@ def summarize_command(
                 cache=not getattr(args, "no_cache", False),
                 threads=getattr(args, "num_cpus", None),
                 progress=lambda done, _total: bar.update(done - bar.n),
+                processes=True,  # a command's main thread: forked folders use every core
             )
     print(f"{ds!r}; {len(ds.errors)} unreadable input(s)", file=out)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), file=out)

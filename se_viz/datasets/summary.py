@@ -41,6 +41,7 @@ def summarize_gate_dataset(
     *,
     threads: Optional[int] = None,
     progress: Optional[Callable[[int, int], None]] = None,
+    processes: bool = False,
 ) -> pd.DataFrame:
     """One row per SE block, in forward order, with exactly :data:`DATASET_SUMMARY_COLUMNS`.
 
@@ -48,9 +49,10 @@ def summarize_gate_dataset(
     over all N × C gate values; ``entropy`` is the mean per-image normalised entropy;
     ``between``, ``within`` and ``specificity`` (their ratio) are NaN without labels. ``cache``:
     read / write the aggregates cached next to the dataset (see :func:`.aggregate.dataset_aggregates`,
-    which also says what ``threads`` and ``progress`` do).
+    which also says what ``threads``, ``progress`` and ``processes`` do).
     """
     from .aggregate import dataset_aggregates
 
     labels = ds.labels if ds.has_labels else None
-    return dataset_aggregates(ds, labels, cache=cache, threads=threads, progress=progress).summary()
+    agg = dataset_aggregates(ds, labels, cache=cache, threads=threads, progress=progress, processes=processes)
+    return agg.summary()
