@@ -106,3 +106,27 @@ def test_cluster_capture_killed_resumed_and_summarized(cluster, images, tmp_path
     a, b = pd.read_csv(local_csv), pd.read_csv(ray_csv)
     pd.testing.assert_frame_equal(a, b, rtol=1e-6, atol=1e-9)
     assert np.isfinite(a["specificity"]).all() and (a["images"] == len(ds)).all()
+
+
+def test_the_nodes_benchmark_times_each_run_from_rays_timeline():
+    """`se-viz bench --capture-nodes`, tiny: one node, two, one again, each run split into its
+    start-up and its steady rate by the model actors' calls in Ray's task timeline (parts of the
+    job's default size, not one per batch). No bar here: rates at this size are start-up."""
+    import re
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env.pop("RAY_ADDRESS", None)
+    args = ["bench", "--capture-nodes", "--model", se_viz.MINI_MODEL, "--images", "48", "--batch-size", "8"]
+    run = _cli(args, env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    runs = re.findall(
+        r"^(1 node, 1 actor|2 nodes, 2 actors) +([\d.]+) images/s overall, "
+        r"first batch captured after +([\d.]+) s, then +([\d.]+) images/s",
+        run.stdout,
+        re.M,
+    )
+    assert [r[0] for r in runs] == ["1 node, 1 actor", "2 nodes, 2 actors", "1 node, 1 actor"], run.stdout
+    for _, overall, first, steady in runs:
+        # The steady rate leaves the start-up out, so it is at least the overall rate.
+        assert float(first) > 0 and float(steady) >= float(overall) > 0
+    assert re.search(r"two nodes / one node: [\d.]+x overall, [\d.]+x after the first batch", run.stdout)

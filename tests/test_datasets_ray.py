@@ -82,10 +82,36 @@ def test_a_model_actor_uses_its_nodes_cpus(ray_local):
     assert ray.get([threads.remote(1), threads.remote(2), threads.remote(8)]) == [2, 1, 1]
 
 
+def test_each_model_actor_decodes_its_own_batches(ray_local, tmp_path):
+    """Decoding runs inside the model actors (Ray Data fuses the two maps), not as tasks: on a
+    one-CPU node Ray's worker pool killed idle decoding workers after a second and restarted them,
+    each importing torch again, and a second node captured at half one node's rate. Ray's task
+    timeline names what each actor call ran."""
+    import time
+
+    from se_viz.datasets.ray_engine import run_ray
+
+    started = time.time()
+    items = expand_inputs([make_image_folder(tmp_path / "shapes")])
+    run_ray(CaptureJob(model=MINI, out=tmp_path / "g", batch_size=4, threads=1), items, progress=False)
+    deadline = time.time() + 30
+    while True:  # workers report their task events about once a second
+        calls = [e["cat"] for e in ray.timeline() if e["ts"] / 1e6 >= started and e.get("name") == "submit"]
+        if len(calls) >= -(-len(items) // 4) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert calls, "no model actor call in Ray's timeline"
+    assert all("MapBatches(decode_batch)->MapBatches(CaptureActor)" in c for c in calls), set(calls)
+    tasks = {
+        e["cat"] for e in ray.timeline() if e["ts"] / 1e6 >= started and "_map_task" in e.get("name", "")
+    }
+    assert not any("decode_batch" in t for t in tasks), tasks
+
+
 def test_a_one_cpu_node_runs_the_whole_capture(tmp_path):
-    """`se-viz capture --engine ray --num-cpus 1` ends with every row written: a model actor, a
-    decoding task and a writing task fit one CPU (with 1 + 0.5 + 1 the run waited forever), so a
-    cluster of one-CPU nodes gains an actor per node."""
+    """`se-viz capture --engine ray --num-cpus 1` ends with every row written: a model actor
+    (decoding its own batches) and a writing task fit one CPU (with 1 + 0.5 + 1 the run waited
+    forever), so a cluster of one-CPU nodes gains an actor per node."""
     import os
     import shutil
     import subprocess

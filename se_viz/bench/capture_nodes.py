@@ -2,12 +2,16 @@
 against two one-CPU nodes, in one run.
 
 A real cluster (:class:`~.ray_cluster.LocalRayCluster`): a head node of one CPU; the Ray engine
-captures the same generated JPEGs with one model actor; a second one-CPU node joins and the
-same capture runs with two actors (one per node: an actor and a decoding task fill a node's one
-CPU, :data:`~se_viz.datasets.ray_engine.MODEL_CPUS`); the second node leaves and the one-node
-run is repeated. The one-node rate is the mean over its two runs, so a load that drifts steadily
-during the run weighs on both sides of the ratio. Each run's time includes the actors' start-up
-(model load on every node), as a user's run does.
+captures the same generated JPEGs with one model actor; a second one-CPU node joins and the same
+capture runs with two actors (one per node: an actor, decoding its own batches, and a writing task
+fill a node's one CPU, :data:`~se_viz.datasets.ray_engine.MODEL_CPUS`); the second node leaves and
+the one-node run is repeated. The one-node rate is the mean over its two runs, so a load that
+drifts steadily during the run weighs on both sides of the ratio. Each run's time includes the
+actors' start-up (model load on every node), as a user's run does; the actors' calls in Ray's task
+timeline split it from the steady rate. The job writes parts of the default size
+(``rows_per_part``): parts of one batch each started a Ray worker per part, which Ray's worker
+pool kills again after a second idle on a one-CPU node (see
+:data:`~se_viz.datasets.ray_engine.MODEL_CPUS`).
 
 On a machine whose cores are shared by the nodes and the driver (the project's 2-core one),
 "two nodes" are two more Ray processes on the same cores, not twice the hardware: the gain
@@ -16,6 +20,7 @@ measured there is a floor on what a separate machine adds.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -37,8 +42,8 @@ __all__ = ["NodesResult", "Run", "run_capture_nodes_bench"]
 @dataclass
 class Run:
     """One Ray capture: images/s over the whole run (what a user waits for), the seconds until
-    the first batch was written (Ray's and the actors' start-up) and the images/s from then on
-    (the rate a long capture runs at), from the part files' modification times."""
+    the first batch was captured (Ray's and the actors' start-up) and the images/s from then on
+    (the rate a long capture runs at), from the model actors' calls in Ray's task timeline."""
 
     images_per_second: float
     first_batch_s: float
@@ -46,7 +51,7 @@ class Run:
 
     def line(self, what: str) -> str:
         return (
-            f"{what:<20} {self.images_per_second:6.2f} images/s overall, first batch written after "
+            f"{what:<20} {self.images_per_second:6.2f} images/s overall, first batch captured after "
             f"{self.first_batch_s:5.1f} s, then {self.steady:6.2f} images/s"
         )
 
@@ -66,19 +71,38 @@ class NodesResult:
 
 
 def _capture(job: CaptureJob, items, lm, address: str, actors: int, out: Path) -> Run:
-    import pyarrow.parquet as pq
+    from ..datasets.ray_engine import ray_runtime, run_ray
 
-    from ..datasets.ray_engine import run_ray
-
-    started = time.time()
-    report = run_ray(replace(job, out=out, address=address, actors=actors), items, progress=False, lm=lm)
-    if report.written != len(items) or report.errors:
-        raise RuntimeError(f"the Ray capture wrote {report.written} of {len(items)} rows")
-    # One part file per batch (rows_per_part = batch size): the files' times are the timeline.
-    parts = sorted((p.stat().st_mtime, pq.ParquetFile(p).metadata.num_rows) for p in out.glob("*.parquet"))
-    first, rest = parts[0][0], sum(rows for _, rows in parts[1:])
-    span = parts[-1][0] - first
+    with ray_runtime(address):  # the driver stays connected to read the timeline afterwards
+        started = time.time()
+        report = run_ray(replace(job, out=out, address=address, actors=actors), items, progress=False, lm=lm)
+        if report.written != len(items) or report.errors:
+            raise RuntimeError(f"the Ray capture wrote {report.written} of {len(items)} rows")
+        ends = _actor_batch_ends(started, math.ceil(len(items) / job.batch_size))
+    first = ends[0]
+    span = ends[-1] - first
+    rest = len(items) - min(job.batch_size, len(items))
     return Run(report.images_per_second, first - started, rest / span if span > 0 else float("nan"))
+
+
+def _actor_batch_ends(since: float, batches: int, timeout: float = 30.0) -> list[float]:
+    """The end times (epoch seconds, sorted) of the model actors' batch calls started after
+    ``since``, from ``ray.timeline()``: workers report their task events about once a second, so
+    wait until all ``batches`` are there."""
+    import ray
+
+    deadline = time.time() + timeout
+    while True:
+        ends = sorted(
+            (e["ts"] + e["dur"]) / 1e6
+            for e in ray.timeline()
+            if "CaptureActor" in e.get("cat", "") and e.get("name") == "submit" and e["ts"] / 1e6 >= since
+        )
+        if len(ends) >= batches or time.time() > deadline:
+            if len(ends) < batches:
+                raise RuntimeError(f"Ray's timeline shows {len(ends)} of {batches} actor batches")
+            return ends
+        time.sleep(0.5)
 
 
 def run_capture_nodes_bench(
@@ -99,7 +123,6 @@ def run_capture_nodes_bench(
             out=root / "unused",
             pretrained=False,
             batch_size=batch_size,
-            rows_per_part=batch_size,
         )
         print(
             f"se-viz bench --capture-nodes: {lm.name} (untrained), {len(items)} JPEGs 320x240, "

@@ -36,14 +36,21 @@ __all__ = ["CaptureActor", "actor_threads", "decode_batch", "ray_runtime", "run_
 # `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
 # `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
 
-# A model actor, a decoding task and a writing task reserve one CPU together, so a one-CPU node
-# runs the whole pipeline. Before, the actor took 1 CPU, decoding 0.5 and writing Ray's default 1:
-# a one-CPU node could not hold them, and on a cluster of one-CPU nodes the written batches waited
-# in the object store until the actors were done. The shares only place work: the actor's torch
-# threads follow its node's CPUs (actor_threads), decoding and writing are light; 0.75 also keeps
-# two actors off one node, and different shares keep Ray from fusing the stages.
-DECODE_CPUS = WRITE_CPUS = 0.125
-MODEL_CPUS = 1 - DECODE_CPUS - WRITE_CPUS
+# A model actor and a writing task reserve one CPU together, so a one-CPU node runs the whole
+# pipeline (before, the actor took 1 CPU and writing Ray's default 1: a one-CPU node could not hold
+# them). The shares only place work: the actor's torch threads follow its node's CPUs
+# (actor_threads); 0.875 also keeps two actors off one node.
+#
+# Decoding asks for exactly the actor's share, so Ray Data fuses it into the actor (a task map
+# followed by an actor map with the same resources runs as one operator): each actor decodes its
+# own batches. Decoding as separate tasks cost a second node its gain: Ray's worker pool keeps
+# about one idle worker per CPU and kills the others after a second idle, so on one-CPU nodes the
+# decoding workers were killed between batches and restarted, each importing torch and timm
+# again. Measured on the two-node one-CPU cluster (/tmp diagnosis, 480 images, 2026-12-05, quiet):
+# decoding took 0.65 cores and restarting workers 0.46 while the two actors got 0.47 — 3.4
+# images/s against 6.9 on one node; with Ray's idle-worker killing switched off 8.5.
+WRITE_CPUS = 0.125
+MODEL_CPUS = 1 - WRITE_CPUS
 _TEXT = ("path", "label", "sha256", "error")
 _INTS = ("index", "width", "height")
 
@@ -188,10 +195,7 @@ def run_ray(
                 decode_batch,
                 batch_size=job.batch_size,
                 batch_format="numpy",
-                num_cpus=DECODE_CPUS,
-                # A small share would let a node start 1/DECODE_CPUS decoders at once (each a
-                # process of ~500 MB, measured by Ray's memory detector): one per CPU, as locally.
-                concurrency=max(1, int(ray.cluster_resources().get("CPU", 1))),
+                num_cpus=MODEL_CPUS,  # the actor's share: fused into it (see MODEL_CPUS)
                 fn_kwargs={"data_config": manifest["preprocessing"]},
             )
             ds = ds.map_batches(
