@@ -319,6 +319,67 @@ def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
     assert newest >= seen - 1 and newest > first + 10, "the read skips the backlog to the newest frame"
 
 
+def test_the_sender_sends_each_picture_once_as_its_own_copy_stamped_with_its_send_time(frames):
+    """streamlit-webrtc repeats its last finished picture as the same object, restamped with the
+    camera's clock at every camera frame (also while the encoder reads it). The sender takes each
+    picture once, as a copy of its own stamped with the send time: the browser's jitter buffer then
+    smooths only the network's jitter, not the server's varying camera-to-send delay."""
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from aiortc.contrib.media import MediaRelay
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from se_viz.ui.live_view import SEND_CLOCK, _newest_frames_only
+
+    class Processing(MediaStreamTrack):  # like streamlit-webrtc's processing track
+        kind = "video"
+
+        def __init__(self):
+            super().__init__()
+            self.calls, self.pictures = 0, []
+
+        async def recv(self):
+            await asyncio.sleep(0.005)
+            self.calls += 1
+            if self.calls % 5 == 1:  # a new picture every fifth camera frame, else a repeat
+                self.pictures.append(
+                    av.VideoFrame.from_ndarray(frames[len(self.pictures) % 2], format="rgb24")
+                )
+            picture = self.pictures[-1]
+            picture.pts, picture.time_base = 10**9 + self.calls, Fraction(1, 90_000)  # camera clock
+            return picture
+
+    async def run():
+        processing = Processing()
+        proxy = MediaRelay().subscribe(processing)
+        pc = SimpleNamespace(getSenders=lambda: [SimpleNamespace(track=proxy)])
+        _newest_frames_only(
+            SimpleNamespace(_get_worker=lambda: SimpleNamespace(_output_video_track=None, pc=pc))
+        )
+        sent = []
+        for _ in range(4):
+            sent.append(await proxy.recv())
+            sent[-1] = (sent[-1], sent[-1].pts, time.monotonic())  # the pts as sent, before any restamp
+        proxy.stop()
+        processing.stop()
+        return processing.pictures, sent
+
+    pictures, sent = _run(run())
+    assert len(sent) == 4 and len(pictures) >= 4
+    assert not any(frame is picture for frame, _, _ in sent for picture in pictures), (
+        "copies, not the shared object"
+    )
+    assert all(frame.time_base == Fraction(1, SEND_CLOCK) for frame, _, _ in sent)
+    assert all(any(np.array_equal(frame.to_ndarray(), f) for f in frames[:2]) for frame, _, _ in sent)
+    stamps = [pts for _, pts, _ in sent]
+    assert all(0 <= a < b < 2**32 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
+    # each picture once: about five camera frames (25 ms and more) apart, on the send clock
+    gaps = [(b - a) / SEND_CLOCK for a, b in zip(stamps, stamps[1:], strict=False)]
+    walls = [b - a for (_, _, a), (_, _, b) in zip(sent, sent[1:], strict=False)]
+    assert all(g > 0.02 and abs(g - w) < 0.02 for g, w in zip(gaps, walls, strict=True)), (gaps, walls)
+
+
 def test_the_overlay_speaks_the_language_of_the_viewer_who_started_it(mini, frames):
     """Frames are drawn in a thread with no session: the processor draws in the language current
     when it was made — Chinese with a Chinese font (Noto CJK), or English when none is installed —
@@ -346,3 +407,21 @@ def test_the_overlay_speaks_the_language_of_the_viewer_who_started_it(mini, fram
         assert not np.array_equal(drawn_zh[panel], drawn_en[panel]), "the trace's words are Chinese"
         with language("zh_CN"):
             assert zh._trace(zh.latest()[1]).names[0].startswith("通道")
+
+
+def test_the_benchmark_lag_counts_a_picture_for_as_long_as_it_is_the_newest():
+    """`se-viz bench --live` reads frame numbers from both tracks' frames and computes the lag every
+    50 ms afterwards: a picture held on screen grows the lag until the next one comes; the looping
+    video wraps; unreadable frames (−1) are left out."""
+    from se_viz.bench.live import FPS, analysed_rate, lag_samples
+
+    camera = [(n * 1000 / FPS, n % 120) for n in range(200)]  # the camera's frames, page times in ms
+    shown = [(100.0, 0), (250.0, -1), (500.0, 10)]
+    lags = lag_samples(camera, shown, 100, 900, 120)
+    assert len(lags) == 17
+    assert lags[0] == pytest.approx(3 / FPS)  # at 100 ms the camera is at frame 3, frame 0 shown
+    assert lags[7] == pytest.approx(13 / FPS)  # 450 ms: frame 0 still the newest picture
+    assert lags[8] == pytest.approx(5 / FPS)  # 500 ms: frame 10 arrives, camera at 15
+    wrapped = lag_samples(camera, [(4100.0, 118)], 4100, 4100, 120)  # camera at 123 → 3 after the loop
+    assert wrapped == [pytest.approx(5 / FPS)]
+    assert analysed_rate([(0.0, 1), (100.0, 1), (200.0, -1), (300.0, 2), (1000.0, 3)], 0.0) == 2.0

@@ -12,6 +12,7 @@ left (:func:`stop_live`) or the session ends (streamlit-webrtc's session observe
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
 import av
 import streamlit as st
@@ -120,6 +121,7 @@ REPEAT_EVERY_S = 1.0
 
 def _newest_recv(relayed, original, queue, new_only: bool = False):
     last, last_sent = None, 0.0
+    origin = time.monotonic()  # stamps count from here: RTP timestamps are 32 bits (13 h at 90 kHz)
 
     async def newest():
         nonlocal last, last_sent
@@ -131,13 +133,37 @@ def _newest_recv(relayed, original, queue, new_only: bool = False):
                     relayed.stop()
                     raise MediaStreamError
                 frame = later
+            if not new_only:
+                return frame
             # streamlit-webrtc repeats a finished picture as the same object (new timestamps)
             now = time.monotonic()
-            if not new_only or frame is not last or now - last_sent >= REPEAT_EVERY_S:
+            if frame is not last or now - last_sent >= REPEAT_EVERY_S:
                 last, last_sent = frame, now
-                return frame
+                return _stamped_copy(frame, now - origin)
 
     return newest
+
+
+def _stamped_copy(frame: av.VideoFrame, seconds: float) -> av.VideoFrame:
+    """A copy of a finished picture, stamped with the time it is sent (``seconds`` since the stream's
+    first picture).
+
+    streamlit-webrtc stamps a picture with the newest camera frame's time when it hands it on, and
+    stamps the same object again at every repeat, also while the encoder (in another thread) reads
+    it. The browser's jitter buffer then saw the camera-to-send delay, which varies with the
+    server's load, as network jitter, and held pictures back to smooth it: 150–200 ms with five
+    viewers (``getStats``: ``jitterBufferDelay``). A picture of its own, stamped once with its send
+    time, leaves the browser only the network's jitter to smooth (60–90 ms then, same test)."""
+    # Copied in the frame's own format, without a conversion: a conversion goes through a scaler
+    # kept on the frame, and the first camera frames (sent until a picture is finished) are being
+    # converted in the frame thread at the same time — two threads in one scaler hung that thread.
+    out = av.VideoFrame.from_ndarray(frame.to_ndarray(), format=frame.format.name)
+    out.pts, out.time_base = round(seconds * SEND_CLOCK), Fraction(1, SEND_CLOCK)
+    return out
+
+
+#: The RTP video clock (Hz): the send-time stamps of :func:`_stamped_copy` count in it.
+SEND_CLOCK = 90_000
 
 
 def stop_live() -> None:
