@@ -10,11 +10,11 @@ the constructor) and reads, for the received track:
 * ``getStats()``: ``framesDecoded`` / ``framesPerSecond`` — the rate of the video the browser
   receives (the server sends each finished picture once, and repeats it once a second when
   nothing new comes: ``live_view._newest_frames_only``);
-* the frame numbers in the pictures: read on every frame the video presents
-  (``requestVideoFrameCallback``), the *analysed* frames per second (distinct numbers); read
-  every 50 ms, the lag behind the camera (the number the camera is at, read from the page's own
-  camera track, minus the number on screen, in frames), so a picture counts for as long as it
-  stays on screen.
+* the frame numbers in the pictures, read from every frame of the received track and of the
+  page's own camera track (``MediaStreamTrackProcessor``, a few pixels of each frame): the
+  *analysed* frames per second (distinct numbers received) and, every 50 ms, the lag behind the
+  camera (the number the camera is at minus the number of the newest received picture, in
+  frames), so a picture counts for as long as it is the newest.
 
 One server, one model at a time: the bundled SE-ResNet mini and an untrained SE-ResNet-50
 (random weights in a local file); then ``viewers`` pages at once on the mini model. Before each
@@ -39,7 +39,15 @@ from typing import Optional, Sequence, TextIO
 import numpy as np
 from PIL import Image
 
-__all__ = ["LiveBenchResult", "class_frames", "run_live_bench", "write_y4m", "CODE_BITS"]
+__all__ = [
+    "LiveBenchResult",
+    "analysed_rate",
+    "class_frames",
+    "lag_samples",
+    "run_live_bench",
+    "write_y4m",
+    "CODE_BITS",
+]
 
 FPS = 30
 CODE_BITS = 8  # frame numbers 0…255 (8.5 s at 30 fps; the video is shorter and loops)
@@ -130,42 +138,94 @@ _STATS_JS = """async () => {
   return out;
 }"""
 
-# Reads the frame number of every frame the received video presents (requestVideoFrameCallback:
-# how many distinct pictures arrive) into __seShown as (time, shown), and every 50 ms the number on
-# screen and the number the page's own camera track is at (the lag, sampled evenly in time, so a
-# picture that stays on screen counts for as long as it stays) into __seCodes as (time, shown, camera).
-_READ_CODES_JS = """([cells, cell]) => {
-  if (window.__seCodes) return true;
+# Watches the received track and the page's own camera track with MediaStreamTrackProcessor (every
+# frame as a VideoFrame, no rendering) and reads each frame's number from its luma: only the code
+# column is copied out (VideoFrame.copyTo with a rect). Events go to __seShown (received: time,
+# number) and __seCamera (camera: time, number); the lag and the analysed rate are computed from
+# them afterwards (lag_samples, analysed_rate). Before, a canvas read whole frames of both videos
+# 20 times a second and of the received one on every frame: with five pages that cost the browsers
+# 0.3 cores of the two this machine has (/proc CPU times, 10 s, 2026-12-05), which the measured
+# server then lacked.
+_WATCH_CODES_JS = """([cells, cell]) => {
+  if (window.__seShown) return true;
   const pcs = window.__sePeers || [];
   const pc = pcs[pcs.length - 1];
-  const video = document.querySelector('video');
-  if (!pc || !video || !video.srcObject) return false;
+  if (!pc || typeof MediaStreamTrackProcessor === 'undefined') return false;
+  const received = pc.getReceivers().find(r => r.track && r.track.kind === 'video');
   const sender = pc.getSenders().find(s => s.track && s.track.kind === 'video');
-  const local = document.createElement('video');
-  local.muted = true; local.srcObject = new MediaStream([sender.track]); local.play();
-  window.__seCodes = []; window.__seShown = [];
-  const canvas = document.createElement('canvas');
-  const ctx = canvas.getContext('2d', {willReadFrequently: true});
-  const read = (v) => {
-    const w = v.videoWidth, h = v.videoHeight;
-    if (!w || !h) return -1;
-    canvas.width = w; canvas.height = h; ctx.drawImage(v, 0, 0);
-    const c = Math.max(4, Math.floor(cell * h / 480)), y0 = Math.floor(h / 4);
-    let n = 0;
-    for (let b = 0; b < cells; b++) {
-      const p = ctx.getImageData(Math.floor(c / 2), y0 + b * c + Math.floor(c / 2), 1, 1).data;
-      if (p[0] + p[1] + p[2] > 3 * 128) n |= (1 << b);
+  if (!received || !sender) return false;
+  window.__seShown = []; window.__seCamera = [];
+  const watch = async (track, out) => {
+    const reader = new MediaStreamTrackProcessor({track}).readable.getReader();
+    while (true) {
+      const {value: frame, done} = await reader.read();
+      if (done) return;
+      const t = performance.now();
+      try {
+        const h = frame.codedHeight;
+        const c = Math.max(4, Math.floor(cell * h / 480)), y0 = Math.floor(h / 4);
+        const top = y0 & ~1, height = (cells * c + 1) & ~1;
+        const rect = {x: Math.floor(c / 2) & ~1, y: top, width: 2, height};
+        const buf = new Uint8Array(frame.allocationSize({rect}));
+        const [luma] = await frame.copyTo(buf, {rect});
+        let n = 0;
+        for (let b = 0; b < cells; b++) {
+          const row = y0 + b * c + Math.floor(c / 2) - top;
+          if (buf[luma.offset + row * luma.stride] > 128) n |= (1 << b);
+        }
+        out.push([t, n]);
+      } catch (e) {
+        out.push([t, -1]);
+      } finally {
+        frame.close();
+      }
     }
-    return n;
   };
-  const onFrame = () => {
-    window.__seShown.push([performance.now(), read(video)]);
-    video.requestVideoFrameCallback(onFrame);
-  };
-  video.requestVideoFrameCallback(onFrame);
-  setInterval(() => window.__seCodes.push([performance.now(), read(video), read(local)]), 50);
+  watch(received.track, window.__seShown);
+  watch(sender.track, window.__seCamera);
   return true;
 }"""
+
+LAG_STEP_S = 0.05
+
+
+def lag_samples(
+    camera: Sequence[tuple[float, int]],
+    shown: Sequence[tuple[float, int]],
+    start_ms: float,
+    end_ms: float,
+    frames_in_video: int,
+    step_s: float = LAG_STEP_S,
+) -> list[float]:
+    """The lag behind the camera every ``step_s`` from ``start_ms`` to ``end_ms`` (page times):
+    the number of the camera's newest frame minus the number of the newest received frame, in
+    seconds (the video loops: modulo its length). A picture counts for as long as it is the newest,
+    so a stream that sends fewer pictures is not flattered. Unreadable frames (number −1) are left
+    out."""
+    camera = [c for c in camera if c[1] >= 0]
+    shown = [c for c in shown if c[1] >= 0]
+    out: list[float] = []
+    i = j = 0
+    t = start_ms
+    while t <= end_ms:
+        while i < len(camera) and camera[i][0] <= t:
+            i += 1
+        while j < len(shown) and shown[j][0] <= t:
+            j += 1
+        if i and j:
+            out.append(((camera[i - 1][1] - shown[j - 1][1]) % frames_in_video) / FPS)
+        t += step_s * 1000
+    return out
+
+
+def analysed_rate(shown: Sequence[tuple[float, int]], start_ms: float) -> float:
+    """Distinct pictures per second among the received frames from ``start_ms`` (page time): each
+    change of number is one more camera frame that went through the model."""
+    frames = [c for c in shown if c[0] >= start_ms and c[1] >= 0]
+    if len(frames) < 2:
+        return float("nan")
+    changes = sum(1 for a, b in zip(frames, frames[1:], strict=False) if a[1] != b[1])
+    return changes / ((frames[-1][0] - frames[0][0]) / 1000)
 
 
 def start_live(page, timeout_ms: int = 120_000) -> None:
@@ -251,26 +311,24 @@ def _measure(pages: Sequence, frames_in_video: int, window: float) -> list[tuple
     """(received fps, analysed fps, lag median, lag p95) of each page over ``window`` seconds."""
     frames = [component_frame(p) for p in pages]
     for f in frames:
-        f.evaluate(_READ_CODES_JS, [CODE_BITS, _CELL])
+        if not f.evaluate(_WATCH_CODES_JS, [CODE_BITS, _CELL]):
+            raise RuntimeError("the page cannot watch its video tracks (MediaStreamTrackProcessor)")
     time.sleep(WARMUP_S)
     start = [(f.evaluate(_STATS_JS), f.evaluate("() => performance.now()")) for f in frames]
     time.sleep(window)
     out = []
     for f, (s0, t0) in zip(frames, start, strict=True):
-        s1 = f.evaluate(_STATS_JS)
+        s1, t1 = f.evaluate(_STATS_JS), f.evaluate("() => performance.now()")
         if s0 is None or s1 is None:  # this viewer's connection never carried video (it failed)
             out.append((0.0, 0.0, float("nan"), float("nan")))
             continue
         received = (s1["decoded"] - s0["decoded"]) / ((s1["t"] - s0["t"]) / 1000)
-        presented = [c for c in f.evaluate("() => window.__seShown || []") if c[0] >= t0 and c[1] >= 0]
-        shown = [c[1] for c in presented]
-        changes = sum(1 for a, b in zip(shown, shown[1:], strict=False) if a != b)
-        span = (presented[-1][0] - presented[0][0]) / 1000 if len(presented) > 1 else float("nan")
-        held = f.evaluate("() => window.__seCodes || []")
-        codes = [c for c in held if c[0] >= t0 and c[1] >= 0 and c[2] >= 0]
-        lags = sorted(((c[2] - c[1]) % frames_in_video) / FPS for c in codes)
+        shown, camera = f.evaluate("() => [window.__seShown, window.__seCamera]")
+        lags = sorted(lag_samples(camera, shown, t0, t1, frames_in_video))
         p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))] if lags else float("nan")
-        out.append((received, changes / span, statistics.median(lags) if lags else float("nan"), p95))
+        out.append(
+            (received, analysed_rate(shown, t0), statistics.median(lags) if lags else float("nan"), p95)
+        )
     return out
 
 
