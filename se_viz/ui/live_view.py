@@ -121,7 +121,7 @@ REPEAT_EVERY_S = 1.0
 
 def _newest_recv(relayed, original, queue, new_only: bool = False):
     last, last_sent = None, 0.0
-    origin = time.monotonic()  # stamps count from here: RTP timestamps are 32 bits (13 h at 90 kHz)
+    origin = time.monotonic()  # send-time stamps count from the stream's start, as a camera's do
 
     async def newest():
         nonlocal last, last_sent
@@ -153,7 +153,7 @@ def _stamped_copy(frame: av.VideoFrame, seconds: float) -> av.VideoFrame:
     it. The browser's jitter buffer then saw the camera-to-send delay, which varies with the
     server's load, as network jitter, and held pictures back to smooth it: 150–200 ms with five
     viewers (``getStats``: ``jitterBufferDelay``). A picture of its own, stamped once with its send
-    time, leaves the browser only the network's jitter to smooth (60–90 ms then, same test)."""
+    time, leaves the browser only the network's jitter to smooth (40–110 ms then, same test)."""
     # Copied in the frame's own format, without a conversion: a conversion goes through a scaler
     # kept on the frame, and the first camera frames (sent until a picture is finished) are being
     # converted in the frame thread at the same time — two threads in one scaler hung that thread.
