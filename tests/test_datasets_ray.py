@@ -89,17 +89,12 @@ def test_each_model_actor_decodes_its_own_batches(ray_local, tmp_path):
     timeline names what each actor call ran."""
     import time
 
-    from se_viz.datasets.ray_engine import run_ray
+    from se_viz.datasets.ray_engine import actor_calls, run_ray
 
     started = time.time()
     items = expand_inputs([make_image_folder(tmp_path / "shapes")])
     run_ray(CaptureJob(model=MINI, out=tmp_path / "g", batch_size=4, threads=1), items, progress=False)
-    deadline = time.time() + 30
-    while True:  # workers report their task events about once a second
-        calls = [e["cat"] for e in ray.timeline() if e["ts"] / 1e6 >= started and e.get("name") == "submit"]
-        if len(calls) >= -(-len(items) // 4) or time.time() > deadline:
-            break
-        time.sleep(0.5)
+    calls = [e["cat"] for e in actor_calls(started, -(-len(items) // 4))]
     assert calls, "no model actor call in Ray's timeline"
     assert all("MapBatches(decode_batch)->MapBatches(CaptureActor)" in c for c in calls), set(calls)
     tasks = {

@@ -71,38 +71,21 @@ class NodesResult:
 
 
 def _capture(job: CaptureJob, items, lm, address: str, actors: int, out: Path) -> Run:
-    from ..datasets.ray_engine import ray_runtime, run_ray
+    from ..datasets.ray_engine import actor_calls, ray_runtime, run_ray
 
     with ray_runtime(address):  # the driver stays connected to read the timeline afterwards
         started = time.time()
         report = run_ray(replace(job, out=out, address=address, actors=actors), items, progress=False, lm=lm)
         if report.written != len(items) or report.errors:
             raise RuntimeError(f"the Ray capture wrote {report.written} of {len(items)} rows")
-        ends = _actor_batch_ends(started, math.ceil(len(items) / job.batch_size))
+        batches = math.ceil(len(items) / job.batch_size)
+        ends = sorted((e["ts"] + e["dur"]) / 1e6 for e in actor_calls(started, batches))
+    if len(ends) < batches:
+        raise RuntimeError(f"Ray's timeline shows {len(ends)} of {batches} actor batches")
     first = ends[0]
     span = ends[-1] - first
     rest = len(items) - min(job.batch_size, len(items))
     return Run(report.images_per_second, first - started, rest / span if span > 0 else float("nan"))
-
-
-def _actor_batch_ends(since: float, batches: int, timeout: float = 30.0) -> list[float]:
-    """The end times (epoch seconds, sorted) of the model actors' batch calls started after
-    ``since``, from ``ray.timeline()``: workers report their task events about once a second, so
-    wait until all ``batches`` are there."""
-    import ray
-
-    deadline = time.time() + timeout
-    while True:
-        ends = sorted(
-            (e["ts"] + e["dur"]) / 1e6
-            for e in ray.timeline()
-            if "CaptureActor" in e.get("cat", "") and e.get("name") == "submit" and e["ts"] / 1e6 >= since
-        )
-        if len(ends) >= batches or time.time() > deadline:
-            if len(ends) < batches:
-                raise RuntimeError(f"Ray's timeline shows {len(ends)} of {batches} actor batches")
-            return ends
-        time.sleep(0.5)
 
 
 def run_capture_nodes_bench(

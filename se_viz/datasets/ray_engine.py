@@ -31,7 +31,7 @@ from .output import done_paths, prepare_output, write_errors_file
 from .schema import manifest_schema, parquet_options, records_table
 from .sources import ImageItem
 
-__all__ = ["CaptureActor", "actor_threads", "decode_batch", "ray_runtime", "run_ray"]
+__all__ = ["CaptureActor", "actor_calls", "actor_threads", "decode_batch", "ray_runtime", "run_ray"]
 
 # `ray` itself is imported where it is used: importing it costs about 3 s (measured), which every
 # `import se_viz.datasets` would otherwise pay without ever running the Ray engine.
@@ -134,6 +134,26 @@ class CaptureActor:
                     blocks=self.blocks,
                 )
         return records_table(records, cap, self.schema)
+
+
+def actor_calls(since: float, expected: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """The model actors' batch calls started after ``since`` (epoch seconds), as events of Ray's
+    task timeline (``ray.timeline()``: ``cat`` names what the call ran, ``ts`` and ``dur`` in µs).
+
+    Workers report their task events about once a second: waits until ``expected`` calls are
+    there, or ``timeout`` seconds, and returns what it has. Needs a connected driver."""
+    import ray
+
+    deadline = time.time() + timeout
+    while True:
+        calls = [
+            e
+            for e in ray.timeline()
+            if "CaptureActor" in e.get("cat", "") and e.get("name") == "submit" and e["ts"] / 1e6 >= since
+        ]
+        if len(calls) >= expected or time.time() > deadline:
+            return calls
+        time.sleep(0.5)
 
 
 class ray_runtime:
