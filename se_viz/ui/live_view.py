@@ -28,6 +28,7 @@ from se_viz.loading.choice import ModelChoice
 
 from . import state
 from .common import served, styled
+from .language import session_fragment
 
 __all__ = ["render_live", "stop_live", "STREAM_KEY"]
 
@@ -269,4 +270,4 @@ def _status(processor: LiveProcessor, playing: bool) -> None:
         )
         st.markdown(line, width="content")
 
-    st.fragment(draw, run_every=1.0 if playing else None)()
+    session_fragment(draw, run_every=1.0 if playing else None)()

@@ -43,6 +43,7 @@ from se_viz.runs import Cancelled, RunControl, release_memory
 
 from .cache import ResultKey, held, keep, process_wide
 from .common import served
+from .language import session_fragment
 
 __all__ = [
     "WORKER_THREADS",
@@ -254,7 +255,7 @@ def say_seconds(seconds: float) -> str:
     return _("about {m} min").format(m=round(seconds / 60))
 
 
-@st.fragment(run_every=POLL_SECONDS)
+@session_fragment(run_every=POLL_SECONDS)
 def _watch(session: str, key: ResultKey) -> None:
     runs = heavy_runs()
     job = runs.current(session)

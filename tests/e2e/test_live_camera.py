@@ -11,6 +11,7 @@ drawn by the mini model's own generator, over real WebRTC (streamlit-webrtc on a
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -179,6 +180,35 @@ def test_projector_fits_the_video_and_freeze_feeds_the_other_views(camera_browse
         sidebar.get_by_text("Link to this view").click()
         link = sidebar.locator("[data-testid=stCode]").inner_text()
         assert "live" not in link, "a frozen frame is never in a link"
+    finally:
+        context.close()
+
+
+# The text of the Live tab's status line (it reruns itself every second, a Streamlit fragment).
+_STATUS_JS = """() => {
+  const el = [...document.querySelectorAll('[data-testid=stMarkdown]')]
+    .find(e => /frames.s analysed|每秒分析/.test(e.innerText));
+  return el ? el.innerText : null;
+}"""
+
+
+def test_the_live_status_line_keeps_the_sessions_language(camera_browser, mini_server):
+    """The status line refreshes itself every second; those reruns run only its own function, not
+    the language switch, and drew English on a page in Chinese. Two refreshes on, it still reads
+    Chinese."""
+    context = camera_browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:  # the page opened by a link in Chinese on the Live tab, one image
+        page.goto(f"{mini_server.url}/?img=synthetic_red_circle.png&tab=Live&lang=zh_CN")
+        settle(page)
+        page.frame_locator("iframe[title*=webrtc]").get_by_role("button", name="开启实时摄像头").click()
+        page.get_by_text(re.compile("当前：红色圆形")).wait_for()
+        for _ in range(2):  # wait for the line to be redrawn by its own rerun (its rate changes)
+            before = page.evaluate(_STATUS_JS)
+            page.wait_for_function(f"() => ({_STATUS_JS})() !== {json.dumps(before)}", timeout=TIMEOUT_MS)
+        status = page.evaluate(_STATUS_JS)
+        assert status.startswith("当前：红色圆形") and "Now" not in status, status
     finally:
         context.close()
 
