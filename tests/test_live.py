@@ -8,9 +8,7 @@ a stopped stream leaves no thread behind; no STUN server is asked unless the ope
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
-import fractions
 import io
 import threading
 import time
@@ -18,19 +16,13 @@ import time
 import av
 import numpy as np
 import pytest
+from live_helpers import run_coroutine, video_frame, wait
 from PIL import Image
 
 import se_viz
 from se_viz.bench.live import class_frames
 from se_viz.live import GateHistory, LiveProcessor, analyse_frame, draw_overlay, gate_lut, ice_servers
 from se_viz.live.draw import strip_box, strip_colour_index
-
-
-def _run(coro, timeout: float = 120.0):
-    """``asyncio.run`` in a thread of its own: in the whole suite the browser tests' Playwright (sync
-    API) keeps an event loop running in this thread, where ``asyncio.run`` refuses to start."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result(timeout)
 
 
 @pytest.fixture(scope="module")
@@ -45,29 +37,16 @@ def frames():
     return red, blue
 
 
-def _video_frame(rgb: np.ndarray, pts: int = 0) -> av.VideoFrame:
-    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-    frame.pts, frame.time_base = pts, fractions.Fraction(1, 90000)
-    return frame
-
-
-def _wait(condition, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the frame thread did not finish"
-        time.sleep(0.01)
-
-
 def test_the_frame_callback_draws_what_capture_gives(mini, frames):
     from se_viz.ui.live_view import _frames_callback
 
     processor = LiveProcessor(mini, trace=False)
     callback = _frames_callback(processor)
     stale, newest = frames
-    assert _run(callback([_video_frame(stale), _video_frame(newest)])) == [], "it never waits"
+    assert run_coroutine(callback([video_frame(stale), video_frame(newest)])) == [], "it never waits"
     assert processor.dropped == 1, "of two queued frames, only the newest is processed"
-    _wait(lambda: not processor.busy())
-    out = _run(callback([_video_frame(newest)]))  # the next camera frame picks up the picture
+    wait(lambda: not processor.busy())
+    out = run_coroutine(callback([video_frame(newest)]))  # the next camera frame picks up the picture
     processor.stop()
     assert len(out) == 1
     drawn = out[0].to_ndarray(format="rgb24")
@@ -196,7 +175,7 @@ def test_a_slow_model_drops_stale_frames_and_stays_current(mini, frames):
             if processor.processed:
                 lags.append((now - shown) / 30)  # camera now − frame shown, s
 
-    _run(play(3.0))
+    run_coroutine(play(3.0))
     worker = track._thread
     track.stop()
     assert processor.dropped > 0.5 * processor.processed, "a slow model must skip frames"
@@ -208,7 +187,7 @@ def test_a_slow_model_drops_stale_frames_and_stays_current(mini, frames):
     late = max(lags[len(lags) // 3 :])
     assert late <= bound, f"the picture lags {late:.2f} s behind the camera (bound {bound:.2f} s)"
     assert worker is not None and not worker.is_alive(), "streamlit-webrtc's thread ends with the stream"
-    _wait(lambda: not [t for t in threading.enumerate() if t.name.startswith("se_viz_live_")], 5.0)
+    wait(lambda: not [t for t in threading.enumerate() if t.name.startswith("se_viz_live_")], 5.0)
     assert not [t for t in threading.enumerate() if t.name.startswith("async_media_processor")]
 
 
@@ -226,14 +205,14 @@ def test_a_frame_that_waits_for_the_model_never_stalls_the_stream(mini, frames):
     with lock:  # another session's analysis holds the model
         t0 = time.perf_counter()
         for n in range(10):
-            assert _run(callback([_video_frame(_numbered(frames[0], n))]), timeout=2.0) == []
+            assert run_coroutine(callback([video_frame(_numbered(frames[0], n))]), timeout=2.0) == []
         waited = time.perf_counter() - t0
         assert processor.processed == 0
     assert waited < 2.0, f"ten camera frames took {waited:.1f} s while the model was busy"
-    _wait(lambda: not processor.busy())
+    wait(lambda: not processor.busy())
     # Analysed: the first frame (it waited for the model) and the newest; the eight between dropped.
     assert processor.processed == 2 and processor.dropped == 8
-    out = _run(callback([_video_frame(frames[0])]))
+    out = run_coroutine(callback([video_frame(frames[0])]))
     processor.stop()
     assert _number(out[0].to_ndarray(format="rgb24")) == 9, "the newest frame is drawn, not the first"
 
@@ -278,106 +257,6 @@ def test_a_frozen_frame_never_touches_the_disk(mini, frames, tmp_path, monkeypat
     frozen = processor.freeze()
     assert Image.open(io.BytesIO(frozen.png)).size == (640, 480)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_the_camera_backlog_is_skipped_to_the_newest_frame(frames):
-    """streamlit-webrtc relays the camera to its processing track through an unbounded queue; the
-    Live tab makes each read take the newest queued frame (else a busy server falls behind)."""
-    from types import SimpleNamespace
-
-    from aiortc.contrib.media import MediaRelay
-    from aiortc.mediastreams import MediaStreamTrack
-
-    from se_viz.ui.live_view import _newest_frames_only
-
-    class FastCamera(MediaStreamTrack):
-        kind = "video"
-        count = 0
-
-        async def recv(self):
-            await asyncio.sleep(0.001)
-            self.count += 1
-            frame = av.VideoFrame.from_ndarray(frames[0], format="rgb24")
-            frame.pts = self.count
-            return frame
-
-    async def run():
-        camera = FastCamera()
-        proxy = MediaRelay().subscribe(camera)
-        track = SimpleNamespace(track=proxy)
-        context = SimpleNamespace(_get_worker=lambda: SimpleNamespace(_output_video_track=track))
-        _newest_frames_only(context)
-        first = await proxy.recv()  # starts the relay
-        await asyncio.sleep(0.2)  # the camera runs on while nobody reads: a backlog
-        newest = await proxy.recv()
-        seen = camera.count
-        proxy.stop()
-        camera.stop()
-        return first.pts, newest.pts, seen
-
-    first, newest, seen = _run(run())
-    assert newest >= seen - 1 and newest > first + 10, "the read skips the backlog to the newest frame"
-
-
-def test_the_sender_sends_each_picture_once_as_its_own_copy_stamped_with_its_send_time(frames):
-    """streamlit-webrtc repeats its last finished picture as the same object, restamped with the
-    camera's clock at every camera frame (also while the encoder reads it). The sender takes each
-    picture once, as a copy of its own stamped with the send time: the browser's jitter buffer then
-    smooths only the network's jitter, not the server's varying camera-to-send delay."""
-    from fractions import Fraction
-    from types import SimpleNamespace
-
-    from aiortc.contrib.media import MediaRelay
-    from aiortc.mediastreams import MediaStreamTrack
-
-    from se_viz.ui.live_view import SEND_CLOCK, _newest_frames_only
-
-    class Processing(MediaStreamTrack):  # like streamlit-webrtc's processing track
-        kind = "video"
-
-        def __init__(self):
-            super().__init__()
-            self.calls, self.pictures = 0, []
-
-        async def recv(self):
-            await asyncio.sleep(0.005)
-            self.calls += 1
-            if self.calls % 5 == 1:  # a new picture every fifth camera frame, else a repeat
-                self.pictures.append(
-                    av.VideoFrame.from_ndarray(frames[len(self.pictures) % 2], format="rgb24")
-                )
-            picture = self.pictures[-1]
-            picture.pts, picture.time_base = 10**9 + self.calls, Fraction(1, 90_000)  # camera clock
-            return picture
-
-    async def run():
-        processing = Processing()
-        proxy = MediaRelay().subscribe(processing)
-        pc = SimpleNamespace(getSenders=lambda: [SimpleNamespace(track=proxy)])
-        _newest_frames_only(
-            SimpleNamespace(_get_worker=lambda: SimpleNamespace(_output_video_track=None, pc=pc))
-        )
-        sent = []
-        for _ in range(4):
-            sent.append(await proxy.recv())
-            sent[-1] = (sent[-1], sent[-1].pts, time.monotonic())  # the pts as sent, before any restamp
-        proxy.stop()
-        processing.stop()
-        return processing.pictures, sent
-
-    pictures, sent = _run(run())
-    assert len(sent) == 4 and len(pictures) >= 4
-    assert not any(frame is picture for frame, _, _ in sent for picture in pictures), (
-        "copies, not the shared object"
-    )
-    assert all(frame.time_base == Fraction(1, SEND_CLOCK) for frame, _, _ in sent)
-    assert all(any(np.array_equal(frame.to_ndarray(), f) for f in frames[:2]) for frame, _, _ in sent)
-    stamps = [pts for _, pts, _ in sent]
-    assert all(0 <= a < b < 2**32 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
-    # each picture once: about five camera frames (25 ms and more) apart, on the send clock
-    gaps = [(b - a) / SEND_CLOCK for a, b in zip(stamps, stamps[1:], strict=False)]
-    walls = [b - a for (_, _, a), (_, _, b) in zip(sent, sent[1:], strict=False)]
-    assert all(g > 0.02 and abs(g - w) < 0.02 for g, w in zip(gaps, walls, strict=True)), (gaps, walls)
 
 
 def test_the_overlay_speaks_the_language_of_the_viewer_who_started_it(mini, frames):

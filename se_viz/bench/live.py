@@ -9,7 +9,7 @@ the constructor) and reads, for the received track:
 
 * ``getStats()``: ``framesDecoded`` / ``framesPerSecond`` — the rate of the video the browser
   receives (the server sends each finished picture once, and repeats it once a second when
-  nothing new comes: ``live_view._newest_frames_only``);
+  nothing new comes: :mod:`se_viz.ui.live_stream`);
 * the frame numbers in the pictures, read from every frame of the received track and of the
   page's own camera track (``MediaStreamTrackProcessor``, a few pixels of each frame): the
   *analysed* frames per second (distinct numbers received) and, every 50 ms, the lag behind the

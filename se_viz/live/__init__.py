@@ -9,6 +9,8 @@ camera with streamlit-webrtc, ``se-viz bench --live`` measures it, and a noteboo
 - :mod:`.draw` — the overlay, in the gate heatmap's colour scale;
 - :mod:`.history` — the last seconds of gates, for the "gates over time" trace;
 - :mod:`.processor` — the per-viewer processor: newest frame wins, freeze as plain data;
+- :mod:`.worker` and :mod:`.mailbox` — its frame thread, and the slot that hands each finished
+  picture to the stream's sender at once;
 - :mod:`.ice` — the ICE servers from the environment (none by default: a classroom LAN needs none).
 """
 

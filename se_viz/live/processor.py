@@ -24,6 +24,7 @@ from ..loading.load import LoadedModel
 from .draw import Trace, draw_overlay, drawable_language
 from .frame import LiveResult, analyse_frame
 from .history import GateHistory
+from .mailbox import NewestMailbox
 from .worker import NewestFrameWorker
 
 __all__ = ["FrozenFrame", "LiveProcessor", "TRACE_CHANNELS", "TRACE_SECONDS"]
@@ -78,6 +79,10 @@ class LiveProcessor:
         self.processed = 0
         self.dropped = 0
         self._worker: Optional[NewestFrameWorker] = None
+        #: Each finished picture the moment it is finished, once a sender reads here (attached);
+        #: until then :meth:`offer` hands it back.
+        self.pictures: NewestMailbox = NewestMailbox()
+        self._finished: Optional[Any] = None
 
     # ------------------------------------------------------------------ frames in, frames out
 
@@ -91,15 +96,24 @@ class LiveProcessor:
     def offer(self, frame: Any, work: Callable[[Any], Any]) -> Optional[Any]:
         """Hand the newest camera frame to this stream's frame thread (started on first use) and
         return at once: the picture ``work`` finished since the last call (``work(frame)`` runs in
-        the thread, e.g. decode, :meth:`process`, encode), or None if none finished."""
+        the thread, e.g. decode, :meth:`process`, encode), or None if none finished or a sender
+        reads :attr:`pictures` (each picture goes to one of them only)."""
         with self._lock:
             worker = self._worker
             if worker is None or not worker.alive:
-                worker = self._worker = NewestFrameWorker(work)
-        if worker.offer(frame):
+                worker = self._worker = NewestFrameWorker(work, on_done=self._hand_on)
+        replaced = worker.offer(frame)
+        with self._lock:
+            self.dropped += replaced
+            finished, self._finished = self._finished, None
+        return finished
+
+    def _hand_on(self, picture: Any) -> None:  # in the frame thread
+        if self.pictures.attached:
+            self.pictures.put(picture)
+        else:
             with self._lock:
-                self.dropped += 1
-        return worker.take()
+                self._finished = picture
 
     def busy(self) -> bool:
         """Whether a frame waits for, or is in, this stream's frame thread."""

@@ -1,14 +1,14 @@
 """One viewer's frame thread: the camera hands in frames and never waits; the thread analyses the
-newest one, and whatever finished is handed back at the next camera frame.
+newest one and hands each finished picture on at once.
 
 Why a thread of our own: streamlit-webrtc runs a frame callback in its own loop and ends the whole
 stream when one call takes over 10 s (``recv_queued() ... is taking too long``). A call that waits
 for the model — another session analysing its images holds the model's lock, or the machine is
 busy — then stopped a viewer's camera for good: with five viewers, every page that opened stopped
 the streams of the pages before it (``se-viz bench --live``). Here the callback only swaps a frame
-into a one-frame slot and picks up a finished picture, so it returns at once whatever the model
-does; a slow model shows fewer new pictures, never an older one (the slot holds the newest frame
-only, so nothing queues: the lag is one analysis plus at most one camera frame).
+into a one-frame slot, so it returns at once whatever the model does; a slow model shows fewer new
+pictures, never an older one (the slot holds the newest frame only, so nothing queues: the lag is
+one analysis plus at most one camera frame).
 
 The thread sets its own torch thread count (:func:`live_threads`: every core but one, which the
 video codec and the event loop need): a thread inherits torch's process-wide count, which the
@@ -50,18 +50,19 @@ class NewestFrameWorker(Generic[In, Out]):
     """Runs ``work`` on the newest offered item in a daemon thread of its own.
 
     :meth:`offer` replaces any item not yet started (it counts as dropped) and returns at once;
-    :meth:`take` returns the result finished since the last ``take`` (None if none). ``work``
+    ``on_done`` is called with each result, in the thread, as soon as it is finished. ``work``
     raising is logged and the item skipped: a stream goes on. :meth:`close` ends the thread.
     """
 
-    def __init__(self, work: Callable[[In], Out], threads: Optional[int] = None) -> None:
+    def __init__(
+        self, work: Callable[[In], Out], on_done: Callable[[Out], None], threads: Optional[int] = None
+    ) -> None:
         self._work = work
+        self._on_done = on_done
         self._threads = threads if threads is not None else live_threads()
         self._cond = threading.Condition()
         self._pending: Optional[In] = None
         self._has_pending = False
-        self._done: Optional[Out] = None
-        self._has_done = False
         self._closed = False
         self._working = False
         self.dropped = 0
@@ -81,14 +82,6 @@ class NewestFrameWorker(Generic[In, Out]):
         """Whether an item waits or is being worked on."""
         with self._cond:
             return self._has_pending or self._working
-
-    def take(self) -> Optional[Out]:
-        """The result finished since the last call, or None."""
-        with self._cond:
-            if not self._has_done:
-                return None
-            out, self._done, self._has_done = self._done, None, False
-            return out
 
     def close(self, timeout: Optional[float] = None) -> None:
         """Stop the thread (after the item it works on, if any)."""
@@ -122,5 +115,5 @@ class NewestFrameWorker(Generic[In, Out]):
                 out, ok = None, False
             with self._cond:
                 self._working = False
-                if ok:
-                    self._done, self._has_done = out, True
+            if ok:
+                self._on_done(out)

@@ -11,12 +11,8 @@ left (:func:`stop_live`) or the session ends (streamlit-webrtc's session observe
 
 from __future__ import annotations
 
-import time
-from fractions import Fraction
-
 import av
 import streamlit as st
-from aiortc.mediastreams import MediaStreamError
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from streamlit_webrtc.component import _reset_context
 
@@ -29,6 +25,7 @@ from se_viz.loading.choice import ModelChoice
 from . import state
 from .common import served, styled
 from .language import session_fragment
+from .live_stream import route_frames
 
 __all__ = ["render_live", "stop_live", "STREAM_KEY"]
 
@@ -72,9 +69,10 @@ VIDEO_STYLE = {"width": "100%", "maxHeight": "440px", "objectFit": "contain", "b
 
 
 def _frames_callback(processor: LiveProcessor):
-    """streamlit-webrtc's callback: the newest frame goes to the viewer's frame thread, and the
-    picture it finished since (if any) comes back; it never waits for the model (a call over 10 s
-    would end the stream). With nothing new, streamlit-webrtc repeats the last picture."""
+    """streamlit-webrtc's callback: the newest frame goes to the viewer's frame thread, and it never
+    waits for the model (a call over 10 s would end the stream). The stream's sender takes each
+    finished picture straight from the processor (:mod:`.live_stream`); until it does, a picture
+    finished since the last call is handed back here, and streamlit-webrtc sends it."""
 
     def analyse(frame: av.VideoFrame) -> av.VideoFrame:  # in the frame thread
         return av.VideoFrame.from_ndarray(processor.process(frame.to_ndarray(format="rgb24")), format="rgb24")
@@ -84,87 +82,6 @@ def _frames_callback(processor: LiveProcessor):
         return [] if done is None else [done]
 
     return on_frames
-
-
-def _newest_frames_only(context) -> None:
-    """Make the frames reach the processing track and the sender newest first, dropping any backlog,
-    and send each finished picture once.
-
-    streamlit-webrtc connects the camera to the processing track, and the processing track to the
-    sender (which encodes), through aiortc ``MediaRelay`` proxies with unbounded queues: when a
-    step costs more than a camera frame's time (a busy machine), frames pile up there and the
-    picture falls seconds behind. Each ``recv`` of those proxies then takes everything queued and
-    keeps the newest (it runs in the stream's event loop, the only thread that touches the
-    queues). The processing track hands on a frame for every camera frame, repeating the last
-    picture until the next is finished; the sender skips those repeats (one every
-    :data:`REPEAT_EVERY_S` at most), so a viewer's server encodes the pictures the model made, not
-    the camera's 30 frames/s — with five viewers that was most of the machine. Private attributes
-    of streamlit-webrtc 0.79.0 and aiortc 1.16.0 (pinned); without them nothing changes.
-    """
-    worker = context._get_worker()
-    if worker is None:
-        return
-    camera = getattr(getattr(worker, "_output_video_track", None), "track", None)
-    pc = getattr(worker, "pc", None)
-    senders = [s.track for s in pc.getSenders() if s.track is not None] if pc is not None else []
-    for relayed, new_only in [(camera, False), *[(track, True) for track in senders]]:
-        queue = getattr(relayed, "_queue", None)
-        if queue is None or getattr(relayed, "_se_newest", False):
-            continue
-        relayed.recv = _newest_recv(relayed, relayed.recv, queue, new_only)
-        relayed._se_newest = True
-
-
-#: With nothing new, the sender repeats the last picture this often (seconds), so a paused
-#: analysis still shows a picture that is being sent.
-REPEAT_EVERY_S = 1.0
-
-
-def _newest_recv(relayed, original, queue, new_only: bool = False):
-    last, last_sent = None, 0.0
-    origin = time.monotonic()  # send-time stamps count from the stream's start, as a camera's do
-
-    async def newest():
-        nonlocal last, last_sent
-        while True:
-            frame = await original()
-            while not queue.empty():
-                later = queue.get_nowait()
-                if later is None:  # the source ended: as the proxy itself would
-                    relayed.stop()
-                    raise MediaStreamError
-                frame = later
-            if not new_only:
-                return frame
-            # streamlit-webrtc repeats a finished picture as the same object (new timestamps)
-            now = time.monotonic()
-            if frame is not last or now - last_sent >= REPEAT_EVERY_S:
-                last, last_sent = frame, now
-                return _stamped_copy(frame, now - origin)
-
-    return newest
-
-
-def _stamped_copy(frame: av.VideoFrame, seconds: float) -> av.VideoFrame:
-    """A copy of a finished picture, stamped with the time it is sent (``seconds`` since the stream's
-    first picture).
-
-    streamlit-webrtc stamps a picture with the newest camera frame's time when it hands it on, and
-    stamps the same object again at every repeat, also while the encoder (in another thread) reads
-    it. The browser's jitter buffer then saw the camera-to-send delay, which varies with the
-    server's load, as network jitter, and held pictures back to smooth it: 150–200 ms with five
-    viewers (``getStats``: ``jitterBufferDelay``). A picture of its own, stamped once with its send
-    time, leaves the browser only the network's jitter to smooth (40–110 ms then, same test)."""
-    # Copied in the frame's own format, without a conversion: a conversion goes through a scaler
-    # kept on the frame, and the first camera frames (sent until a picture is finished) are being
-    # converted in the frame thread at the same time — two threads in one scaler hung that thread.
-    out = av.VideoFrame.from_ndarray(frame.to_ndarray(), format=frame.format.name)
-    out.pts, out.time_base = round(seconds * SEND_CLOCK), Fraction(1, SEND_CLOCK)
-    return out
-
-
-#: The RTP video clock (Hz): the send-time stamps of :func:`_stamped_copy` count in it.
-SEND_CLOCK = 90_000
 
 
 def stop_live() -> None:
@@ -211,7 +128,7 @@ def render_live(lm: LoadedModel, choice: ModelChoice, fit: str) -> None:
             translations={key: _(words) for key, words in WORDS.items()},
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": VIDEO_STYLE},
         )
-    _newest_frames_only(context)
+    route_frames(context, processor.pictures)
     with bar:
         st.plotly_chart(
             styled(gate_colorbar_figure(300)), key="live_colorbar", config={"displayModeBar": False}
