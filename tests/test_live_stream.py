@@ -223,5 +223,11 @@ def test_each_picture_goes_to_the_sender_or_back_to_streamlit_webrtc_never_both(
         assert picture is not None, "finished after: in the mailbox"
         assert run_coroutine(callback([video_frame(frames[1])])) == [], "and not handed back"
         assert np.array_equal(picture.to_ndarray(format="rgb24")[-1], processor.process(frames[0])[-1])
+        wait(lambda: not processor.busy())
+        processor.stop()  # the stream ended; the next one has a sender of its own
+        assert not processor.pictures.attached and processor.pictures.take_nowait() is None
+        assert run_coroutine(callback([video_frame(frames[1])])) == []
+        wait(lambda: not processor.busy())
+        assert len(run_coroutine(callback([video_frame(frames[0])]))) == 1, "handed back again"
     finally:
         processor.stop()

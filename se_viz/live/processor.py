@@ -121,11 +121,15 @@ class LiveProcessor:
         return worker is not None and worker.busy()
 
     def stop(self) -> None:
-        """End this stream's frame thread (the stream ended); the next :meth:`offer` starts another."""
+        """End this stream's frame thread (the stream ended); the next :meth:`offer` starts another,
+        for a stream with a sender of its own: its pictures are handed back until that sender
+        reads :attr:`pictures`, which starts empty (no picture of the last stream)."""
         with self._lock:
             worker, self._worker = self._worker, None
         if worker is not None:
-            worker.close()
+            worker.close()  # waits for the frame in hand: nothing is handed on after this
+        with self._lock:
+            self.pictures, self._finished = NewestMailbox(), None
 
     def process(self, rgb: np.ndarray) -> np.ndarray:
         """Analyse one frame (H, W, 3) uint8 RGB and return it with the overlay drawn in."""
