@@ -135,6 +135,9 @@ def test_live_top1_is_the_red_circle_and_threads_end(camera_browser, stack_serve
         start_live(page)  # back on the Live tab, the stream starts again; closing the page ends it
         page.get_by_text(re.compile(r"Now: red circle")).wait_for(timeout=TIMEOUT_MS)
         assert _stream_threads(stack_server) >= 3
+        first = inbound_stats(page)
+        time.sleep(2.0)
+        assert inbound_stats(page)["decoded"] > first["decoded"], "the new stream's video runs"
     finally:
         context.close()
     # A closed page may say nothing: the server then notices within ICE's consent checks (~30 s).
