@@ -214,3 +214,39 @@ def test_the_demonstration_says_its_cost_and_stops_on_cancel(browser, r50_server
         button.wait_for()  # and the button is back, cost said, for another try
     finally:
         context.close()
+
+
+def test_a_heavy_runs_progress_keeps_the_sessions_language(browser, r50_server, tmp_path):
+    """A heavy run's progress line is redrawn by reruns of its own fragment, which skip the page's
+    language switch: it read English on a page in Chinese. Two redraws on, it still reads
+    Chinese, and Cancel (取消) stops the run with a Chinese message."""
+    from se_viz.loading.samples import all_samples
+
+    files = []
+    for s in all_samples():
+        if s.name in SAMPLES[:2]:
+            files.append(tmp_path / s.name)
+            files[-1].write_bytes(s.data)
+    context, page = open_app(browser, f"{r50_server.url}/?lang=zh_CN", {"width": 1400, "height": 900})
+    progress = page.get_by_role("progressbar").locator("xpath=..")
+    try:
+        page.set_input_files("input[type=file]", [str(f) for f in files])
+        settle(page)
+        click_and_settle(page, page.get_by_role("tab", name="类别", exact=True))
+        click_and_settle(page, page.get_by_role("button", name="分析 300 张生成的图片"))
+        page.get_by_text(re.compile("正在对生成的图片运行网络")).wait_for(timeout=TIMEOUT_MS)
+        for _ in range(2):  # the line's own reruns (its seconds count up)
+            before = progress.inner_text()
+            page.wait_for_function(
+                "(before) => { const bar = document.querySelector('[role=progressbar]');"
+                " return bar && bar.parentElement.innerText !== before; }",
+                arg=before,
+                timeout=TIMEOUT_MS,
+            )
+        line = progress.inner_text()
+        assert "正在对生成的图片运行网络" in line, line
+        assert not re.search(r"[A-Za-z]{2,}", line.replace("SE", "")), f"English in the progress line: {line}"
+        click_and_settle(page, page.get_by_role("button", name="取消"))
+        page.get_by_text("运行已停止：你取消了它。").wait_for()
+    finally:
+        context.close()
