@@ -24,3 +24,23 @@ def test_browser_bench_smoke(browser):
     table = out.getvalue()
     assert "| step | SE-ResNet mini (bundled) |" in table and "| tab Gate heatmap |" in table
     assert result.proc_stopped
+
+
+def test_a_run_that_passes_unseen_still_settles_and_a_busy_page_does_not(browser, monkeypatch):
+    """A short run can start and end between two renders of a loaded page, so the run counter
+    never moves: after RUN_SEEN_MS a settled page is taken as the run's result. A page that keeps
+    running still fails to settle, saying so."""
+    monkeypatch.setattr(bench_browser, "RUN_SEEN_MS", 300)
+    page = browser.new_page()
+    try:
+        page.set_content('<div data-testid="stApp" data-test-script-state="notRunning">se_viz</div>')
+        before = bench_browser.track_runs(page)
+        bench_browser.settle(page, after=before, timeout_ms=3000)  # no run seen: settled will do
+        page.evaluate(
+            "() => document.querySelector('[data-testid=stApp]')"
+            ".setAttribute('data-test-script-state', 'running')"
+        )
+        with pytest.raises(TimeoutError, match="did not settle.*running"):
+            bench_browser.settle(page, after=bench_browser.track_runs(page), timeout_ms=1000)
+    finally:
+        page.close()
