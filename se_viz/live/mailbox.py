@@ -1,12 +1,9 @@
 """The newest finished picture, from the frame thread straight to the stream's sender.
 
-Why: streamlit-webrtc hands a finished picture on only at a camera frame — the next camera frame
-collects it from the frame callback, the one after sends it — so every picture waited one to two
-camera frames (33–67 ms at 30 frames/s, more when the camera slows under load) and two thread hops
-before it was even encoded. The frame thread now :meth:`~NewestMailbox.put`\\ s each picture here,
-and the sender, a task in the stream's event loop, wakes on it at once
-(``loop.call_soon_threadsafe``). Only the newest item is kept: a sender that falls behind skips
-pictures, it never queues them.
+The frame thread puts each picture here (:meth:`~NewestMailbox.put`), and the sender, a task in the
+stream's event loop, wakes on it at once (``loop.call_soon_threadsafe``) instead of waiting for
+camera frames to carry it (why that mattered: :mod:`se_viz.ui.live_stream`). Only the newest item
+is kept: a sender that falls behind skips pictures, it never queues them.
 """
 
 from __future__ import annotations
